@@ -1,0 +1,82 @@
+"""Chain access: the embedded persistent EVM and its JSON-RPC server, any other node by URL,
+contract deployment, typed clients for the token and names, accounts and keystores.
+
+The bottom layer: imports nothing of ours. No web3 or eth-tester exception leaves it; contract
+reverts surface as `ContractRevert` (name and decoded arguments) on every backend.
+"""
+
+from ._connect import ChainHandle, open_chain
+from ._embedded import CHAIN_ID, DEV_MNEMONIC, ChainInUse, EmbeddedChain
+from ._tx import Transactor, mapped_errors
+from .accounts import Keystore, dev_account
+from .artifacts import artifact, decode_revert, error_table, manifest
+from .clients import Names, Token
+from .deploy import Deployment, deploy, is_current, load_deployment
+from .errors import (
+    ChainUnavailable,
+    CommitmentTooNew,
+    CommitmentTooOld,
+    ContractRevert,
+    FaucetDisabled,
+    InsufficientBalance,
+    KeystoreError,
+    LedgerError,
+    NameNotAvailable,
+    NameNotFound,
+    NotDeployed,
+    TransactionRejected,
+    Unauthorized,
+)
+from .names import labelhash, namehash, reverse_name, split_agora_name
+from .provider import EmbeddedProvider, connect
+from .rpc import Dispatcher, RPCError
+from .server import RPCApp, serve
+from .settings import LedgerSettings, get_settings
+
+__all__ = [
+    "CHAIN_ID",
+    "DEV_MNEMONIC",
+    "ChainHandle",
+    "ChainInUse",
+    "ChainUnavailable",
+    "CommitmentTooNew",
+    "CommitmentTooOld",
+    "ContractRevert",
+    "Deployment",
+    "Dispatcher",
+    "EmbeddedChain",
+    "EmbeddedProvider",
+    "FaucetDisabled",
+    "InsufficientBalance",
+    "Keystore",
+    "KeystoreError",
+    "LedgerError",
+    "LedgerSettings",
+    "NameNotAvailable",
+    "NameNotFound",
+    "Names",
+    "NotDeployed",
+    "RPCApp",
+    "RPCError",
+    "Token",
+    "TransactionRejected",
+    "Transactor",
+    "Unauthorized",
+    "artifact",
+    "connect",
+    "decode_revert",
+    "deploy",
+    "dev_account",
+    "error_table",
+    "get_settings",
+    "is_current",
+    "labelhash",
+    "load_deployment",
+    "manifest",
+    "mapped_errors",
+    "namehash",
+    "open_chain",
+    "reverse_name",
+    "serve",
+    "split_agora_name",
+]

@@ -1,0 +1,131 @@
+"""Sending transactions: fees, nonces, gas, receipts, and reverts decoded by name."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+
+from .artifacts import decode_revert
+from .errors import ChainUnavailable, LedgerError, TransactionRejected
+
+GAS_MARGIN = 1.2
+PRIORITY_FEE = 10**9
+
+
+@contextmanager
+def mapped_errors() -> Iterator[None]:
+    """Turns web3 and transport exceptions into ledger errors (reverts decoded by name)."""
+    try:
+        yield
+    except ContractLogicError as exc:
+        raise decode_revert(_revert_bytes(exc.data)) from None
+    except Web3RPCError as exc:
+        message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else None
+        raise TransactionRejected(message or str(exc)) from None
+    except (requests.ConnectionError, ConnectionError) as exc:
+        raise ChainUnavailable(f"cannot reach the chain: {exc}") from None
+    except (requests.Timeout, TimeExhausted) as exc:
+        raise ChainUnavailable(f"the chain did not answer in time: {exc}") from None
+
+
+def _revert_bytes(data: Any) -> bytes:
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return b""
+
+
+class Transactor:
+    """Signs and sends one account's transactions, keeping its nonce locally."""
+
+    def __init__(self, w3: Web3, account: LocalAccount, *, receipt_timeout: float = 60.0) -> None:
+        self.w3 = w3
+        self.account = account
+        self.receipt_timeout = receipt_timeout
+        self._nonce: int | None = None
+        self._lock = threading.Lock()
+        self._chain_id: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            with mapped_errors():
+                self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def send(self, *, to: str | None, data: bytes | str = b"", value: int = 0, gas: int | None = None) -> dict[str, Any]:
+        """Sends and waits for the receipt; raises `ContractRevert` when the call would revert or did."""
+        with self._lock:
+            tx: dict[str, Any] = {"from": self.address, "value": value, "data": HexBytes(data).to_0x_hex()}
+            if to is not None:
+                tx["to"] = to
+            with mapped_errors():
+                if gas is None:
+                    gas = int(self.w3.eth.estimate_gas(tx) * GAS_MARGIN) + 10_000  # type: ignore[arg-type]
+                base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
+                tx.update(
+                    gas=gas,
+                    maxPriorityFeePerGas=PRIORITY_FEE,
+                    maxFeePerGas=2 * base_fee + PRIORITY_FEE,
+                    chainId=self.chain_id(),
+                    nonce=self._next_nonce(),
+                    type=2,
+                )
+                tx_hash = self._send_signed(tx)
+            receipt = self.wait(tx_hash)
+        if receipt["status"] != 1:
+            self._raise_revert(tx, receipt)
+        return receipt
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            self._nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))  # type: ignore[arg-type]
+        return self._nonce
+
+    def _send_signed(self, tx: dict[str, Any]) -> bytes:
+        signed = self.account.sign_transaction(tx)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Web3RPCError as exc:
+            if "nonce" not in str(exc).lower():
+                raise
+            # Another client used this account: resynchronise once.
+            self._nonce = None
+            tx["nonce"] = self._next_nonce()
+            tx_hash = self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
+        self._nonce = int(tx["nonce"]) + 1
+        return bytes(tx_hash)
+
+    def wait(self, tx_hash: bytes) -> dict[str, Any]:
+        """Polls every 10 ms for the receipt (anvil mines asynchronously)."""
+        deadline = time.monotonic() + self.receipt_timeout
+        with mapped_errors():
+            while True:
+                try:
+                    return dict(self.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+                except TransactionNotFound:
+                    if time.monotonic() > deadline:
+                        raise TimeExhausted(f"no receipt for {tx_hash.hex()}") from None
+                    time.sleep(0.01)
+
+    def _raise_revert(self, tx: dict[str, Any], receipt: dict[str, Any]) -> None:
+        replay = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
+        with mapped_errors():
+            self.w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        raise LedgerError(f"transaction {receipt['transactionHash'].hex()} failed (status 0) without revert data")

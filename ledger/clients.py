@@ -1,0 +1,184 @@
+"""Typed clients for the token and the names contracts."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+
+from ._tx import Transactor, mapped_errors
+from .artifacts import artifact
+from .deploy import Deployment
+from .errors import CommitmentTooNew, LedgerError, NameNotFound
+from .names import namehash, reverse_name, split_agora_name
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class _Client:
+    def __init__(self, w3: Web3, deployment: Deployment, transactor: Transactor | None = None) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.transactor = transactor
+        self._contracts: dict[tuple[str, str], Contract] = {}
+
+    def _contract(self, name: str, address: str | None = None) -> Contract:
+        key = (name, address or self.deployment.address(name))
+        if key not in self._contracts:
+            self._contracts[key] = self.w3.eth.contract(address=key[1], abi=artifact(name)["abi"])  # type: ignore[arg-type]
+        return self._contracts[key]
+
+    def _call(self, contract: Contract, fn: str, *args: Any) -> Any:
+        with mapped_errors():
+            return contract.functions[fn](*args).call()
+
+    def _send(self, contract: Contract, fn: str, *args: Any) -> dict[str, Any]:
+        if self.transactor is None:
+            raise LedgerError(f"{fn} sends a transaction: this client has no account")
+        return self.transactor.send(to=contract.address, data=contract.encode_abi(fn, args=list(args)))
+
+
+class Token(_Client):
+    """The AGR token."""
+
+    @property
+    def contract(self) -> Contract:
+        return self._contract("AgoraToken")
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call(self.contract, "balanceOf", account))
+
+    def total_supply(self) -> int:
+        return int(self._call(self.contract, "totalSupply"))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self._call(self.contract, "allowance", owner, spender))
+
+    def transfer(self, to: str, amount: int) -> dict[str, Any]:
+        return self._send(self.contract, "transfer", to, amount)
+
+    def approve(self, spender: str, amount: int) -> dict[str, Any]:
+        return self._send(self.contract, "approve", spender, amount)
+
+    def faucet(self, to: str, amount: int) -> dict[str, Any]:
+        """Mints ``amount`` to ``to`` (development chains only: `FaucetDisabled` elsewhere)."""
+        return self._send(self.contract, "faucet", to, amount)
+
+
+class Names(_Client):
+    """`.agora` names: registration, records, and reverse lookup."""
+
+    @property
+    def registry(self) -> Contract:
+        return self._contract("NameRegistry")
+
+    @property
+    def registrar(self) -> Contract:
+        return self._contract("AgoraRegistrar")
+
+    def _resolver_of(self, node: bytes) -> Contract | None:
+        address = self._call(self.registry, "resolver", node)
+        return None if address == ZERO_ADDRESS else self._contract("PublicResolver", address)
+
+    def owner(self, name: str) -> str | None:
+        owner = self._call(self.registry, "owner", namehash(_full(name)))
+        return None if owner == ZERO_ADDRESS else str(owner)
+
+    def available(self, name: str) -> bool:
+        return bool(self._call(self.registrar, "available", split_agora_name(name)))
+
+    def resolve(self, name: str) -> str:
+        """The address record of ``name``; raises `NameNotFound` when it has none."""
+        resolver = self._resolver_of(namehash(_full(name)))
+        address = None if resolver is None else self._call(resolver, "addr", namehash(_full(name)))
+        if not address or address == ZERO_ADDRESS:
+            raise NameNotFound(f"{_full(name)} has no address record")
+        return str(address)
+
+    def text(self, name: str, key: str) -> str:
+        resolver = self._resolver_of(namehash(_full(name)))
+        return "" if resolver is None else str(self._call(resolver, "text", namehash(_full(name)), key))
+
+    def contenthash(self, name: str) -> bytes:
+        resolver = self._resolver_of(namehash(_full(name)))
+        return b"" if resolver is None else bytes(self._call(resolver, "contenthash", namehash(_full(name))))
+
+    def _owned_resolver(self, name: str) -> Contract:
+        resolver = self._resolver_of(namehash(_full(name)))
+        if resolver is None:
+            raise NameNotFound(f"{_full(name)} has no resolver")
+        return resolver
+
+    def set_text(self, name: str, key: str, value: str) -> dict[str, Any]:
+        return self._send(self._owned_resolver(name), "setText", namehash(_full(name)), key, value)
+
+    def set_addr(self, name: str, address: str) -> dict[str, Any]:
+        return self._send(self._owned_resolver(name), "setAddr", namehash(_full(name)), address)
+
+    def set_contenthash(self, name: str, value: bytes) -> dict[str, Any]:
+        return self._send(self._owned_resolver(name), "setContenthash", namehash(_full(name)), value)
+
+    def register(
+        self,
+        name: str,
+        *,
+        owner: str | None = None,
+        on_progress: Callable[[str, float], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> bytes:
+        """Registers ``name``.agora by commit, wait, reveal; returns its node.
+
+        ``on_progress(stage, fraction)`` is called while waiting out the commitment age.
+        """
+        if self.transactor is None:
+            raise LedgerError("registering a name needs an account")
+        label = split_agora_name(name)
+        owner = owner or self.transactor.address
+        resolver = self.deployment.address("PublicResolver")
+        secret = os.urandom(32)
+        args = (label, owner, secret, resolver, owner)
+        commitment = self._call(self.registrar, "makeCommitment", *args)
+        self._send(self.registrar, "commit", commitment)
+        min_age = int(self._call(self.registrar, "minCommitmentAge"))
+        while True:
+            # The chain's clock decides: ask it, and wait out what it says is left.
+            try:
+                self._send(self.registrar, "register", *args)
+                break
+            except CommitmentTooNew as exc:
+                left = int(exc.args_by_name["minimumTimestamp"]) - int(exc.args_by_name["currentTimestamp"])
+                if on_progress:
+                    on_progress("waiting for the commitment to mature", 1 - left / max(1, min_age))
+                sleep(min(max(left, 0.05), 1.0) if left > 0 else 0.05)
+        if on_progress:
+            on_progress("registered", 1.0)
+        return namehash(f"{label}.agora")
+
+    def set_reverse(self, name: str) -> dict[str, Any]:
+        """Makes the account's address resolve back to ``name``."""
+        return self._send(self._contract("ReverseRegistrar"), "setName", _full(name))
+
+    def reverse(self, address: str) -> str | None:
+        """The name ``address`` claims, if that name's addr record points back at it."""
+        node = namehash(reverse_name(address))
+        resolver = self._resolver_of(node)
+        if resolver is None:
+            return None
+        claimed = str(self._call(resolver, "name", node))
+        if not claimed:
+            return None
+        try:
+            forward = self.resolve(claimed)
+        except NameNotFound:
+            return None
+        return claimed if forward.lower() == address.lower() else None
+
+
+def _full(name: str) -> str:
+    return name if name.endswith(".agora") or "." in name else f"{name}.agora"
+
+

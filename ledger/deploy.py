@@ -1,0 +1,142 @@
+"""Deploying the contracts, idempotently, and the record of where they are."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from ._tx import Transactor, mapped_errors
+from .artifacts import artifact, manifest
+from .errors import NotDeployed
+from .names import labelhash, namehash
+
+log = logging.getLogger(__name__)
+
+INITIAL_SUPPLY = 1_000_000 * 10**18
+DEV_MIN_COMMITMENT_AGE = 2
+MIN_COMMITMENT_AGE = 60
+MAX_COMMITMENT_AGE = 24 * 3600
+
+
+@dataclass
+class Deployment:
+    """Where the contracts live on one chain, and what was deployed there."""
+
+    chain_id: int
+    genesis_hash: str
+    block: int
+    deployer: str
+    compiler: str
+    contracts: dict[str, dict[str, str]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        """The address of contract ``name``."""
+        return self.contracts[name]["address"]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+
+def record_path(home: Path, chain_id: int, genesis_hash: str) -> Path:
+    """Records are keyed by chain id and genesis hash: a restarted anvil is another chain."""
+    return home / "deployments" / f"{chain_id}-{genesis_hash.removeprefix('0x')[:16]}.json"
+
+
+def _chain_identity(w3: Web3) -> tuple[int, str]:
+    with mapped_errors():
+        return int(w3.eth.chain_id), w3.eth.get_block(0)["hash"].to_0x_hex()
+
+
+def load_deployment(w3: Web3, home: Path) -> Deployment:
+    """The deployment record for the chain ``w3`` talks to.
+
+    Raises:
+        NotDeployed: when there is none (run ``agora chain deploy``).
+    """
+    chain_id, genesis = _chain_identity(w3)
+    path = record_path(home, chain_id, genesis)
+    if not path.exists():
+        raise NotDeployed(f"no contracts deployed on chain {chain_id} (genesis {genesis[:10]}): run `agora chain deploy`")
+    return Deployment(**json.loads(path.read_text()))
+
+
+def _runtime_hash(w3: Web3, address: str) -> str:
+    with mapped_errors():
+        return hashlib.sha256(bytes(w3.eth.get_code(address))).hexdigest()  # type: ignore[arg-type]
+
+
+def is_current(w3: Web3, deployment: Deployment) -> bool:
+    """Whether every recorded contract still has the code of the current artifacts."""
+    expected = manifest()["contracts"]
+    return all(
+        name in deployment.contracts and _runtime_hash(w3, deployment.address(name)) == expected[name]["runtimeCodeSha256"]
+        for name in expected
+    )
+
+
+def deploy(w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: int | None = None) -> tuple[Deployment, bool]:
+    """Deploys every contract unless the record shows them deployed with the current code.
+
+    Returns the deployment and whether anything was deployed.
+    """
+    chain_id, genesis = _chain_identity(w3)
+    path = record_path(home, chain_id, genesis)
+    if path.exists():
+        existing = Deployment(**json.loads(path.read_text()))
+        if is_current(w3, existing):
+            return existing, False
+        log.info("recorded deployment is stale or gone; deploying again")
+    dev = chain_id in (31337, 1337)
+    min_age = min_commitment_age if min_commitment_age is not None else (DEV_MIN_COMMITMENT_AGE if dev else MIN_COMMITMENT_AGE)
+    me = transactor.address
+
+    def create(name: str, *args: Any) -> str:
+        contract = w3.eth.contract(abi=artifact(name)["abi"], bytecode=artifact(name)["bytecode"])
+        data = contract.constructor(*args).data_in_transaction
+        receipt = transactor.send(to=None, data=data)
+        log.info("deployed %s at %s", name, receipt["contractAddress"])
+        return str(receipt["contractAddress"])
+
+    token = create("AgoraToken", me, INITIAL_SUPPLY)
+    registry = create("NameRegistry", me)
+    resolver = create("PublicResolver", registry)
+    registrar = create("AgoraRegistrar", registry, namehash("agora"), min_age, MAX_COMMITMENT_AGE)
+    reverse = create("ReverseRegistrar", registry, resolver)
+    reg = w3.eth.contract(address=registry, abi=artifact("NameRegistry")["abi"])  # type: ignore[arg-type]
+    root = b"\x00" * 32
+    for node, label, owner in (
+        (root, "agora", registrar),
+        (root, "reverse", me),
+        (namehash("reverse"), "addr", reverse),
+    ):
+        transactor.send(to=registry, data=reg.encode_abi("setSubnodeOwner", args=[node, labelhash(label), owner]))
+    with mapped_errors():
+        block = int(w3.eth.block_number)
+    addresses = {
+        "AgoraToken": token,
+        "NameRegistry": registry,
+        "PublicResolver": resolver,
+        "AgoraRegistrar": registrar,
+        "ReverseRegistrar": reverse,
+    }
+    deployment = Deployment(
+        chain_id=chain_id,
+        genesis_hash=genesis,
+        block=block,
+        deployer=me,
+        compiler=manifest()["compiler"],
+        contracts={n: {"address": a, "codeSha256": _runtime_hash(w3, a)} for n, a in addresses.items()},
+        params={"minCommitmentAge": min_age, "maxCommitmentAge": MAX_COMMITMENT_AGE, "initialSupply": str(INITIAL_SUPPLY)},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(deployment.to_json())
+    tmp.replace(path)
+    return deployment, True

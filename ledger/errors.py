@@ -1,0 +1,105 @@
+"""The ledger's exceptions: nothing from web3 or eth-tester leaves this package."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger package raises."""
+
+
+class ChainUnavailable(LedgerError):
+    """Raised when the chain cannot be reached or opened."""
+
+
+class NotDeployed(LedgerError):
+    """Raised when the contracts have no deployment record for the connected chain."""
+
+
+class TransactionRejected(LedgerError):
+    """Raised when the node refuses a transaction before running it (nonce, funds, gas, format)."""
+
+
+class KeystoreError(LedgerError):
+    """Raised when a key cannot be created, found, imported or decrypted."""
+
+
+class NameNotFound(LedgerError):
+    """Raised when a name has no owner or no record of the kind asked for."""
+
+
+class ContractRevert(LedgerError):
+    """Raised when a contract call reverts; carries the custom error's name and decoded arguments.
+
+    Subclasses exist for errors callers handle; ``ContractRevert.build`` picks the right one, so
+    ``except NameNotAvailable`` works on every backend.
+    """
+
+    error_name: ClassVar[str] = ""
+    _by_name: ClassVar[dict[str, type[ContractRevert]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.error_name:
+            ContractRevert._by_name[cls.error_name] = cls
+
+    def __init__(self, name: str, args: dict[str, Any], data: bytes = b"") -> None:
+        self.name = name
+        self.args_by_name = args
+        self.data = data
+        rendered = ", ".join(f"{k}={_render(v)}" for k, v in args.items())
+        super().__init__(f"{name}({rendered})")
+
+    @classmethod
+    def build(cls, name: str, args: dict[str, Any], data: bytes = b"") -> ContractRevert:
+        """The most specific subclass for ``name``."""
+        return cls._by_name.get(name, ContractRevert)(name, args, data)
+
+    def to_json(self) -> dict[str, Any]:
+        """Name and arguments, JSON-ready (bytes as 0x-hex, ints as ints)."""
+        return {"error": self.name, "args": {k: _render(v) for k, v in self.args_by_name.items()}}
+
+
+def _render(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_render(v) for v in value]
+    return value
+
+
+class Unauthorized(ContractRevert):
+    """Raised when the caller may not change a name node or its records."""
+
+    error_name = "Unauthorized"
+
+
+class NameNotAvailable(ContractRevert):
+    """Raised when registering a name that is taken."""
+
+    error_name = "NameNotAvailable"
+
+
+class CommitmentTooNew(ContractRevert):
+    """Raised when a registration is revealed before its commitment is old enough."""
+
+    error_name = "CommitmentTooNew"
+
+
+class CommitmentTooOld(ContractRevert):
+    """Raised when a registration is revealed after its commitment expired."""
+
+    error_name = "CommitmentTooOld"
+
+
+class FaucetDisabled(ContractRevert):
+    """Raised when the faucet is used on a chain that is not a development chain."""
+
+    error_name = "FaucetDisabled"
+
+
+class InsufficientBalance(ContractRevert):
+    """Raised when a token transfer exceeds the sender's balance."""
+
+    error_name = "ERC20InsufficientBalance"

@@ -1,0 +1,46 @@
+"""Connecting web3 to a chain: the embedded one in-process, or any node by URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web3 import Web3
+from web3.providers import BaseProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+from ._embedded import EmbeddedChain
+from .rpc import Dispatcher, RPCError
+
+
+class EmbeddedProvider(BaseProvider):
+    """A web3 provider that answers through the same `Dispatcher` as `agora chain serve`."""
+
+    def __init__(self, chain: EmbeddedChain) -> None:
+        super().__init__()
+        self.chain = chain
+        self.dispatcher = Dispatcher(chain)
+        self._id = 0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        self._id += 1
+        try:
+            result = self.dispatcher.call(method, list(params))
+        except RPCError as exc:
+            return {"jsonrpc": "2.0", "id": self._id, "error": exc.to_json()}  # type: ignore[typeddict-item]
+        return {"jsonrpc": "2.0", "id": self._id, "result": result}
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        return True
+
+
+def connect(url: str | None = None, *, chain: EmbeddedChain | None = None, timeout: float = 30.0) -> Web3:
+    """A `Web3` for ``url`` (http, ws or ipc path), or for ``chain`` in-process."""
+    if chain is not None:
+        return Web3(EmbeddedProvider(chain))
+    if url is None:
+        raise ValueError("connect() needs a url or an embedded chain")
+    if url.startswith(("ws://", "wss://")):
+        raise ValueError("websocket URLs need an async client; use the node's http endpoint")
+    if url.startswith(("http://", "https://")):
+        return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    return Web3(Web3.IPCProvider(url, timeout=timeout))
