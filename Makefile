@@ -1,0 +1,62 @@
+# Agora: `make run` starts the marketplace, `make test` runs every test. Both install what is
+# missing first (Python venv, npm packages, Debian packages), and do nothing when it is there.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+FORGE = $(firstword $(wildcard node_modules/@foundry-rs/forge-linux-*/bin/forge))
+DEB_PACKAGES :=
+
+.PHONY: run test test-contracts test-python contracts lint bench deps clean
+
+run: deps
+	$(VENV)/bin/agora up
+
+test: deps
+	$(MAKE) --no-print-directory test-contracts
+	$(MAKE) --no-print-directory test-python
+
+test-contracts: deps
+	cd contracts && ../$(FORGE) test
+
+test-python: deps
+	$(PY) -m pytest
+
+contracts: deps
+	$(PY) tools/artifacts.py
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: deps
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/debian
+
+$(STAMPS)/python: pyproject.toml constraints.txt
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/debian: Makefile
+	@mkdir -p $(STAMPS)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+clean:
+	rm -rf $(STAMPS) contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,125 @@
+"""Shared plumbing of the CLI: settings, the chain connection, accounts, error reporting."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from eth_account.signers.local import LocalAccount
+
+from ledger import (
+    ChainHandle,
+    ContractRevert,
+    Deployment,
+    Keystore,
+    LedgerError,
+    Transactor,
+    dev_account,
+    get_settings,
+    load_deployment,
+    open_chain,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEV_CHAIN_IDS = (31337, 1337)
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def home(override: Path | None = None) -> Path:
+    return (override or get_settings().state_dir).expanduser()
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def reports_errors(fn: F) -> F:
+    """Shows ledger errors as one line (contract errors by name with their arguments)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ContractRevert as exc:
+            fail(f"the contract reverted with {exc}")
+        except (LedgerError, ValueError) as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def chain(state: Path | None = None) -> Iterator[ChainHandle]:
+    """The chain: AGORA_RPC_URL, else a served chain on :8545, else the embedded one in-process."""
+    handle = open_chain(home=home(state), rpc_url=get_settings().rpc_url)
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def deployment(handle: ChainHandle, state: Path | None = None) -> Deployment:
+    return load_deployment(handle.w3, home(state))
+
+
+def password(confirm: bool = False) -> str:
+    env = get_settings().password
+    if env:
+        return env
+    return str(typer.prompt("Keystore password", hide_input=True, confirmation_prompt=confirm))
+
+
+def account(handle: ChainHandle, sender: str | None, state: Path | None = None) -> LocalAccount:
+    """The signing account: ``--from`` (a keystore address or ``dev:N``), AGORA_ACCOUNT, the only
+    keystore key, or development account 0 on a development chain."""
+    choice = sender or os.environ.get("AGORA_ACCOUNT")
+    if choice and choice.startswith("dev:"):
+        return _dev(handle, int(choice[4:]))
+    keystore = Keystore(home(state))
+    if choice:
+        return keystore.load(choice, password())
+    stored = keystore.list()
+    if len(stored) == 1:
+        return keystore.load(stored[0], password())
+    if stored:
+        fail(f"several keys in the keystore: choose one with --from ({', '.join(stored)})")
+    return _dev(handle, 0)
+
+
+def _dev(handle: ChainHandle, index: int) -> LocalAccount:
+    chain_id = int(handle.w3.eth.chain_id)
+    if chain_id not in DEV_CHAIN_IDS:
+        fail(f"development accounts exist only on development chains (this is chain {chain_id})")
+    return dev_account(index)
+
+
+def transactor(handle: ChainHandle, sender: str | None, state: Path | None = None) -> Transactor:
+    return Transactor(handle.w3, account(handle, sender, state))
+
+
+def tokens(amount: int) -> str:
+    """An 18-decimal amount in whole units, without trailing zeros."""
+    whole, frac = divmod(amount, 10**18)
+    return f"{whole}.{frac:018d}".rstrip("0").rstrip(".")
+
+
+def parse_tokens(text: str) -> int:
+    """'1.5' -> 1.5 * 10**18."""
+    whole, _, frac = text.partition(".")
+    if not (whole or frac).isdigit() or (frac and not frac.isdigit()) or len(frac) > 18:
+        raise ValueError(f"not an amount: {text!r}")
+    return int(whole or "0") * 10**18 + int((frac or "0").ljust(18, "0"))

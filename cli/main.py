@@ -1,0 +1,30 @@
+"""The `agora` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import _common, account, chain, name, up
+
+app = typer.Typer(
+    name="agora",
+    help="Agora: an open marketplace for verifiable compute.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(chain.app, name="chain")
+app.add_typer(account.app, name="account")
+app.add_typer(name.app, name="name")
+app.command("up")(up.up)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    """Agora: an open marketplace for verifiable compute."""
+    _common.setup_logging(verbose)
+
+
+if __name__ == "__main__":
+    app()
