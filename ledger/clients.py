@@ -17,6 +17,8 @@ from .errors import CommitmentTooNew, LedgerError, NameNotFound
 from .names import namehash, reverse_name, split_agora_name
 
 ZERO_ADDRESS = "0x" + "00" * 20
+REGISTER_GAS = 400_000
+REGISTER_PATIENCE = 60.0
 
 
 class _Client:
@@ -36,10 +38,10 @@ class _Client:
         with mapped_errors():
             return contract.functions[fn](*args).call()
 
-    def _send(self, contract: Contract, fn: str, *args: Any) -> dict[str, Any]:
+    def _send(self, contract: Contract, fn: str, *args: Any, gas: int | None = None) -> dict[str, Any]:
         if self.transactor is None:
             raise LedgerError(f"{fn} sends a transaction: this client has no account")
-        return self.transactor.send(to=contract.address, data=contract.encode_abi(fn, args=list(args)))
+        return self.transactor.send(to=contract.address, data=contract.encode_abi(fn, args=list(args)), gas=gas)
 
 
 class Token(_Client):
@@ -144,16 +146,26 @@ class Names(_Client):
         commitment = self._call(self.registrar, "makeCommitment", *args)
         self._send(self.registrar, "commit", commitment)
         min_age = int(self._call(self.registrar, "minCommitmentAge"))
+        gas: int | None = None
+        seen: set[int] = set()
+        deadline = time.monotonic() + min_age + REGISTER_PATIENCE
         while True:
             # The chain's clock decides: ask it, and wait out what it says is left.
             try:
-                self._send(self.registrar, "register", *args)
+                self._send(self.registrar, "register", *args, gas=gas)
                 break
             except CommitmentTooNew as exc:
-                left = int(exc.args_by_name["minimumTimestamp"]) - int(exc.args_by_name["currentTimestamp"])
+                if time.monotonic() > deadline:
+                    raise
+                ready, current = int(exc.args_by_name["minimumTimestamp"]), int(exc.args_by_name["currentTimestamp"])
+                if current in seen:
+                    # The node judged by its latest block, and none was mined meanwhile: send
+                    # without estimating, so the new block's own timestamp decides.
+                    gas = REGISTER_GAS
+                seen.add(current)
                 if on_progress:
-                    on_progress("waiting for the commitment to mature", 1 - left / max(1, min_age))
-                sleep(min(max(left, 0.05), 1.0) if left > 0 else 0.05)
+                    on_progress("waiting for the commitment to mature", 1 - (ready - current) / max(1, min_age))
+                sleep(min(max(ready - current, 0.05), 1.0))
         if on_progress:
             on_progress("registered", 1.0)
         return namehash(f"{label}.agora")

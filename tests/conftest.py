@@ -1,0 +1,108 @@
+"""Fixtures shared by every test layer: chain backends started once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ANVIL = next(iter(sorted((ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))), None)
+CAST = next(iter(sorted((ROOT / "node_modules" / "@foundry-rs").glob("cast-*/bin/cast"))), None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+            if reply.ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answered at {url} within {timeout}s")
+
+
+def start_chain_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+    """`agora chain serve` in a child process; the caller stops it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "chain", "serve", "--home", str(home), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    wait_for_rpc(f"http://127.0.0.1:{port}", proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def served_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of an `agora chain serve` process over a fresh state directory."""
+    port = free_port()
+    proc = start_chain_server(tmp_path_factory.mktemp("served"), port)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def anvil_url() -> Iterator[str]:
+    """URL of an anvil node (from the npm package), chain id 31337, the same dev accounts."""
+    if ANVIL is None:
+        pytest.fail("anvil is not installed: run `make deps`")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(ANVIL), "--port", str(port), "--chain-id", "31337", "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for_rpc(url, proc)
+    yield url
+    stop(proc)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private AGORA_HOME for one test."""
+    from ledger import get_settings
+
+    monkeypatch.setenv("AGORA_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def cast_bin() -> str:
+    if CAST is None or not shutil.which(str(CAST)):
+        pytest.fail("cast is not installed: run `make deps`")
+    return str(CAST)
+
+
