@@ -8,6 +8,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from ._embedded import DEV_HD_PATH, DEV_MNEMONIC
 from .errors import KeystoreError
@@ -37,7 +38,7 @@ class Keystore:
         out = []
         for path in sorted(self.dir.glob("*.json")):
             try:
-                out.append(Account.to_checksum_address("0x" + json.loads(path.read_text())["address"]))  # type: ignore[attr-defined]
+                out.append(to_checksum_address("0x" + json.loads(path.read_text())["address"]))
             except (ValueError, KeyError):
                 continue
         return out

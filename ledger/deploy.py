@@ -73,10 +73,16 @@ def _runtime_hash(w3: Web3, address: str) -> str:
 
 
 def is_current(w3: Web3, deployment: Deployment) -> bool:
-    """Whether every recorded contract still has the code of the current artifacts."""
+    """Whether every contract was deployed from the current artifacts and its code is still there.
+
+    The code on chain differs from the artifact where immutables are filled in, so it is compared
+    with the hash recorded at deployment, and the artifact with the one it was deployed from.
+    """
     expected = manifest()["contracts"]
     return all(
-        name in deployment.contracts and _runtime_hash(w3, deployment.address(name)) == expected[name]["runtimeCodeSha256"]
+        name in deployment.contracts
+        and deployment.contracts[name].get("artifactSha256") == expected[name]["runtimeCodeSha256"]
+        and _runtime_hash(w3, deployment.address(name)) == deployment.contracts[name]["codeSha256"]
         for name in expected
     )
 
@@ -132,7 +138,14 @@ def deploy(w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: 
         block=block,
         deployer=me,
         compiler=manifest()["compiler"],
-        contracts={n: {"address": a, "codeSha256": _runtime_hash(w3, a)} for n, a in addresses.items()},
+        contracts={
+            n: {
+                "address": a,
+                "codeSha256": _runtime_hash(w3, a),
+                "artifactSha256": manifest()["contracts"][n]["runtimeCodeSha256"],
+            }
+            for n, a in addresses.items()
+        },
         params={"minCommitmentAge": min_age, "maxCommitmentAge": MAX_COMMITMENT_AGE, "initialSupply": str(INITIAL_SUPPLY)},
     )
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -210,3 +210,12 @@ class ChainConformance:
             owner.send(to=names.registrar.address, data=names.registrar.encode_abi("register", args=list(args)))
         assert info.value.args_by_name["commitment"] == commitment
         assert isinstance(info.value, ContractRevert)
+
+    def test_deploy_again_is_a_no_op(self, w3: Web3, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> None:
+        home = tmp_path_factory.mktemp("redeploy")
+        first, fresh = deploy(w3, Transactor(w3, dev_account(0)), home)
+        height = w3.eth.block_number
+        again, fresh_again = deploy(w3, Transactor(w3, dev_account(0)), home)
+        assert fresh and not fresh_again
+        assert again.contracts == first.contracts
+        assert w3.eth.block_number == height

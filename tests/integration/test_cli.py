@@ -1,0 +1,71 @@
+"""The `agora` command against a served chain: deploy, accounts, names, errors by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from ledger import dev_account, get_settings
+
+
+@pytest.fixture
+def agora(served_chain: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AGORA_HOME", str(tmp_path))
+    monkeypatch.setenv("AGORA_RPC_URL", served_chain)
+    monkeypatch.setenv("AGORA_PASSWORD", "correct horse")
+    monkeypatch.delenv("AGORA_ACCOUNT", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True) -> str:
+        result = runner.invoke(app, list(args))
+        output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+        assert (result.exit_code == 0) == ok, output
+        return output
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_deploy_is_idempotent_and_info_checks_code(agora) -> None:  # type: ignore[no-untyped-def]
+    first = agora("chain", "deploy")
+    assert "deployed on chain 31337" in first and "AgoraToken" in first
+    assert "already deployed" in agora("chain", "deploy")
+    info = agora("chain", "info")
+    assert "matches the sources" in info and "31337" in info
+
+
+def test_account_name_lifecycle(agora) -> None:  # type: ignore[no-untyped-def]
+    agora("chain", "deploy")
+    address = agora("account", "new").strip().splitlines()[-1]
+    assert agora("account", "list").strip() == address
+    assert f"{address}: 10 ETH, 1000 AGR" in agora("account", "fund", address)
+    out = agora("name", "register", "cli-user", "--from", address)
+    assert f"registered cli-user.agora to {address}" in out
+    assert agora("name", "resolve", "cli-user").strip() == address
+    agora("name", "set-text", "cli-user", "store", "http://127.0.0.1:7001", "--from", address)
+    assert agora("name", "text", "cli-user", "store").strip() == "http://127.0.0.1:7001"
+    assert agora("name", "reverse", address).strip() == "cli-user.agora"
+
+    taken = agora("name", "register", "cli-user", "--from", "dev:1", ok=False)
+    assert "not available" in taken and address in taken
+    refused = agora("name", "set-text", "cli-user", "store", "evil", "--from", "dev:2", ok=False)
+    assert "Unauthorized(node=0x" in refused and dev_account(2).address.lower() in refused.lower()
+
+
+def test_errors_are_one_line_not_tracebacks(agora) -> None:  # type: ignore[no-untyped-def]
+    out = agora("name", "resolve", "nobody", ok=False)
+    assert "no contracts deployed" in out and "Traceback" not in out
+    agora("chain", "deploy")
+    assert "not registered" in agora("name", "resolve", "nobody", ok=False)
+    assert "invalid name" in agora("name", "register", "Bad_Name", "--from", "dev:1", ok=False)
+    assert "no verified reverse name" in agora("name", "reverse", dev_account(5).address, ok=False)
+
+
+def test_unreachable_rpc_url_is_reported(agora, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AGORA_RPC_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    assert "no Ethereum JSON-RPC node answers at http://127.0.0.1:9" in agora("chain", "info", ok=False)
