@@ -15,7 +15,7 @@ from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
 from eth.chains.base import MiningChain
-from eth.constants import GENESIS_PARENT_HASH
+from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
@@ -295,8 +295,8 @@ class EmbeddedChain:
     def _apply_and_mine(self, transaction: SignedTransactionAPI) -> bytes:
         self._refresh_pending()
         try:
-            self.chain.apply_transaction(transaction)
-            self.backend.mine_blocks()
+            # One pass: apply and seal together (apply-then-mine persists the state twice).
+            self.chain.mine_all([transaction], coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
         except BaseException:
             self._rollback()
             raise
@@ -330,7 +330,7 @@ class EmbeddedChain:
         with self._lock:
             for _ in range(blocks):
                 self._refresh_pending()
-                self.backend.mine_blocks()
+                self.chain.mine_all([], coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
             self._commit()
 
     def increase_time(self, seconds: int) -> int:
