@@ -22,7 +22,7 @@ from web3 import Web3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger import CHAIN_ID, EmbeddedChain, Token, Transactor, connect, deploy, dev_account  # noqa: E402
+from ledger import CHAIN_ID, EmbeddedChain, Transactor, connect, deploy, dev_account  # noqa: E402
 from tests.conftest import ANVIL, free_port, start_chain_server, stop, wait_for_rpc  # noqa: E402
 
 FEES = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": CHAIN_ID}
@@ -53,7 +53,9 @@ def measure(w3: Web3, label: str, transfers: int, calls: int) -> dict[str, float
     data = contract.encode_abi("transfer", args=[dev_account(1).address, 1])
     t0 = time.perf_counter()
     for i in range(transfers):
-        raw = sender.sign_transaction({"to": token, "data": data, "gas": 60_000, "nonce": nonce + i, **FEES}).raw_transaction
+        raw = sender.sign_transaction(
+            {"to": token, "data": data, "gas": 60_000, "nonce": nonce + i, **FEES}
+        ).raw_transaction
         wait_receipt(w3, bytes(w3.eth.send_raw_transaction(raw)))
     tps = transfers / (time.perf_counter() - t0)
     call = {"to": token, "data": contract.encode_abi("balanceOf", args=[dev_account(1).address])}
@@ -78,7 +80,11 @@ def history(url: str, pid: int, target: int) -> dict[str, float]:
     for checkpoint in checkpoints:
         t0 = time.perf_counter()
         while w3.eth.block_number < checkpoint:
-            raw = dev_account(0).sign_transaction({"to": token, "data": data, "gas": 60_000, "nonce": nonce, **FEES}).raw_transaction
+            raw = (
+                dev_account(0)
+                .sign_transaction({"to": token, "data": data, "gas": 60_000, "nonce": nonce, **FEES})
+                .raw_transaction
+            )
             w3.eth.send_raw_transaction(raw)
             nonce += 1
         fill = time.perf_counter() - t0
@@ -105,7 +111,9 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=10_000)
     args = parser.parse_args()
     print(f"{'backend':<22} {'transfers':>20}   {'calls':>18}")
-    embedded = measure(connect(chain=EmbeddedChain(Path(tempfile.mkdtemp()))), "embedded in-process", args.transfers, args.calls)
+    embedded = measure(
+        connect(chain=EmbeddedChain(Path(tempfile.mkdtemp()))), "embedded in-process", args.transfers, args.calls
+    )
 
     served_home = Path(tempfile.mkdtemp())
     port = free_port()

@@ -9,11 +9,14 @@ from typing import Annotated
 import typer
 
 from ledger import deploy as deploy_contracts
-from ledger import is_current, serve as serve_chain
+from ledger import is_current
+from ledger import serve as serve_chain
 
 from . import _common as c
 
-app = typer.Typer(help="The chain: serve the embedded one, deploy the contracts, show where they are.", no_args_is_help=True)
+app = typer.Typer(
+    help="The chain: serve the embedded one, deploy the contracts, show where they are.", no_args_is_help=True
+)
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
 
@@ -68,6 +71,8 @@ def info(
         typer.echo(f"chain id     {deployment.chain_id}  ({handle.description})")
         typer.echo(f"head block   {head}")
         typer.echo(f"deployed at  block {deployment.block} by {deployment.deployer}, solc {deployment.compiler}")
-        typer.echo(f"code         {'matches the sources' if current else 'DIFFERS from the sources: run agora chain deploy'}")
+        typer.echo(
+            f"code         {'matches the sources' if current else 'DIFFERS from the sources: run agora chain deploy'}"
+        )
         for name, entry in deployment.contracts.items():
             typer.echo(f"  {name:<17} {entry['address']}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger import Names, NameNotFound
+from ledger import NameNotFound, Names
 
 from . import _common as c
 
@@ -34,7 +34,7 @@ def register(
         with typer.progressbar(length=100, label="waiting for the commitment to mature") as bar:
             done = 0
 
-            def progress(stage: str, fraction: float) -> None:
+            def progress(_stage: str, fraction: float) -> None:
                 nonlocal done
                 step = int(fraction * 100) - done
                 if step > 0:

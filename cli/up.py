@@ -20,7 +20,7 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (d
 
 def _wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    w3 = connect(url, timeout=1.0)
+    w3 = connect(url, timeout=1)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             c.fail(f"the chain server exited with code {proc.returncode}")
@@ -48,7 +48,8 @@ def up(
         w3 = connect(url)
         deployment, fresh = deploy(w3, Transactor(w3, dev_account(0)), state)
         typer.echo(f"chain      {url}  (chain id {deployment.chain_id}, state in {state})")
-        typer.echo(f"contracts  {'deployed' if fresh else 'already deployed'}: AgoraToken at {deployment.address('AgoraToken')}")
+        verb = "deployed" if fresh else "already deployed"
+        typer.echo(f"contracts  {verb}: AgoraToken at {deployment.address('AgoraToken')}")
         typer.echo("ready: Ctrl-C stops everything")
         _supervise(children)
     finally:
@@ -65,7 +66,7 @@ def up(
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
     stop = False
 
-    def on_signal(signum: int, _frame: object) -> None:
+    def on_signal(_signum: int, _frame: object) -> None:
         nonlocal stop
         stop = True
 

@@ -36,7 +36,9 @@ class ChainHandle:
 
 def _answers(url: str, timeout: float) -> bool:
     try:
-        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout)
+        reply = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout
+        )
         return reply.ok and "result" in reply.json()
     except (requests.RequestException, ValueError):
         return False

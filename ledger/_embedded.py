@@ -12,14 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
-from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, Revert, TransactionNotFound, VMError
+from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, Revert, TransactionNotFound
 from eth.vm.forks import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
@@ -29,6 +28,7 @@ from eth_tester.backends.pyevm.main import (
     get_account_keys_from_mnemonic,
     get_default_genesis_params,
 )
+from eth_typing import BlockNumber, Hash32
 from eth_utils import to_wei
 
 from ._kv import SqliteKV
@@ -76,7 +76,7 @@ class AgoraDevChain(MiningChain):
     """Prague rules (with same-second blocks), chain id 31337, constant gas limit."""
 
     chain_id = CHAIN_ID
-    vm_configuration = ((0, AgoraPragueVM),)
+    vm_configuration = ((BlockNumber(0), AgoraPragueVM),)
 
     def create_header_from_parent(self, parent_header: BlockHeaderAPI, **header_params: Any) -> BlockHeaderAPI:
         header_params["gas_limit"] = parent_header.gas_limit
@@ -94,7 +94,7 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
         self._keys = account_keys
         super().__init__()
 
-    def reset_to_genesis(self, *args: Any, **kwargs: Any) -> None:
+    def reset_to_genesis(self, *_args: Any, **_kwargs: Any) -> None:
         self.account_keys = self._keys
         try:
             ChainDB(self._base_db).get_canonical_head()
@@ -102,7 +102,7 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
         except CanonicalHeadNotFound:
             params = get_default_genesis_params({"gas_limit": GAS_LIMIT})
             state = generate_genesis_state_for_keys(self._keys, overrides={"balance": DEV_BALANCE})
-            self.chain = AgoraDevChain.from_genesis(self._base_db, params, state)
+            self.chain = AgoraDevChain.from_genesis(self._base_db, params, state)  # type: ignore[assignment]
 
 
 class EmbeddedChain:
@@ -120,7 +120,9 @@ class EmbeddedChain:
             raw: Any = MemoryDB()
         else:
             self._lockfile = _exclusive_lock(Path(home))
-            self._kv = raw = SqliteKV(Path(home) / "chain.sqlite", synchronous=os.environ.get("AGORA_CHAIN_SYNC", "FULL"))
+            self._kv = raw = SqliteKV(
+                Path(home) / "chain.sqlite", synchronous=os.environ.get("AGORA_CHAIN_SYNC", "FULL")
+            )
         self._db = AtomicDB(raw)
         keys = get_account_keys_from_mnemonic(DEV_MNEMONIC, quantity=accounts, hd_path=DEV_HD_PATH)
         self.backend = _PersistentBackend(self._db, keys)
@@ -188,12 +190,12 @@ class EmbeddedChain:
 
     def header_at(self, number: int) -> BlockHeaderAPI:
         with self._lock:
-            return self.chain.chaindb.get_canonical_block_header_by_number(number)
+            return self.chain.chaindb.get_canonical_block_header_by_number(BlockNumber(number))
 
     def header_by_hash(self, block_hash: bytes) -> BlockHeaderAPI | None:
         with self._lock:
             try:
-                header = self.chain.chaindb.get_block_header_by_hash(block_hash)
+                header = self.chain.chaindb.get_block_header_by_hash(Hash32(block_hash))
                 canonical = self.chain.chaindb.get_canonical_block_hash(header.block_number)
             except (HeaderNotFound, KeyError):
                 return None
@@ -211,7 +213,7 @@ class EmbeddedChain:
         """The canonical block holding ``tx_hash`` and its index there (an O(1) index lookup)."""
         with self._lock:
             try:
-                number, index = self.chain.chaindb.get_transaction_index(tx_hash)
+                number, index = self.chain.chaindb.get_transaction_index(Hash32(tx_hash))
                 block = self.chain.get_canonical_block_by_number(number)
             except (TransactionNotFound, HeaderNotFound):
                 return None
@@ -250,7 +252,7 @@ class EmbeddedChain:
 
     def _fresh_state(self, header: BlockHeaderAPI) -> Any:
         vm = self.chain.get_vm(at_header=header)
-        return vm.build_state(self.chain.chaindb.db, header, vm.chain_context, vm.previous_hashes)
+        return vm.build_state(self.chain.chaindb.db, header, vm.chain_context, vm.previous_hashes or ())  # type: ignore[attr-defined]
 
     def call(self, tx: dict[str, Any], block: BlockHeaderAPI | None = None) -> bytes:
         """Executes ``tx`` without mining it; raises `Reverted` with the revert data."""
@@ -288,7 +290,8 @@ class EmbeddedChain:
         state = self._fresh_state(header)
         snapshot = state.snapshot()
         try:
-            return state.apply_transaction(self._unsigned(tx, header))
+            computation: ComputationAPI = state.apply_transaction(self._unsigned(tx, header))
+            return computation
         finally:
             state.revert(snapshot)
 
@@ -316,7 +319,7 @@ class EmbeddedChain:
             if "gas" not in tx:
                 tx["gas"] = self.estimate_gas(tx)
             if not any(k in tx for k in ("gas_price", "max_fee_per_gas")):
-                base_fee = self._refresh_pending().base_fee_per_gas
+                base_fee = int(self._refresh_pending().base_fee_per_gas or 0)
                 tx["max_priority_fee_per_gas"] = tx.get("max_priority_fee_per_gas", 10**9)
                 tx["max_fee_per_gas"] = 2 * base_fee + tx["max_priority_fee_per_gas"]
             signed = self.backend._get_normalized_and_signed_evm_transaction(tx)
@@ -357,8 +360,8 @@ class EmbeddedChain:
             for later in [s for s in self._snapshots if s >= sid]:
                 del self._snapshots[later]
             chaindb = self.chain.chaindb
-            header = chaindb.get_block_header_by_hash(block_hash)
-            chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)
+            header = chaindb.get_block_header_by_hash(Hash32(block_hash))
+            chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)  # type: ignore[attr-defined]
             self.chain.header = self.chain.create_header_from_parent(header)
             self._time_offset = offset
             self._db[_TIME_OFFSET_KEY] = str(offset).encode()
@@ -387,5 +390,3 @@ def _reverted(error: BaseException | None) -> Reverted:
         data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
         return Reverted(data)
     return Reverted(b"", f"execution failed: {type(error).__name__}{': ' + str(error) if str(error) else ''}")
-
-

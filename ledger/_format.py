@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import rlp
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth._utils.address import generate_contract_address
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 
 ZERO32 = "0x" + "00" * 32
 
@@ -23,6 +23,11 @@ def data(value: bytes) -> str:
 
 def address(value: bytes | None) -> str | None:
     return None if not value else data(value)
+
+
+def base_fee(header: BlockHeaderAPI) -> int:
+    """The header's base fee (every block of our chains is post-London)."""
+    return int(header.base_fee_per_gas or 0)
 
 
 def header_json(header: BlockHeaderAPI) -> dict[str, Any]:
@@ -44,7 +49,7 @@ def header_json(header: BlockHeaderAPI) -> dict[str, Any]:
         "gasLimit": qty(header.gas_limit),
         "gasUsed": qty(header.gas_used),
         "timestamp": qty(header.timestamp),
-        "baseFeePerGas": qty(header.base_fee_per_gas),
+        "baseFeePerGas": qty(base_fee(header)),
     }
     for key, attr in (
         ("withdrawalsRoot", "withdrawals_root"),
@@ -76,8 +81,7 @@ def block_json(block: BlockAPI, *, full: bool) -> dict[str, Any]:
 def _effective_gas_price(tx: SignedTransactionAPI, header: BlockHeaderAPI) -> int:
     if tx.type_id in (None, 1):
         return int(tx.gas_price)
-    base = header.base_fee_per_gas
-    return int(min(tx.max_fee_per_gas, base + tx.max_priority_fee_per_gas))
+    return int(min(tx.max_fee_per_gas, base_fee(header) + tx.max_priority_fee_per_gas))
 
 
 def transaction_json(tx: SignedTransactionAPI, header: BlockHeaderAPI, index: int) -> dict[str, Any]:
@@ -99,12 +103,12 @@ def transaction_json(tx: SignedTransactionAPI, header: BlockHeaderAPI, index: in
         "gasPrice": qty(_effective_gas_price(tx, header)),
     }
     if type_id == 0:
-        out["v"] = qty(tx.v)
+        out["v"] = qty(tx.v)  # type: ignore[attr-defined]
         chain_id = tx.chain_id
         if chain_id is not None:
             out["chainId"] = qty(chain_id)
     else:
-        out["chainId"] = qty(tx.chain_id)
+        out["chainId"] = qty(int(tx.chain_id or 0))
         out["v"] = qty(tx.y_parity)
         out["yParity"] = qty(tx.y_parity)
         out["accessList"] = [

@@ -69,7 +69,9 @@ class Transactor:
                 self._chain_id = int(self.w3.eth.chain_id)
         return self._chain_id
 
-    def send(self, *, to: str | None, data: bytes | str = b"", value: int = 0, gas: int | None = None) -> dict[str, Any]:
+    def send(
+        self, *, to: str | None, data: bytes | str = b"", value: int = 0, gas: int | None = None
+    ) -> dict[str, Any]:
         """Sends and waits for the receipt; raises `ContractRevert` when the call would revert or did."""
         with self._lock:
             tx: dict[str, Any] = {"from": self.address, "value": value, "data": HexBytes(data).to_0x_hex()}

@@ -35,7 +35,7 @@ class Keystore:
         """Checksummed addresses of every stored key, sorted."""
         if not self.dir.exists():
             return []
-        out = []
+        out: list[str] = []
         for path in sorted(self.dir.glob("*.json")):
             try:
                 out.append(to_checksum_address("0x" + json.loads(path.read_text())["address"]))
@@ -61,8 +61,7 @@ class Keystore:
         path = self._path(account.address)
         if path.exists():
             raise KeystoreError(f"{account.address} is already in the keystore")
-        kwargs = {"iterations": self._iterations} if self._iterations else {}
-        blob = Account.encrypt(account.key, password, **kwargs)
+        blob = Account.encrypt(account.key, password, iterations=self._iterations)
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
@@ -31,7 +32,7 @@ class _Client:
     def _contract(self, name: str, address: str | None = None) -> Contract:
         key = (name, address or self.deployment.address(name))
         if key not in self._contracts:
-            self._contracts[key] = self.w3.eth.contract(address=key[1], abi=artifact(name)["abi"])  # type: ignore[arg-type]
+            self._contracts[key] = self.w3.eth.contract(address=to_checksum_address(key[1]), abi=artifact(name)["abi"])
         return self._contracts[key]
 
     def _call(self, contract: Contract, fn: str, *args: Any) -> Any:
@@ -192,5 +193,3 @@ class Names(_Client):
 
 def _full(name: str) -> str:
     return name if name.endswith(".agora") or "." in name else f"{name}.agora"
-
-

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
 from web3 import Web3
 
 from ._tx import Transactor, mapped_errors
@@ -63,7 +64,9 @@ def load_deployment(w3: Web3, home: Path) -> Deployment:
     chain_id, genesis = _chain_identity(w3)
     path = record_path(home, chain_id, genesis)
     if not path.exists():
-        raise NotDeployed(f"no contracts deployed on chain {chain_id} (genesis {genesis[:10]}): run `agora chain deploy`")
+        raise NotDeployed(
+            f"no contracts deployed on chain {chain_id} (genesis {genesis[:10]}): run `agora chain deploy`"
+        )
     return Deployment(**json.loads(path.read_text()))
 
 
@@ -87,7 +90,9 @@ def is_current(w3: Web3, deployment: Deployment) -> bool:
     )
 
 
-def deploy(w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: int | None = None) -> tuple[Deployment, bool]:
+def deploy(
+    w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: int | None = None
+) -> tuple[Deployment, bool]:
     """Deploys every contract unless the record shows them deployed with the current code.
 
     Returns the deployment and whether anything was deployed.
@@ -100,7 +105,11 @@ def deploy(w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: 
             return existing, False
         log.info("recorded deployment is stale or gone; deploying again")
     dev = chain_id in (31337, 1337)
-    min_age = min_commitment_age if min_commitment_age is not None else (DEV_MIN_COMMITMENT_AGE if dev else MIN_COMMITMENT_AGE)
+    min_age = (
+        min_commitment_age
+        if min_commitment_age is not None
+        else (DEV_MIN_COMMITMENT_AGE if dev else MIN_COMMITMENT_AGE)
+    )
     me = transactor.address
 
     def create(name: str, *args: Any) -> str:
@@ -115,7 +124,7 @@ def deploy(w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: 
     resolver = create("PublicResolver", registry)
     registrar = create("AgoraRegistrar", registry, namehash("agora"), min_age, MAX_COMMITMENT_AGE)
     reverse = create("ReverseRegistrar", registry, resolver)
-    reg = w3.eth.contract(address=registry, abi=artifact("NameRegistry")["abi"])  # type: ignore[arg-type]
+    reg = w3.eth.contract(address=to_checksum_address(registry), abi=artifact("NameRegistry")["abi"])
     root = b"\x00" * 32
     for node, label, owner in (
         (root, "agora", registrar),
@@ -146,7 +155,11 @@ def deploy(w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: 
             }
             for n, a in addresses.items()
         },
-        params={"minCommitmentAge": min_age, "maxCommitmentAge": MAX_COMMITMENT_AGE, "initialSupply": str(INITIAL_SUPPLY)},
+        params={
+            "minCommitmentAge": min_age,
+            "maxCommitmentAge": MAX_COMMITMENT_AGE,
+            "initialSupply": str(INITIAL_SUPPLY),
+        },
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

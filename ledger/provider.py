@@ -31,11 +31,11 @@ class EmbeddedProvider(BaseProvider):
             return {"jsonrpc": "2.0", "id": self._id, "error": exc.to_json()}  # type: ignore[typeddict-item]
         return {"jsonrpc": "2.0", "id": self._id, "result": result}
 
-    def is_connected(self, show_traceback: bool = False) -> bool:
+    def is_connected(self, show_traceback: bool = False) -> bool:  # noqa: ARG002 - web3 signature
         return True
 
 
-def connect(url: str | None = None, *, chain: EmbeddedChain | None = None, timeout: float = 30.0) -> Web3:
+def connect(url: str | None = None, *, chain: EmbeddedChain | None = None, timeout: int = 30) -> Web3:
     """A `Web3` for ``url`` (http, ws or ipc path), or for ``chain`` in-process."""
     if chain is not None:
         return Web3(EmbeddedProvider(chain))

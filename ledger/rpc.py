@@ -14,8 +14,8 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockHeaderAPI
-from eth_utils import ValidationError as EVMValidationError
 from eth_bloom import BloomFilter
+from eth_utils import ValidationError as EVMValidationError
 from eth_utils import keccak
 
 from . import _format as fmt
@@ -137,8 +137,10 @@ class Dispatcher:
         return self.handle_one(payload)
 
     def handle_one(self, request: Any) -> dict[str, Any] | None:
-        if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or not isinstance(
-            request.get("method"), str
+        if (
+            not isinstance(request, dict)
+            or request.get("jsonrpc") != "2.0"
+            or not isinstance(request.get("method"), str)
         ):
             rid = request.get("id") if isinstance(request, dict) else None
             return _error_response(rid, RPCError(INVALID_REQUEST, "invalid request: expected a JSON-RPC 2.0 object"))
@@ -235,7 +237,7 @@ class Dispatcher:
         return fmt.qty(self.chain.head().block_number)
 
     def rpc_eth_gasPrice(self) -> str:
-        return fmt.qty(self.chain.head().base_fee_per_gas + 10**9)
+        return fmt.qty(fmt.base_fee(self.chain.head()) + 10**9)
 
     def rpc_eth_maxPriorityFeePerGas(self) -> str:
         return fmt.qty(10**9)
@@ -250,7 +252,7 @@ class Dispatcher:
         header = None
         for number in range(first, last + 1):
             header = self.chain.header_at(number)
-            base_fees.append(fmt.qty(header.base_fee_per_gas))
+            base_fees.append(fmt.qty(fmt.base_fee(header)))
             ratios.append(header.gas_used / header.gas_limit)
             if percentiles:
                 tips = sorted(_tips(self.chain.block(header)))
@@ -440,13 +442,11 @@ def _log_matches(entry: Any, addresses: set[bytes] | None, topics: list[set[byte
         return all(options is None for options in topics[len(entry.topics) :]) and _log_matches(
             entry, addresses, topics[: len(entry.topics)]
         )
-    return all(
-        options is None or entry.topics[i].to_bytes(32, "big") in options for i, options in enumerate(topics)
-    )
+    return all(options is None or entry.topics[i].to_bytes(32, "big") in options for i, options in enumerate(topics))
 
 
 def _tips(block: Any) -> list[int]:
-    base = block.header.base_fee_per_gas
+    base = fmt.base_fee(block.header)
     out = []
     for tx in block.transactions:
         if tx.type_id in (None, 0, 1):
@@ -466,7 +466,7 @@ def _percentile(sorted_values: list[int], p: float) -> int:
 def _next_base_fee(header: BlockHeaderAPI) -> int:
     """EIP-1559: the base fee of the block after ``header``."""
     target = header.gas_limit // 2
-    base = header.base_fee_per_gas
+    base = fmt.base_fee(header)
     if header.gas_used == target:
         return base
     delta = base * abs(header.gas_used - target) // target // 8

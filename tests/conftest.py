@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -31,7 +30,9 @@ def wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0)
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
         try:
-            reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+            reply = requests.post(
+                url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1
+            )
             if reply.ok:
                 return
         except requests.RequestException:
@@ -104,5 +105,3 @@ def cast_bin() -> str:
     if CAST is None or not shutil.which(str(CAST)):
         pytest.fail("cast is not installed: run `make deps`")
     return str(CAST)
-
-

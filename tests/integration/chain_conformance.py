@@ -131,14 +131,20 @@ class ChainConformance:
         with pytest.raises(InsufficientBalance) as info:
             poor.transfer(dev_account(0).address, 10)
         assert info.value.name == "ERC20InsufficientBalance"
-        assert info.value.args_by_name == {
-            "sender": dev_account(7).address.lower(),
-            "balance": 0,
-            "needed": 10,
-        } or info.value.args_by_name["needed"] == 10
+        assert (
+            info.value.args_by_name
+            == {
+                "sender": dev_account(7).address.lower(),
+                "balance": 0,
+                "needed": 10,
+            }
+            or info.value.args_by_name["needed"] == 10
+        )
 
     def test_unauthorised_record_change_is_refused(self, w3: Web3, deployment: Deployment) -> None:
-        resolver = w3.eth.contract(address=deployment.address("PublicResolver"), abi=Names(w3, deployment)._contract("PublicResolver").abi)  # type: ignore[arg-type]
+        resolver = w3.eth.contract(
+            address=deployment.address("PublicResolver"), abi=Names(w3, deployment)._contract("PublicResolver").abi
+        )  # type: ignore[arg-type]
         mallory = Transactor(w3, dev_account(8))
         with pytest.raises(Unauthorized) as info:
             mallory.send(to=resolver.address, data=resolver.encode_abi("setText", args=[namehash("agora"), "k", "v"]))
@@ -147,8 +153,15 @@ class ChainConformance:
     def test_stale_nonce_is_rejected(self, w3: Web3, owner: Transactor) -> None:
         owner.send(to=dev_account(1).address, value=1, gas=21_000)
         stale = dev_account(0).sign_transaction(
-            {"to": dev_account(1).address, "value": 1, "gas": 21_000, "nonce": 0, "chainId": CHAIN_ID,
-             "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
+            {
+                "to": dev_account(1).address,
+                "value": 1,
+                "gas": 21_000,
+                "nonce": 0,
+                "chainId": CHAIN_ID,
+                "maxFeePerGas": 10**11,
+                "maxPriorityFeePerGas": 10**9,
+            }
         )
         with pytest.raises(TransactionRejected, match="(?i)nonce"):
             from ledger import mapped_errors
@@ -163,8 +176,16 @@ class ChainConformance:
         token.transfer(dev_account(2).address, 2)
         to_topic = "0x" + "00" * 12 + dev_account(2).address[2:].lower()
         logs = w3.eth.get_logs(
-            {"fromBlock": start, "toBlock": "latest", "address": token.contract.address,
-             "topics": [TRANSFER_TOPIC.hex() if TRANSFER_TOPIC.hex().startswith("0x") else "0x" + TRANSFER_TOPIC.hex(), None, to_topic]}
+            {
+                "fromBlock": start,
+                "toBlock": "latest",
+                "address": token.contract.address,
+                "topics": [
+                    TRANSFER_TOPIC.hex() if TRANSFER_TOPIC.hex().startswith("0x") else "0x" + TRANSFER_TOPIC.hex(),
+                    None,
+                    to_topic,
+                ],
+            }
         )
         assert len(logs) == 1
         assert int.from_bytes(logs[0]["data"], "big") == 2
@@ -189,7 +210,9 @@ class ChainConformance:
         assert w3.eth.get_block("latest")["timestamp"] >= before + 3600
 
     # -- names ---------------------------------------------------------------------------------
-    def test_name_registration_resolution_and_reverse(self, w3: Web3, deployment: Deployment, owner: Transactor) -> None:
+    def test_name_registration_resolution_and_reverse(
+        self, w3: Web3, deployment: Deployment, owner: Transactor
+    ) -> None:
         names = Names(w3, deployment, owner)
         names.register("conformance")
         assert names.owner("conformance") == owner.address
@@ -211,7 +234,9 @@ class ChainConformance:
         assert info.value.args_by_name["commitment"] == commitment
         assert isinstance(info.value, ContractRevert)
 
-    def test_deploy_again_is_a_no_op(self, w3: Web3, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> None:
+    def test_deploy_again_is_a_no_op(
+        self, w3: Web3, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
         home = tmp_path_factory.mktemp("redeploy")
         first, fresh = deploy(w3, Transactor(w3, dev_account(0)), home)
         height = w3.eth.block_number

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -53,8 +52,16 @@ def test_cast_sends_a_transfer_with_a_dev_key(cast_bin: str, served_chain: str, 
     to = dev_account(2).address
     before = token.balance_of(to)
     out = cast(
-        cast_bin, served_chain, "send", "--private-key", DEV_KEY_1, "--json", token_address,
-        "transfer(address,uint256)", to, "12345",
+        cast_bin,
+        served_chain,
+        "send",
+        "--private-key",
+        DEV_KEY_1,
+        "--json",
+        token_address,
+        "transfer(address,uint256)",
+        to,
+        "12345",
     )
     assert json.loads(out)["status"] in ("0x1", 1)
     assert token.balance_of(to) == before + 12345
@@ -63,9 +70,21 @@ def test_cast_sends_a_transfer_with_a_dev_key(cast_bin: str, served_chain: str, 
 def test_cast_sees_a_revert_by_its_error(cast_bin: str, served_chain: str, served_deployment: Deployment) -> None:
     token = served_deployment.address("AgoraToken")
     out = subprocess.run(
-        [cast_bin, "call", token, "transfer(address,uint256)", dev_account(0).address, "1",
-         "--from", dev_account(9).address, "--rpc-url", served_chain],
-        capture_output=True, text=True, timeout=60,
+        [
+            cast_bin,
+            "call",
+            token,
+            "transfer(address,uint256)",
+            dev_account(0).address,
+            "1",
+            "--from",
+            dev_account(9).address,
+            "--rpc-url",
+            served_chain,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode != 0
     # ERC20InsufficientBalance(address,uint256,uint256) selector
@@ -78,7 +97,9 @@ def test_cast_sees_a_revert_by_its_error(cast_bin: str, served_chain: str, serve
 @pytest.fixture
 def post(served_chain: str) -> Iterator[callable]:  # type: ignore[valid-type]
     def send(body: bytes, **headers: str) -> requests.Response:
-        return requests.post(served_chain, data=body, headers={"content-type": "application/json", **headers}, timeout=10)
+        return requests.post(
+            served_chain, data=body, headers={"content-type": "application/json", **headers}, timeout=10
+        )
 
     yield send
     # After every bad request the server still answers a good one.
@@ -125,7 +146,9 @@ def test_wrong_params_are_invalid_params(post, method: str, params: object) -> N
 
 
 def test_oversize_body_is_refused(post) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"data": "0x" + "00" * (6 * 1024 * 1024)}]})
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"data": "0x" + "00" * (6 * 1024 * 1024)}]}
+    )
     reply = post(body.encode())
     assert reply.status_code == 413
     assert _error(reply)["code"] == -32600
@@ -157,5 +180,3 @@ def test_revert_error_carries_data_like_anvil(post, served_deployment: Deploymen
     assert error["code"] == 3
     assert error["data"].startswith("0xe450d38c")
     assert "execution reverted" in error["message"]
-
-

@@ -17,8 +17,15 @@ from ..conftest import free_port, start_chain_server
 
 def _transfer(w3: Web3, nonce: int) -> bytes:
     signed = dev_account(0).sign_transaction(
-        {"to": dev_account(1).address, "value": 1000 + nonce, "gas": 21_000, "nonce": nonce,
-         "chainId": CHAIN_ID, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
+        {
+            "to": dev_account(1).address,
+            "value": 1000 + nonce,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": CHAIN_ID,
+            "maxFeePerGas": 10**11,
+            "maxPriorityFeePerGas": 10**9,
+        }
     )
     return bytes(w3.eth.send_raw_transaction(signed.raw_transaction))
 
@@ -59,7 +66,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_transaction(tmp_path: Pa
     proc = start_chain_server(tmp_path, port)
     try:
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-        for tx_hash, (block, root) in acknowledged.items():
+        for block, root in acknowledged.values():
             assert w3.eth.get_block(block)["stateRoot"] == root
         for tx_hash in sent:
             assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1

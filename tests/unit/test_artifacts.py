@@ -37,7 +37,13 @@ def test_every_artifact_has_abi_and_code(name: str) -> None:
 
 def test_error_table_knows_our_and_openzeppelin_errors() -> None:
     names = {entry[0] for entry in error_table().values()}
-    assert {"NameNotAvailable", "CommitmentTooNew", "Unauthorized", "FaucetDisabled", "ERC20InsufficientBalance"} <= names
+    assert {
+        "NameNotAvailable",
+        "CommitmentTooNew",
+        "Unauthorized",
+        "FaucetDisabled",
+        "ERC20InsufficientBalance",
+    } <= names
 
 
 def _encoded(signature: str, types: list[str], values: list[object]) -> bytes:
@@ -54,7 +60,9 @@ def test_decode_revert_gives_the_specific_subclass_with_arguments() -> None:
 
 def test_decode_revert_of_openzeppelin_error() -> None:
     sender = "0x" + "11" * 20
-    err = decode_revert(_encoded("ERC20InsufficientBalance(address,uint256,uint256)", ["address", "uint256", "uint256"], [sender, 1, 2]))
+    err = decode_revert(
+        _encoded("ERC20InsufficientBalance(address,uint256,uint256)", ["address", "uint256", "uint256"], [sender, 1, 2])
+    )
     assert isinstance(err, InsufficientBalance)
     assert err.to_json() == {"error": "ERC20InsufficientBalance", "args": {"sender": sender, "balance": 1, "needed": 2}}
 

@@ -41,4 +41,7 @@ def test_split_agora_name_rejects_invalid_labels(name: str) -> None:
 
 
 def test_reverse_name_is_lowercase_hex() -> None:
-    assert reverse_name("0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266") == "f39fd6e51aad88f6f4ce6ab8827279cfffb92266.addr.reverse"
+    assert (
+        reverse_name("0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+        == "f39fd6e51aad88f6f4ce6ab8827279cfffb92266.addr.reverse"
+    )
