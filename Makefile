@@ -15,6 +15,7 @@ run: deps
 	$(VENV)/bin/agora up
 
 test: deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-contracts
 	$(MAKE) --no-print-directory test-python
 

@@ -89,6 +89,13 @@ contract NameRegistryTest is NamesFixture {
         registry.setRecord(node, bob, bob, 1);
     }
 
+    function test_setSubnodeRecord_revertsForNonOwner() public {
+        bytes32 node = _register("alice", alice);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(INameRegistry.Unauthorized.selector, node, bob));
+        registry.setSubnodeRecord(node, keccak256("box"), bob, address(resolver), 1);
+    }
+
     function test_setSubnodeRecord_setsAllThree() public {
         bytes32 node = _register("alice", alice);
         vm.prank(alice);

@@ -180,3 +180,18 @@ def test_revert_error_carries_data_like_anvil(post, served_deployment: Deploymen
     assert error["code"] == 3
     assert error["data"].startswith("0xe450d38c")
     assert "execution reverted" in error["message"]
+
+
+def test_send_transaction_signs_for_dev_accounts_only(post, served_chain: str) -> None:  # type: ignore[no-untyped-def]
+    w3 = connect(served_chain)
+    to = dev_account(8).address
+    before = w3.eth.get_balance(to)
+    tx = {"from": dev_account(3).address, "to": to, "value": hex(777)}
+    reply = post(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction", "params": [tx]}).encode())
+    tx_hash = reply.json()["result"]
+    assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+    assert w3.eth.get_balance(to) == before + 777
+    stranger = {**tx, "from": "0x" + "42" * 20}
+    reply = post(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "eth_sendTransaction", "params": [stranger]}).encode())
+    assert _error(reply)["code"] == -32000
+    assert w3.eth.get_balance(to) == before + 777
