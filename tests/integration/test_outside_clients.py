@@ -192,6 +192,8 @@ def test_send_transaction_signs_for_dev_accounts_only(post, served_chain: str) -
     assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
     assert w3.eth.get_balance(to) == before + 777
     stranger = {**tx, "from": "0x" + "42" * 20}
-    reply = post(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "eth_sendTransaction", "params": [stranger]}).encode())
+    reply = post(
+        json.dumps({"jsonrpc": "2.0", "id": 2, "method": "eth_sendTransaction", "params": [stranger]}).encode()
+    )
     assert _error(reply)["code"] == -32000
     assert w3.eth.get_balance(to) == before + 777
