@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import _common, account, chain, name, up
+from . import _common, account, chain, name, store, up
 
 app = typer.Typer(
     name="agora",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(chain.app, name="chain")
 app.add_typer(account.app, name="account")
 app.add_typer(name.app, name="name")
+app.add_typer(store.app, name="store")
 app.command("up")(up.up)
 
 
