@@ -51,8 +51,7 @@ class DirectoryBackend:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        if path.exists():
-            return  # content-addressed: the same key always holds the same bytes
+        # Always rewrite: an existing file may be the corrupt copy that a repair replaces.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:

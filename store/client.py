@@ -153,9 +153,10 @@ class StoreClient:
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def region_of(self, node: str) -> str | None:
-        """The node's declared region, or None when it does not answer."""
-        if node not in self._regions:
+    def region_of(self, node: str, *, fresh: bool = False) -> str | None:
+        """The node's declared region, or None when it does not answer (``fresh``: ask again)."""
+        if fresh or node not in self._regions:
+            self._regions.pop(node, None)
             try:
                 reply = self._request("GET", f"{node}/info", retries=0)
                 reply.raise_for_status()
@@ -166,7 +167,7 @@ class StoreClient:
 
     # -- put ----------------------------------------------------------------------------------
     def _usable_nodes(self, regions: list[str] | None) -> list[str]:
-        infos = list(self._pool.map(lambda n: (n, self.region_of(n)), self.nodes))
+        infos = list(self._pool.map(lambda n: (n, self.region_of(n, fresh=True)), self.nodes))
         usable = [n for n, r in infos if r is not None and (not regions or r in regions)]
         needed = self.k + self.m
         if len(usable) < needed:
@@ -387,7 +388,7 @@ class StoreClient:
         """
         manifest = self.manifest(cid)
         health = self._check(manifest)
-        live = [n for n in self.nodes if self.region_of(n) is not None]
+        live = [n for n, r in zip(self.nodes, self._pool.map(lambda n: self.region_of(n, fresh=True), self.nodes), strict=True) if r is not None]
         report = RepairReport(cid)
         segments = list(manifest.segments)
         for s, seg in enumerate(manifest.segments):
@@ -397,12 +398,11 @@ class StoreClient:
             shards = codec.encode(self._read_segment(manifest, s, set()), manifest.k, manifest.m)
             refs = list(seg.shards)
             for i in bad:
-                used = {r.node for j, r in enumerate(refs) if j != i}
-                target = refs[i].node if refs[i].node in live else next((n for n in live if n not in used), None)
-                if target is None:
-                    target = live[0] if live else None
-                if target is None:
+                if not live:
                     raise NotEnoughNodes(f"no live node to repair {cid} onto")
+                # Back to its own node if live; else to the live node holding fewest of this segment.
+                load = {n: sum(r.node == n for j, r in enumerate(refs) if j != i) for n in live}
+                target = refs[i].node if refs[i].node in load else min(live, key=lambda n: load[n])
                 self._put_shard(target, refs[i].hash, shards[i])
                 refs[i] = ShardRef(refs[i].hash, target, self.region_of(target) or "")
                 report.restored.append((s, i, target))
