@@ -25,6 +25,7 @@ from ledger import (
     load_deployment,
     open_chain,
 )
+from store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEV_CHAIN_IDS = (31337, 1337)
@@ -48,7 +49,7 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def reports_errors(fn: F) -> F:
-    """Shows ledger errors as one line (contract errors by name with their arguments)."""
+    """Shows ledger and store errors as one line (contract errors by name with their arguments)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -56,7 +57,7 @@ def reports_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ContractRevert as exc:
             fail(f"the contract reverted with {exc}")
-        except (LedgerError, ValueError) as exc:
+        except (LedgerError, StoreError, ValueError) as exc:
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]

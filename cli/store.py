@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 
-from store import DirectoryBackend, S3Backend, StoreClient, StoreError, get_settings
+from store import DirectoryBackend, S3Backend, StoreClient, get_settings
 from store import serve as serve_node
 
 from . import _common as c
 
 app = typer.Typer(help="The erasure-coded, content-addressed store.", no_args_is_help=True)
-NodesOpt = Annotated[str | None, typer.Option("--nodes", help="Comma-separated node URLs (default: AGORA_STORE_NODES).")]
+NodesOpt = Annotated[
+    str | None, typer.Option("--nodes", help="Comma-separated node URLs (default: AGORA_STORE_NODES).")
+]
 
 
 def _client(nodes: str | None, *, k: int | None = None, m: int | None = None) -> StoreClient:
@@ -23,20 +25,6 @@ def _client(nodes: str | None, *, k: int | None = None, m: int | None = None) ->
     return StoreClient(
         urls, k=k or settings.k, m=m or settings.m, segment_size=settings.segment_size, timeout=settings.timeout
     )
-
-
-def _guard(fn):  # type: ignore[no-untyped-def]
-    """Store errors as one line."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return fn(*args, **kwargs)
-        except StoreError as exc:
-            c.fail(str(exc))
-
-    return wrapper
 
 
 @app.command()
@@ -61,11 +49,13 @@ def serve(
 
 
 @app.command()
-@_guard
+@c.reports_errors
 def put(
     file: Annotated[Path, typer.Argument(help="File to store ('-' for stdin).", allow_dash=True)],
     nodes: NodesOpt = None,
-    regions: Annotated[str | None, typer.Option(help="Only place shards on nodes of these regions (comma list).")] = None,
+    regions: Annotated[
+        str | None, typer.Option(help="Only place shards on nodes of these regions (comma list).")
+    ] = None,
     k: Annotated[int | None, typer.Option(help="Data shards per segment.")] = None,
     m: Annotated[int | None, typer.Option(help="Parity shards per segment.")] = None,
 ) -> None:
@@ -81,7 +71,7 @@ def put(
 
 
 @app.command()
-@_guard
+@c.reports_errors
 def get(
     cid: Annotated[str, typer.Argument(help="Manifest CID.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
@@ -101,7 +91,7 @@ def get(
 
 
 @app.command()
-@_guard
+@c.reports_errors
 def stat(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None) -> None:
     """Show a blob's manifest and the health of every shard."""
     with _client(nodes) as client:
@@ -119,7 +109,7 @@ def stat(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: Nodes
 
 
 @app.command()
-@_guard
+@c.reports_errors
 def repair(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None) -> None:
     """Restore missing or corrupt shards onto live nodes."""
     with _client(nodes) as client:
@@ -130,7 +120,7 @@ def repair(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: Nod
 
 
 @app.command()
-@_guard
+@c.reports_errors
 def audit(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None) -> None:
     """Ask each node for its shards with Merkle proofs and check them against the manifest."""
     with _client(nodes) as client:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import requests
+import urllib3
 
 from . import codec, merkle
 from .cid import cid_from_digest, digest_of
@@ -138,13 +139,15 @@ class StoreClient:
             session = self._local.session = requests.Session()
         return session
 
-    def _request(self, method: str, url: str, *, data: bytes | None = None, retries: int | None = None) -> requests.Response:
+    def _request(
+        self, method: str, url: str, *, data: bytes | None = None, retries: int | None = None, stream: bool = False
+    ) -> requests.Response:
         """One request with retries on connection errors; raises `NodeError` with the reason."""
         node = url.split("/", 3)[:3]
         attempts = (self.retries if retries is None else retries) + 1
         for attempt in range(attempts):
             try:
-                return self._session().request(method, url, data=data, timeout=self.timeout)
+                return self._session().request(method, url, data=data, timeout=self.timeout, stream=stream)
             except requests.Timeout:
                 raise NodeError("/".join(node), f"no answer within {self.timeout:g}s") from None
             except requests.ConnectionError as exc:
@@ -172,7 +175,9 @@ class StoreClient:
         needed = self.k + self.m
         if len(usable) < needed:
             where = f" in regions {', '.join(regions)}" if regions else ""
-            raise NotEnoughNodes(f"a put needs {needed} live nodes{where} (k={self.k}, m={self.m}); {len(usable)} answered")
+            raise NotEnoughNodes(
+                f"a put needs {needed} live nodes{where} (k={self.k}, m={self.m}); {len(usable)} answered"
+            )
         return usable
 
     def _put_shard(self, node: str, digest: str, data: bytes) -> None:
@@ -197,7 +202,13 @@ class StoreClient:
                 errors.append(str(exc))
         raise NodeError(first, "no node accepted the shard: " + "; ".join(errors))
 
-    def put(self, source: bytes | str | Path | BinaryIO, *, regions: list[str] | None = None, progress: Progress | None = None) -> str:
+    def put(
+        self,
+        source: bytes | str | Path | BinaryIO,
+        *,
+        regions: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> str:
         """Stores a blob; returns its manifest CID. Memory stays bounded by a few segments."""
         usable = self._usable_nodes(regions)
         reader = _Source(source)
@@ -221,8 +232,12 @@ class StoreClient:
         finally:
             reader.close()
         manifest = Manifest(
-            cid=cid_from_digest(blob_hash.digest()), size=size, segment_size=self.segment_size,
-            k=self.k, m=self.m, segments=tuple(segments),
+            cid=cid_from_digest(blob_hash.digest()),
+            size=size,
+            segment_size=self.segment_size,
+            k=self.k,
+            m=self.m,
+            segments=tuple(segments),
         )
         self._publish(manifest)
         return manifest.manifest_cid
@@ -266,17 +281,22 @@ class StoreClient:
         failures = []
         for node in nodes or [ref.node]:
             try:
-                reply = self._request("GET", f"{node}/shards/{ref.hash}", retries=0)
+                reply = self._request("GET", f"{node}/shards/{ref.hash}", retries=0, stream=True)
+                if reply.status_code != 200:
+                    failures.append(_reason(reply))
+                    continue
+                # One read of the whole body: requests' .content reads in 10 KiB pieces.
+                body = reply.raw.read(decode_content=True)
             except NodeError as exc:
                 failures.append(exc.reason)
                 continue
-            if reply.status_code != 200:
-                failures.append(_reason(reply))
+            except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
+                failures.append(f"read failed ({type(exc).__name__})")
                 continue
-            if hashlib.sha256(reply.content).hexdigest() != ref.hash:
+            if hashlib.sha256(body).hexdigest() != ref.hash:
                 failures.append("corrupt shard (hash mismatch)")
                 continue
-            return reply.content
+            return bytes(body)
         raise NodeError(ref.node, "; ".join(failures))
 
     def _read_segment(self, manifest: Manifest, s: int, suspects: set[str]) -> bytes:
@@ -302,12 +322,12 @@ class StoreClient:
                     failures[f"{seg.shards[i].node} (shard {i})"] = exc.reason
                     suspects.add(seg.shards[i].node)
         if len(good) < k:
-            good.update(self._search(manifest, s, good, failures))
+            good.update(self._search(manifest, s, good))
         if len(good) < k:
             raise NotEnoughShards(manifest.cid, s, len(good), k, failures)
         return codec.decode(good, k, manifest.m)
 
-    def _search(self, manifest: Manifest, s: int, good: dict[int, bytes], failures: dict[str, str]) -> dict[int, bytes]:
+    def _search(self, manifest: Manifest, s: int, good: dict[int, bytes]) -> dict[int, bytes]:
         """Last resort: ask every node for the missing shards (a repair may have moved them)."""
         seg = manifest.segments[s]
         missing = [i for i in range(len(seg.shards)) if i not in good]
@@ -341,7 +361,9 @@ class StoreClient:
                 progress(len(data))
             yield data
         if cid_from_digest(blob_hash.digest()) != manifest.cid:
-            raise NotEnoughShards(manifest.cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"})
+            raise NotEnoughShards(
+                manifest.cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"}
+            )
 
     def get(self, cid: str) -> bytes:
         """The whole blob in memory (use `get_stream` or `get_to_file` for large ones)."""
@@ -388,7 +410,13 @@ class StoreClient:
         """
         manifest = self.manifest(cid)
         health = self._check(manifest)
-        live = [n for n, r in zip(self.nodes, self._pool.map(lambda n: self.region_of(n, fresh=True), self.nodes), strict=True) if r is not None]
+        live = [
+            n
+            for n, r in zip(
+                self.nodes, self._pool.map(lambda n: self.region_of(n, fresh=True), self.nodes), strict=True
+            )
+            if r is not None
+        ]
         report = RepairReport(cid)
         segments = list(manifest.segments)
         for s, seg in enumerate(manifest.segments):
@@ -408,8 +436,12 @@ class StoreClient:
                 report.restored.append((s, i, target))
             segments[s] = Segment(seg.size, tuple(refs))
         repaired = Manifest(
-            cid=manifest.cid, size=manifest.size, segment_size=manifest.segment_size,
-            k=manifest.k, m=manifest.m, segments=tuple(segments),
+            cid=manifest.cid,
+            size=manifest.size,
+            segment_size=manifest.segment_size,
+            k=manifest.k,
+            m=manifest.m,
+            segments=tuple(segments),
         )
         self._publish(repaired)
         report.manifest_cid = repaired.manifest_cid
@@ -439,7 +471,9 @@ class StoreClient:
             return ShardHealth(s, i, node, True)
 
         jobs = [
-            self._pool.submit(one, s, i, ref.node) for s, seg in enumerate(manifest.segments) for i, ref in enumerate(seg.shards)
+            self._pool.submit(one, s, i, ref.node)
+            for s, seg in enumerate(manifest.segments)
+            for i, ref in enumerate(seg.shards)
         ]
         return AuditReport(cid, [j.result() for j in jobs])
 

@@ -1,11 +1,11 @@
 """`agora store serve`: a store node holding shards by hash and manifests by CID, over HTTP.
 
-    GET  /info                      region, backend, shard count and bytes
-    PUT  /shards/{sha256}           store a shard (refused unless its bytes hash to the name)
-    GET  /shards/{sha256}           the shard (HEAD: whether it is here)
-    PUT  /manifests/{cid}           store a manifest (refused unless valid and named by its CID)
-    GET  /manifests/{cid}
-    GET  /audit/{cid}/{leaf}        a shard of that manifest with its Merkle inclusion proof
+GET  /info                      region, backend, shard count and bytes
+PUT  /shards/{sha256}           store a shard (refused unless its bytes hash to the name)
+GET  /shards/{sha256}           the shard (HEAD: whether it is here)
+PUT  /manifests/{cid}           store a manifest (refused unless valid and named by its CID)
+GET  /manifests/{cid}
+GET  /audit/{cid}/{leaf}        a shard of that manifest with its Merkle inclusion proof
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"title": title, "status": status, "detail": detail}, status, media_type="application/problem+json")
+    return JSONResponse(
+        {"title": title, "status": status, "detail": detail}, status, media_type="application/problem+json"
+    )
 
 
 class _TooLarge(Exception):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,10 +249,16 @@ def test_s3_backed_node_against_a_real_s3_server(tmp_path: Path, monkeypatch: py
     from ..conftest import free_port
     from .store_cluster import start_node
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "agora", "AWS_SECRET_ACCESS_KEY": "agora-secret", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "agora",
+        "AWS_SECRET_ACCESS_KEY": "agora-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     port = free_port()
-    s3 = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s3 = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -261,7 +267,10 @@ def test_s3_backed_node_against_a_real_s3_server(tmp_path: Path, monkeypatch: py
                 break
             except requests.RequestException:
                 time.sleep(0.1)
-        nodes = [start_node(None, region="eu", extra=["--s3-bucket", f"bucket{i}", "--s3-endpoint", endpoint]) for i in range(3)]
+        nodes = [
+            start_node(None, region="eu", extra=["--s3-bucket", f"bucket{i}", "--s3-endpoint", endpoint])
+            for i in range(3)
+        ]
         try:
             data = os.urandom(3 * SEGMENT + 9)
             with StoreClient([n.url for n in nodes], k=2, m=1, segment_size=SEGMENT, timeout=5) as store:

@@ -18,12 +18,12 @@ from store import (
     ShardRef,
     cid_of,
     cid_of_chunks,
+    codec,
     digest_of,
     inclusion_proof,
     merkle_root,
     verify_inclusion,
 )
-from store import codec
 
 # -- CIDs (checked against the multiformats CID spec and IPFS) -----------------------------------
 
@@ -62,8 +62,10 @@ def test_digest_of_rejects_other_cids(bad: str) -> None:
 
 # -- Merkle trees ------------------------------------------------------------------------------
 
-CT_LEAVES = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                         "606162636465666768696a6b6c6d6e6f"]]
+CT_LEAVES = [
+    bytes.fromhex(h)
+    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+]
 
 
 def test_merkle_root_matches_certificate_transparency_vectors() -> None:
