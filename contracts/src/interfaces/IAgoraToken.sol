@@ -29,4 +29,7 @@ interface IAgoraToken is IERC20, IERC20Permit {
 
     /// @notice Whether the faucet works on the current chain.
     function faucetEnabled() external view returns (bool);
+
+    /// @notice Destroys `amount` of the caller's tokens (total supply falls by as much).
+    function burn(uint256 amount) external;
 }

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {INameRegistry} from "./interfaces/INameRegistry.sol";
+import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
+import {IPublicResolver} from "./interfaces/IPublicResolver.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {JobSettlement} from "./JobSettlement.sol";
+
+/// @title JobMarket
+/// @notice Deposits, signed job requests, the reverse-Dutch auction, commit-reveal and proofs.
+/// Settlement is in `JobSettlement`.
+contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant JOB_REQUEST_TYPEHASH = keccak256(
+        "JobRequest(address requester,bytes32 programId,bytes32 inputDigest,bytes32 verifierNode,uint96 minPrice,"
+        "uint96 maxPrice,uint32 ramp,uint96 collateral,uint8 redundancy,uint8 quorum,uint8 mode,uint64 fuelLimit,"
+        "uint40 lockDeadline,uint40 commitDeadline,uint40 revealDeadline,uint32 regions,uint256 nonce,uint40 expiry)"
+    );
+    /// @notice Gas forwarded to a program's proof verifier (a Groth16 check costs ~230k).
+    uint256 public constant PROOF_GAS = 600_000;
+
+    IERC20 public immutable token;
+    INameRegistry public immutable registry;
+    uint64 public maxJobDuration;
+
+    mapping(address requester => mapping(uint256 word => uint256 bits)) private _nonces;
+
+    constructor(
+        IERC20 token_,
+        IStakeManager stakes_,
+        INameRegistry registry_,
+        address owner_,
+        uint64 maxJobDuration_,
+        uint64 escalationWindow_
+    ) EIP712("AgoraJobMarket", "1") Ownable(owner_) JobSettlement(stakes_, escalationWindow_) {
+        token = token_;
+        registry = registry_;
+        maxJobDuration = maxJobDuration_;
+    }
+
+    // -- deposits --------------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarket
+    function deposit(uint256 amount) public nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _balances[msg.sender] += amount;
+        emit Deposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IJobMarket
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external {
+        // A front-run permit has already set the allowance: carry on rather than revert.
+        try IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        deposit(amount);
+    }
+
+    /// @inheritdoc IJobMarket
+    function withdraw(uint256 amount) external nonReentrant {
+        uint256 balance = _balances[msg.sender];
+        if (amount == 0) revert ZeroAmount();
+        if (amount > balance) revert InsufficientBalance(msg.sender, balance, amount);
+        _balances[msg.sender] = balance - amount;
+        emit Withdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // -- posting ---------------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarket
+    function postJob(JobRequest calldata r, bytes calldata signature) external nonReentrant returns (bytes32 jobId) {
+        if (block.timestamp > r.expiry) revert RequestExpired(r.expiry, block.timestamp);
+        _validate(r);
+        jobId = hashRequest(r);
+        // OpenZeppelin's recover refuses malleable (high-s) signatures.
+        address signer = ECDSA.recover(_hashTypedDataV4(jobId), signature);
+        if (signer != r.requester) revert InvalidSignature(r.requester, signer);
+        _useNonce(r.requester, r.nonce);
+        uint256 escrow = uint256(r.redundancy) * r.maxPrice;
+        uint256 balance = _balances[r.requester];
+        if (balance < escrow) revert InsufficientBalance(r.requester, balance, escrow);
+        _balances[r.requester] = balance - escrow;
+        _jobs[jobId] = Job({
+            requester: r.requester,
+            postedAt: uint40(block.timestamp),
+            status: JobStatus.Open,
+            mode: r.mode,
+            k: r.redundancy,
+            q: r.quorum,
+            locked: 0,
+            committedMask: 0,
+            revealedMask: 0,
+            minPrice: r.minPrice,
+            maxPrice: r.maxPrice,
+            ramp: r.ramp,
+            regions: r.regions,
+            collateral: r.collateral,
+            lockDeadline: r.lockDeadline,
+            commitDeadline: r.commitDeadline,
+            revealDeadline: r.revealDeadline
+        });
+        emit JobPosted(jobId, r.requester, r, escrow);
+    }
+
+    function _validate(JobRequest calldata r) private view {
+        if (r.requester == address(0)) revert InvalidRequest("requester is zero");
+        if (r.redundancy == 0 || r.redundancy > MAX_SLOTS) revert InvalidRequest("redundancy must be 1..8");
+        if (r.quorum == 0 || r.quorum > r.redundancy) revert InvalidRequest("quorum must be 1..redundancy");
+        if (r.minPrice > r.maxPrice) revert InvalidRequest("minPrice above maxPrice");
+        if (r.mode == Mode.ZK && (r.redundancy != 1 || r.verifierNode == bytes32(0))) {
+            revert InvalidRequest("ZK jobs need redundancy 1 and a verifier name");
+        }
+        if (block.timestamp >= r.lockDeadline || r.lockDeadline > r.commitDeadline || r.commitDeadline > r.revealDeadline)
+        {
+            revert InvalidRequest("deadlines must be future and ordered lock <= commit <= reveal");
+        }
+        if (r.revealDeadline - block.timestamp > maxJobDuration) {
+            revert DurationTooLong(r.revealDeadline - block.timestamp, maxJobDuration);
+        }
+    }
+
+    function _useNonce(address requester, uint256 nonce) private {
+        uint256 bit = 1 << (nonce & 0xff);
+        uint256 bits = _nonces[requester][nonce >> 8];
+        if (bits & bit != 0) revert NonceUsed(requester, nonce);
+        _nonces[requester][nonce >> 8] = bits | bit;
+    }
+
+    // -- bidding and results ---------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarket
+    function lock(bytes32 jobId) external nonReentrant returns (uint8 index) {
+        Job storage j = _openJob(jobId);
+        if (block.timestamp > j.lockDeadline) revert LockClosed(jobId, j.lockDeadline, block.timestamp);
+        index = j.locked;
+        if (index >= j.k) revert JobFull(jobId, j.k);
+        for (uint8 i; i < index; ++i) {
+            if (_slots[jobId][i].worker == msg.sender) revert WorkerAlreadyLocked(jobId, msg.sender);
+        }
+        if (j.regions != 0) {
+            (uint8 region, bool declared) = stakes.regionOf(msg.sender);
+            if (!declared || (j.regions >> region) & 1 == 0) {
+                revert RegionNotAllowed(jobId, msg.sender, region, j.regions);
+            }
+        }
+        uint256 price = _ask(j);
+        _slots[jobId][index] = Slot({worker: msg.sender, price: uint96(price), sealed_: bytes32(0)});
+        j.locked = index + 1;
+        emit JobLocked(jobId, msg.sender, index, price);
+        stakes.lockCollateral(msg.sender, jobId, j.collateral);
+    }
+
+    /// @inheritdoc IJobMarket
+    function commit(bytes32 jobId, uint8 index, bytes32 commitment) external {
+        Job storage j = _workerSlot(jobId, index, Mode.REDUNDANT);
+        if (block.timestamp > j.commitDeadline) revert CommitClosed(jobId, j.commitDeadline, block.timestamp);
+        if (j.committedMask & (1 << index) != 0) revert AlreadyCommitted(jobId, index);
+        j.committedMask |= uint8(1 << index);
+        _slots[jobId][index].sealed_ = commitment;
+        emit ResultCommitted(jobId, msg.sender, index, commitment);
+    }
+
+    /// @inheritdoc IJobMarket
+    function reveal(bytes32 jobId, uint8 index, bytes32 digest, bytes32 salt, bytes32 resultCid)
+        external
+        nonReentrant
+    {
+        Job storage j = _workerSlot(jobId, index, Mode.REDUNDANT);
+        if (block.timestamp > j.revealDeadline) revert RevealClosed(jobId, j.revealDeadline, block.timestamp);
+        if (j.revealedMask & (1 << index) != 0) revert AlreadyRevealed(jobId, index);
+        bool committed = j.committedMask & (1 << index) != 0;
+        // With one slot there is nobody to copy from: it may reveal without committing.
+        if (committed || j.k > 1) {
+            if (!_allCommitted(j) && block.timestamp <= j.commitDeadline) {
+                revert RevealNotOpen(jobId, j.commitDeadline, block.timestamp);
+            }
+            if (keccak256(abi.encode(digest, salt, msg.sender)) != _slots[jobId][index].sealed_) {
+                revert CommitmentMismatch(jobId, index);
+            }
+        }
+        j.revealedMask |= uint8(1 << index);
+        _slots[jobId][index].sealed_ = digest;
+        emit ResultRevealed(jobId, msg.sender, index, digest, resultCid);
+        if (_allRevealed(j)) _settle(jobId, j);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitProof(JobRequest calldata r, bytes32 digest, bytes32 resultCid, bytes calldata proof)
+        external
+        nonReentrant
+    {
+        bytes32 jobId = hashRequest(r);
+        Job storage j = _workerSlot(jobId, 0, Mode.ZK);
+        if (block.timestamp > j.revealDeadline) revert RevealClosed(jobId, j.revealDeadline, block.timestamp);
+        address resolver = registry.resolver(r.verifierNode);
+        address verifier = resolver == address(0) ? address(0) : IPublicResolver(resolver).addr(r.verifierNode);
+        if (verifier == address(0)) revert NoVerifier(r.verifierNode);
+        // Enough gas for the verifier, so a valid proof is never judged invalid for want of gas.
+        if (gasleft() < PROOF_GAS * 64 / 63 + 50_000) revert InvalidRequest("not enough gas for the verifier");
+        bool valid;
+        try IProofVerifier(verifier).verifyProof{gas: PROOF_GAS}(r.programId, r.inputDigest, digest, proof) returns (
+            bool ok
+        ) {
+            valid = ok;
+        } catch {}
+        _settleProof(jobId, j, digest, resultCid, valid);
+    }
+
+    /// @inheritdoc IJobMarket
+    function settle(bytes32 jobId) external nonReentrant {
+        Job storage j = _openJob(jobId);
+        if (j.mode != Mode.REDUNDANT) revert WrongMode(jobId, j.mode);
+        if (!_allRevealed(j) && block.timestamp <= j.revealDeadline) {
+            revert NotSettleable(jobId, j.revealDeadline, block.timestamp);
+        }
+        _settle(jobId, j);
+    }
+
+    /// @inheritdoc IJobMarket
+    function expire(bytes32 jobId) external nonReentrant {
+        _expire(jobId);
+    }
+
+    // -- views and parameters --------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarket
+    function currentAsk(bytes32 jobId) external view returns (uint256) {
+        return _ask(_jobs[jobId]);
+    }
+
+    /// @inheritdoc IJobMarket
+    function nonceUsed(address requester, uint256 nonce) external view returns (bool) {
+        return _nonces[requester][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IJobMarket
+    function hashRequest(JobRequest calldata r) public pure returns (bytes32) {
+        // Every field is a static type, so abi.encode(r) is the EIP-712 encoding of the fields.
+        return keccak256(abi.encode(JOB_REQUEST_TYPEHASH, r));
+    }
+
+    /// @notice The EIP-712 domain separator (chain id and this contract's address).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @notice Sets how far ahead a job's reveal deadline may lie.
+    function setMaxJobDuration(uint64 duration) external onlyOwner {
+        emit MaxJobDurationChanged(maxJobDuration, duration);
+        maxJobDuration = duration;
+    }
+
+    /// @notice Sets how long an unresolved job waits for escalation before its escrow returns.
+    function setEscalationWindow(uint64 window) external onlyOwner {
+        emit EscalationWindowChanged(escalationWindow, window);
+        escalationWindow = window;
+    }
+
+    function _ask(Job storage j) private view returns (uint256) {
+        uint256 elapsed = block.timestamp - j.postedAt;
+        if (j.ramp == 0 || elapsed >= j.ramp) return j.maxPrice;
+        return j.minPrice + (uint256(j.maxPrice) - j.minPrice) * elapsed / j.ramp;
+    }
+
+    function _workerSlot(bytes32 jobId, uint8 index, Mode mode) private view returns (Job storage j) {
+        j = _openJob(jobId);
+        if (j.mode != mode) revert WrongMode(jobId, j.mode);
+        if (index >= j.locked || _slots[jobId][index].worker != msg.sender) revert NotSlotWorker(jobId, index, msg.sender);
+    }
+}

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {IStakeManager} from "../src/interfaces/IStakeManager.sol";
+import {MarketFixture} from "./helpers/MarketFixture.sol";
+
+contract JobMarketTest is MarketFixture {
+    bytes32 internal constant TRUTH = keccak256("the right answer");
+    bytes32 internal constant LIE = keccak256("a wrong answer");
+
+    // -- deposits ------------------------------------------------------------------------------
+    function test_deposit_and_withdraw_move_tokens() public {
+        vm.startPrank(requester);
+        market.withdraw(1 ether);
+        vm.stopPrank();
+        assertEq(market.balanceOf(requester), 50_000 ether - 1 ether);
+        assertEq(token.balanceOf(requester), 50_001 ether);
+    }
+
+    function test_deposit_revertsOnZero() public {
+        vm.prank(requester);
+        vm.expectRevert(IJobMarket.ZeroAmount.selector);
+        market.deposit(0);
+    }
+
+    function test_withdraw_revertsAboveBalance() public {
+        vm.prank(workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.InsufficientBalance.selector, workers[0], 0, 1));
+        market.withdraw(1);
+    }
+
+    function test_withdraw_revertsOnZero() public {
+        vm.prank(requester);
+        vm.expectRevert(IJobMarket.ZeroAmount.selector);
+        market.withdraw(0);
+    }
+
+    function test_depositWithPermit_in_one_transaction() public {
+        (address payer, uint256 key) = makeAddrAndKey("payer");
+        token.faucet(payer, 5 ether);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                payer, address(market), 5 ether, 0, block.timestamp
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(key, keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash)));
+        vm.prank(payer);
+        market.depositWithPermit(5 ether, block.timestamp, v, r, s);
+        assertEq(market.balanceOf(payer), 5 ether);
+    }
+
+    function _postExpecting(IJobMarket.JobRequest memory r, bytes memory err) internal {
+        bytes memory sig = _sign(r, requesterKey);
+        vm.expectRevert(err);
+        market.postJob(r, sig);
+    }
+
+    // -- posting -------------------------------------------------------------------------------
+    function test_postJob_moves_escrow_from_deposit() public {
+        bytes32 jobId = _post(_request(3, 2));
+        assertEq(market.escrowOf(jobId), 30 ether);
+        assertEq(market.balanceOf(requester), 50_000 ether - 30 ether);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Open));
+    }
+
+    function test_postJob_anyone_may_relay() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes memory sig = _sign(r, requesterKey);
+        vm.prank(workers[3]);
+        bytes32 jobId = market.postJob(r, sig);
+        assertEq(market.job(jobId).requester, requester);
+    }
+
+    function test_postJob_revertsWhenExpired() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes memory sig = _sign(r, requesterKey);
+        vm.warp(r.expiry + 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.RequestExpired.selector, r.expiry, r.expiry + 1));
+        market.postJob(r, sig);
+    }
+
+    function test_postJob_revertsOnWrongSigner() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        (address mallory, uint256 key) = makeAddrAndKey("mallory");
+        bytes memory sig = _sign(r, key);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.InvalidSignature.selector, requester, mallory));
+        market.postJob(r, sig);
+    }
+
+    function test_postJob_revertsOnReplay() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes memory sig = _sign(r, requesterKey);
+        market.postJob(r, sig);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NonceUsed.selector, requester, r.nonce));
+        market.postJob(r, sig);
+    }
+
+    function test_postJob_revertsOnReusedNonceWithOtherTerms() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        _post(r);
+        r.maxPrice = 20 ether;
+        bytes memory sig = _sign(r, requesterKey);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NonceUsed.selector, requester, r.nonce));
+        market.postJob(r, sig);
+    }
+
+    function test_postJob_revertsForSignatureFromOtherChain() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        vm.chainId(1);
+        bytes memory sig = _sign(r, requesterKey); // the domain now names chain 1
+        vm.chainId(31337);
+        vm.expectPartialRevert(IJobMarket.InvalidSignature.selector);
+        market.postJob(r, sig);
+    }
+
+    function test_postJob_revertsForSignatureForOtherContract() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes32 otherDomain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("AgoraJobMarket"), keccak256("1"), block.chainid, address(0xBEEF)
+            )
+        );
+        (uint8 v, bytes32 rr, bytes32 s) =
+            vm.sign(requesterKey, keccak256(abi.encodePacked("\x19\x01", otherDomain, market.hashRequest(r))));
+        vm.expectPartialRevert(IJobMarket.InvalidSignature.selector);
+        market.postJob(r, abi.encodePacked(rr, s, v));
+    }
+
+    function test_postJob_revertsOnHighS() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(requesterKey, digest);
+        uint256 n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+        bytes32 highS = bytes32(n - uint256(s));
+        uint8 flipped = v == 27 ? 28 : 27;
+        vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS));
+        market.postJob(r, abi.encodePacked(rr, highS, flipped));
+    }
+
+    function test_postJob_revertsOnInsufficientDeposit() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        r.maxPrice = 60_000 ether;
+        _postExpecting(
+            r, abi.encodeWithSelector(IJobMarket.InsufficientBalance.selector, requester, 50_000 ether, 60_000 ether)
+        );
+    }
+
+    function test_postJob_revertsOnInvalidTerms() public {
+        IJobMarket.JobRequest memory r = _request(0, 1);
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "redundancy must be 1..8"));
+        r = _request(9, 1);
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "redundancy must be 1..8"));
+        r = _request(2, 3);
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "quorum must be 1..redundancy"));
+        r = _request(1, 1);
+        r.minPrice = 11 ether;
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "minPrice above maxPrice"));
+        r = _request(2, 1);
+        r.mode = IJobMarket.Mode.ZK;
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "ZK jobs need redundancy 1 and a verifier name"));
+        r = _request(1, 1);
+        r.commitDeadline = r.lockDeadline - 1;
+        _postExpecting(r, abi.encodeWithSelector(
+                IJobMarket.InvalidRequest.selector, "deadlines must be future and ordered lock <= commit <= reveal"
+            ));
+        r = _request(1, 1);
+        r.requester = address(0);
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "requester is zero"));
+    }
+
+    function test_postJob_revertsWhenTooLong() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        r.revealDeadline = uint40(block.timestamp + MAX_DURATION + 1);
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.DurationTooLong.selector, MAX_DURATION + 1, MAX_DURATION));
+    }
+
+    // -- the auction ---------------------------------------------------------------------------
+    function test_lock_priceRisesAlongTheRamp() public {
+        bytes32 jobId = _post(_request(3, 2));
+        assertEq(market.currentAsk(jobId), 1 ether);
+        vm.warp(block.timestamp + 50);
+        assertEq(market.currentAsk(jobId), 5.5 ether);
+        _lock(jobId, workers[0]);
+        assertEq(market.slot(jobId, 0).price, 5.5 ether);
+        vm.warp(block.timestamp + 1000);
+        assertEq(market.currentAsk(jobId), 10 ether);
+    }
+
+    function test_lock_locksCollateral() public {
+        bytes32 jobId = _post(_request(1, 1));
+        _lock(jobId, workers[0]);
+        (uint256 free, uint256 locked,) = stakes.stakeOf(workers[0]);
+        assertEq(free, STAKE - 50 ether);
+        assertEq(locked, 50 ether);
+    }
+
+    function test_lock_revertsAfterDeadline() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes32 jobId = _post(r);
+        vm.warp(r.lockDeadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.LockClosed.selector, jobId, r.lockDeadline, r.lockDeadline + 1));
+        _lock(jobId, workers[0]);
+    }
+
+    function test_lock_revertsWhenFull() public {
+        bytes32 jobId = _post(_request(1, 1));
+        _lock(jobId, workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobFull.selector, jobId, 1));
+        _lock(jobId, workers[1]);
+    }
+
+    function test_lock_revertsOnSecondSlotForSameWorker() public {
+        bytes32 jobId = _post(_request(3, 2));
+        _lock(jobId, workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WorkerAlreadyLocked.selector, jobId, workers[0]));
+        _lock(jobId, workers[0]);
+    }
+
+    function test_lock_revertsOutsideAllowedRegions() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        r.regions = 1 << 2; // only region 2 (workers[2])
+        bytes32 jobId = _post(r);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.RegionNotAllowed.selector, jobId, workers[0], 0, r.regions));
+        _lock(jobId, workers[0]);
+        _lock(jobId, workers[2]);
+    }
+
+    function test_lock_revertsOnUnknownJob() public {
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobNotOpen.selector, bytes32(0), IJobMarket.JobStatus.None));
+        _lock(bytes32(0), workers[0]);
+    }
+
+    function test_lock_revertsWithoutEnoughStake() public {
+        bytes32 jobId = _post(_request(1, 1));
+        address poor = makeAddr("poor");
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeBelowMinimum.selector, poor, 0, MIN_STAKE));
+        _lock(jobId, poor);
+    }
+
+    function test_lock_revertsWhenCollateralExceedsFreeStake() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        r.collateral = uint96(STAKE + 1);
+        bytes32 jobId = _post(r);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakeManager.InsufficientFreeStake.selector, workers[0], STAKE + 1, STAKE)
+        );
+        _lock(jobId, workers[0]);
+    }
+
+    // -- commit and reveal ---------------------------------------------------------------------
+    function _threeLocked() internal returns (bytes32 jobId, IJobMarket.JobRequest memory r) {
+        r = _request(3, 2);
+        jobId = _post(r);
+        for (uint256 i; i < 3; ++i) {
+            _lock(jobId, workers[i]);
+        }
+    }
+
+    function test_commit_revertsForOthersSlot() public {
+        (bytes32 jobId,) = _threeLocked();
+        vm.prank(workers[1]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotSlotWorker.selector, jobId, 0, workers[1]));
+        market.commit(jobId, 0, bytes32(0));
+    }
+
+    function test_commit_revertsAfterDeadline() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        vm.warp(r.commitDeadline + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.CommitClosed.selector, jobId, r.commitDeadline, r.commitDeadline + 1)
+        );
+        _commit(jobId, 0, workers[0], TRUTH);
+    }
+
+    function test_commit_revertsTwice() public {
+        (bytes32 jobId,) = _threeLocked();
+        _commit(jobId, 0, workers[0], TRUTH);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.AlreadyCommitted.selector, jobId, 0));
+        _commit(jobId, 0, workers[0], TRUTH);
+    }
+
+    function test_commit_revertsOnZkJob() public {
+        bytes32 jobId = _post(_zkRequest());
+        _lock(jobId, workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WrongMode.selector, jobId, IJobMarket.Mode.ZK));
+        _commit(jobId, 0, workers[0], TRUTH);
+    }
+
+    function test_reveal_revertsBeforeAllCommitted() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        _commit(jobId, 0, workers[0], TRUTH);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.RevealNotOpen.selector, jobId, r.commitDeadline, block.timestamp)
+        );
+        _reveal(jobId, 0, workers[0], TRUTH);
+    }
+
+    function test_reveal_opensAfterCommitDeadline() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        _commit(jobId, 0, workers[0], TRUTH);
+        vm.warp(r.commitDeadline + 1);
+        _reveal(jobId, 0, workers[0], TRUTH);
+        assertEq(market.slot(jobId, 0).sealed_, TRUTH);
+    }
+
+    function test_reveal_revertsOnMismatch() public {
+        (bytes32 jobId,) = _threeLocked();
+        for (uint8 i; i < 3; ++i) {
+            _commit(jobId, i, workers[i], TRUTH);
+        }
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.CommitmentMismatch.selector, jobId, 0));
+        _reveal(jobId, 0, workers[0], LIE);
+    }
+
+    function test_reveal_copyingAnotherCommitmentFails() public {
+        (bytes32 jobId,) = _threeLocked();
+        _commit(jobId, 0, workers[0], TRUTH);
+        // worker 1 copies worker 0's commitment verbatim
+        vm.prank(workers[1]);
+        market.commit(jobId, 1, _commitment(TRUTH, workers[0]));
+        _commit(jobId, 2, workers[2], TRUTH);
+        _reveal(jobId, 0, workers[0], TRUTH);
+        // the commitment binds worker 0's address: worker 1 cannot open it, even knowing the salt
+        vm.prank(workers[1]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.CommitmentMismatch.selector, jobId, 1));
+        market.reveal(jobId, 1, TRUTH, keccak256(abi.encode("salt", workers[0])), bytes32(0));
+    }
+
+    function test_reveal_revertsAfterDeadline() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        for (uint8 i; i < 3; ++i) {
+            _commit(jobId, i, workers[i], TRUTH);
+        }
+        vm.warp(r.revealDeadline + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.RevealClosed.selector, jobId, r.revealDeadline, r.revealDeadline + 1)
+        );
+        _reveal(jobId, 0, workers[0], TRUTH);
+    }
+
+    function test_reveal_revertsTwice() public {
+        (bytes32 jobId,) = _threeLocked();
+        for (uint8 i; i < 3; ++i) {
+            _commit(jobId, i, workers[i], TRUTH);
+        }
+        _reveal(jobId, 0, workers[0], TRUTH);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.AlreadyRevealed.selector, jobId, 0));
+        _reveal(jobId, 0, workers[0], TRUTH);
+    }
+
+    // -- settlement ----------------------------------------------------------------------------
+    function _runJob(bytes32[3] memory answers, bool[3] memory reveals) internal returns (bytes32 jobId) {
+        IJobMarket.JobRequest memory r;
+        (jobId, r) = _threeLocked();
+        for (uint8 i; i < 3; ++i) {
+            _commit(jobId, i, workers[i], answers[i]);
+        }
+        for (uint8 i; i < 3; ++i) {
+            if (reveals[i]) _reveal(jobId, i, workers[i], answers[i]);
+        }
+        if (market.job(jobId).status == IJobMarket.JobStatus.Open) {
+            vm.warp(r.revealDeadline + 1);
+            market.settle(jobId);
+        }
+    }
+
+    function test_settle_paysAllHonestWorkers() public {
+        uint256 before = market.balanceOf(requester);
+        bytes32 jobId = _runJob([TRUTH, TRUTH, TRUTH], [true, true, true]);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        for (uint256 i; i < 3; ++i) {
+            assertEq(market.balanceOf(workers[i]), 1 ether);
+            assertEq(_totalStake(workers[i]), STAKE);
+        }
+        assertEq(market.balanceOf(requester), before - 3 ether); // 30 escrowed, 3 x 1 paid, 27 back
+        assertEq(market.escrowOf(jobId), 0);
+    }
+
+    function test_settle_slashesTheDissenter() public {
+        uint256 wallet = token.balanceOf(requester);
+        bytes32 jobId = _runJob([TRUTH, LIE, TRUTH], [true, true, true]);
+        assertEq(market.balanceOf(workers[0]), 1 ether);
+        assertEq(market.balanceOf(workers[1]), 0);
+        assertEq(_totalStake(workers[1]), STAKE - 50 ether);
+        assertEq(token.balanceOf(requester), wallet + 40 ether); // 20% burned
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+    }
+
+    function test_settle_slashesNoReveal() public {
+        bytes32 jobId = _runJob([TRUTH, TRUTH, TRUTH], [true, true, false]);
+        assertEq(_totalStake(workers[2]), STAKE - 50 ether);
+        assertEq(_totalStake(workers[0]), STAKE);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+    }
+
+    function test_settle_withoutQuorumIsUnresolvedThenExpires() public {
+        bytes32 jobId = _runJob([TRUTH, LIE, keccak256("third")], [true, true, true]);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Unresolved));
+        assertEq(market.escrowOf(jobId), 30 ether);
+        (, uint256 locked,) = stakes.stakeOf(workers[0]);
+        assertEq(locked, 50 ether);
+        uint256 due = market.job(jobId).revealDeadline + ESCALATION;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Unresolved, due, block.timestamp
+            )
+        );
+        market.expire(jobId);
+        vm.warp(due + 1);
+        uint256 before = market.balanceOf(requester);
+        market.expire(jobId);
+        assertEq(market.balanceOf(requester), before + 30 ether);
+        assertEq(_totalStake(workers[0]), STAKE);
+        (, locked,) = stakes.stakeOf(workers[0]);
+        assertEq(locked, 0);
+    }
+
+    function test_settle_revertsTwice() public {
+        bytes32 jobId = _runJob([TRUTH, TRUTH, TRUTH], [true, true, true]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobNotOpen.selector, jobId, IJobMarket.JobStatus.Settled));
+        market.settle(jobId);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Settled, 0 + market.job(jobId).revealDeadline + ESCALATION, block.timestamp
+            )
+        );
+        market.expire(jobId);
+    }
+
+    function test_settle_revertsBeforeTime() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.NotSettleable.selector, jobId, r.revealDeadline, block.timestamp)
+        );
+        market.settle(jobId);
+    }
+
+    function test_settle_revertsOnZkJob() public {
+        bytes32 jobId = _post(_zkRequest());
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WrongMode.selector, jobId, IJobMarket.Mode.ZK));
+        market.settle(jobId);
+    }
+
+    function test_k1_revealsWithoutCommitAndSettles() public {
+        bytes32 jobId = _post(_request(1, 1));
+        _lock(jobId, workers[0]);
+        _reveal(jobId, 0, workers[0], TRUTH);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        assertEq(market.balanceOf(workers[0]), 1 ether);
+    }
+
+    // -- expiry --------------------------------------------------------------------------------
+    function test_expire_refundsWhenNobodyLocked() public {
+        IJobMarket.JobRequest memory r = _request(2, 1);
+        bytes32 jobId = _post(r);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Open, r.lockDeadline, block.timestamp)
+        );
+        market.expire(jobId);
+        vm.warp(r.lockDeadline + 1);
+        market.expire(jobId);
+        assertEq(market.balanceOf(requester), 50_000 ether);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
+    }
+
+    function test_expire_slashesLockedWorkersWhoDidNotDeliver() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        vm.warp(r.revealDeadline + 1);
+        market.expire(jobId);
+        for (uint256 i; i < 3; ++i) {
+            assertEq(_totalStake(workers[i]), STAKE - 50 ether);
+        }
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Unresolved));
+    }
+
+    // -- ZK ------------------------------------------------------------------------------------
+    function test_zk_validProofPays() public {
+        IJobMarket.JobRequest memory r = _zkRequest();
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        vm.prank(workers[0]);
+        market.submitProof(r, TRUTH, bytes32("cid"), _proof(r, TRUTH));
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        assertEq(market.balanceOf(workers[0]), 1 ether);
+    }
+
+    function test_zk_invalidProofSlashes() public {
+        IJobMarket.JobRequest memory r = _zkRequest();
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        vm.prank(workers[0]);
+        market.submitProof(r, LIE, bytes32("cid"), _proof(r, TRUTH));
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
+        assertEq(_totalStake(workers[0]), STAKE - 50 ether);
+        assertEq(market.balanceOf(requester), 50_000 ether);
+    }
+
+    function test_zk_missedDeadlineSlashes() public {
+        IJobMarket.JobRequest memory r = _zkRequest();
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        vm.warp(r.revealDeadline + 1);
+        vm.prank(workers[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.RevealClosed.selector, jobId, r.revealDeadline, r.revealDeadline + 1)
+        );
+        market.submitProof(r, TRUTH, bytes32("cid"), _proof(r, TRUTH));
+        market.expire(jobId);
+        assertEq(_totalStake(workers[0]), STAKE - 50 ether);
+    }
+
+    function test_zk_revertsWithoutVerifier() public {
+        IJobMarket.JobRequest memory r = _zkRequest();
+        r.verifierNode = keccak256("nobody");
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        vm.prank(workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NoVerifier.selector, r.verifierNode));
+        market.submitProof(r, TRUTH, bytes32(0), _proof(r, TRUTH));
+    }
+
+    function test_zk_revertsOnRedundantJob() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        vm.prank(workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WrongMode.selector, jobId, IJobMarket.Mode.REDUNDANT));
+        market.submitProof(r, TRUTH, bytes32(0), "");
+    }
+
+    function test_zk_revertsWithTooLittleGas() public {
+        IJobMarket.JobRequest memory r = _zkRequest();
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        vm.prank(workers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "not enough gas for the verifier"));
+        market.submitProof{gas: 300_000}(r, TRUTH, bytes32(0), _proof(r, TRUTH));
+        assertEq(_totalStake(workers[0]), STAKE); // not slashed for the caller's gas limit
+    }
+
+    // -- fuzz ----------------------------------------------------------------------------------
+    function testFuzz_ask_staysWithinRangeAndRises(uint96 minPrice, uint96 maxPrice, uint32 ramp, uint32 t1, uint32 t2)
+        public
+    {
+        maxPrice = uint96(bound(maxPrice, 0, 1_000 ether));
+        minPrice = uint96(bound(minPrice, 0, maxPrice));
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        (r.minPrice, r.maxPrice, r.ramp) = (minPrice, maxPrice, ramp);
+        bytes32 jobId = _post(r);
+        uint256 start = block.timestamp;
+        (t1, t2) = t1 < t2 ? (t1, t2) : (t2, t1);
+        vm.warp(start + t1);
+        uint256 a1 = market.currentAsk(jobId);
+        vm.warp(start + t2);
+        uint256 a2 = market.currentAsk(jobId);
+        assertGe(a1, minPrice);
+        assertLe(a2, maxPrice);
+        assertLe(a1, a2);
+    }
+
+    function testFuzz_settlement_conservesTokens(uint8 k, uint8 q, uint256 liars, uint256 silent) public {
+        k = uint8(bound(k, 1, 4));
+        q = uint8(bound(q, 1, k));
+        IJobMarket.JobRequest memory r = _request(k, q);
+        bytes32 jobId = _post(r);
+        uint256 supply = token.totalSupply();
+        for (uint8 i; i < k; ++i) {
+            _lock(jobId, workers[i]);
+        }
+        for (uint8 i; i < k; ++i) {
+            if (k > 1) _commit(jobId, i, workers[i], (liars >> i) & 1 == 1 ? LIE : TRUTH);
+        }
+        for (uint8 i; i < k; ++i) {
+            if ((silent >> i) & 1 == 0) _reveal(jobId, i, workers[i], (liars >> i) & 1 == 1 ? LIE : TRUTH);
+        }
+        vm.warp(r.revealDeadline + 1);
+        if (market.job(jobId).status == IJobMarket.JobStatus.Open) market.settle(jobId);
+        vm.warp(r.revealDeadline + ESCALATION + 2);
+        if (market.job(jobId).status == IJobMarket.JobStatus.Unresolved) market.expire(jobId);
+        uint256 burned = supply - token.totalSupply();
+        uint256 held = token.balanceOf(address(market)) + token.balanceOf(address(stakes));
+        uint256 deposits = market.balanceOf(requester);
+        for (uint256 i; i < 4; ++i) {
+            deposits += market.balanceOf(workers[i]);
+        }
+        assertEq(token.balanceOf(address(market)), deposits);
+        assertEq(token.balanceOf(address(stakes)), stakes.totalStaked());
+        assertEq(burned * 10_000, (4 * STAKE - stakes.totalStaked()) * BURN_BPS);
+        assertEq(held + token.balanceOf(requester) + burned, supply);
+    }
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "forge-std/Test.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {AgoraToken} from "../../src/AgoraToken.sol";
+import {NameRegistry} from "../../src/NameRegistry.sol";
+import {PublicResolver} from "../../src/PublicResolver.sol";
+import {StakeManager} from "../../src/StakeManager.sol";
+import {JobMarket} from "../../src/JobMarket.sol";
+import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
+import {IStakeManager} from "../../src/interfaces/IStakeManager.sol";
+import {INameRegistry} from "../../src/interfaces/INameRegistry.sol";
+import {NameHash} from "../../src/libraries/NameHash.sol";
+import {HashProofVerifier} from "./HashProofVerifier.sol";
+
+/// Deploys token, names, stake manager and market as `agora chain deploy` does, with funded
+/// actors: one requester (with a key, to sign) and four staked workers.
+abstract contract MarketFixture is Test {
+    uint16 internal constant BURN_BPS = 2_000;
+    uint64 internal constant UNBONDING = 1 days;
+    uint256 internal constant MIN_STAKE = 100 ether;
+    uint64 internal constant MAX_DURATION = 7 days;
+    uint64 internal constant ESCALATION = 1 days;
+    uint256 internal constant STAKE = 1_000 ether;
+
+    AgoraToken internal token;
+    NameRegistry internal registry;
+    PublicResolver internal resolver;
+    StakeManager internal stakes;
+    JobMarket internal market;
+    HashProofVerifier internal verifier;
+    bytes32 internal verifierNode;
+
+    address internal requester;
+    uint256 internal requesterKey;
+    address[] internal workers;
+    uint256 internal nextNonce;
+
+    function setUp() public virtual {
+        vm.chainId(31337);
+        vm.warp(1_700_000_000);
+        token = new AgoraToken(address(this), 0);
+        registry = new NameRegistry(address(this));
+        resolver = new PublicResolver(registry);
+        stakes = new StakeManager(token, address(this), BURN_BPS, UNBONDING, MIN_STAKE);
+        market = new JobMarket(IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, ESCALATION);
+        stakes.setMarket(address(market));
+        verifier = new HashProofVerifier();
+        // programs.agora/sum: its addr record is the program's verifier
+        bytes32 agora = registry.setSubnodeOwner(bytes32(0), keccak256("agora"), address(this));
+        verifierNode = registry.setSubnodeOwner(agora, keccak256("sum"), address(this));
+        registry.setResolver(verifierNode, address(resolver));
+        resolver.setAddr(verifierNode, address(verifier));
+
+        (requester, requesterKey) = makeAddrAndKey("requester");
+        token.faucet(requester, 100_000 ether);
+        vm.startPrank(requester);
+        token.approve(address(market), type(uint256).max);
+        market.deposit(50_000 ether);
+        vm.stopPrank();
+        for (uint256 i; i < 4; ++i) {
+            address w = makeAddr(string(abi.encodePacked("worker", vm.toString(i))));
+            workers.push(w);
+            _stake(w, STAKE, uint8(i));
+        }
+    }
+
+    function _stake(address w, uint256 amount, uint8 region) internal {
+        token.faucet(w, amount);
+        vm.startPrank(w);
+        token.approve(address(stakes), amount);
+        stakes.stake(amount, region);
+        vm.stopPrank();
+    }
+
+    function _request(uint8 k, uint8 q) internal returns (IJobMarket.JobRequest memory r) {
+        r = IJobMarket.JobRequest({
+            requester: requester,
+            programId: keccak256("program"),
+            inputDigest: keccak256("input"),
+            verifierNode: bytes32(0),
+            minPrice: 1 ether,
+            maxPrice: 10 ether,
+            ramp: 100,
+            collateral: 50 ether,
+            redundancy: k,
+            quorum: q,
+            mode: IJobMarket.Mode.REDUNDANT,
+            fuelLimit: 1_000_000,
+            lockDeadline: uint40(block.timestamp + 1 hours),
+            commitDeadline: uint40(block.timestamp + 2 hours),
+            revealDeadline: uint40(block.timestamp + 3 hours),
+            regions: 0,
+            nonce: nextNonce++,
+            expiry: uint40(block.timestamp + 1 hours)
+        });
+    }
+
+    function _zkRequest() internal returns (IJobMarket.JobRequest memory r) {
+        r = _request(1, 1);
+        r.mode = IJobMarket.Mode.ZK;
+        r.verifierNode = verifierNode;
+    }
+
+    function _sign(IJobMarket.JobRequest memory r, uint256 key) internal view returns (bytes memory) {
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(rr, s, v);
+    }
+
+    function _post(IJobMarket.JobRequest memory r) internal returns (bytes32) {
+        return market.postJob(r, _sign(r, requesterKey));
+    }
+
+    function _lock(bytes32 jobId, address w) internal returns (uint8 index) {
+        vm.prank(w);
+        index = market.lock(jobId);
+    }
+
+    function _commitment(bytes32 digest, address w) internal pure returns (bytes32) {
+        return keccak256(abi.encode(digest, keccak256(abi.encode("salt", w)), w));
+    }
+
+    function _commit(bytes32 jobId, uint8 index, address w, bytes32 digest) internal {
+        vm.prank(w);
+        market.commit(jobId, index, _commitment(digest, w));
+    }
+
+    function _reveal(bytes32 jobId, uint8 index, address w, bytes32 digest) internal {
+        vm.prank(w);
+        market.reveal(jobId, index, digest, keccak256(abi.encode("salt", w)), keccak256(abi.encode("cid", digest)));
+    }
+
+    function _proof(IJobMarket.JobRequest memory r, bytes32 digest) internal pure returns (bytes memory) {
+        return abi.encode(keccak256(abi.encode(r.programId, r.inputDigest, digest)));
+    }
+
+    function _totalStake(address w) internal view returns (uint256) {
+        (uint256 f, uint256 l, uint256 u) = stakes.stakeOf(w);
+        return f + l + u;
+    }
+}
