@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "forge-std/Test.sol";
+import {AgoraToken} from "../src/AgoraToken.sol";
+import {StakeManager} from "../src/StakeManager.sol";
+import {JobMarket} from "../src/JobMarket.sol";
+import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {MarketFixture} from "./helpers/MarketFixture.sol";
+
+/// Drives whole jobs with honest and dishonest workers, at random times, keeping ghost state.
+contract MarketHandler is Test {
+    AgoraToken internal token;
+    StakeManager internal stakes;
+    JobMarket internal market;
+    address internal requester;
+    uint256 internal requesterKey;
+    address[] internal workerList;
+
+    bytes32[] public jobIds;
+    mapping(bytes32 jobId => mapping(uint8 slot => bytes32)) internal committedDigest;
+    uint256 internal nonce;
+
+    uint256 public ghostMinted;
+    uint256 public ghostBurned;
+    uint256 public closedTwice;
+    uint256 public honestSlashed;
+
+    constructor(
+        AgoraToken token_,
+        StakeManager stakes_,
+        JobMarket market_,
+        address requester_,
+        uint256 key,
+        address[] memory workers_,
+        uint256 minted
+    ) {
+        (token, stakes, market, requester, requesterKey, workerList) =
+            (token_, stakes_, market_, requester_, key, workers_);
+        ghostMinted = minted;
+    }
+
+    function jobCount() external view returns (uint256) {
+        return jobIds.length;
+    }
+
+    function workers() external view returns (address[] memory) {
+        return workerList;
+    }
+
+    function _truth(bytes32 jobId) internal pure returns (bytes32) {
+        return keccak256(abi.encode("truth", jobId));
+    }
+
+    function _job(uint256 seed) internal view returns (bytes32) {
+        return jobIds.length == 0 ? bytes32(0) : jobIds[seed % jobIds.length];
+    }
+
+    function post(uint8 kSeed, uint8 qSeed, uint96 price, uint32 ramp) external {
+        uint8 k = uint8(bound(kSeed, 1, 3));
+        IJobMarket.JobRequest memory r = IJobMarket.JobRequest({
+            requester: requester,
+            programId: keccak256("program"),
+            inputDigest: keccak256(abi.encode(nonce)),
+            verifierNode: bytes32(0),
+            minPrice: uint96(bound(price, 0, 5 ether)),
+            maxPrice: 5 ether,
+            ramp: uint32(bound(ramp, 0, 600)),
+            collateral: 20 ether,
+            redundancy: k,
+            quorum: uint8(bound(qSeed, 1, k)),
+            mode: IJobMarket.Mode.REDUNDANT,
+            fuelLimit: 1,
+            lockDeadline: uint40(block.timestamp + 600),
+            commitDeadline: uint40(block.timestamp + 1200),
+            revealDeadline: uint40(block.timestamp + 1800),
+            regions: 0,
+            nonce: nonce++,
+            expiry: uint40(block.timestamp + 10)
+        });
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(requesterKey, digest);
+        try market.postJob(r, abi.encodePacked(rr, s, v)) returns (bytes32 jobId) {
+            jobIds.push(jobId);
+        } catch {}
+    }
+
+    function lock(uint256 jobSeed, uint256 workerSeed) external {
+        vm.prank(workerList[workerSeed % workerList.length]);
+        try market.lock(_job(jobSeed)) {} catch {}
+    }
+
+    function commit(uint256 jobSeed, uint8 slotSeed, bool honest) external {
+        bytes32 jobId = _job(jobSeed);
+        uint8 index = uint8(slotSeed % 3);
+        address w = market.slot(jobId, index).worker;
+        bytes32 digest = honest ? _truth(jobId) : keccak256(abi.encode("lie", w));
+        vm.prank(w);
+        try market.commit(jobId, index, keccak256(abi.encode(digest, bytes32(uint256(7)), w))) {
+            committedDigest[jobId][index] = digest;
+        } catch {}
+    }
+
+    function reveal(uint256 jobSeed, uint8 slotSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        uint8 index = uint8(slotSeed % 3);
+        address w = market.slot(jobId, index).worker;
+        bytes32 digest = committedDigest[jobId][index];
+        if (digest == bytes32(0)) digest = _truth(jobId); // k = 1 reveals without committing
+        _closing(jobId, abi.encodeCall(market.reveal, (jobId, index, digest, bytes32(uint256(7)), bytes32(0))), w);
+    }
+
+    function settle(uint256 jobSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        _closing(jobId, abi.encodeCall(market.settle, (jobId)), address(this));
+    }
+
+    function expire(uint256 jobSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        _closing(jobId, abi.encodeCall(market.expire, (jobId)), address(this));
+    }
+
+    function warp(uint16 seconds_) external {
+        vm.warp(block.timestamp + seconds_);
+    }
+
+    function unstake(uint256 workerSeed, uint96 amount) external {
+        address w = workerList[workerSeed % workerList.length];
+        (uint256 free,,) = stakes.stakeOf(w);
+        if (free == 0) return;
+        vm.prank(w);
+        stakes.requestUnstake(bound(amount, 1, free));
+    }
+
+    function withdrawStake(uint256 workerSeed) external {
+        address w = workerList[workerSeed % workerList.length];
+        vm.prank(w);
+        try stakes.withdraw() {} catch {}
+    }
+
+    /// Runs a call that may close a job, accounting burns and checking who lost stake.
+    function _closing(bytes32 jobId, bytes memory call, address caller) internal {
+        IJobMarket.JobStatus before = market.job(jobId).status;
+        uint256[] memory stakeBefore = new uint256[](workerList.length);
+        for (uint256 i; i < workerList.length; ++i) {
+            stakeBefore[i] = _total(workerList[i]);
+        }
+        uint256 supply = token.totalSupply();
+        vm.prank(caller);
+        (bool ok,) = address(market).call(call);
+        if (!ok) return;
+        ghostBurned += supply - token.totalSupply();
+        IJobMarket.Job memory j = market.job(jobId);
+        bool wasClosed = before == IJobMarket.JobStatus.Settled || before == IJobMarket.JobStatus.Expired;
+        if (wasClosed) ++closedTwice;
+        if (j.status != IJobMarket.JobStatus.Settled) return;
+        // Every worker whose revealed digest is the winning one keeps all of its stake.
+        bytes32 winning;
+        for (uint8 i; i < j.locked; ++i) {
+            if (j.revealedMask & (1 << i) != 0 && market.slot(jobId, i).sealed_ == _truth(jobId)) winning = _truth(jobId);
+        }
+        for (uint8 i; i < j.locked; ++i) {
+            IJobMarket.Slot memory s = market.slot(jobId, i);
+            if (j.revealedMask & (1 << i) == 0 || s.sealed_ != winning) continue;
+            for (uint256 x; x < workerList.length; ++x) {
+                if (workerList[x] == s.worker && _total(s.worker) < stakeBefore[x]) ++honestSlashed;
+            }
+        }
+    }
+
+    function _total(address w) internal view returns (uint256) {
+        (uint256 f, uint256 l, uint256 u) = stakes.stakeOf(w);
+        return f + l + u;
+    }
+}
+
+contract JobMarketInvariantTest is MarketFixture {
+    MarketHandler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        handler = new MarketHandler(token, stakes, market, requester, requesterKey, workers, token.totalSupply());
+        targetContract(address(handler));
+    }
+
+    /// forge-config: default.invariant.depth = 500
+    function invariant_tokenConservation() public view {
+        uint256 sum = token.balanceOf(requester) + token.balanceOf(address(market)) + token.balanceOf(address(stakes))
+            + token.balanceOf(address(this)) + token.balanceOf(address(handler));
+        address[] memory ws = handler.workers();
+        for (uint256 i; i < ws.length; ++i) {
+            sum += token.balanceOf(ws[i]);
+        }
+        assertEq(sum, token.totalSupply());
+        assertEq(token.totalSupply() + handler.ghostBurned(), handler.ghostMinted());
+    }
+
+    /// forge-config: default.invariant.depth = 500
+    function invariant_escrowHeldEqualsOpenObligations() public view {
+        uint256 owed = market.balanceOf(requester);
+        address[] memory ws = handler.workers();
+        for (uint256 i; i < ws.length; ++i) {
+            owed += market.balanceOf(ws[i]);
+        }
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            owed += market.escrowOf(handler.jobIds(i));
+        }
+        assertEq(token.balanceOf(address(market)), owed);
+    }
+
+    /// forge-config: default.invariant.depth = 500
+    function invariant_stakeHeldEqualsSumOfStakes() public view {
+        uint256 sum;
+        address[] memory ws = handler.workers();
+        for (uint256 i; i < ws.length; ++i) {
+            (uint256 f, uint256 l, uint256 u) = stakes.stakeOf(ws[i]);
+            sum += f + l + u;
+        }
+        assertEq(stakes.totalStaked(), sum);
+        assertEq(token.balanceOf(address(stakes)), sum);
+    }
+
+    /// forge-config: default.invariant.depth = 500
+    function invariant_jobClosesAtMostOnce() public view {
+        assertEq(handler.closedTwice(), 0);
+    }
+
+    /// forge-config: default.invariant.depth = 500
+    function invariant_honestWorkerInQuorumIsNeverSlashed() public view {
+        assertEq(handler.honestSlashed(), 0);
+    }
+}
