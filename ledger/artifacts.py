@@ -13,7 +13,15 @@ from eth_utils import keccak
 from .errors import ContractRevert
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CONTRACT_NAMES = ("AgoraToken", "NameRegistry", "PublicResolver", "AgoraRegistrar", "ReverseRegistrar")
+CONTRACT_NAMES = (
+    "AgoraToken",
+    "NameRegistry",
+    "PublicResolver",
+    "AgoraRegistrar",
+    "ReverseRegistrar",
+    "StakeManager",
+    "JobMarket",
+)
 
 
 @cache

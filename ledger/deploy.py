@@ -23,6 +23,12 @@ INITIAL_SUPPLY = 1_000_000 * 10**18
 DEV_MIN_COMMITMENT_AGE = 2
 MIN_COMMITMENT_AGE = 60
 MAX_COMMITMENT_AGE = 24 * 3600
+BURN_BPS = 2_000
+MIN_STAKE = 100 * 10**18
+DEV_UNBONDING_DELAY = 60
+UNBONDING_DELAY = 7 * 24 * 3600
+MAX_JOB_DURATION = 7 * 24 * 3600
+ESCALATION_WINDOW = 24 * 3600
 
 
 @dataclass
@@ -124,6 +130,11 @@ def deploy(
     resolver = create("PublicResolver", registry)
     registrar = create("AgoraRegistrar", registry, namehash("agora"), min_age, MAX_COMMITMENT_AGE)
     reverse = create("ReverseRegistrar", registry, resolver)
+    unbonding = DEV_UNBONDING_DELAY if dev else UNBONDING_DELAY
+    stakes = create("StakeManager", token, me, BURN_BPS, unbonding, MIN_STAKE)
+    market = create("JobMarket", token, stakes, registry, me, MAX_JOB_DURATION, ESCALATION_WINDOW)
+    stake_manager = w3.eth.contract(address=to_checksum_address(stakes), abi=artifact("StakeManager")["abi"])
+    transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))
     reg = w3.eth.contract(address=to_checksum_address(registry), abi=artifact("NameRegistry")["abi"])
     root = b"\x00" * 32
     for node, label, owner in (
@@ -140,6 +151,8 @@ def deploy(
         "PublicResolver": resolver,
         "AgoraRegistrar": registrar,
         "ReverseRegistrar": reverse,
+        "StakeManager": stakes,
+        "JobMarket": market,
     }
     deployment = Deployment(
         chain_id=chain_id,

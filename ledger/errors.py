@@ -103,3 +103,45 @@ class InsufficientBalance(ContractRevert):
     """Raised when a token transfer exceeds the sender's balance."""
 
     error_name = "ERC20InsufficientBalance"
+
+
+class JobNotOpen(ContractRevert):
+    """Raised when a job is not open (settled, expired, unresolved or unknown)."""
+
+    error_name = "JobNotOpen"
+
+
+class LockClosed(ContractRevert):
+    """Raised when locking a job after its lock deadline."""
+
+    error_name = "LockClosed"
+
+
+class JobFull(ContractRevert):
+    """Raised when every slot of a job is taken."""
+
+    error_name = "JobFull"
+
+
+class WorkerAlreadyLocked(ContractRevert):
+    """Raised when a worker tries to take a second slot of the same job."""
+
+    error_name = "WorkerAlreadyLocked"
+
+
+class NonceUsed(ContractRevert):
+    """Raised when a job request's nonce was used before (a replay)."""
+
+    error_name = "NonceUsed"
+
+
+class InvalidSignature(ContractRevert):
+    """Raised when a job request is not signed by its requester (or for another chain or market)."""
+
+    error_name = "InvalidSignature"
+
+
+class StakeBelowMinimum(ContractRevert):
+    """Raised when a worker without the minimum stake tries to lock a job."""
+
+    error_name = "StakeBelowMinimum"

@@ -18,7 +18,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
 OUT = ROOT / "ledger" / "artifacts"
-DEPLOYABLE = ["AgoraToken", "NameRegistry", "PublicResolver", "AgoraRegistrar", "ReverseRegistrar"]
+DEPLOYABLE = [
+    "AgoraToken",
+    "NameRegistry",
+    "PublicResolver",
+    "AgoraRegistrar",
+    "ReverseRegistrar",
+    "StakeManager",
+    "JobMarket",
+]
 
 
 def source_hashes() -> dict[str, str]:

@@ -244,3 +244,41 @@ class ChainConformance:
         assert fresh and not fresh_again
         assert again.contracts == first.contracts
         assert w3.eth.block_number == height
+
+
+    # -- the market (EIP-712 signatures and errors must agree on every backend) -----------------
+    def test_signed_job_runs_to_settlement(self, w3: Web3, deployment: Deployment) -> None:
+        from ledger import JobStatus
+
+        from .market_helpers import AGR, fund_actors, make_request, post
+
+        actors = fund_actors(w3, deployment)
+        request = make_request(w3)
+        assert actors.requester.chain_hash(request) == request.struct_hash()
+        job_id = post(actors, request)
+        truth, salt = b"\x11" * 32, b"\x22" * 32
+        slots = [m.lock(job_id)[0] for m in actors.workers]
+        for market, slot in zip(actors.workers, slots, strict=True):
+            market.commit(job_id, slot, truth, salt)
+        for market, slot in zip(actors.workers, slots, strict=True):
+            market.reveal(job_id, slot, truth, salt, b"\x33" * 32)
+        job = actors.requester.job(job_id)
+        assert job.status is JobStatus.SETTLED
+        paid = [actors.requester.balance_of(m.transactor.address) for m in actors.workers]  # type: ignore[union-attr]
+        assert all(AGR <= p <= 10 * AGR for p in paid)
+
+    def test_replayed_request_is_refused_by_name(self, w3: Web3, deployment: Deployment) -> None:
+        from ledger import InvalidSignature, NonceUsed
+
+        from .market_helpers import fund_actors, make_request, post
+
+        actors = fund_actors(w3, deployment, workers=0)
+        request = make_request(w3, k=1, q=1)
+        post(actors, request)
+        with pytest.raises(NonceUsed) as info:
+            post(actors, request)
+        assert info.value.args_by_name["nonce"] == request.nonce
+        forged = make_request(w3, k=1, q=1)
+        signature = forged.sign(dev_account(5), chain_id=w3.eth.chain_id, market=actors.requester.address)
+        with pytest.raises(InvalidSignature):
+            actors.requester.post_job(forged, signature)

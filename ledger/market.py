@@ -1,0 +1,275 @@
+"""Typed clients for the market: `JobMarket`, `StakeManager`, and EIP-712 signed `JobRequest`s."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import encode
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from .clients import Token, _Client
+
+ZERO32 = b"\x00" * 32
+
+
+class Mode(IntEnum):
+    REDUNDANT = 0
+    ZK = 1
+
+
+class JobStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    SETTLED = 2
+    UNRESOLVED = 3
+    EXPIRED = 4
+
+
+class SlashReason(IntEnum):
+    """Why a worker was slashed; `describe` gives the words every tool shows."""
+
+    WRONG_RESULT = 0
+    NO_REVEAL = 1
+    DEADLINE_MISSED = 2
+    INVALID_PROOF = 3
+    LOST_DISPUTE = 4
+
+    def describe(self) -> str:
+        return self.name.replace("_", " ").lower()
+
+
+_REQUEST_FIELDS = [
+    ("requester", "address"),
+    ("programId", "bytes32"),
+    ("inputDigest", "bytes32"),
+    ("verifierNode", "bytes32"),
+    ("minPrice", "uint96"),
+    ("maxPrice", "uint96"),
+    ("ramp", "uint32"),
+    ("collateral", "uint96"),
+    ("redundancy", "uint8"),
+    ("quorum", "uint8"),
+    ("mode", "uint8"),
+    ("fuelLimit", "uint64"),
+    ("lockDeadline", "uint40"),
+    ("commitDeadline", "uint40"),
+    ("revealDeadline", "uint40"),
+    ("regions", "uint32"),
+    ("nonce", "uint256"),
+    ("expiry", "uint40"),
+]
+JOB_REQUEST_TYPE = "JobRequest(" + ",".join(f"{t} {n}" for n, t in _REQUEST_FIELDS) + ")"
+JOB_REQUEST_TYPEHASH = keccak(text=JOB_REQUEST_TYPE)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a requester signs. Field order and types are the Solidity struct's."""
+
+    requester: str
+    program_id: bytes
+    input_digest: bytes
+    verifier_node: bytes
+    min_price: int
+    max_price: int
+    ramp: int
+    collateral: int
+    redundancy: int
+    quorum: int
+    mode: Mode
+    fuel_limit: int
+    lock_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+    regions: int
+    nonce: int
+    expiry: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return tuple(int(v) if isinstance(v, IntEnum) else v for v in astuple(self))
+
+    def struct_hash(self) -> bytes:
+        """The EIP-712 hashStruct, which is also the job's id."""
+        return keccak(JOB_REQUEST_TYPEHASH + encode([t for _, t in _REQUEST_FIELDS], list(self.as_tuple())))
+
+    def typed_data(self, *, chain_id: int, market: str) -> dict[str, Any]:
+        message = {name: value for (name, _), value in zip(_REQUEST_FIELDS, self.as_tuple(), strict=True)}
+        return {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "JobRequest": [{"name": n, "type": t} for n, t in _REQUEST_FIELDS],
+            },
+            "primaryType": "JobRequest",
+            "domain": {"name": "AgoraJobMarket", "version": "1", "chainId": chain_id, "verifyingContract": market},
+            "message": message,
+        }
+
+    def sign(self, account: LocalAccount, *, chain_id: int, market: str) -> bytes:
+        """The requester's EIP-712 signature (65 bytes, low-s)."""
+        signable = encode_typed_data(full_message=self.typed_data(chain_id=chain_id, market=market))
+        return bytes(account.sign_message(signable).signature)
+
+
+def commitment(digest: bytes, salt: bytes, worker: str) -> bytes:
+    """keccak256(abi.encode(digest, salt, worker)): what a worker commits before revealing."""
+    return keccak(encode(["bytes32", "bytes32", "address"], [digest, salt, worker]))
+
+
+@dataclass(frozen=True)
+class Job:
+    requester: str
+    posted_at: int
+    status: JobStatus
+    mode: Mode
+    k: int
+    q: int
+    locked: int
+    committed_mask: int
+    revealed_mask: int
+    min_price: int
+    max_price: int
+    ramp: int
+    regions: int
+    collateral: int
+    lock_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    worker: str
+    price: int
+    sealed: bytes
+
+
+class JobMarket(_Client):
+    """Deposits, posting, bidding, results and settlement."""
+
+    @property
+    def contract(self) -> Contract:
+        return self._contract("JobMarket")
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def _token(self) -> Token:
+        return Token(self.w3, self.deployment, self.transactor)
+
+    # deposits
+    def deposit(self, amount: int) -> dict[str, Any]:
+        """Approves (when needed) and deposits ``amount``."""
+        assert self.transactor is not None
+        token = self._token()
+        if token.allowance(self.transactor.address, self.address) < amount:
+            token.approve(self.address, 2**256 - 1)
+        return self._send(self.contract, "deposit", amount)
+
+    def withdraw(self, amount: int) -> dict[str, Any]:
+        return self._send(self.contract, "withdraw", amount)
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call(self.contract, "balanceOf", account))
+
+    # jobs
+    def post_job(self, request: JobRequest, signature: bytes) -> bytes:
+        """Relays a signed request; returns the job id."""
+        self._send(self.contract, "postJob", request.as_tuple(), signature)
+        return request.struct_hash()
+
+    def lock(self, job_id: bytes) -> tuple[int, int]:
+        """Takes a slot; returns (slot index, locked price)."""
+        receipt = self._send(self.contract, "lock", job_id)
+        event = self.contract.events.JobLocked().process_receipt(receipt, errors=DISCARD)[0]
+        return int(event["args"]["slot"]), int(event["args"]["price"])
+
+    def commit(self, job_id: bytes, slot: int, digest: bytes, salt: bytes) -> dict[str, Any]:
+        assert self.transactor is not None
+        return self._send(self.contract, "commit", job_id, slot, commitment(digest, salt, self.transactor.address))
+
+    def reveal(self, job_id: bytes, slot: int, digest: bytes, salt: bytes, result_cid: bytes) -> dict[str, Any]:
+        return self._send(self.contract, "reveal", job_id, slot, digest, salt, result_cid)
+
+    def submit_proof(self, request: JobRequest, digest: bytes, result_cid: bytes, proof: bytes) -> dict[str, Any]:
+        return self._send(self.contract, "submitProof", request.as_tuple(), digest, result_cid, proof, gas=1_500_000)
+
+    def settle(self, job_id: bytes) -> dict[str, Any]:
+        return self._send(self.contract, "settle", job_id)
+
+    def expire(self, job_id: bytes) -> dict[str, Any]:
+        return self._send(self.contract, "expire", job_id)
+
+    # views
+    def job(self, job_id: bytes) -> Job:
+        raw = self._call(self.contract, "job", job_id)
+        values = list(raw)
+        values[2], values[3] = JobStatus(values[2]), Mode(values[3])
+        return Job(*values)
+
+    def slot(self, job_id: bytes, index: int) -> Slot:
+        worker, price, sealed = self._call(self.contract, "slot", job_id, index)
+        return Slot(str(worker), int(price), bytes(sealed))
+
+    def current_ask(self, job_id: bytes) -> int:
+        return int(self._call(self.contract, "currentAsk", job_id))
+
+    def escrow_of(self, job_id: bytes) -> int:
+        return int(self._call(self.contract, "escrowOf", job_id))
+
+    def nonce_used(self, requester: str, nonce: int) -> bool:
+        return bool(self._call(self.contract, "nonceUsed", requester, nonce))
+
+    def chain_hash(self, request: JobRequest) -> bytes:
+        """The contract's own hash of ``request`` (equals `JobRequest.struct_hash`)."""
+        return bytes(self._call(self.contract, "hashRequest", request.as_tuple()))
+
+
+class StakeManager(_Client):
+    """Workers' stake, regions and slashing record."""
+
+    @property
+    def contract(self) -> Contract:
+        return self._contract("StakeManager")
+
+    def stake(self, amount: int, region: int) -> dict[str, Any]:
+        """Approves (when needed) and stakes ``amount``, declaring ``region`` (0..31)."""
+        assert self.transactor is not None
+        token = Token(self.w3, self.deployment, self.transactor)
+        if token.allowance(self.transactor.address, self.contract.address) < amount:
+            token.approve(self.contract.address, 2**256 - 1)
+        return self._send(self.contract, "stake", amount, region)
+
+    def declare_region(self, region: int) -> dict[str, Any]:
+        return self._send(self.contract, "declareRegion", region)
+
+    def request_unstake(self, amount: int) -> dict[str, Any]:
+        return self._send(self.contract, "requestUnstake", amount)
+
+    def withdraw(self) -> dict[str, Any]:
+        return self._send(self.contract, "withdraw")
+
+    def stake_of(self, worker: str) -> tuple[int, int, int]:
+        """(free, locked, unbonding)."""
+        free, locked, unbonding = self._call(self.contract, "stakeOf", worker)
+        return int(free), int(locked), int(unbonding)
+
+    def region_of(self, worker: str) -> int | None:
+        region, declared = self._call(self.contract, "regionOf", worker)
+        return int(region) if declared else None
+
+    def total_staked(self) -> int:
+        return int(self._call(self.contract, "totalStaked"))
+
+
