@@ -9,13 +9,14 @@ STAMPS := .stamps
 FORGE = $(firstword $(wildcard node_modules/@foundry-rs/forge-linux-*/bin/forge))
 DEB_PACKAGES :=
 
-.PHONY: run test test-contracts test-python contracts lint bench deps clean
+.PHONY: run test test-contracts test-python contracts snapshot lint slither bench deps clean
 
 run: deps
 	$(VENV)/bin/agora up
 
 test: deps
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory slither
 	$(MAKE) --no-print-directory test-contracts
 	$(MAKE) --no-print-directory test-python
 
@@ -28,10 +29,18 @@ test-python: deps
 contracts: deps
 	$(PY) tools/artifacts.py
 
+# Gas of every unit test, committed so a regression shows in review (contracts/.gas-snapshot).
+snapshot: deps
+	cd contracts && ../$(FORGE) snapshot --no-match-contract Invariant
+
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Static analysis of the contracts; fails on a high-severity finding.
+slither: deps $(STAMPS)/slither
+	$(PY) tools/slither.py
 
 bench: deps
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
@@ -42,6 +51,13 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# slither needs web3 < 8, so it gets a venv of its own.
+$(STAMPS)/slither: Makefile
+	@mkdir -p $(STAMPS)
+	test -x .venv-slither/bin/python || $(PYTHON) -m venv .venv-slither
+	.venv-slither/bin/python -m pip install --quiet --disable-pip-version-check slither-analyzer==0.11.6
 	@touch $@
 
 $(STAMPS)/npm: package.json package-lock.json

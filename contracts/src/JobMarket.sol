@@ -155,7 +155,9 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
             }
         }
         uint256 price = _ask(j);
-        _slots[jobId][index] = Slot({worker: msg.sender, price: uint96(price), sealed_: bytes32(0)});
+        // Only the first word: writing the still-empty seal would cost a cold SSTORE for nothing.
+        Slot storage s = _slots[jobId][index];
+        (s.worker, s.price) = (msg.sender, uint96(price));
         j.locked = index + 1;
         emit JobLocked(jobId, msg.sender, index, price);
         stakes.lockCollateral(msg.sender, jobId, j.collateral);

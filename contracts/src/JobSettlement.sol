@@ -13,7 +13,10 @@ abstract contract JobSettlement is IJobMarket {
     /// @notice Seconds an unresolved job waits for escalation after its reveal deadline.
     uint64 public escalationWindow;
 
+    // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 jobId => Job) internal _jobs;
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 jobId => Slot[8]) internal _slots;
     mapping(address account => uint256) internal _balances;
 
@@ -72,7 +75,7 @@ abstract contract JobSettlement is IJobMarket {
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) == 0) continue;
             bytes32 digest = slots[i].sealed_;
-            uint8 count;
+            uint8 count = 0;
             for (uint8 x; x < j.locked; ++x) {
                 if (j.revealedMask & (1 << x) != 0 && slots[x].sealed_ == digest) ++count;
             }
@@ -86,7 +89,11 @@ abstract contract JobSettlement is IJobMarket {
     function _settle(bytes32 jobId, Job storage j) internal {
         (bytes32 best, uint8 size, bool tie) = _largestGroup(jobId, j);
         bool quorum = size >= j.q && !tie;
-        uint256 paid;
+        // checks-effects-interactions: the outcome is recorded before the stake manager is called
+        j.status = quorum ? JobStatus.Settled : JobStatus.Unresolved;
+        if (quorum) emit JobSettled(jobId, best, size);
+        else emit JobUnresolved(jobId, size, j.q);
+        uint256 paid = 0;
         Slot[8] storage slots = _slots[jobId];
         for (uint8 i; i < j.locked; ++i) {
             Slot storage s = slots[i];
@@ -109,14 +116,7 @@ abstract contract JobSettlement is IJobMarket {
                 );
             }
         }
-        if (quorum) {
-            j.status = JobStatus.Settled;
-            emit JobSettled(jobId, best, size);
-            _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
-        } else {
-            j.status = JobStatus.Unresolved;
-            emit JobUnresolved(jobId, size, j.q);
-        }
+        if (quorum) _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
     }
 
     /// @dev ZK settlement: a valid proof is paid, an invalid one slashed and the escrow refunded.
@@ -124,18 +124,16 @@ abstract contract JobSettlement is IJobMarket {
         Slot storage s = _slots[jobId][0];
         uint256 escrow = uint256(j.k) * j.maxPrice;
         if (valid) {
-            s.sealed_ = digest;
-            j.revealedMask = 1;
-            j.status = JobStatus.Settled;
+            (s.sealed_, j.revealedMask, j.status) = (digest, 1, JobStatus.Settled);
             emit ProofAccepted(jobId, s.worker, digest, resultCid);
             emit JobSettled(jobId, digest, 1);
-            _pay(jobId, s.worker, s.price, j.collateral);
             _refund(jobId, j, escrow - s.price);
+            _pay(jobId, s.worker, s.price, j.collateral);
         } else {
             j.status = JobStatus.Expired;
             emit ProofRejected(jobId, s.worker, digest);
-            _slash(jobId, j, s.worker, IStakeManager.SlashReason.InvalidProof);
             _refund(jobId, j, escrow);
+            _slash(jobId, j, s.worker, IStakeManager.SlashReason.InvalidProof);
         }
     }
 
@@ -146,8 +144,8 @@ abstract contract JobSettlement is IJobMarket {
                 _close(jobId, j);
             } else if (block.timestamp > j.revealDeadline) {
                 if (j.mode == Mode.ZK) {
-                    _slash(jobId, j, _slots[jobId][0].worker, IStakeManager.SlashReason.DeadlineMissed);
                     _close(jobId, j);
+                    _slash(jobId, j, _slots[jobId][0].worker, IStakeManager.SlashReason.DeadlineMissed);
                 } else {
                     _settle(jobId, j);
                 }
@@ -156,10 +154,10 @@ abstract contract JobSettlement is IJobMarket {
                 revert NotExpirable(jobId, j.status, due, block.timestamp);
             }
         } else if (j.status == JobStatus.Unresolved && block.timestamp > uint256(j.revealDeadline) + escalationWindow) {
+            _close(jobId, j);
             for (uint8 i; i < j.locked; ++i) {
                 if (j.revealedMask & (1 << i) != 0) stakes.releaseCollateral(_slots[jobId][i].worker, jobId, j.collateral);
             }
-            _close(jobId, j);
         } else {
             revert NotExpirable(jobId, j.status, uint256(j.revealDeadline) + escalationWindow, block.timestamp);
         }
