@@ -65,7 +65,11 @@ def main() -> None:
             print(f"  {label:<20} {gas:>9,}")
         print(f"  {'total':<20} {total:>9,}")
     boundless = sum(BOUNDLESS.values())
-    print("Boundless, one request (mock verifier): " + " + ".join(f"{k} {v:,}" for k, v in BOUNDLESS.items()) + f" = {boundless:,}")
+    print(
+        "Boundless, one request (mock verifier): "
+        + " + ".join(f"{k} {v:,}" for k, v in BOUNDLESS.items())
+        + f" = {boundless:,}"
+    )
     print(f"EIP-1108 pairing floor for a Groth16 check: {PAIRING_FLOOR:,}")
     print(f"k=1 vs Boundless: {totals[1] / boundless:.2f}x; k=3: {totals[3]:,} ({totals[3] / boundless:.2f}x)")
     print(json.dumps({"k1_total_gas": totals[1], "k3_total_gas": totals[3], "boundless_total_gas": boundless}))

@@ -271,5 +271,3 @@ class StakeManager(_Client):
 
     def total_staked(self) -> int:
         return int(self._call(self.contract, "totalStaked"))
-
-

@@ -245,7 +245,6 @@ class ChainConformance:
         assert again.contracts == first.contracts
         assert w3.eth.block_number == height
 
-
     # -- the market (EIP-712 signatures and errors must agree on every backend) -----------------
     def test_signed_job_runs_to_settlement(self, w3: Web3, deployment: Deployment) -> None:
         from ledger import JobStatus
