@@ -1,5 +1,10 @@
 """Worker daemon: bidding policy, deterministic WebAssembly execution on Ray, result
-commit/reveal. May import `ledger` and `store` only. (To be built: see the worker issue.)
+commit/reveal. May import `ledger` and `store` only.
+
+Built so far: the deterministic runtime (`run`, see docs/programs.md). The daemon, Ray
+execution and example programs are the rest of the worker issue.
 """
 
-__all__: list[str] = []
+from .runtime import Result, Status, compile_module, run
+
+__all__ = ["Result", "Status", "compile_module", "run"]
