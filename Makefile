@@ -9,7 +9,7 @@ STAMPS := .stamps
 FORGE = $(firstword $(wildcard node_modules/@foundry-rs/forge-linux-*/bin/forge))
 DEB_PACKAGES :=
 
-.PHONY: run test test-contracts test-python contracts snapshot lint slither bench deps clean
+.PHONY: run test test-contracts test-python contracts programs snapshot lint slither bench deps clean
 
 run: deps
 	$(VENV)/bin/agora up
@@ -23,11 +23,19 @@ test: deps
 test-contracts: deps
 	cd contracts && ../$(FORGE) test
 
-test-python: deps
+test-python: deps programs
 	$(PY) -m pytest
 
 contracts: deps
 	$(PY) tools/artifacts.py
+
+# Example programs, C compiled to WebAssembly with zig (examples/programs/build/).
+PROGRAMS := $(patsubst examples/programs/%.c,examples/programs/build/%.wasm,$(wildcard examples/programs/*.c))
+programs: deps $(PROGRAMS)
+
+examples/programs/build/%.wasm: examples/programs/%.c examples/programs/agora.h
+	@mkdir -p $(@D)
+	$(VENV)/bin/agora program build $< -o $@
 
 # Gas of every unit test, committed so a regression shows in review (contracts/.gas-snapshot).
 snapshot: deps
