@@ -15,18 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ledger.artifacts import CONTRACT_NAMES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
 OUT = ROOT / "ledger" / "artifacts"
-DEPLOYABLE = [
-    "AgoraToken",
-    "NameRegistry",
-    "PublicResolver",
-    "AgoraRegistrar",
-    "ReverseRegistrar",
-    "StakeManager",
-    "JobMarket",
-]
+DEPLOYABLE = CONTRACT_NAMES  # one list: what ledger loads is what this writes
 
 
 def source_hashes() -> dict[str, str]:
