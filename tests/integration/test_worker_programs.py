@@ -1,16 +1,18 @@
-"""The example programs, run directly and as Ray tasks (a local Ray of the executor's own)."""
+"""The example programs, run directly and as Ray tasks (through a driver process of their own)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
-from collections.abc import Iterator
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-import ray
 
-from worker import RayExecutor, Status, result_of, run
+from worker import Status, run
 
 from ..conftest import ROOT
 
@@ -54,27 +56,37 @@ def test_example_programs_compute_the_right_answer(name: str, stdin: bytes, expe
     assert result.output == expected
 
 
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[RayExecutor]:
-    executor = RayExecutor("local", num_cpus=2, object_store_memory=100 * 1024 * 1024)
-    yield executor
-    executor.shutdown()
+def on_ray(jobs: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+    """Runs executions through `ray_driver.py` in a process of its own (see its docstring)."""
+    driver = Path(__file__).with_name("ray_driver.py")
+    done = subprocess.run(
+        [sys.executable, str(driver)], input=json.dumps(jobs), capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def test_replicas_on_ray_agree_on_digest_and_fuel(local_ray: RayExecutor) -> None:
-    for name, stdin, expected in cases():
-        refs = [local_ray.submit(name, program(name), stdin, fuel=10**10) for _ in range(3)]
-        results = [result_of(r)[0] for r in ray.get(refs)]
-        assert {(r.status, r.output_digest, r.fuel_used) for r in results} == {
-            (Status.OK, hashlib.sha256(expected).digest(), results[0].fuel_used)
-        }
-        assert results[0] == run(program(name), stdin, fuel=10**10)
-
-
-def test_failures_come_back_as_statuses_through_ray(local_ray: RayExecutor) -> None:
-    result, _ = local_ray.run("primes", program("primes"), b"1000000", fuel=10_000)
-    assert result.status is Status.OUT_OF_FUEL
-    result, _ = local_ray.run("garbage", b"not wasm", b"", fuel=10)
-    assert result.status is Status.INVALID_MODULE
-    result, _ = local_ray.run("matmul", program("matmul"), b"0", fuel=10**6)
-    assert (result.status, result.exit_code) == (Status.EXIT_NONZERO, 2)
+def test_ray_replicas_agree_with_each_other_and_with_a_direct_run() -> None:
+    chosen = cases()
+    jobs = [
+        {"key": name, "wasm": str(BUILD / f"{name}.wasm"), "stdin": stdin.hex(), "fuel": 10**10, "replicas": 3}
+        for name, stdin, _ in chosen
+    ]
+    failing = [
+        {"key": "primes", "wasm": str(BUILD / "primes.wasm"), "stdin": b"1000000".hex(), "fuel": 10_000},
+        {"key": "garbage", "wasm": "", "raw": b"not wasm".hex(), "stdin": "", "fuel": 10},
+        {"key": "matmul", "wasm": str(BUILD / "matmul.wasm"), "stdin": b"0".hex(), "fuel": 10**6},
+    ]
+    results = on_ray(jobs + failing)
+    for (name, stdin, expected), replicas in zip(chosen, results[: len(jobs)], strict=True):
+        direct = run(program(name), stdin, fuel=10**10)
+        for replica in replicas:
+            assert replica["status"] == "ok"
+            assert bytes.fromhex(str(replica["output"])) == expected
+            assert (replica["outputDigest"], replica["fuelUsed"]) == (direct.output_digest.hex(), direct.fuel_used)
+    statuses = [(r[0]["status"], r[0]["exitCode"]) for r in results[len(jobs) :]]
+    assert statuses == [
+        (Status.OUT_OF_FUEL.value, -1),
+        (Status.INVALID_MODULE.value, -1),
+        (Status.EXIT_NONZERO.value, 2),
+    ]
