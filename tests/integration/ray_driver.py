@@ -20,14 +20,20 @@ from worker import RayExecutor, result_of  # noqa: E402
 
 
 def main() -> None:
-    jobs = json.load(sys.stdin)
-    executor = RayExecutor("local", num_cpus=2, object_store_memory=100 * 1024 * 1024)
+    request = json.load(sys.stdin)
+    jobs = request["jobs"]
+    if request.get("address"):
+        executor = RayExecutor(request["address"])
+    else:
+        executor = RayExecutor("local", num_cpus=2, object_store_memory=100 * 1024 * 1024)
     try:
         out = []
         for job in jobs:
             wasm = Path(job["wasm"]).read_bytes() if job["wasm"] else bytes.fromhex(job["raw"])
             refs = [
-                executor.submit(job["key"], wasm, bytes.fromhex(job["stdin"]), fuel=job["fuel"])
+                executor.submit(
+                    job["key"], wasm, bytes.fromhex(job["stdin"]), fuel=job["fuel"], resources=job.get("resources")
+                )
                 for _ in range(job.get("replicas", 1))
             ]
             replicas = []

@@ -6,15 +6,17 @@ import hashlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from worker import Status, run
 
-from ..conftest import ROOT
+from ..conftest import ROOT, free_port
 
 BUILD = ROOT / "examples" / "programs" / "build"
 
@@ -56,11 +58,16 @@ def test_example_programs_compute_the_right_answer(name: str, stdin: bytes, expe
     assert result.output == expected
 
 
-def on_ray(jobs: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+def on_ray(jobs: list[dict[str, object]], address: str | None = None) -> list[list[dict[str, object]]]:
     """Runs executions through `ray_driver.py` in a process of its own (see its docstring)."""
     driver = Path(__file__).with_name("ray_driver.py")
     done = subprocess.run(
-        [sys.executable, str(driver)], input=json.dumps(jobs), capture_output=True, text=True, timeout=240
+        [sys.executable, str(driver)],
+        input=json.dumps({"jobs": jobs, "address": address}),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "RAY_AUTH_MODE": "disabled"} if address else None,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -90,3 +97,52 @@ def test_ray_replicas_agree_with_each_other_and_with_a_direct_run() -> None:
         (Status.INVALID_MODULE.value, -1),
         (Status.EXIT_NONZERO.value, 2),
     ]
+
+
+RAY_BIN = Path(sys.executable).parent / "ray"
+
+
+def _ray_node(args: list[str]) -> subprocess.Popen[bytes]:
+    """`ray start --block` in a session of its own, so the whole node can be stopped by group."""
+    return subprocess.Popen(
+        [str(RAY_BIN), "start", "--block", "--node-ip-address=127.0.0.1", "--object-store-memory=80000000", *args],
+        env={**os.environ, "RAY_AUTH_MODE": "disabled"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_executions_land_on_two_ray_nodes_and_agree() -> None:
+    """Two Ray nodes on this machine (loopback only), told apart by custom resources."""
+    port = free_port()
+    head = _ray_node(
+        ["--head", f"--port={port}", "--num-cpus=1", '--resources={"node_a": 1}', "--include-dashboard=false"]
+    )
+    second = None
+    try:
+        time.sleep(6)
+        second = _ray_node([f"--address=127.0.0.1:{port}", "--num-cpus=1", '--resources={"node_b": 1}'])
+        time.sleep(6)
+        name, stdin, expected = cases()[3]
+        job = {"key": name, "wasm": str(BUILD / f"{name}.wasm"), "stdin": stdin.hex(), "fuel": 10**10}
+        jobs = [{**job, "resources": {"node_a": 0.1}}, {**job, "resources": {"node_b": 0.1}}]
+        (on_a,), (on_b,) = on_ray(jobs, address=f"127.0.0.1:{port}")
+        assert on_a["node"] != on_b["node"]
+        assert bytes.fromhex(str(on_a["output"])) == expected
+        assert {k: v for k, v in on_a.items() if k != "node"} == {k: v for k, v in on_b.items() if k != "node"}
+    finally:
+        for proc in (second, head):
+            if proc is not None:
+                _stop(proc)
