@@ -78,8 +78,8 @@ class RayExecutor:
             else:
                 host = address.rsplit(":", 1)[0]
                 # Ray rewrites a loopback address to the host's own unless told the node's IP.
-                local = {"_node_ip_address": "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {}
-                ray.init(address=address, log_to_driver=False, **local)
+                node_ip = "127.0.0.1" if host in ("127.0.0.1", "localhost") else None
+                ray.init(address=address, log_to_driver=False, _node_ip_address=node_ip)
         log.info("Ray: %s, resources %s", address, ray.cluster_resources())
 
     def submit(
