@@ -1,0 +1,117 @@
+"""Following the market from a persisted cursor: every event once, across restarts.
+
+The cursor (the last block whose events were all handed out) lives in a SQLite file; a caller
+acknowledges a batch only after acting on it, so a crash repeats at most the unacknowledged
+batch and never skips an event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from ledger import Deployment, JobRequest, Mode, artifact, mapped_errors
+
+EVENTS = ("JobPosted", "JobLocked", "ResultCommitted", "ResultRevealed", "JobSettled", "JobUnresolved", "JobExpired")
+
+
+@dataclass(frozen=True)
+class MarketEvent:
+    """One market event: its name, block, position, job id and decoded arguments."""
+
+    name: str
+    block: int
+    log_index: int
+    job_id: bytes
+    args: dict[str, Any]
+
+    def request(self) -> JobRequest:
+        """The signed request of a `JobPosted` event."""
+        r = self.args["request"]
+        return JobRequest(
+            requester=r["requester"],
+            program_id=bytes(r["programId"]),
+            input_digest=bytes(r["inputDigest"]),
+            verifier_node=bytes(r["verifierNode"]),
+            min_price=r["minPrice"],
+            max_price=r["maxPrice"],
+            ramp=r["ramp"],
+            collateral=r["collateral"],
+            redundancy=r["redundancy"],
+            quorum=r["quorum"],
+            mode=Mode(r["mode"]),
+            fuel_limit=r["fuelLimit"],
+            lock_deadline=r["lockDeadline"],
+            commit_deadline=r["commitDeadline"],
+            reveal_deadline=r["revealDeadline"],
+            regions=r["regions"],
+            nonce=r["nonce"],
+            expiry=r["expiry"],
+        )
+
+
+class JobFeed:
+    """Market events in chain order from a cursor kept in ``state`` (a SQLite file)."""
+
+    def __init__(self, w3: Web3, deployment: Deployment, state: Path, *, batch_blocks: int = 2_000) -> None:
+        self.w3 = w3
+        self.market = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment.address("JobMarket")), abi=artifact("JobMarket")["abi"]
+        )
+        self.batch_blocks = batch_blocks
+        state.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(state))
+        self._db.execute("CREATE TABLE IF NOT EXISTS cursor (market TEXT PRIMARY KEY, block INTEGER NOT NULL)")
+        self._db.commit()
+        self._start = deployment.block
+        self._by_topic = {
+            bytes.fromhex(getattr(self.market.events, name)().topic.removeprefix("0x")): name for name in EVENTS
+        }
+
+    @property
+    def cursor(self) -> int:
+        """The last block whose events have all been acknowledged."""
+        row = self._db.execute("SELECT block FROM cursor WHERE market = ?", (self.market.address,)).fetchone()
+        return int(row[0]) if row else self._start - 1
+
+    def acknowledge(self, block: int) -> None:
+        """Records that every event up to ``block`` was acted on."""
+        self._db.execute(
+            "INSERT INTO cursor (market, block) VALUES (?, ?) ON CONFLICT(market) DO UPDATE SET block = excluded.block",
+            (self.market.address, block),
+        )
+        self._db.commit()
+
+    def poll(self) -> tuple[list[MarketEvent], int]:
+        """New events after the cursor (at most one batch of blocks), and the block they reach."""
+        with mapped_errors():
+            head = int(self.w3.eth.block_number)
+            first = self.cursor + 1
+            if first > head:
+                return [], head
+            last = min(head, first + self.batch_blocks - 1)
+            logs = self.w3.eth.get_logs({"fromBlock": first, "toBlock": last, "address": self.market.address})
+        events = []
+        for log in logs:
+            name = self._by_topic.get(bytes(log["topics"][0])) if log["topics"] else None
+            if name is None:
+                continue  # an event the worker does not follow (deposits, payments...)
+            args = dict(getattr(self.market.events, name)().process_log(log)["args"])
+            events.append(MarketEvent(name, log["blockNumber"], log["logIndex"], bytes(args["jobId"]), args))
+        return events, last
+
+    def follow(self) -> Iterator[tuple[list[MarketEvent], int]]:
+        """Batches until caught up with the head (acknowledge each after acting on it)."""
+        while True:
+            events, last = self.poll()
+            if not events and last <= self.cursor:
+                return
+            yield events, last
+
+    def close(self) -> None:
+        self._db.close()
