@@ -89,17 +89,6 @@ def anvil_url() -> Iterator[str]:
     stop(proc)
 
 
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private AGORA_HOME for one test."""
-    from ledger import get_settings
-
-    monkeypatch.setenv("AGORA_HOME", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
 @pytest.fixture(scope="session")
 def cast_bin() -> str:
     if CAST is None or not shutil.which(str(CAST)):

@@ -26,6 +26,7 @@ from ledger import (
     Unauthorized,
     deploy,
     dev_account,
+    mapped_errors,
     namehash,
 )
 
@@ -131,20 +132,10 @@ class ChainConformance:
         with pytest.raises(InsufficientBalance) as info:
             poor.transfer(dev_account(0).address, 10)
         assert info.value.name == "ERC20InsufficientBalance"
-        assert (
-            info.value.args_by_name
-            == {
-                "sender": dev_account(7).address.lower(),
-                "balance": 0,
-                "needed": 10,
-            }
-            or info.value.args_by_name["needed"] == 10
-        )
+        assert info.value.args_by_name == {"sender": dev_account(7).address.lower(), "balance": 0, "needed": 10}
 
     def test_unauthorised_record_change_is_refused(self, w3: Web3, deployment: Deployment) -> None:
-        resolver = w3.eth.contract(
-            address=deployment.address("PublicResolver"), abi=Names(w3, deployment)._contract("PublicResolver").abi
-        )  # type: ignore[arg-type]
+        resolver = Names(w3, deployment)._contract("PublicResolver")
         mallory = Transactor(w3, dev_account(8))
         with pytest.raises(Unauthorized) as info:
             mallory.send(to=resolver.address, data=resolver.encode_abi("setText", args=[namehash("agora"), "k", "v"]))
@@ -164,8 +155,6 @@ class ChainConformance:
             }
         )
         with pytest.raises(TransactionRejected, match="(?i)nonce"):
-            from ledger import mapped_errors
-
             with mapped_errors():
                 w3.eth.send_raw_transaction(stale.raw_transaction)
 
