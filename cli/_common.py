@@ -110,17 +110,3 @@ def _dev(handle: ChainHandle, index: int) -> LocalAccount:
 
 def transactor(handle: ChainHandle, sender: str | None, state: Path | None = None) -> Transactor:
     return Transactor(handle.w3, account(handle, sender, state))
-
-
-def tokens(amount: int) -> str:
-    """An 18-decimal amount in whole units, without trailing zeros."""
-    whole, frac = divmod(amount, 10**18)
-    return f"{whole}.{frac:018d}".rstrip("0").rstrip(".")
-
-
-def parse_tokens(text: str) -> int:
-    """'1.5' -> 1.5 * 10**18."""
-    whole, _, frac = text.partition(".")
-    if not (whole or frac).isdigit() or (frac and not frac.isdigit()) or len(frac) > 18:
-        raise ValueError(f"not an amount: {text!r}")
-    return int(whole or "0") * 10**18 + int((frac or "0").ljust(18, "0"))

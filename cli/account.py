@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger import Keystore, Token, Transactor, dev_account
+from ledger import Keystore, Token, Transactor, dev_account, format_tokens, parse_tokens
 
 from . import _common as c
 
@@ -55,10 +55,10 @@ def fund(
         if chain_id not in c.DEV_CHAIN_IDS:
             c.fail(f"the faucet works only on development chains (this is chain {chain_id})")
         sender = Transactor(handle.w3, dev_account(0))
-        if c.parse_tokens(eth):
-            sender.send(to=address, value=c.parse_tokens(eth))
+        if parse_tokens(eth):
+            sender.send(to=address, value=parse_tokens(eth))
         token = Token(handle.w3, c.deployment(handle, home), sender)
-        if c.parse_tokens(agr):
-            token.faucet(address, c.parse_tokens(agr))
+        if parse_tokens(agr):
+            token.faucet(address, parse_tokens(agr))
         balance = handle.w3.eth.get_balance(address)  # type: ignore[arg-type]
-        typer.echo(f"{address}: {c.tokens(balance)} ETH, {c.tokens(token.balance_of(address))} AGR")
+        typer.echo(f"{address}: {format_tokens(balance)} ETH, {format_tokens(token.balance_of(address))} AGR")

@@ -9,6 +9,7 @@ from ._connect import ChainHandle, open_chain
 from ._embedded import CHAIN_ID, DEV_MNEMONIC, ChainInUse, EmbeddedChain
 from ._tx import Transactor, mapped_errors
 from .accounts import Keystore, dev_account
+from .amounts import format_tokens, parse_tokens
 from .artifacts import artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
 from .deploy import Deployment, deploy, is_current, load_deployment
@@ -37,6 +38,7 @@ from .errors import (
 from .market import Job, JobMarket, JobRequest, JobStatus, Mode, SlashReason, Slot, StakeManager, commitment
 from .names import labelhash, namehash, reverse_name, split_agora_name
 from .provider import EmbeddedProvider, connect
+from .regions import REGIONS, region_code, region_index, regions_in, regions_mask
 from .rpc import Dispatcher, RPCError
 from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
@@ -44,6 +46,7 @@ from .settings import LedgerSettings, get_settings
 __all__ = [
     "CHAIN_ID",
     "DEV_MNEMONIC",
+    "REGIONS",
     "ChainHandle",
     "ChainInUse",
     "ChainUnavailable",
@@ -92,6 +95,8 @@ __all__ = [
     "deploy",
     "dev_account",
     "error_table",
+    "format_tokens",
+    "parse_tokens",
     "get_settings",
     "is_current",
     "labelhash",
@@ -100,6 +105,10 @@ __all__ = [
     "mapped_errors",
     "namehash",
     "open_chain",
+    "region_code",
+    "region_index",
+    "regions_in",
+    "regions_mask",
     "reverse_name",
     "serve",
     "split_agora_name",

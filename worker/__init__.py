@@ -1,18 +1,34 @@
 """Worker daemon: bidding policy, deterministic WebAssembly execution on Ray, result
 commit/reveal. May import `ledger` and `store` only.
 
-Built so far: the deterministic runtime (`run`, docs/programs.md), Ray execution
-(`RayExecutor`), program builds, and the market feed (`JobFeed`). The daemon is to come.
+The deterministic runtime (`run`, docs/programs.md), Ray execution (`RayExecutor`), program
+builds, the market feed (`JobFeed`), the bidding policy (`BidPolicy`), the daemon (`Worker`,
+docs/worker.md) and a worker's standing read from the chain (`worker_report`).
 """
 
+from .daemon import Conduct, Worker, WorkerConfig
 from .errors import WorkerError
 from .execution import RayExecutor, result_of
 from .feed import JobFeed, MarketEvent
+from .policy import BidPolicy, Verdict
 from .programs import build as build_program
+from .report import JobLine, WorkerReport, worker_report
 from .runtime import Result, Status, compile_module, run
+from .state import JobRecord, Phase, WorkerState
 
 __all__ = [
+    "BidPolicy",
+    "Conduct",
     "JobFeed",
+    "JobLine",
+    "JobRecord",
+    "Phase",
+    "Verdict",
+    "Worker",
+    "WorkerConfig",
+    "WorkerReport",
+    "WorkerState",
+    "worker_report",
     "MarketEvent",
     "RayExecutor",
     "Result",

@@ -17,7 +17,17 @@ from web3 import Web3
 
 from ledger import Deployment, JobRequest, Mode, artifact, mapped_errors
 
-EVENTS = ("JobPosted", "JobLocked", "ResultCommitted", "ResultRevealed", "JobSettled", "JobUnresolved", "JobExpired")
+EVENTS = (
+    "JobPosted",
+    "JobLocked",
+    "ResultCommitted",
+    "ResultRevealed",
+    "JobSettled",
+    "JobUnresolved",
+    "JobExpired",
+    "WorkerPaid",
+    "WorkerSlashed",
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ ERRNO_SUCCESS, ERRNO_BADF, ERRNO_FAULT = 0, 8, 21
 DEFAULT_MEMORY = 64 * 1024 * 1024
 DEFAULT_OUTPUT = 16 * 1024 * 1024
 STDERR_KEPT = 4096
+RESULT_TAG = b"agora.result.v1"
 
 
 class Status(StrEnum):
@@ -52,6 +53,20 @@ class Result:
     def output_digest(self) -> bytes:
         return hashlib.sha256(self.output).digest()
 
+    @property
+    def digest(self) -> bytes:
+        """What a worker commits and reveals: sha256 over the domain tag, status, exit code, output
+        digest and fuel used (docs/programs.md gives the exact bytes)."""
+        status = self.status.value.encode()
+        return hashlib.sha256(
+            RESULT_TAG
+            + bytes([len(status)])
+            + status
+            + struct.pack(">q", self.exit_code)
+            + self.output_digest
+            + struct.pack(">Q", self.fuel_used)
+        ).digest()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status.value,
@@ -59,6 +74,7 @@ class Result:
             "outputDigest": self.output_digest.hex(),
             "outputSize": len(self.output),
             "fuelUsed": self.fuel_used,
+            "digest": self.digest.hex(),
             "detail": self.detail,
         }
 

@@ -1,4 +1,4 @@
-"""Token amounts as the CLI reads and prints them."""
+"""Token amounts as people read and write them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli._common import parse_tokens, tokens
+from ledger import format_tokens, parse_tokens
 
 
 @pytest.mark.parametrize("text,wei", [("1", 10**18), ("1.5", 15 * 10**17), (".25", 25 * 10**16), ("0", 0)])
@@ -22,4 +22,4 @@ def test_parse_tokens_rejects_garbage(text: str) -> None:
 
 @given(st.integers(min_value=0, max_value=10**30))
 def test_tokens_round_trip(wei: int) -> None:
-    assert parse_tokens(tokens(wei)) == wei
+    assert parse_tokens(format_tokens(wei)) == wei
