@@ -47,13 +47,12 @@ def main() -> None:
     )
     store = StoreClient(nodes, k=settings.k, m=settings.m)
     executor = RayExecutor(spec["ray"])
-    daemon = Worker(
-        handle.w3, deployment, dev_account(int(spec["account"])), config, store=store, executor=executor, conduct=conduct
-    )
+    account = dev_account(int(spec["account"]))
+    daemon = Worker(handle.w3, deployment, account, config, store=store, executor=executor, conduct=conduct)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     daemon.setup()
-    print("ready", flush=True)
+    logging.getLogger("agora.worker").info("ready: conducts %s", spec.get("conducts", {}))
     try:
         daemon.run(stop)
     finally:
