@@ -1,0 +1,319 @@
+"""Worker daemons end to end: real chain (served), store nodes and a Ray cluster, each daemon a
+process of its own. Honest workers are paid; a dishonest one (driven through the Python API) is
+slashed with the matching reason; a worker SIGKILLed between commit and reveal recovers; and
+every scenario conserves tokens exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from web3 import Web3
+
+from ledger import (
+    JobMarket,
+    JobStatus,
+    SlashReason,
+    StakeManager,
+    Token,
+    artifact,
+    dev_account,
+    region_index,
+    regions_mask,
+)
+from worker import run, worker_report
+
+from ..conftest import ROOT
+from .marketplace import (
+    AGR,
+    PROGRAMS,
+    REQUESTER,
+    Daemon,
+    Marketplace,
+    chain_now,
+    stake_manually,
+    start_marketplace,
+)
+
+pytestmark = pytest.mark.slow
+
+HONEST = {"alice": 2, "bob": 3, "carol": 4}  # dev account of each honest daemon
+DISHONEST = 5
+MANUAL = 6
+BURN_SHARE = 0.2
+
+
+CONDUCTS = ("wrong_output", "no_reveal", "miss_deadline")
+
+
+@dataclass
+class World:
+    m: Marketplace
+    honest: dict[str, Daemon]
+    dishonest: Daemon
+    inputs: dict[str, bytes]  # conduct -> the input of the job mallory fails that way
+
+
+def scenario_input(conduct: str) -> bytes:
+    return f"{conduct} scenario\nsecond line\n".encode()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    m = start_marketplace(tmp_path_factory.mktemp("market"))
+    try:
+        honest = {
+            name: m.start_worker(name, "--from", f"dev:{index}", "--region", region, "--max-concurrent", "3")
+            for (name, index), region in zip(HONEST.items(), ("eu", "eu", "us"), strict=True)
+        }
+        # Inputs name their jobs: mallory is told, per input, how to fail.
+        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in CONDUCTS}
+        spec = {
+            "account": DISHONEST,
+            "region": region_index("ch"),
+            "stake": 500,
+            "conducts": {data.hex(): conduct for conduct, data in inputs.items()},
+        }
+        dishonest = m.start_worker("mallory", driver=spec)
+        for daemon in [*honest.values(), dishonest]:
+            daemon.wait_for("ready:", timeout=180)
+        yield World(m, honest, dishonest, inputs)
+    finally:
+        m.close()
+
+
+# -- accounting ----------------------------------------------------------------------------------
+
+
+def holders(m: Marketplace) -> set[str]:
+    """Every address that ever held AGR (from Transfer events)."""
+    token = m.w3.eth.contract(address=m.deployment.address("AgoraToken"), abi=artifact("AgoraToken")["abi"])
+    event = token.events.Transfer()
+    logs = m.w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": token.address})
+    out = set()
+    for entry in logs:
+        if entry["topics"][0] == event.topic or entry["topics"][0].to_0x_hex() == event.topic:
+            args = event.process_log(entry)["args"]
+            out |= {args["from"], args["to"]}
+    out.discard("0x" + "00" * 20)
+    return out
+
+
+@dataclass(frozen=True)
+class Books:
+    token: dict[str, int]
+    market: dict[str, int]
+    stake: dict[str, int]
+    supply: int
+
+    def value(self, who: str) -> int:
+        """Everything ``who`` owns: tokens, its market balance, its stake."""
+        return self.token.get(who, 0) + self.market.get(who, 0) + self.stake.get(who, 0)
+
+
+def books(m: Marketplace) -> Books:
+    """The books, checked for internal consistency: balances add up to the supply, the market
+    holds exactly its depositors' balances (no job is open in between scenarios), the stake
+    manager exactly the stakes."""
+    token, market, stakes = Token(m.w3, m.deployment), JobMarket(m.w3, m.deployment), StakeManager(m.w3, m.deployment)
+    accounts = holders(m)
+    t = {a: token.balance_of(a) for a in accounts}
+    b = {a: market.balance_of(a) for a in accounts}
+    s = {a: sum(stakes.stake_of(a)) for a in accounts}
+    supply = token.total_supply()
+    assert sum(t.values()) == supply
+    assert t[m.deployment.address("JobMarket")] == sum(b.values())
+    assert t[m.deployment.address("StakeManager")] == sum(s.values()) == stakes.total_staked()
+    return Books(t, b, s, supply)
+
+
+def assert_conserved(m: Marketplace, before: Books, after: Books, burned: int) -> None:
+    """What everyone owns (tokens, market balance, stake) fell by exactly what was burned."""
+    contracts = {m.deployment.address("JobMarket"), m.deployment.address("StakeManager")}
+    people = (set(before.token) | set(after.token)) - contracts
+    owned_before = sum(before.value(a) for a in people)
+    owned_after = sum(after.value(a) for a in people)
+    assert owned_before - owned_after == burned == before.supply - after.supply
+
+
+def outcomes(m: Marketplace, job_id: bytes) -> tuple[dict[str, int], dict[str, SlashReason]]:
+    """Who was paid how much, and who was slashed why, in ``job_id`` (from its events)."""
+    market = m.w3.eth.contract(address=m.deployment.address("JobMarket"), abi=artifact("JobMarket")["abi"])
+    paid, slashed = {}, {}
+    for name, into in (("WorkerPaid", paid), ("WorkerSlashed", slashed)):
+        event = getattr(market.events, name)()
+        logs = m.w3.eth.get_logs(
+            {
+                "fromBlock": m.deployment.block,
+                "toBlock": "latest",
+                "address": market.address,
+                "topics": [event.topic, "0x" + job_id.hex()],
+            }
+        )
+        for entry in logs:
+            args = event.process_log(entry)["args"]
+            into[args["worker"]] = args["amount"] if name == "WorkerPaid" else SlashReason(args["reason"])
+    return paid, slashed
+
+
+def address(index: int) -> str:
+    return str(dev_account(index).address)
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+
+def test_three_honest_workers_settle_a_job_and_are_paid(world: World) -> None:
+    m = world.m
+    before = books(m)
+    program, data = m.program("sha256"), m.upload(b"the quick brown fox\n" * 100)
+    request = m.request(program, data, regions=regions_mask(["eu", "us"]))
+    job_id = m.post(request)
+    job = m.wait_closed(job_id)
+    assert job.status == JobStatus.SETTLED
+    paid, slashed = outcomes(m, job_id)
+    assert paid == {address(i): 10 * AGR for i in HONEST.values()}
+    assert slashed == {}
+    after = books(m)
+    assert_conserved(m, before, after, burned=0)
+    requester = address(REQUESTER)
+    assert after.market[requester] == before.market[requester] - 30 * AGR
+    for index in HONEST.values():
+        assert after.market[address(index)] == before.market.get(address(index), 0) + 10 * AGR
+        assert after.stake[address(index)] == before.stake[address(index)]
+    for daemon in world.honest.values():
+        daemon.wait_for(f"job {job_id.hex()[:10]}: paid 10 AGR")
+        log = daemon.log()
+        for step in ("locked at 10 AGR", "executed: ok", "committed", "revealed"):
+            assert f"job {job_id.hex()[:10]}: {step}" in log
+    # mallory (region ch) was not allowed in, and said so
+    world.dishonest.wait_for(f"job {job_id.hex()[:10]}: skipped: region ch not allowed (the job allows eu, us)")
+    # the operator's view, from the chain
+    report = worker_report(m.w3, m.deployment, address(HONEST["alice"]))
+    assert report.earned >= 10 * AGR and report.slashed == 0 and report.region == region_index("eu")
+    shown = subprocess.run(
+        [sys.executable, "-m", "cli", "worker", "status", "alice"],
+        cwd=ROOT,
+        env=m.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "region eu" in shown.stdout
+    assert "200 AGR free, 0 locked" in shown.stdout
+    assert f"{report.earned // AGR} AGR earned" in shown.stdout
+    assert "slashes    0 AGR (none)" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    "conduct,reason",
+    [
+        (CONDUCTS[0], SlashReason.WRONG_RESULT),
+        (CONDUCTS[1], SlashReason.NO_REVEAL),
+        (CONDUCTS[2], SlashReason.DEADLINE_MISSED),
+    ],
+)
+def test_a_dishonest_worker_is_slashed_and_the_honest_two_are_paid(
+    world: World, conduct: str, reason: SlashReason
+) -> None:
+    """alice and bob (eu) and mallory (ch) take the job; mallory fails it as told."""
+    m = world.m
+    before = books(m)
+    program, data = m.program("wordcount"), world.inputs[conduct]
+    assert m.upload(scenario_input(conduct)) == data
+    now = chain_now(m.w3)
+    request = m.request(
+        program,
+        data,
+        regions=regions_mask(["eu", "ch"]),
+        lock_deadline=now + 15,
+        commit_deadline=now + 25,
+        reveal_deadline=now + 35,
+    )
+    job_id = m.post(request)
+    job = m.wait_closed(job_id)
+    assert job.status == JobStatus.SETTLED
+    paid, slashed = outcomes(m, job_id)
+    assert paid == {address(HONEST["alice"]): 10 * AGR, address(HONEST["bob"]): 10 * AGR}
+    assert slashed == {address(DISHONEST): reason}
+    burned = int(50 * AGR * BURN_SHARE)
+    after = books(m)
+    assert_conserved(m, before, after, burned=burned)
+    requester, cheat = address(REQUESTER), address(DISHONEST)
+    assert after.market[requester] == before.market[requester] - 20 * AGR
+    assert after.token[requester] == before.token[requester] + 50 * AGR - burned
+    assert after.stake[cheat] == before.stake[cheat] - 50 * AGR
+    world.dishonest.wait_for(f"job {job_id.hex()[:10]}: slashed 50 AGR ({reason.describe()})")
+
+
+def test_a_worker_killed_between_commit_and_reveal_reveals_after_restart(world: World) -> None:
+    """A k=2 job in region jp: the victim daemon (a key of its own, created on first start) and a
+    worker driven by hand. The victim is SIGKILLed right after its commitment lands, while the
+    reveal window is still shut; restarted, it reveals with the salt it saved and is paid."""
+    m = world.m
+    victim = m.start_worker("victor", "--region", "jp", "--max-concurrent", "1")
+    victim.wait_for("ready:", timeout=180)
+    manual_market, _ = stake_manually(m, MANUAL, region_index("jp"))
+    before = books(m)
+    wasm = (PROGRAMS / "primes.wasm").read_bytes()
+    stdin = b"20000\n"
+    program, data = m.upload(wasm), m.upload(stdin)
+    now = chain_now(m.w3)
+    request = m.request(
+        program,
+        data,
+        redundancy=2,
+        quorum=2,
+        regions=regions_mask(["jp"]),
+        lock_deadline=now + 20,
+        commit_deadline=now + 60,
+        reveal_deadline=now + 80,
+    )
+    job_id = m.post(request)
+    slot, _ = manual_market.lock(job_id)
+    market = JobMarket(m.w3, m.deployment)
+    deadline = time.monotonic() + 60
+    victim_slot = 1 - slot
+    while not market.job(job_id).committed_mask >> victim_slot & 1:
+        assert time.monotonic() < deadline, victim.log()
+        time.sleep(0.05)
+    victim.kill()
+    assert market.job(job_id).revealed_mask == 0
+    # the hand-driven worker computes the same result and commits: the reveal window opens
+    result = run(wasm, stdin, fuel=request.fuel_limit)
+    salt = b"\x11" * 32
+    manual_market.commit(job_id, slot, result.digest, salt)
+    m.restart(victim)
+    deadline = time.monotonic() + 90
+    while not market.job(job_id).revealed_mask >> victim_slot & 1:
+        assert time.monotonic() < deadline, victim.log()
+        time.sleep(0.1)
+    manual_market.reveal(job_id, slot, result.digest, salt, b"\x00" * 32)
+    job = m.wait_closed(job_id)
+    assert job.status == JobStatus.SETTLED
+    victor = Web3.to_checksum_address(market.slot(job_id, victim_slot).worker)
+    paid, slashed = outcomes(m, job_id)
+    assert slashed == {}
+    assert set(paid) == {victor, address(MANUAL)}
+    after_restart = victim.log().split("--- restarted ---")[1]
+    assert f"job {job_id.hex()[:10]}: revealed" in after_restart
+    assert "executed" not in after_restart  # the saved result was revealed, not a new one
+    assert_conserved(m, before, books(m), burned=0)
+
+
+def test_status_of_an_unknown_name_says_so(world: World) -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "cli", "worker", "status", "nobody"],
+        cwd=ROOT,
+        env=world.m.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 1
+    assert "nobody.agora has no address record" in shown.stderr
