@@ -1,0 +1,204 @@
+"""Worker overheads and whole-job throughput.
+
+Per execution of a trivial program (writes "ok"): a direct wasmtime call in this process
+(`wasm_direct_ms`), an empty Ray task round trip (`bare_ray_ms`, the baseline) and the worker's
+Ray path, `RayExecutor.run` with the module's bytes, its cache and the plain-data result
+(`ray_path_ms`). Then whole jobs settled per second on the embedded chain (in-process), with
+real store nodes and Ray: one worker taking k=1 jobs, three taking k=3 jobs, every job posted,
+locked, executed, stored, committed/revealed and settled. The last line is one JSON object.
+
+    python bench/worker.py [--executions 300] [--k1-jobs 40] [--k3-jobs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ledger import (  # noqa: E402
+    EmbeddedChain,
+    JobMarket,
+    JobRequest,
+    JobStatus,
+    Mode,
+    Token,
+    Transactor,
+    connect,
+    deploy,
+    dev_account,
+)
+from store import StoreClient, digest_of  # noqa: E402
+from tests.integration.store_cluster import start_cluster, stop_all  # noqa: E402
+from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, run  # noqa: E402
+from worker.programs import build  # noqa: E402
+
+AGR = 10**18
+TRIVIAL = b"""
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "ok\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"""
+
+
+def per_call_ms(fn: object, n: int) -> float:
+    """Median of n timed calls, in ms."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def wasm_module() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "ok.wat"
+        src.write_bytes(TRIVIAL)
+        out = Path(tmp) / "ok.wasm"
+        build(src, out)
+        return out.read_bytes()
+
+
+def executions(wasm: bytes, n: int) -> dict[str, float]:
+    # Direct first: once this process is a Ray driver it must not run modules itself.
+    assert run(wasm, b"", fuel=10**6, cache_key="ok").output == b"ok\n"
+    direct = per_call_ms(lambda: run(wasm, b"", fuel=10**6, cache_key="ok"), n)
+    import ray
+
+    executor = RayExecutor("local", num_cpus=2)
+
+    @ray.remote(num_cpus=1)
+    def noop() -> None:
+        return None
+
+    for _ in range(20):  # warm both paths: worker processes started, module compiled
+        ray.get(noop.remote())
+        executor.run("ok", wasm, b"", fuel=10**6)
+    bare = per_call_ms(lambda: ray.get(noop.remote()), n)
+    path = per_call_ms(lambda: executor.run("ok", wasm, b"", fuel=10**6), n)
+    return {"wasm_direct_ms": direct, "bare_ray_ms": bare, "ray_path_ms": path}
+
+
+def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: int) -> float:
+    """Posts ``jobs`` k-redundant jobs at once; returns jobs settled per second (post to last settle)."""
+    chain = EmbeddedChain(home / "chain")
+    w3 = connect(chain=chain)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home)
+    requester = JobMarket(w3, deployment, Transactor(w3, dev_account(1)))
+    Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(dev_account(1).address, 100_000 * AGR)
+    requester.deposit(100_000 * AGR)
+    store = StoreClient(nodes, k=2, m=1)
+    program, data = digest_of(store.put(wasm)), digest_of(store.put(b""))
+    executor = RayExecutor("local")
+    workers = []
+    for i in range(k):
+        config = WorkerConfig(
+            name=f"bench{i}",
+            state_dir=home / f"worker{i}",
+            store_nodes=nodes,
+            stake=10_000 * AGR,
+            policy=BidPolicy(max_concurrent=8),
+            poll_interval=0.0,
+            setup_name=False,
+        )
+        worker = Worker(w3, deployment, dev_account(2 + i), config, store=store, executor=executor)
+        worker.setup(on_progress=lambda _m: None)
+        workers.append(worker)
+    now = max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+    requests = [
+        JobRequest(
+            requester=dev_account(1).address,
+            program_id=program,
+            input_digest=data,
+            verifier_node=b"\x00" * 32,
+            min_price=1 * AGR,
+            max_price=2 * AGR,
+            ramp=0,
+            collateral=10 * AGR,
+            redundancy=k,
+            quorum=k // 2 + 1,
+            mode=Mode.REDUNDANT,
+            fuel_limit=10**6,
+            lock_deadline=now + 3600,
+            commit_deadline=now + 7200,
+            reveal_deadline=now + 10800,
+            regions=0,
+            nonce=int.from_bytes(os.urandom(8), "big"),
+            expiry=now + 3600,
+        )
+        for _ in range(jobs)
+    ]
+    for worker in workers:  # catch up with the set-up's events before timing
+        worker.tick()
+    t0 = time.perf_counter()
+    ids = [
+        requester.post_job(r, r.sign(dev_account(1), chain_id=deployment.chain_id, market=requester.address))
+        for r in requests
+    ]
+    pending = set(ids)
+    while pending:
+        for worker in workers:
+            worker.tick()
+        pending = {j for j in pending if requester.job(j).status == JobStatus.OPEN}
+    elapsed = time.perf_counter() - t0
+    settled = sum(requester.job(j).status == JobStatus.SETTLED for j in ids)
+    assert settled == jobs, f"{settled} of {jobs} settled"
+    for worker in workers:
+        worker.close()
+    store.close()
+    chain.close()
+    return jobs / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--executions", type=int, default=300)
+    parser.add_argument("--k1-jobs", type=int, default=40)
+    parser.add_argument("--k3-jobs", type=int, default=20)
+    args = parser.parse_args()
+    wasm = wasm_module()
+    figures = executions(wasm, args.executions)
+    print(
+        f"per execution (median of {args.executions}): direct wasmtime {figures['wasm_direct_ms']:.3f} ms; "
+        f"bare Ray task (baseline) {figures['bare_ray_ms']:.3f} ms; worker Ray path {figures['ray_path_ms']:.3f} ms "
+        f"= {figures['ray_path_ms'] / figures['bare_ray_ms']:.2f}x bare Ray (aim <= 2x)"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        nodes = start_cluster(Path(tmp) / "store", ["eu"] * 3)
+        try:
+            urls = [n.url for n in nodes]
+            k1 = jobs_per_second(Path(tmp) / "k1", urls, wasm, k=1, jobs=args.k1_jobs)
+            print(f"k=1: {args.k1_jobs} jobs settled at {k1:.1f} jobs/s (aim >= 10)")
+            k3 = jobs_per_second(Path(tmp) / "k3", urls, wasm, k=3, jobs=args.k3_jobs)
+            print(f"k=3: {args.k3_jobs} jobs settled at {k3:.1f} jobs/s (aim >= 3)")
+        finally:
+            stop_all(nodes)
+    print(
+        json.dumps(
+            {
+                "ray_path_ms": round(figures["ray_path_ms"], 3),
+                "bare_ray_ms": round(figures["bare_ray_ms"], 3),
+                "wasm_direct_ms": round(figures["wasm_direct_ms"], 3),
+                "k1_jobs_per_s": round(k1, 2),
+                "k3_jobs_per_s": round(k3, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
