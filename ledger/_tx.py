@@ -70,9 +70,20 @@ class Transactor:
         return self._chain_id
 
     def send(
-        self, *, to: str | None, data: bytes | str = b"", value: int = 0, gas: int | None = None
+        self,
+        *,
+        to: str | None,
+        data: bytes | str = b"",
+        value: int = 0,
+        gas: int | None = None,
+        preflight: bool = False,
     ) -> dict[str, Any]:
-        """Sends and waits for the receipt; raises `ContractRevert` when the call would revert or did."""
+        """Sends and waits for the receipt; raises `ContractRevert` when the call would revert or did.
+
+        Without ``gas`` the limit is estimated (which also refuses a reverting call before it is
+        sent). With ``gas`` and ``preflight`` one `eth_call` refuses it instead: half the work of
+        an estimate, for calls whose gas is known.
+        """
         with self._lock:
             tx: dict[str, Any] = {"from": self.address, "value": value, "data": HexBytes(data).to_0x_hex()}
             if to is not None:
@@ -80,6 +91,8 @@ class Transactor:
             with mapped_errors():
                 if gas is None:
                     gas = int(self.w3.eth.estimate_gas(tx) * GAS_MARGIN) + 10_000  # type: ignore[arg-type]
+                elif preflight:
+                    self.w3.eth.call({**tx, "gas": gas})  # type: ignore[arg-type]
                 base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
                 tx.update(
                     gas=gas,

@@ -39,10 +39,13 @@ class _Client:
         with mapped_errors():
             return contract.functions[fn](*args).call()
 
-    def _send(self, contract: Contract, fn: str, *args: Any, gas: int | None = None) -> dict[str, Any]:
+    def _send(
+        self, contract: Contract, fn: str, *args: Any, gas: int | None = None, preflight: bool = False
+    ) -> dict[str, Any]:
         if self.transactor is None:
             raise LedgerError(f"{fn} sends a transaction: this client has no account")
-        return self.transactor.send(to=contract.address, data=contract.encode_abi(fn, args=list(args)), gas=gas)
+        data = contract.encode_abi(fn, args=list(args))
+        return self.transactor.send(to=contract.address, data=data, gas=gas, preflight=preflight)
 
 
 class Token(_Client):

@@ -16,6 +16,12 @@ from web3.logs import DISCARD
 from .clients import Token, _Client
 
 ZERO32 = b"\x00" * 32
+# Gas limits for the market's hot path, well above what each call uses (settlement loops over at
+# most 8 slots): sent after one checking eth_call instead of a two-run estimate.
+POST_GAS = 400_000
+LOCK_GAS = 300_000
+COMMIT_GAS = 150_000
+SETTLE_GAS = 1_200_000
 
 
 class Mode(IntEnum):
@@ -186,27 +192,30 @@ class JobMarket(_Client):
     # jobs
     def post_job(self, request: JobRequest, signature: bytes) -> bytes:
         """Relays a signed request; returns the job id."""
-        self._send(self.contract, "postJob", request.as_tuple(), signature)
+        self._send(self.contract, "postJob", request.as_tuple(), signature, gas=POST_GAS, preflight=True)
         return request.struct_hash()
 
     def lock(self, job_id: bytes) -> tuple[int, int]:
         """Takes a slot; returns (slot index, locked price)."""
-        receipt = self._send(self.contract, "lock", job_id)
+        receipt = self._send(self.contract, "lock", job_id, gas=LOCK_GAS, preflight=True)
         event = self.contract.events.JobLocked().process_receipt(receipt, errors=DISCARD)[0]
         return int(event["args"]["slot"]), int(event["args"]["price"])
 
     def commit(self, job_id: bytes, slot: int, digest: bytes, salt: bytes) -> dict[str, Any]:
         assert self.transactor is not None
-        return self._send(self.contract, "commit", job_id, slot, commitment(digest, salt, self.transactor.address))
+        sealed = commitment(digest, salt, self.transactor.address)
+        return self._send(self.contract, "commit", job_id, slot, sealed, gas=COMMIT_GAS, preflight=True)
 
     def reveal(self, job_id: bytes, slot: int, digest: bytes, salt: bytes, result_cid: bytes) -> dict[str, Any]:
-        return self._send(self.contract, "reveal", job_id, slot, digest, salt, result_cid)
+        return self._send(
+            self.contract, "reveal", job_id, slot, digest, salt, result_cid, gas=SETTLE_GAS, preflight=True
+        )
 
     def submit_proof(self, request: JobRequest, digest: bytes, result_cid: bytes, proof: bytes) -> dict[str, Any]:
         return self._send(self.contract, "submitProof", request.as_tuple(), digest, result_cid, proof, gas=1_500_000)
 
     def settle(self, job_id: bytes) -> dict[str, Any]:
-        return self._send(self.contract, "settle", job_id)
+        return self._send(self.contract, "settle", job_id, gas=SETTLE_GAS, preflight=True)
 
     def expire(self, job_id: bytes) -> dict[str, Any]:
         return self._send(self.contract, "expire", job_id)

@@ -271,16 +271,11 @@ class Worker:
             return  # seen before a restart
         request = e.request()
         verdict = self.policy.evaluate(request, now=self._now())
-        posted_at = 0
-        if verdict.bid:
-            view = self.market.job(e.job_id)
-            posted_at = view.posted_at
-            if view.status != JobStatus.OPEN:
-                verdict = replace(verdict, bid=False, reason=f"skipped: already {view.status.name.lower()}")
         if not verdict.bid:
             self.state.add(JobRecord(e.job_id, request, Phase.SKIPPED, verdict.reason))
             log.info("job %s: %s", short(e.job_id), verdict.reason)
             return
+        posted_at = int(self.w3.eth.get_block(e.block)["timestamp"])  # the ramp starts at its block
         lock_at = self.policy.lock_time(request, posted_at, verdict.target_price)
         note = f"candidate: will lock once the ask reaches {amount(verdict.target_price)}"
         self.state.add(JobRecord(e.job_id, request, Phase.CANDIDATE, note, verdict.target_price, lock_at))
@@ -292,6 +287,7 @@ class Worker:
     def _bid(self, now: int) -> bool:
         moved = False
         executing = len(self.state.in_phase(Phase.LOCKED))
+        free: int | None = None  # read once a pass, then kept by subtracting what each lock takes
         for record in self.state.in_phase(Phase.CANDIDATE):
             request = record.request
             if now > request.lock_deadline:
@@ -299,7 +295,8 @@ class Worker:
                 continue
             if now < record.lock_at:
                 continue
-            free = self.stakes.stake_of(self.address)[0]
+            if free is None:
+                free = self.stakes.stake_of(self.address)[0]
             ready = self.policy.ready(request, free_stake=free, executing=executing)
             if not ready.bid:
                 if record.note != ready.reason:
@@ -322,6 +319,7 @@ class Worker:
                 request.redundancy,
             )
             executing += 1
+            free -= request.collateral
             moved = True
         return moved
 
