@@ -28,7 +28,6 @@ from ledger import (  # noqa: E402
     EmbeddedChain,
     JobMarket,
     JobRequest,
-    JobStatus,
     Mode,
     Token,
     Transactor,
