@@ -92,7 +92,7 @@ class Transactor:
                 if gas is None:
                     gas = int(self.w3.eth.estimate_gas(tx) * GAS_MARGIN) + 10_000  # type: ignore[arg-type]
                 elif preflight:
-                    self.w3.eth.call({**tx, "gas": gas})  # type: ignore[arg-type]
+                    self.w3.eth.call({**tx, "gas": gas})  # type: ignore[arg-type,typeddict-item]
                 base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
                 tx.update(
                     gas=gas,
