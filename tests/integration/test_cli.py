@@ -69,3 +69,36 @@ def test_unreachable_rpc_url_is_reported(agora, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("AGORA_RPC_URL", "http://127.0.0.1:9")
     get_settings.cache_clear()
     assert "no Ethereum JSON-RPC node answers at http://127.0.0.1:9" in agora("chain", "info", ok=False)
+
+
+def test_worker_run_refuses_bad_options_before_touching_anything(
+    agora, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from store import get_settings as store_settings
+
+    monkeypatch.delenv("AGORA_STORE_NODES", raising=False)
+    store_settings.cache_clear()
+    try:
+        out = agora("worker", "run", "--name", "w", ok=False)
+        assert "no store nodes: pass --store-nodes or set AGORA_STORE_NODES" in out
+        out = agora(
+            "worker", "run", "--name", "w", "--store-nodes", "http://127.0.0.1:1", "--region", "atlantis", ok=False
+        )
+        assert "unknown region 'atlantis'" in out
+        out = agora(
+            "worker", "run", "--name", "w", "--store-nodes", "http://127.0.0.1:1", "--min-price", "1e18", ok=False
+        )
+        assert "not an amount: '1e18'" in out
+        out = agora("worker", "run", "--name", "Bad Name!", "--store-nodes", "http://127.0.0.1:1", ok=False)
+        assert "Error:" in out and "Traceback" not in out
+        assert not (tmp_path / "workers").exists()
+    finally:
+        store_settings.cache_clear()
+
+
+def test_worker_status_reads_the_chain(agora) -> None:  # type: ignore[no-untyped-def]
+    agora("chain", "deploy")
+    out = agora("worker", "status", dev_account(2).address)
+    assert "stake      0 AGR free, 0 locked, 0 unbonding" in out
+    assert "jobs       0 taken, 0 in flight" in out
+    assert '"inFlight": 0' in agora("worker", "status", dev_account(2).address, "--json")
