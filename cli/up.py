@@ -1,14 +1,23 @@
-"""`agora up`: the whole local marketplace in one command."""
+"""`agora up`: the whole local marketplace in one command.
+
+The chain (served and deployed), store nodes, a Ray head on loopback, and worker daemons that
+join it: each a child process, logging to ``HOME/logs/``, stopped together on Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import requests
 import typer
 
 from ledger import Transactor, connect, deploy, dev_account
@@ -16,14 +25,42 @@ from ledger import Transactor, connect, deploy, dev_account
 from . import _common as c
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
+FIRST_WORKER_ACCOUNT = 2  # development accounts 0 (deployer) and 1 (the examples' requester) stay free
 
 
-def _wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+@dataclass
+class Child:
+    """A supervised process: its name, and whether it leads a process group of its own."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    group: bool = False
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        if self.group:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        else:
+            self.proc.send_signal(signal.SIGINT)
+
+    def wait(self) -> None:
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            if self.group:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
+            self.proc.wait()
+
+
+def _wait_for_rpc(url: str, child: Child, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     w3 = connect(url, timeout=1)
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            c.fail(f"the chain server exited with code {proc.returncode}")
+        if child.proc.poll() is not None:
+            c.fail(f"the chain server exited with code {child.proc.returncode}")
         try:
             w3.eth.chain_id  # noqa: B018 - a probe
             return
@@ -32,38 +69,145 @@ def _wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0
     c.fail(f"the chain server did not answer at {url} within {timeout:.0f}s")
 
 
+def _wait_for(probe: str, what: str, child: Child, check: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.proc.poll() is not None:
+            c.fail(f"{what} exited with code {child.proc.returncode}")
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    c.fail(f"{what} did not come up within {timeout:.0f}s ({probe})")
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def store_coding(nodes: int) -> tuple[int, int]:
+    """(k, m) for ``nodes`` local store nodes: 4+2 from six nodes, else all but one + 1."""
+    return (4, 2) if nodes >= 6 else (max(1, nodes - 1), 1)
+
+
 def up(
     home: HomeOpt = None,
     rpc_port: Annotated[int, typer.Option(help="Port of the chain's JSON-RPC endpoint.")] = 8545,
+    store_nodes: Annotated[int, typer.Option(help="Store node processes (0: none).", min=0)] = 6,
+    store_port: Annotated[int, typer.Option(help="Port of the first store node; the others follow.")] = 7001,
+    workers: Annotated[int, typer.Option(help="Worker daemons (development accounts 2, 3, …).", min=0)] = 3,
+    ray_port: Annotated[int, typer.Option(help="Port of the Ray head the workers join.")] = 6390,
 ) -> None:
-    """Start the marketplace on the embedded chain: serve the chain, deploy the contracts, run
-    until Ctrl-C. State persists under --home, so a restart continues where it stopped."""
+    """Start the marketplace on the embedded chain: serve the chain, deploy the contracts, start
+    store nodes, a Ray head and worker daemons, and run until Ctrl-C. State persists under --home,
+    so a restart continues where it stopped."""
+    if workers and store_nodes < 2:
+        c.fail("workers need at least 2 store nodes (--store-nodes)")
     state = c.home(home)
+    logs = state / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{rpc_port}"
-    children: list[subprocess.Popen[bytes]] = []
-    cmd = [sys.executable, "-m", "cli", "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
-    children.append(subprocess.Popen(cmd))
+    children: list[Child] = []
+
+    def spawn(name: str, cmd: list[str], *, group: bool = False, env: dict[str, str] | None = None) -> Child:
+        out = (logs / f"{name}.log").open("ab")
+        env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=group)
+        out.close()
+        child = Child(name, proc, group)
+        children.append(child)
+        return child
+
+    agora = [sys.executable, "-m", "cli"]
     try:
-        _wait_for_rpc(url, children[0])
+        chain = spawn("chain", [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)])
+        _wait_for_rpc(url, chain)
         w3 = connect(url)
         deployment, fresh = deploy(w3, Transactor(w3, dev_account(0)), state)
         typer.echo(f"chain      {url}  (chain id {deployment.chain_id}, state in {state})")
         verb = "deployed" if fresh else "already deployed"
         typer.echo(f"contracts  {verb}: AgoraToken at {deployment.address('AgoraToken')}")
+        urls = []
+        for i in range(store_nodes):
+            port = store_port + i
+            node = spawn(
+                f"store{i + 1}",
+                [*agora, "store", "serve", "--dir", str(state / "store" / f"node{i + 1}"), "--port", str(port)],
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+            _wait_for(urls[-1], f"store node {i + 1}", node, lambda u=urls[-1]: _http_ok(f"{u}/info"), 30)
+        k, m = store_coding(store_nodes)
+        if urls:
+            typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
+        if workers:
+            _start_workers(spawn, agora, state, url, urls, (k, m), workers, ray_port)
+        typer.echo(f"logs       {logs}")
         typer.echo("ready: Ctrl-C stops everything")
         _supervise(children)
     finally:
-        for proc in children:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in children:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        # Workers first (they finish their transactions), then Ray, the store and the chain.
+        for child in reversed(children):
+            child.stop()
+            child.wait()
 
 
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+def _start_workers(
+    spawn: Callable[..., Child],
+    agora: list[str],
+    state: Path,
+    url: str,
+    store_urls: list[str],
+    coding: tuple[int, int],
+    count: int,
+    ray_port: int,
+) -> None:
+    env = {
+        **os.environ,
+        "AGORA_RPC_URL": url,
+        "AGORA_STORE_NODES": ",".join(store_urls),
+        "AGORA_STORE_K": str(coding[0]),
+        "AGORA_STORE_M": str(coding[1]),
+        "RAY_AUTH_MODE": "disabled",  # loopback only; nothing outside this machine can reach it
+    }
+    ray_bin = Path(sys.executable).parent / "ray"
+    head = spawn(
+        "ray",
+        [
+            str(ray_bin),
+            "start",
+            "--head",
+            "--block",
+            f"--port={ray_port}",
+            "--node-ip-address=127.0.0.1",
+            "--include-dashboard=false",
+            "--object-store-memory=200000000",
+        ],
+        group=True,
+        env=env,
+    )
+    _wait_for(f"port {ray_port}", "the Ray head", head, lambda: _port_open(ray_port), 90)
+    typer.echo(f"ray        head at 127.0.0.1:{ray_port}")
+    daemons = []
+    for i in range(count):
+        name = f"worker{i + 1}"
+        cmd = [*agora, "worker", "run", "--name", name, "--from", f"dev:{FIRST_WORKER_ACCOUNT + i}"]
+        cmd += ["--ray", f"127.0.0.1:{ray_port}", "--home", str(state)]
+        daemons.append((name, spawn(name, cmd, env=env)))
+    for i, (name, daemon) in enumerate(daemons):
+        log = state / "logs" / f"{name}.log"
+        _wait_for(str(log), name, daemon, lambda p=log: "ready:" in p.read_text(errors="replace"), 180)
+        typer.echo(f"worker     {name}.agora (development account {FIRST_WORKER_ACCOUNT + i})")
+
+
+def _supervise(children: list[Child]) -> None:
     stop = False
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -73,9 +217,9 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         while not stop:
-            for proc in children:
-                if proc.poll() is not None:
-                    c.fail(f"{' '.join(map(str, proc.args[3:5]))} exited with code {proc.returncode}")  # type: ignore[index]
+            for child in children:
+                if child.proc.poll() is not None:
+                    c.fail(f"{child.name} exited with code {child.proc.returncode} (see its log)")
             time.sleep(0.5)
     except KeyboardInterrupt:
         typer.echo("stopping")

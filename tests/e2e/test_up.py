@@ -1,28 +1,55 @@
-"""`agora up` (what `make run` starts): a whole local network that stops cleanly and restarts."""
+"""`agora up` (what `make run` starts): a whole local marketplace — chain, store nodes, a Ray head
+and a worker — that runs a job, stops cleanly and restarts where it stopped."""
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from ledger import Token, connect, load_deployment
+import pytest
+
+from ledger import JobMarket, JobRequest, JobStatus, Mode, Token, Transactor, connect, dev_account, load_deployment
+from store import StoreClient, cid_from_digest, digest_of
 
 from ..conftest import ROOT, free_port
 
+AGR = 10**18
+PROGRAMS = ROOT / "examples" / "programs" / "build"
 
-def start_up(home: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports."""
+    for _ in range(50):
+        base = free_port()
+        if base + count >= 65535:
+            continue
+        ok = True
+        for port in range(base, base + count):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no run of free ports")
+
+
+def start_up(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "up", "--home", str(home), "--rpc-port", str(port)],
+        [sys.executable, "-m", "cli", "up", "--home", str(home), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     lines = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240
     assert proc.stdout is not None
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -35,22 +62,71 @@ def start_up(home: Path, port: int) -> tuple[subprocess.Popen[str], str]:
     raise AssertionError("agora up never became ready:\n" + "".join(lines))
 
 
-def test_up_serves_deploys_stops_and_resumes(tmp_path: Path) -> None:
-    port = free_port()
-    proc, banner = start_up(tmp_path, port)
+def stop_up(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
+    port, store_port, ray_port = free_port(), free_ports(3), free_port()
+    args = ["--rpc-port", str(port), "--store-nodes", "3", "--store-port", str(store_port)]
+    args += ["--workers", "1", "--ray-port", str(ray_port)]
+    proc, banner = start_up(tmp_path, *args)
     try:
         assert "contracts  deployed" in banner
+        assert "store      3 nodes, 2+1 coding" in banner
+        assert "worker     worker1.agora (development account 2)" in banner
         w3 = connect(f"http://127.0.0.1:{port}")
         deployment = load_deployment(w3, tmp_path)
-        assert Token(w3, deployment).total_supply() == 10**24
+        # a requester's k=1 job, run by the worker `agora up` started
+        store = StoreClient([f"http://127.0.0.1:{store_port + i}" for i in range(3)], k=2, m=1)
+        program = digest_of(store.put((PROGRAMS / "wordcount.wasm").read_bytes()))
+        data = digest_of(store.put(b"one two three\n"))
+        requester = dev_account(1)
+        Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(requester.address, 100 * AGR)
+        market = JobMarket(w3, deployment, Transactor(w3, requester))
+        market.deposit(100 * AGR)
+        now = max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+        request = JobRequest(
+            requester=requester.address,
+            program_id=program,
+            input_digest=data,
+            verifier_node=bytes(32),
+            min_price=AGR,
+            max_price=2 * AGR,
+            ramp=0,
+            collateral=10 * AGR,
+            redundancy=1,
+            quorum=1,
+            mode=Mode.REDUNDANT,
+            fuel_limit=10**8,
+            lock_deadline=now + 60,
+            commit_deadline=now + 120,
+            reveal_deadline=now + 180,
+            regions=0,
+            nonce=1,
+            expiry=now + 60,
+        )
+        job_id = market.post_job(request, request.sign(requester, chain_id=deployment.chain_id, market=market.address))
+        deadline = time.monotonic() + 120
+        while market.job(job_id).status == JobStatus.OPEN:
+            assert time.monotonic() < deadline, (tmp_path / "logs" / "worker1.log").read_text()
+            time.sleep(0.2)
+        assert market.job(job_id).status == JobStatus.SETTLED
+        assert market.balance_of(dev_account(2).address) == 2 * AGR
+        # the revealed output is in the store, under the CID the reveal names
+        revealed = market.contract.events.ResultRevealed().get_logs(from_block=deployment.block)
+        (event,) = [e for e in revealed if bytes(e["args"]["jobId"]) == job_id]
+
+        assert store.get(cid_from_digest(bytes(event["args"]["resultCid"]))) == b"1 3 14\n"
+        store.close()
         height = w3.eth.block_number
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-    proc, banner = start_up(tmp_path, port)
+        assert stop_up(proc) == 0
+    proc, banner = start_up(tmp_path, *args)
     try:
         assert "contracts  already deployed" in banner
-        assert connect(f"http://127.0.0.1:{port}").eth.block_number == height
+        assert connect(f"http://127.0.0.1:{port}").eth.block_number == height  # nothing redone on restart
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        assert stop_up(proc) == 0
