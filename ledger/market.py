@@ -237,6 +237,10 @@ class JobMarket(_Client):
     def escrow_of(self, job_id: bytes) -> int:
         return int(self._call(self.contract, "escrowOf", job_id))
 
+    def escalation_window(self) -> int:
+        """Seconds an unresolved job waits for escalation after its reveal deadline."""
+        return int(self._call(self.contract, "escalationWindow"))
+
     def nonce_used(self, requester: str, nonce: int) -> bool:
         return bool(self._call(self.contract, "nonceUsed", requester, nonce))
 

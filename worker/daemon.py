@@ -32,6 +32,7 @@ from ledger import (
     JobMarket,
     JobRequest,
     JobStatus,
+    LedgerError,
     Names,
     SlashReason,
     StakeManager,
@@ -40,7 +41,7 @@ from ledger import (
     dev_account,
     region_code,
 )
-from store import StoreClient, StoreError, cid_from_digest, digest_of
+from store import StoreClient, cid_from_digest, digest_of
 
 from .errors import WorkerError
 from .execution import RayExecutor
@@ -118,7 +119,7 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=max(1, config.policy.max_concurrent), thread_name_prefix="job")
         self._running: dict[bytes, Future[tuple[Result, str, str]]] = {}
         self._retry_at: dict[bytes, float] = {}
-        self._settle_tried: dict[bytes, float] = {}
+        self._escalation: int | None = None
         self._programs: dict[str, bytes] = {}
         self._programs_lock = threading.Lock()
 
@@ -198,6 +199,10 @@ class Worker:
                 backoff = self.config.poll_interval
             except ChainUnavailable as exc:
                 log.warning("chain unavailable (%s); retrying in %.1fs", exc, backoff)
+                busy = False
+                backoff = min(backoff * 2, 10.0)
+            except LedgerError as exc:  # e.g. a node refusing a transaction: log, wait, go on
+                log.error("%s; retrying in %.1fs", exc, backoff)
                 busy = False
                 backoff = min(backoff * 2, 10.0)
             if not busy:
@@ -293,7 +298,7 @@ class Worker:
             if now > request.lock_deadline:
                 self._finish(record, Phase.LOST, "lost: the lock window closed")
                 continue
-            if now < record.lock_at:
+            if now < record.lock_at or time.monotonic() < self._retry_at.get(record.job_id, 0):
                 continue
             if free is None:
                 free = self.stakes.stake_of(self.address)[0]
@@ -337,7 +342,8 @@ class Worker:
                     self.state.save(record.evolve(phase=Phase.LOCKED, slot=index, price=s.price))
                     return True
         else:
-            log.warning("job %s: lock refused: %s; will retry", short(record.job_id), exc)
+            self._retry_at[record.job_id] = time.monotonic() + RETRY_AFTER
+            log.warning("job %s: lock refused: %s; retrying in %.0fs", short(record.job_id), exc, RETRY_AFTER)
             return False
         return True
 
@@ -375,7 +381,7 @@ class Worker:
                 continue
             try:
                 result, node, result_cid = future.result()
-            except (StoreError, OSError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the store, Ray, anything: try again shortly
                 self._retry_at[job_id] = time.monotonic() + RETRY_AFTER
                 log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
                 continue
@@ -406,11 +412,21 @@ class Worker:
 
     def _advance(self, now: int) -> bool:
         moved = False
-        for record in self.state.in_phase(Phase.LOCKED, Phase.EXECUTED, Phase.COMMITTED, Phase.REVEALED, Phase.WAITING):
+        active = (Phase.LOCKED, Phase.EXECUTED, Phase.COMMITTED, Phase.REVEALED, Phase.WAITING, Phase.UNRESOLVED)
+        for record in self.state.in_phase(*active):
+            if record.job_id not in self._running and time.monotonic() < self._retry_at.get(record.job_id, 0):
+                continue
             try:
                 moved |= self._step(record, now)
             except ContractRevert as exc:
-                log.warning("job %s: %s refused: %s; will retry", short(record.job_id), record.phase.value, exc)
+                self._retry_at[record.job_id] = time.monotonic() + RETRY_AFTER
+                log.warning(
+                    "job %s: %s refused: %s; retrying in %.0fs",
+                    short(record.job_id),
+                    record.phase.value,
+                    exc,
+                    RETRY_AFTER,
+                )
         return moved
 
     def _step(self, record: JobRecord, now: int) -> bool:
@@ -418,7 +434,7 @@ class Worker:
         job_id: bytes = record.job_id
         deadline = self.policy.result_deadline(request)
         if record.phase == Phase.LOCKED:
-            if job_id in self._running or time.monotonic() < self._retry_at.get(job_id, 0):
+            if job_id in self._running:
                 return False
             if now > deadline:
                 self._finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
@@ -459,10 +475,20 @@ class Worker:
             if view.revealed_mask >> record.slot & 1 or all_committed or now > view.commit_deadline:
                 return self._reveal(record)
             return False
+        if record.phase == Phase.UNRESOLVED:
+            # No quorum: the collateral stays locked through the escalation window, then anyone
+            # may expire the job to release it.
+            if now <= request.reveal_deadline + self._escalation_window():
+                return False
+            self._retry_at[job_id] = time.monotonic() + RETRY_AFTER
+            if self.market.job(job_id).status == JobStatus.UNRESOLVED:
+                self.market.expire(job_id)
+                log.info("job %s: expired it after the escalation window (collateral released)", short(job_id))
+            return True
         # REVEALED or WAITING: make sure the job gets settled once it can be.
-        if now <= request.reveal_deadline or time.monotonic() < self._settle_tried.get(job_id, 0):
+        if now <= request.reveal_deadline:
             return False
-        self._settle_tried[job_id] = time.monotonic() + RETRY_AFTER
+        self._retry_at[job_id] = time.monotonic() + RETRY_AFTER
         if self.market.job(job_id).status != JobStatus.OPEN:
             return False
         try:
@@ -472,6 +498,11 @@ class Worker:
             if exc.name not in ("JobNotOpen", "NotSettleable"):
                 raise
         return True
+
+    def _escalation_window(self) -> int:
+        if self._escalation is None:
+            self._escalation = self.market.escalation_window()
+        return self._escalation
 
     def _reveal(self, record: JobRecord) -> bool:
         try:

@@ -19,6 +19,7 @@ from ledger import (
     Deployment,
     JobMarket,
     JobRequest,
+    JobStatus,
     Mode,
     StakeManager,
     Token,
@@ -172,11 +173,16 @@ class Marketplace:
         return market.post_job(request, signature)
 
     def wait_closed(self, job_id: bytes, timeout: float = 120.0) -> Any:
+        """The job once it is no longer open."""
+        return self.wait_closed_from(job_id, JobStatus.OPEN, timeout)
+
+    def wait_closed_from(self, job_id: bytes, status: JobStatus, timeout: float = 120.0) -> Any:
+        """The job once its status is no longer ``status``."""
         market = JobMarket(self.w3, self.deployment)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             job = market.job(job_id)
-            if job.status not in (1,):  # OPEN
+            if job.status != status:
                 return job
             time.sleep(0.25)
         logs = "\n\n".join(f"== {d.name}\n{d.log()[-3000:]}" for d in self.daemons)

@@ -48,6 +48,7 @@ BURN_SHARE = 0.2
 
 
 CONDUCTS = ("wrong_output", "no_reveal", "miss_deadline")
+UNRESOLVED = "unresolved"  # an input mallory answers wrongly in a k=2 job: a tie, no quorum
 
 
 @dataclass
@@ -71,13 +72,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             for (name, index), region in zip(HONEST.items(), ("eu", "eu", "us"), strict=True)
         }
         # Inputs name their jobs: mallory is told, per input, how to fail.
-        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in CONDUCTS}
-        spec = {
-            "account": DISHONEST,
-            "region": region_index("ch"),
-            "stake": 500,
-            "conducts": {data.hex(): conduct for conduct, data in inputs.items()},
-        }
+        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in (*CONDUCTS, UNRESOLVED)}
+        conducts = {data.hex(): conduct for conduct, data in inputs.items() if conduct in CONDUCTS}
+        conducts[inputs[UNRESOLVED].hex()] = "wrong_output"
+        spec = {"account": DISHONEST, "region": region_index("ch"), "stake": 500, "conducts": conducts}
         dishonest = m.start_worker("mallory", driver=spec)
         for daemon in [*honest.values(), dishonest]:
             daemon.wait_for("ready:", timeout=180)
@@ -317,3 +315,47 @@ def test_status_of_an_unknown_name_says_so(world: World) -> None:
     )
     assert shown.returncode == 1
     assert "nobody.agora has no address record" in shown.stderr
+
+
+def test_an_unresolved_job_is_expired_after_escalation_and_collateral_released(world: World) -> None:
+    """carol (us) and mallory (ch) disagree on a k=2, q=2 job: no quorum, nobody slashed, both
+    collaterals held. Once the escalation window has passed (the chain's clock is moved on), a
+    worker expires the job: the requester gets the whole escrow back and both stakes are free.
+    Last in the module: it moves the shared chain's clock a day ahead."""
+    m = world.m
+    before = books(m)
+    program, data = m.program("wordcount"), world.inputs[UNRESOLVED]
+    now = chain_now(m.w3)
+    request = m.request(
+        program,
+        data,
+        redundancy=2,
+        quorum=2,
+        regions=regions_mask(["us", "ch"]),
+        lock_deadline=now + 15,
+        commit_deadline=now + 25,
+        reveal_deadline=now + 35,
+    )
+    job_id = m.post(request)
+    market = JobMarket(m.w3, m.deployment)
+    deadline = time.monotonic() + 90
+    while market.job(job_id).status != JobStatus.UNRESOLVED:
+        assert time.monotonic() < deadline, world.honest["carol"].log()
+        time.sleep(0.2)
+    stakes = StakeManager(m.w3, m.deployment)
+    carol = address(HONEST["carol"])
+    assert stakes.stake_of(carol)[1] == 50 * AGR  # still locked, awaiting escalation
+    m.w3.provider.make_request("evm_increaseTime", [market.escalation_window() + 60])  # type: ignore[arg-type]
+    m.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    job = m.wait_closed_from(job_id, JobStatus.UNRESOLVED)
+    assert job.status == JobStatus.EXPIRED
+    assert outcomes(m, job_id) == ({}, {})
+    after = books(m)
+    assert_conserved(m, before, after, burned=0)
+    requester = address(REQUESTER)
+    assert after.market[requester] == before.market[requester]  # the whole escrow came back
+    for who in (carol, address(DISHONEST)):
+        assert after.stake[who] == before.stake[who]
+    assert stakes.stake_of(carol)[1] == 0
+    logs = world.honest["carol"].log() + world.dishonest.log()
+    assert f"job {job_id.hex()[:10]}: expired it after the escalation window" in logs
