@@ -125,7 +125,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.slow
 def test_executions_land_on_two_ray_nodes_and_agree() -> None:
-    """Two Ray nodes on this machine (loopback only), told apart by custom resources."""
+    """Two Ray nodes on this machine (loopback only), told apart by custom resources: every example
+    program runs on each and the two agree on output, digest and fuel."""
     port = free_port()
     head = _ray_node(
         ["--head", f"--port={port}", "--num-cpus=1", '--resources={"node_a": 1}', "--include-dashboard=false"]
@@ -135,13 +136,17 @@ def test_executions_land_on_two_ray_nodes_and_agree() -> None:
         time.sleep(6)
         second = _ray_node([f"--address=127.0.0.1:{port}", "--num-cpus=1", '--resources={"node_b": 1}'])
         time.sleep(6)
-        name, stdin, expected = cases()[3]
-        job = {"key": name, "wasm": str(BUILD / f"{name}.wasm"), "stdin": stdin.hex(), "fuel": 10**10}
-        jobs = [{**job, "resources": {"node_a": 0.1}}, {**job, "resources": {"node_b": 0.1}}]
-        (on_a,), (on_b,) = on_ray(jobs, address=f"127.0.0.1:{port}")
-        assert on_a["node"] != on_b["node"]
-        assert bytes.fromhex(str(on_a["output"])) == expected
-        assert {k: v for k, v in on_a.items() if k != "node"} == {k: v for k, v in on_b.items() if k != "node"}
+        chosen = cases()
+        jobs = []
+        for name, stdin, _ in chosen:
+            job = {"key": name, "wasm": str(BUILD / f"{name}.wasm"), "stdin": stdin.hex(), "fuel": 10**10}
+            jobs += [{**job, "resources": {"node_a": 0.1}}, {**job, "resources": {"node_b": 0.1}}]
+        results = on_ray(jobs, address=f"127.0.0.1:{port}")
+        for i, (_, _, expected) in enumerate(chosen):
+            (on_a,), (on_b,) = results[2 * i], results[2 * i + 1]
+            assert on_a["node"] != on_b["node"]
+            assert bytes.fromhex(str(on_a["output"])) == expected
+            assert {k: v for k, v in on_a.items() if k != "node"} == {k: v for k, v in on_b.items() if k != "node"}
     finally:
         for proc in (second, head):
             if proc is not None:
