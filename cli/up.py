@@ -42,7 +42,7 @@ class Child:
         if self.group:
             os.killpg(self.proc.pid, signal.SIGTERM)
         else:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(signal.SIGTERM)  # SIGINT may be ignored (a background start)
 
     def wait(self) -> None:
         try:
@@ -153,7 +153,9 @@ def up(
         typer.echo("ready: Ctrl-C stops everything")
         _supervise(children)
     finally:
-        # Workers first (they finish their transactions), then Ray, the store and the chain.
+        # Workers first (they finish their transactions), then Ray, the store and the chain. A
+        # second Ctrl-C must not cut this short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in reversed(children):
             child.stop()
             child.wait()
