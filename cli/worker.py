@@ -58,7 +58,9 @@ def _key(handle: ChainHandle, sender: str | None, home: Path, directory: Path) -
 def run(
     name: Annotated[str, typer.Option("--name", help="The worker's name: NAME.agora is registered if needed.")],
     stake: Annotated[str, typer.Option(help="Stake to hold (AGR); topped up on start.")] = "200",
-    region: Annotated[str | None, typer.Option(help="Region to declare, e.g. eu, us, ch (see docs/worker.md).")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Region to declare, e.g. eu, us, ch (default: keep the declared one, or global).")
+    ] = None,
     ray: Annotated[str, typer.Option("--ray", help="'local' (a Ray of its own) or a cluster's HOST:PORT.")] = "local",
     store_nodes: Annotated[
         str | None, typer.Option("--store-nodes", help="Comma-separated store node URLs (default: AGORA_STORE_NODES).")
@@ -94,8 +96,6 @@ def run(
         poll_interval=poll,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     with c.chain(home) as handle:
         account = _key(handle, sender, state, directory)
         deployment = c.deployment(handle, home)
@@ -103,11 +103,14 @@ def run(
             nodes, k=settings.k, m=settings.m, segment_size=settings.segment_size, timeout=settings.timeout
         )
         executor = RayExecutor(ray)
+        # After ray.init, which installs handlers that kill the process on SIGTERM.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         daemon = Worker(handle.w3, deployment, account, config, store=store, executor=executor)
         try:
             typer.echo(f"worker {config.name}.agora ({daemon.address}) on {handle.description}")
             daemon.setup()
-            where = "anywhere" if region_number is None else region_code(region_number)
+            where = "undeclared" if daemon.policy.region is None else region_code(daemon.policy.region)
             typer.echo(
                 f"ready: min price {format_tokens(policy.min_price)} AGR, up to {max_concurrent} at once, "
                 f"region {where}, Ray {ray}; Ctrl-C stops"

@@ -135,6 +135,8 @@ class Worker:
         if self.config.setup_name:
             self._setup_name(say)
         self._setup_stake(say)
+        if self.config.region is None:  # keep what is declared (the first stake declares global)
+            self.policy = replace(self.policy, region=self.stakes.region_of(self.address))
 
     def _dev_chain(self) -> bool:
         return self.transactor.chain_id() in DEV_CHAIN_IDS
@@ -163,10 +165,12 @@ class Worker:
             self.names.register(name)
         elif owner.lower() != self.address.lower():
             raise WorkerError(f"{full} belongs to {owner}, not to this worker's key {self.address}")
+        declared = self.stakes.region_of(self.address)
+        region = self.config.region if self.config.region is not None else (declared or 0)
         records = {
             "store": ",".join(self.config.store_nodes),
             "capacity": str(self.policy.max_concurrent),
-            "region": "" if self.config.region is None else region_code(self.config.region),
+            "region": region_code(region),
             "ray": "" if self.config.ray == "local" else self.config.ray,
         }
         for key, value in records.items():

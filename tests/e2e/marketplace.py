@@ -3,6 +3,7 @@ and worker daemons as processes of their own (each one a Ray driver, as in produ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -62,13 +63,17 @@ class Daemon:
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
+        """SIGTERM to the daemon (it finishes its tick and shuts its Ray driver down), then
+        SIGKILL for anything left in its process group."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def wait_for(self, text: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout

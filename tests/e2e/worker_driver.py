@@ -50,7 +50,7 @@ def main() -> None:
     account = dev_account(int(spec["account"]))
     daemon = Worker(handle.w3, deployment, account, config, store=store, executor=executor, conduct=conduct)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs its own
     daemon.setup()
     logging.getLogger("agora.worker").info("ready: conducts %s", spec.get("conducts", {}))
     try:

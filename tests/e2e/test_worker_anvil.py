@@ -1,0 +1,95 @@
+"""The worker daemon on another EVM node (anvil) with a Ray of its own (`--ray local`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ledger import JobMarket, JobRequest, JobStatus, Mode, Token, Transactor, connect, deploy, dev_account
+from store import StoreClient, cid_from_digest, digest_of
+
+from ..conftest import ROOT
+from ..integration.store_cluster import start_cluster, stop_all
+
+AGR = 10**18
+WORKER, REQUESTER = 8, 9  # accounts the anvil conformance tests leave alone
+
+
+@pytest.mark.slow
+def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path) -> None:
+    w3 = connect(anvil_url)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
+    nodes = start_cluster(tmp_path / "store", ["eu", "eu", "eu"])
+    urls = [n.url for n in nodes]
+    env = {
+        **os.environ,
+        "AGORA_RPC_URL": anvil_url,
+        "AGORA_STORE_NODES": ",".join(urls),
+        "AGORA_STORE_K": "2",
+        "AGORA_STORE_M": "1",
+    }
+    log = tmp_path / "worker.log"
+    cmd = [sys.executable, "-m", "cli", "worker", "run", "--name", "anvil-worker", "--from", f"dev:{WORKER}"]
+    cmd += ["--home", str(tmp_path), "--min-price", "1.5"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    store = StoreClient(urls, k=2, m=1)
+    try:
+        deadline = time.monotonic() + 180
+        while "ready:" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        assert "region global, Ray local" in log.read_text()
+        program = digest_of(store.put((ROOT / "examples" / "programs" / "build" / "sha256.wasm").read_bytes()))
+        data = digest_of(store.put(b"abc"))
+        me = dev_account(REQUESTER)
+        Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(me.address, 100 * AGR)
+        market = JobMarket(w3, deployment, Transactor(w3, me))
+        market.deposit(100 * AGR)
+
+        def post(max_price: int, nonce: int) -> bytes:
+            now = int(w3.eth.get_block("latest")["timestamp"])
+            request = JobRequest(
+                me.address, program, data, bytes(32), AGR, max_price, 0, 10 * AGR, 1, 1, Mode.REDUNDANT,
+                10**8, now + 60, now + 120, now + 180, 0, nonce, now + 60,
+            )  # fmt: skip
+            return market.post_job(request, request.sign(me, chain_id=deployment.chain_id, market=market.address))
+
+        cheap = post(AGR, 1)  # pays at most 1 AGR: below the worker's minimum
+        job_id = post(2 * AGR, 2)
+        deadline = time.monotonic() + 90
+        while market.job(job_id).status == JobStatus.OPEN:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        assert market.job(job_id).status == JobStatus.SETTLED
+        assert market.job(cheap).status == JobStatus.OPEN and market.job(cheap).locked == 0
+        assert market.balance_of(dev_account(WORKER).address) == 2 * AGR
+        event = next(
+            e
+            for e in market.contract.events.ResultRevealed().get_logs(from_block=deployment.block)
+            if bytes(e["args"]["jobId"]) == job_id
+        )
+        assert store.get(cid_from_digest(bytes(event["args"]["resultCid"]))) == (
+            b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+        )
+        text = log.read_text()
+        assert (
+            f"job {cheap.hex()[:10]}: skipped: price below minimum (pays at most 1 AGR, this worker takes 1.5 AGR)"
+            in text
+        )
+        assert f"job {job_id.hex()[:10]}: paid 2 AGR" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the daemon stops its own Ray
+        proc.wait(timeout=60)
+        with contextlib.suppress(ProcessLookupError):  # anything its Ray left behind
+            os.killpg(proc.pid, signal.SIGKILL)
+        store.close()
+        stop_all(nodes)
+    assert "stopped" in log.read_text()
