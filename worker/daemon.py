@@ -252,7 +252,10 @@ class Worker:
         elif e.name == "JobSettled" and record.phase not in FINAL:
             self._finish(record, Phase.DONE, "settled")
         elif e.name == "JobUnresolved" and record.phase not in FINAL:
-            revealed = record.phase == Phase.REVEALED
+            # Revealed (even if a crash kept that from the record): collateral held for escalation.
+            revealed = record.phase == Phase.REVEALED or (
+                record.slot >= 0 and bool(self.market.job(e.job_id).revealed_mask >> record.slot & 1)
+            )
             phase, note = (
                 (Phase.UNRESOLVED, "no quorum: collateral held for escalation")
                 if revealed
