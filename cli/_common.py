@@ -26,6 +26,7 @@ from ledger import (
     open_chain,
 )
 from store import StoreError
+from worker import WorkerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEV_CHAIN_IDS = (31337, 1337)
@@ -57,7 +58,7 @@ def reports_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ContractRevert as exc:
             fail(f"the contract reverted with {exc}")
-        except (LedgerError, StoreError, ValueError) as exc:
+        except (LedgerError, StoreError, WorkerError, ValueError) as exc:
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]

@@ -184,11 +184,19 @@ class Worker:
     def _setup_stake(self, say: Callable[[str], None]) -> None:
         free, locked, unbonding = self.stakes.stake_of(self.address)
         held = free + locked
-        region = self.config.region if self.config.region is not None else 0
+        declared = self.stakes.region_of(self.address)
+        region = self.config.region if self.config.region is not None else (declared or 0)
         if held < self.config.stake:
-            say(f"staking {amount(self.config.stake - held)} (to {amount(self.config.stake)})")
-            self.stakes.stake(self.config.stake - held, region)
-        elif self.config.region is not None and self.stakes.region_of(self.address) != self.config.region:
+            missing = self.config.stake - held
+            balance = Token(self.w3, self.deployment).balance_of(self.address)
+            if balance < missing:
+                raise WorkerError(
+                    f"staking {amount(missing)} more needs AGR this worker's key {self.address} does not hold "
+                    f"(it has {amount(balance)}): fund it, or start with a smaller --stake"
+                )
+            say(f"staking {amount(missing)} (to {amount(self.config.stake)})")
+            self.stakes.stake(missing, region)
+        elif self.config.region is not None and declared != self.config.region:
             say(f"declaring region {region_code(self.config.region)} (effective after the unbonding delay)")
             self.stakes.declare_region(self.config.region)
 
