@@ -86,10 +86,13 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         )
         assert f"job {job_id.hex()[:10]}: paid 2 AGR" in text
     finally:
-        proc.send_signal(signal.SIGTERM)  # the daemon stops its own Ray
-        proc.wait(timeout=60)
-        with contextlib.suppress(ProcessLookupError):  # anything its Ray left behind
-            os.killpg(proc.pid, signal.SIGKILL)
-        store.close()
-        stop_all(nodes)
+        try:
+            proc.send_signal(signal.SIGTERM)  # the daemon stops its own Ray
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
+            with contextlib.suppress(ProcessLookupError):  # anything its Ray left behind
+                os.killpg(proc.pid, signal.SIGKILL)
+        finally:
+            store.close()
+            stop_all(nodes)
     assert "stopped" in log.read_text()
