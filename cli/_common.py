@@ -14,6 +14,7 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from ledger import (
+    DEV_CHAIN_IDS,
     ChainHandle,
     ContractRevert,
     Deployment,
@@ -29,7 +30,6 @@ from store import StoreError
 from worker import WorkerError
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEV_CHAIN_IDS = (31337, 1337)
 
 
 def setup_logging(verbose: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger import Keystore, Token, Transactor, dev_account, format_tokens, parse_tokens
+from ledger import DEV_CHAIN_IDS, Keystore, Token, Transactor, dev_account, format_tokens, parse_tokens
 
 from . import _common as c
 
@@ -52,7 +52,7 @@ def fund(
     """Fund an account with ether and AGR (development chains only)."""
     with c.chain(home) as handle:
         chain_id = int(handle.w3.eth.chain_id)
-        if chain_id not in c.DEV_CHAIN_IDS:
+        if chain_id not in DEV_CHAIN_IDS:
             c.fail(f"the faucet works only on development chains (this is chain {chain_id})")
         sender = Transactor(handle.w3, dev_account(0))
         if parse_tokens(eth):

@@ -8,7 +8,7 @@ reverts surface as `ContractRevert` (name and decoded arguments) on every backen
 from ._connect import ChainHandle, open_chain
 from ._embedded import CHAIN_ID, DEV_MNEMONIC, ChainInUse, EmbeddedChain
 from ._tx import Transactor, mapped_errors
-from .accounts import Keystore, dev_account
+from .accounts import DEV_CHAIN_IDS, Keystore, dev_account
 from .amounts import format_tokens, parse_tokens
 from .artifacts import artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
@@ -45,6 +45,7 @@ from .settings import LedgerSettings, get_settings
 
 __all__ = [
     "CHAIN_ID",
+    "DEV_CHAIN_IDS",
     "DEV_MNEMONIC",
     "REGIONS",
     "ChainHandle",

@@ -15,6 +15,9 @@ from .errors import KeystoreError
 
 Account.enable_unaudited_hdwallet_features()
 
+DEV_CHAIN_IDS = (31337, 1337)
+"""Development chains (anvil's and Hardhat's ids, and ours): dev accounts, faucet, short delays."""
+
 
 def dev_account(index: int = 0) -> LocalAccount:
     """Development account ``index`` of the standard mnemonic (funded at genesis on dev chains)."""

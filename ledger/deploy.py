@@ -13,6 +13,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 
 from ._tx import Transactor, mapped_errors
+from .accounts import DEV_CHAIN_IDS
 from .artifacts import artifact, manifest
 from .errors import NotDeployed
 from .names import labelhash, namehash
@@ -110,7 +111,7 @@ def deploy(
         if is_current(w3, existing):
             return existing, False
         log.info("recorded deployment is stale or gone; deploying again")
-    dev = chain_id in (31337, 1337)
+    dev = chain_id in DEV_CHAIN_IDS
     min_age = (
         min_commitment_age
         if min_commitment_age is not None

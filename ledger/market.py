@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from collections.abc import Mapping
+from dataclasses import astuple, dataclass, replace
 from enum import IntEnum
 from typing import Any
 
@@ -100,12 +101,32 @@ class JobRequest:
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(int(v) if isinstance(v, IntEnum) else v for v in astuple(self))
 
+    def to_abi(self) -> dict[str, Any]:
+        """The fields under the names the contract's ABI gives them (``programId``, ...)."""
+        return {name: value for (name, _), value in zip(_REQUEST_FIELDS, self.as_tuple(), strict=True)}
+
+    @classmethod
+    def from_abi(cls, values: Mapping[str, Any]) -> JobRequest:
+        """The request from its ABI-named fields (a decoded event, or `to_abi` output); bytes32
+        fields may be bytes or hex."""
+        args: list[Any] = []
+        for name, kind in _REQUEST_FIELDS:
+            value = values[name]
+            if kind == "bytes32":
+                args.append(bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value))
+            elif kind == "address":
+                args.append(str(value))
+            else:
+                args.append(int(value))
+        request = cls(*args)
+        return replace(request, mode=Mode(request.mode))
+
     def struct_hash(self) -> bytes:
         """The EIP-712 hashStruct, which is also the job's id."""
         return keccak(JOB_REQUEST_TYPEHASH + encode([t for _, t in _REQUEST_FIELDS], list(self.as_tuple())))
 
     def typed_data(self, *, chain_id: int, market: str) -> dict[str, Any]:
-        message = {name: value for (name, _), value in zip(_REQUEST_FIELDS, self.as_tuple(), strict=True)}
+        message = self.to_abi()
         return {
             "types": {
                 "EIP712Domain": [

@@ -26,6 +26,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger import (
+    DEV_CHAIN_IDS,
     ChainUnavailable,
     ContractRevert,
     Deployment,
@@ -48,11 +49,10 @@ from .execution import RayExecutor
 from .feed import JobFeed, MarketEvent
 from .policy import BidPolicy, amount
 from .runtime import Result, Status
-from .state import FINAL, JobRecord, Phase, WorkerState
+from .state import FINAL, IN_FLIGHT, JobRecord, Phase, WorkerState
 
 log = logging.getLogger("agora.worker")
 
-DEV_CHAIN_IDS = (31337, 1337)
 RETRY_AFTER = 2.0
 PROGRAM_CACHE = 32
 
@@ -284,6 +284,8 @@ class Worker:
     def _finish(self, record: JobRecord, phase: Phase, note: str) -> None:
         self.state.save(record.evolve(phase=phase, note=note))
         self._running.pop(record.job_id, None)
+        if phase in FINAL:
+            self._retry_at.pop(record.job_id, None)
         log.info("job %s: %s", short(record.job_id), note)
 
     def _consider(self, e: MarketEvent) -> None:
@@ -427,8 +429,7 @@ class Worker:
 
     def _advance(self, now: int) -> bool:
         moved = False
-        active = (Phase.LOCKED, Phase.EXECUTED, Phase.COMMITTED, Phase.REVEALED, Phase.WAITING, Phase.UNRESOLVED)
-        for record in self.state.in_phase(*active):
+        for record in self.state.in_phase(*IN_FLIGHT):
             if record.job_id not in self._running and time.monotonic() < self._retry_at.get(record.job_id, 0):
                 continue
             try:

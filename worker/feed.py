@@ -15,7 +15,7 @@ from typing import Any
 
 from web3 import Web3
 
-from ledger import Deployment, JobRequest, Mode, artifact, mapped_errors
+from ledger import Deployment, JobRequest, artifact, mapped_errors
 
 EVENTS = (
     "JobPosted",
@@ -42,27 +42,7 @@ class MarketEvent:
 
     def request(self) -> JobRequest:
         """The signed request of a `JobPosted` event."""
-        r = self.args["request"]
-        return JobRequest(
-            requester=r["requester"],
-            program_id=bytes(r["programId"]),
-            input_digest=bytes(r["inputDigest"]),
-            verifier_node=bytes(r["verifierNode"]),
-            min_price=r["minPrice"],
-            max_price=r["maxPrice"],
-            ramp=r["ramp"],
-            collateral=r["collateral"],
-            redundancy=r["redundancy"],
-            quorum=r["quorum"],
-            mode=Mode(r["mode"]),
-            fuel_limit=r["fuelLimit"],
-            lock_deadline=r["lockDeadline"],
-            commit_deadline=r["commitDeadline"],
-            reveal_deadline=r["revealDeadline"],
-            regions=r["regions"],
-            nonce=r["nonce"],
-            expiry=r["expiry"],
-        )
+        return JobRequest.from_abi(self.args["request"])
 
 
 class JobFeed:

@@ -11,12 +11,12 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ledger import JobRequest, Mode
+from ledger import JobRequest
 
 
 class Phase(StrEnum):
@@ -58,22 +58,6 @@ class JobRecord:
 
     def evolve(self, **changes: Any) -> JobRecord:
         return replace(self, **changes)
-
-
-def request_to_json(request: JobRequest) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in asdict(request).items():
-        out[name] = value.hex() if isinstance(value, bytes) else int(value) if isinstance(value, int) else value
-    return out
-
-
-def request_from_json(data: dict[str, Any]) -> JobRequest:
-    values: dict[str, Any] = {}
-    for f in fields(JobRequest):
-        value = data[f.name]
-        values[f.name] = bytes.fromhex(value) if f.type in ("bytes", bytes) else value
-    values["mode"] = Mode(values["mode"])
-    return JobRequest(**values)
 
 
 _COLUMNS = (
@@ -157,7 +141,7 @@ class WorkerState:
 def _row(r: JobRecord) -> tuple[Any, ...]:
     return (
         r.job_id.hex(),
-        json.dumps(request_to_json(r.request)),
+        json.dumps({k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in r.request.to_abi().items()}),
         r.phase.value,
         r.note,
         str(r.target_price),
@@ -178,7 +162,7 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
     v = dict(zip(_NAMES, row, strict=True))
     return JobRecord(
         job_id=bytes.fromhex(v["job_id"]),
-        request=request_from_json(json.loads(v["request"])),
+        request=JobRequest.from_abi(json.loads(v["request"])),
         phase=Phase(v["phase"]),
         note=v["note"],
         target_price=int(v["target_price"]),
