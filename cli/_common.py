@@ -26,7 +26,8 @@ from ledger import (
     load_deployment,
     open_chain,
 )
-from store import StoreError
+from store import StoreClient, StoreError
+from store import get_settings as store_settings
 from worker import WorkerError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,6 +77,19 @@ def chain(state: Path | None = None) -> Iterator[ChainHandle]:
 
 def deployment(handle: ChainHandle, state: Path | None = None) -> Deployment:
     return load_deployment(handle.w3, home(state))
+
+
+def store_nodes(option: str | None) -> list[str]:
+    """Store node URLs from a comma-separated option, else AGORA_STORE_NODES."""
+    return [n.strip() for n in (option or store_settings().nodes).split(",") if n.strip()]
+
+
+def store_client(nodes: list[str], *, k: int | None = None, m: int | None = None) -> StoreClient:
+    """A store client over ``nodes`` with the AGORA_STORE_* coding and timeouts."""
+    settings = store_settings()
+    return StoreClient(
+        nodes, k=k or settings.k, m=m or settings.m, segment_size=settings.segment_size, timeout=settings.timeout
+    )
 
 
 def password(confirm: bool = False) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from store import DirectoryBackend, S3Backend, StoreClient, get_settings
+from store import DirectoryBackend, S3Backend, StoreClient
 from store import serve as serve_node
 
 from . import _common as c
@@ -20,11 +20,7 @@ NodesOpt = Annotated[
 
 
 def _client(nodes: str | None, *, k: int | None = None, m: int | None = None) -> StoreClient:
-    settings = get_settings()
-    urls = [n.strip() for n in (nodes or settings.nodes).split(",") if n.strip()]
-    return StoreClient(
-        urls, k=k or settings.k, m=m or settings.m, segment_size=settings.segment_size, timeout=settings.timeout
-    )
+    return c.store_client(c.store_nodes(nodes), k=k, m=m)
 
 
 @app.command()

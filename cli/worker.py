@@ -22,8 +22,6 @@ from ledger import (
     region_index,
     split_agora_name,
 )
-from store import StoreClient
-from store import get_settings as store_settings
 from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, WorkerState, worker_report
 
 from . import _common as c
@@ -77,8 +75,7 @@ def run(
     restart picks up where it stopped."""
     state = c.home(home)
     directory = worker_dir(state, name)
-    settings = store_settings()
-    nodes = [n.strip() for n in (store_nodes or settings.nodes).split(",") if n.strip()]
+    nodes = c.store_nodes(store_nodes)
     if not nodes:
         c.fail("no store nodes: pass --store-nodes or set AGORA_STORE_NODES")
     region_number = None if region is None else region_index(region)
@@ -99,9 +96,7 @@ def run(
     with c.chain(home) as handle:
         account = _key(handle, sender, state, directory)
         deployment = c.deployment(handle, home)
-        store = StoreClient(
-            nodes, k=settings.k, m=settings.m, segment_size=settings.segment_size, timeout=settings.timeout
-        )
+        store = c.store_client(nodes)
         executor = RayExecutor(ray)
         # After ray.init, which installs handlers that kill the process on SIGTERM.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
