@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +27,6 @@ sys.path.insert(0, str(ROOT))
 from ledger import (  # noqa: E402
     EmbeddedChain,
     JobMarket,
-    JobRequest,
-    Mode,
     Token,
     Transactor,
     connect,
@@ -36,6 +34,7 @@ from ledger import (  # noqa: E402
     dev_account,
 )
 from store import StoreClient, digest_of  # noqa: E402
+from tests.integration.market_helpers import make_request  # noqa: E402
 from tests.integration.store_cluster import start_cluster, stop_all  # noqa: E402
 from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, run  # noqa: E402
 from worker.programs import build  # noqa: E402
@@ -53,12 +52,12 @@ TRIVIAL = b"""
 """
 
 
-def per_call_ms(fn: object, n: int) -> float:
+def per_call_ms(fn: Callable[[], object], n: int) -> float:
     """Median of n timed calls, in ms."""
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000
 
@@ -117,27 +116,9 @@ def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: 
         worker = Worker(w3, deployment, dev_account(2 + i), config, store=store, executor=executor)
         worker.setup(on_progress=lambda _m: None)
         workers.append(worker)
-    now = max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
     requests = [
-        JobRequest(
-            requester=dev_account(1).address,
-            program_id=program,
-            input_digest=data,
-            verifier_node=b"\x00" * 32,
-            min_price=1 * AGR,
-            max_price=2 * AGR,
-            ramp=0,
-            collateral=10 * AGR,
-            redundancy=k,
-            quorum=k // 2 + 1,
-            mode=Mode.REDUNDANT,
-            fuel_limit=10**6,
-            lock_deadline=now + 3600,
-            commit_deadline=now + 7200,
-            reveal_deadline=now + 10800,
-            regions=0,
-            nonce=int.from_bytes(os.urandom(8), "big"),
-            expiry=now + 3600,
+        make_request(
+            w3, k=k, q=k // 2 + 1, program_id=program, input_digest=data, max_price=2 * AGR, ramp=0, collateral=10 * AGR
         )
         for _ in range(jobs)
     ]

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -55,29 +56,28 @@ class Child:
             self.proc.wait()
 
 
-def _wait_for_rpc(url: str, child: Child, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    w3 = connect(url, timeout=1)
-    while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            c.fail(f"the chain server exited with code {child.proc.returncode}")
-        try:
-            w3.eth.chain_id  # noqa: B018 - a probe
-            return
-        except Exception:
-            time.sleep(0.1)
-    c.fail(f"the chain server did not answer at {url} within {timeout:.0f}s")
-
-
-def _wait_for(probe: str, what: str, child: Child, check: object, timeout: float) -> None:
+def _wait_for(probe: str, what: str, child: Child, check: Callable[[], bool], timeout: float) -> None:
+    """Until ``check()`` holds; fails when ``child`` exits first or the time is up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.proc.poll() is not None:
             c.fail(f"{what} exited with code {child.proc.returncode}")
-        if check():  # type: ignore[operator]
+        if check():
             return
-        time.sleep(0.2)
+        time.sleep(0.1)
     c.fail(f"{what} did not come up within {timeout:.0f}s ({probe})")
+
+
+def _chain_answers(url: str) -> bool:
+    try:
+        connect(url, timeout=1).eth.chain_id  # noqa: B018 - a probe
+        return True
+    except Exception:  # noqa: BLE001 - not up yet, whatever the reason
+        return False
+
+
+def _says_ready(log: Path) -> bool:
+    return "ready:" in log.read_text(errors="replace")
 
 
 def _http_ok(url: str) -> bool:
@@ -129,7 +129,7 @@ def up(
     agora = [sys.executable, "-m", "cli"]
     try:
         chain = spawn("chain", [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)])
-        _wait_for_rpc(url, chain)
+        _wait_for(url, "the chain server", chain, lambda: _chain_answers(url), 30)
         w3 = connect(url)
         deployment, fresh = deploy(w3, Transactor(w3, dev_account(0)), state)
         typer.echo(f"chain      {url}  (chain id {deployment.chain_id}, state in {state})")
@@ -143,7 +143,7 @@ def up(
                 [*agora, "store", "serve", "--dir", str(state / "store" / f"node{i + 1}"), "--port", str(port)],
             )
             urls.append(f"http://127.0.0.1:{port}")
-            _wait_for(urls[-1], f"store node {i + 1}", node, lambda u=urls[-1]: _http_ok(f"{u}/info"), 30)
+            _wait_for(urls[-1], f"store node {i + 1}", node, partial(_http_ok, f"{urls[-1]}/info"), 30)
         k, m = store_coding(store_nodes)
         if urls:
             typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
@@ -205,7 +205,7 @@ def _start_workers(
         daemons.append((name, spawn(name, cmd, env=env)))
     for i, (name, daemon) in enumerate(daemons):
         log = state / "logs" / f"{name}.log"
-        _wait_for(str(log), name, daemon, lambda p=log: "ready:" in p.read_text(errors="replace"), 180)
+        _wait_for(str(log), name, daemon, partial(_says_ready, log), 180)
         typer.echo(f"worker     {name}.agora (development account {FIRST_WORKER_ACCOUNT + i})")
 
 

@@ -21,7 +21,6 @@ from ledger import (
     JobMarket,
     JobRequest,
     JobStatus,
-    Mode,
     StakeManager,
     Token,
     Transactor,
@@ -31,17 +30,14 @@ from ledger import (
 )
 from store import StoreClient, digest_of
 
-from ..conftest import ROOT, free_port, start_chain_server, stop
+from ..conftest import ROOT, free_port, start_chain_server, stop, stop_group
+from ..integration.market_helpers import chain_now, make_request
 from ..integration.store_cluster import Node, start_cluster, stop_all
 
 AGR = 10**18
 RAY_BIN = Path(sys.executable).parent / "ray"
 PROGRAMS = ROOT / "examples" / "programs" / "build"
 REQUESTER = 1
-
-
-def chain_now(w3: Web3) -> int:
-    return max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
 
 
 @dataclass
@@ -148,29 +144,18 @@ class Marketplace:
         return JobMarket(self.w3, self.deployment, Transactor(self.w3, dev_account(REQUESTER)))
 
     def request(self, program_id: bytes, input_digest: bytes, **overrides: Any) -> JobRequest:
+        """A k=3, q=2 job paying 10 AGR from the first second, with deadlines 20/30/40 s ahead."""
         now = chain_now(self.w3)
         values: dict[str, Any] = {
-            "requester": dev_account(REQUESTER).address,
-            "program_id": program_id,
-            "input_digest": input_digest,
-            "verifier_node": b"\x00" * 32,
             "min_price": 5 * AGR,
-            "max_price": 10 * AGR,
             "ramp": 0,
-            "collateral": 50 * AGR,
-            "redundancy": 3,
-            "quorum": 2,
-            "mode": Mode.REDUNDANT,
             "fuel_limit": 10**9,
             "lock_deadline": now + 20,
             "commit_deadline": now + 30,
             "reveal_deadline": now + 40,
-            "regions": 0,
-            "nonce": int.from_bytes(os.urandom(8), "big"),
             "expiry": now + 600,
         }
-        values.update(overrides)
-        return JobRequest(**values)
+        return make_request(self.w3, program_id=program_id, input_digest=input_digest, **{**values, **overrides})
 
     def post(self, request: JobRequest) -> bytes:
         market = self.requester()
@@ -198,7 +183,7 @@ class Marketplace:
             daemon.stop()
         self.store.close()
         stop_all(self.nodes)
-        _stop_group(self.ray_head)
+        stop_group(self.ray_head)
         stop(self.chain)
 
 
@@ -232,16 +217,6 @@ def start_marketplace(home: Path) -> Marketplace:
     )
     store = StoreClient([n.url for n in nodes], k=2, m=1)
     return Marketplace(home, url, w3, deployment, chain, nodes, ray_head, f"127.0.0.1:{ray_port}", store)
-
-
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def stake_manually(m: Marketplace, index: int, region: int) -> tuple[JobMarket, StakeManager]:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger import JobMarket, JobRequest, JobStatus, Mode, Token, Transactor, connect, dev_account, load_deployment
+from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
 from store import StoreClient, cid_from_digest, digest_of
 
 from ..conftest import ROOT, free_port
+from ..integration.market_helpers import make_request
 
 AGR = 10**18
 PROGRAMS = ROOT / "examples" / "programs" / "build"
@@ -87,26 +88,8 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(requester.address, 100 * AGR)
         market = JobMarket(w3, deployment, Transactor(w3, requester))
         market.deposit(100 * AGR)
-        now = max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
-        request = JobRequest(
-            requester=requester.address,
-            program_id=program,
-            input_digest=data,
-            verifier_node=bytes(32),
-            min_price=AGR,
-            max_price=2 * AGR,
-            ramp=0,
-            collateral=10 * AGR,
-            redundancy=1,
-            quorum=1,
-            mode=Mode.REDUNDANT,
-            fuel_limit=10**8,
-            lock_deadline=now + 60,
-            commit_deadline=now + 120,
-            reveal_deadline=now + 180,
-            regions=0,
-            nonce=1,
-            expiry=now + 60,
+        request = make_request(
+            w3, k=1, q=1, program_id=program, input_digest=data, max_price=2 * AGR, ramp=0, collateral=10 * AGR
         )
         job_id = market.post_job(request, request.sign(requester, chain_id=deployment.chain_id, market=market.address))
         deadline = time.monotonic() + 120

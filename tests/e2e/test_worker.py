@@ -91,12 +91,11 @@ def holders(m: Marketplace) -> set[str]:
     """Every address that ever held AGR (from Transfer events)."""
     token = m.w3.eth.contract(address=m.deployment.address("AgoraToken"), abi=artifact("AgoraToken")["abi"])
     event = token.events.Transfer()
-    logs = m.w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": token.address})
+    logs = m.w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": token.address, "topics": [event.topic]})
     out = set()
     for entry in logs:
-        if entry["topics"][0] == event.topic or entry["topics"][0].to_0x_hex() == event.topic:
-            args = event.process_log(entry)["args"]
-            out |= {args["from"], args["to"]}
+        args = event.process_log(entry)["args"]
+        out |= {args["from"], args["to"]}
     out.discard("0x" + "00" * 20)
     return out
 

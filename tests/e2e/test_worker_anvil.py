@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger import JobMarket, JobRequest, JobStatus, Mode, Token, Transactor, connect, deploy, dev_account
+from ledger import JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account
 from store import StoreClient, cid_from_digest, digest_of
 
 from ..conftest import ROOT
+from ..integration.market_helpers import make_request
 from ..integration.store_cluster import start_cluster, stop_all
 
 AGR = 10**18
@@ -55,10 +56,9 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         market.deposit(100 * AGR)
 
         def post(max_price: int, nonce: int) -> bytes:
-            now = int(w3.eth.get_block("latest")["timestamp"])
-            request = JobRequest(
-                me.address, program, data, bytes(32), AGR, max_price, 0, 10 * AGR, 1, 1, Mode.REDUNDANT,
-                10**8, now + 60, now + 120, now + 180, 0, nonce, now + 60,
+            request = make_request(
+                w3, k=1, q=1, requester=me.address, program_id=program, input_digest=data, max_price=max_price,
+                ramp=0, collateral=10 * AGR, nonce=nonce,
             )  # fmt: skip
             return market.post_job(request, request.sign(me, chain_id=deployment.chain_id, market=market.address))
 

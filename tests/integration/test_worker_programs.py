@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 
 from worker import Status, run
 
-from ..conftest import ROOT, free_port
+from ..conftest import ROOT, free_port, stop_group
 
 BUILD = ROOT / "examples" / "programs" / "build"
 
@@ -113,16 +112,6 @@ def _ray_node(args: list[str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 @pytest.mark.slow
 def test_executions_land_on_two_ray_nodes_and_agree() -> None:
     """Two Ray nodes on this machine (loopback only), told apart by custom resources: every example
@@ -150,4 +139,4 @@ def test_executions_land_on_two_ray_nodes_and_agree() -> None:
     finally:
         for proc in (second, head):
             if proc is not None:
-                _stop(proc)
+                stop_group(proc)
