@@ -12,15 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
+import rlp
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
-from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, Revert, TransactionNotFound
+from eth.exceptions import CanonicalHeadNotFound, UnrecognizedTransactionType
 from eth.vm.forks import PragueVM
-from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
 from eth_tester.backends.pyevm.main import (
     PyEVMBackend,
@@ -29,9 +29,10 @@ from eth_tester.backends.pyevm.main import (
     get_default_genesis_params,
 )
 from eth_typing import BlockNumber, Hash32
-from eth_utils import to_wei
+from eth_utils import ValidationError, to_wei
 
 from ._kv import SqliteKV
+from ._view import ChainView, EVMTimeout, GasCapExceeded, Reverted, context_header
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,20 @@ DEV_HD_PATH = "m/44'/60'/0'/0"
 DEV_ACCOUNTS = 10
 DEV_BALANCE = to_wei(10_000, "ether")
 GAS_LIMIT = 30_000_000
+MAX_TIMESTAMP = 2**64 - 1
+"""Block timestamps are uint64 in the header; the chain clock never passes this."""
+MAX_SNAPSHOTS = 10_000
 _TIME_OFFSET_KEY = b"agora:time-offset"
 
+__all__ = ["EVMTimeout", "GasCapExceeded", "Reverted"]
 
-class Reverted(Exception):
-    """Raised when a call or gas estimate ends in REVERT (or another EVM error)."""
 
-    def __init__(self, data: bytes, message: str = "execution reverted") -> None:
-        super().__init__(message)
-        self.data = data
-        self.message = message
+class InvalidTransaction(ValueError):
+    """Raised when raw bytes do not decode to a transaction this chain knows."""
+
+
+class DevControlError(ValueError):
+    """Raised when a development control (`evm_*`) is given an argument it cannot take."""
 
 
 class ChainInUse(Exception):
@@ -109,26 +114,32 @@ class EmbeddedChain:
     """A persistent development chain that mines one block per transaction.
 
     With ``home`` the chain lives in ``home/chain.sqlite`` and every mined block is committed
-    before the call that mined it returns; without it the chain is kept in memory.
+    before the call that mined it returns; without it the chain is kept in memory. One writer
+    (behind a lock) mines; reads and calls go through `view()`, which on a persistent chain is
+    a connection of its own that needs no lock, so slow calls never hold up the writer or
+    other readers.
     """
 
     def __init__(self, home: Path | None = None, *, accounts: int = DEV_ACCOUNTS) -> None:
         self._lock = threading.RLock()
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
+        self._path: Path | None = None
         if home is None:
             raw: Any = MemoryDB()
         else:
             self._lockfile = _exclusive_lock(Path(home))
-            self._kv = raw = SqliteKV(
-                Path(home) / "chain.sqlite", synchronous=os.environ.get("AGORA_CHAIN_SYNC", "FULL")
-            )
+            self._path = Path(home) / "chain.sqlite"
+            self._kv = raw = SqliteKV(self._path, synchronous=os.environ.get("AGORA_CHAIN_SYNC", "FULL"))
         self._db = AtomicDB(raw)
         keys = get_account_keys_from_mnemonic(DEV_MNEMONIC, quantity=accounts, hd_path=DEV_HD_PATH)
         self.backend = _PersistentBackend(self._db, keys)
-        self._time_offset = int(self._db.get(_TIME_OFFSET_KEY, b"0").decode())
+        self._time_offset = self._load_time_offset()
         self._snapshots: dict[int, tuple[bytes, int]] = {}
         self._next_snapshot = 1
+        self._views: list[tuple[ChainView, SqliteKV]] = []
+        self._views_lock = threading.Lock()
+        self._main_view = ChainView(self.chain, chain_id=CHAIN_ID)
         self._commit()
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -146,9 +157,34 @@ class EmbeddedChain:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Serialises access: py-evm is not thread-safe."""
+        """Serialises access to the writer: py-evm is not thread-safe."""
         with self._lock:
             yield
+
+    @contextmanager
+    def view(self) -> Iterator[ChainView]:
+        """A reader of committed blocks and state, for as long as the block lasts.
+
+        On a persistent chain each view has a database connection of its own and takes no lock;
+        an in-memory chain has one view, the writer's, behind the writer's lock.
+        """
+        if self._path is None:
+            with self._lock:
+                yield self._main_view
+            return
+        with self._views_lock:
+            pair = self._views.pop() if self._views else None
+        if pair is None:
+            kv = SqliteKV(self._path, readonly=True)
+            pair = (ChainView(AgoraDevChain(AtomicDB(kv)), chain_id=CHAIN_ID), kv)
+        try:
+            yield pair[0]
+        finally:
+            if pair[0].broken or self._kv is None:
+                pair[1].close()
+            else:
+                with self._views_lock:
+                    self._views.append(pair)
 
     def _commit(self) -> None:
         if self._kv is not None:
@@ -161,6 +197,10 @@ class EmbeddedChain:
     def close(self) -> None:
         """Closes the database; uncommitted work (there is none between calls) is dropped."""
         with self._lock:
+            with self._views_lock:
+                for _, kv in self._views:
+                    kv.close()
+                self._views.clear()
             if self._kv is not None:
                 self._kv.close()
                 self._kv = None
@@ -177,123 +217,45 @@ class EmbeddedChain:
         chain = self.chain
         if not chain.get_block().transactions:
             parent = chain.get_canonical_head()
-            stamp = max(parent.timestamp, self.now())
+            stamp = min(MAX_TIMESTAMP, max(parent.timestamp, self.now()))
             if chain.header.timestamp != stamp:
                 chain.header = chain.header.copy(timestamp=stamp)
         return chain.header
 
-    # -- blocks --------------------------------------------------------------------------------
+    def pending_header(self) -> BlockHeaderAPI:
+        """The header of the next block, dated now."""
+        with self._lock:
+            return self._refresh_pending()
+
+    # -- reads (each through a view) --------------------------------------------------------------
     def head(self) -> BlockHeaderAPI:
         """The latest mined block's header."""
-        with self._lock:
-            return self.chain.get_canonical_head()
-
-    def header_at(self, number: int) -> BlockHeaderAPI:
-        with self._lock:
-            return self.chain.chaindb.get_canonical_block_header_by_number(BlockNumber(number))
-
-    def header_by_hash(self, block_hash: bytes) -> BlockHeaderAPI | None:
-        with self._lock:
-            try:
-                header = self.chain.chaindb.get_block_header_by_hash(Hash32(block_hash))
-                canonical = self.chain.chaindb.get_canonical_block_hash(header.block_number)
-            except (HeaderNotFound, KeyError):
-                return None
-            return header if canonical == block_hash else None
-
-    def block(self, header: BlockHeaderAPI) -> BlockAPI:
-        with self._lock:
-            return self.chain.get_block_by_header(header)
-
-    def receipts(self, block: BlockAPI) -> tuple[ReceiptAPI, ...]:
-        with self._lock:
-            return tuple(block.get_receipts(self.chain.chaindb))
-
-    def transaction_location(self, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
-        """The canonical block holding ``tx_hash`` and its index there (an O(1) index lookup)."""
-        with self._lock:
-            try:
-                number, index = self.chain.chaindb.get_transaction_index(Hash32(tx_hash))
-                block = self.chain.get_canonical_block_by_number(number)
-            except (TransactionNotFound, HeaderNotFound):
-                return None
-            if index >= len(block.transactions) or block.transactions[index].hash != tx_hash:
-                return None  # indexed once, then dropped from the canonical chain by evm_revert
-            return block, index
-
-    # -- state ---------------------------------------------------------------------------------
-    def state_at(self, header: BlockHeaderAPI) -> Any:
-        return self.chain.get_vm(at_header=header).state
+        with self.view() as view:
+            return view.head()
 
     # -- execution -----------------------------------------------------------------------------
-    def _unsigned(self, tx: dict[str, Any], header: BlockHeaderAPI) -> SpoofTransaction:
-        tx = dict(tx)
-        sender = tx.pop("from", b"\x00" * 20)
-        tx.setdefault("gas", header.gas_limit)
-        if not any(k in tx for k in ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")):
-            tx["gas_price"] = 0  # a call without a price costs nothing, as in geth
-        tx.setdefault("nonce", self.chain.get_vm(at_header=header).state.get_nonce(sender))
-        tx.setdefault("data", b"")
-        tx.setdefault("value", 0)
-        tx.setdefault("to", b"")
-        normalized = self.backend._normalize_transaction({**tx, "from": sender})
-        unsigned = self.backend._create_type_aware_unsigned_transaction(normalized)
-        return SpoofTransaction(unsigned, from_=sender)
-
-    def _context_header(self, block: BlockHeaderAPI | None, tx: dict[str, Any]) -> BlockHeaderAPI:
-        """Header a call runs in: a mined block, or (None) the pending block as anvil does.
-
-        A call that names no fee runs with a zero base fee, as in geth and anvil.
-        """
-        header = block if block is not None else self._refresh_pending()
-        if not any(k in tx for k in ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")):
-            header = header.copy(base_fee_per_gas=0)
-        return header
-
-    def _fresh_state(self, header: BlockHeaderAPI) -> Any:
-        vm = self.chain.get_vm(at_header=header)
-        return vm.build_state(self.chain.chaindb.db, header, vm.chain_context, vm.previous_hashes or ())  # type: ignore[attr-defined]
-
-    def call(self, tx: dict[str, Any], block: BlockHeaderAPI | None = None) -> bytes:
+    def call(self, tx: dict[str, Any], block: BlockHeaderAPI | None = None, *, timeout: float | None = None) -> bytes:
         """Executes ``tx`` without mining it; raises `Reverted` with the revert data."""
-        with self._lock:
-            computation = self._run(tx, self._context_header(block, tx))
-            if computation.is_error:
-                raise _reverted(computation.error)
-            return bytes(computation.output)
+        header = context_header(self.pending_header(), block, tx)
+        with self.view() as view:
+            return view.call(tx, header, timeout=timeout)
 
-    def estimate_gas(self, tx: dict[str, Any], block: BlockHeaderAPI | None = None) -> int:
-        """A gas limit with which ``tx`` succeeds; raises `Reverted` when none does.
-
-        One run at the cap measures what is used; a second run confirms that amount plus the
-        63/64 reserve of nested calls. Only when that fails does a binary search follow.
-        """
-        with self._lock:
-            header = self._context_header(block, tx)
-            cap = int(tx.get("gas", header.gas_limit))
-            first = self._run({**tx, "gas": cap}, header)
-            if first.is_error:
-                raise _reverted(first.error)
-            guess = min(cap, (cap - first.get_gas_remaining()) * 64 // 63 + 2_300)
-            if not self._run({**tx, "gas": guess}, header).is_error:
-                return guess
-            low, high = guess, cap
-            while high - low > 1_000:
-                mid = (low + high) // 2
-                if self._run({**tx, "gas": mid}, header).is_error:
-                    low = mid
-                else:
-                    high = mid
-            return high
-
-    def _run(self, tx: dict[str, Any], header: BlockHeaderAPI) -> ComputationAPI:
-        state = self._fresh_state(header)
-        snapshot = state.snapshot()
-        try:
-            computation: ComputationAPI = state.apply_transaction(self._unsigned(tx, header))
-            return computation
-        finally:
-            state.revert(snapshot)
+    def estimate_gas(
+        self,
+        tx: dict[str, Any],
+        block: BlockHeaderAPI | None = None,
+        *,
+        cap: int | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """A gas limit with which ``tx`` succeeds, at most ``cap``; raises `Reverted` when none does."""
+        header = context_header(self.pending_header(), block, tx)
+        limit = min(header.gas_limit, cap or header.gas_limit)
+        gas = int(tx.get("gas", limit))
+        if gas > limit:
+            raise GasCapExceeded(gas, limit)
+        with self.view() as view:
+            return view.estimate_gas(tx, header, cap=gas, timeout=timeout)
 
     def _apply_and_mine(self, transaction: SignedTransactionAPI) -> bytes:
         self._refresh_pending()
@@ -306,18 +268,29 @@ class EmbeddedChain:
         self._commit()
         return bytes(transaction.hash)
 
+    def decode_transaction(self, raw: bytes) -> SignedTransactionAPI:
+        """A signed transaction from its wire bytes.
+
+        Raises `InvalidTransaction` when the bytes are not a transaction this chain knows.
+        """
+        try:
+            transaction: SignedTransactionAPI = self.chain.get_transaction_builder().decode(raw)
+            return transaction
+        except (rlp.DecodingError, rlp.DeserializationError, UnrecognizedTransactionType, ValidationError) as exc:
+            raise InvalidTransaction(f"undecodable transaction: {exc}") from None
+
     def send_raw_transaction(self, raw: bytes) -> bytes:
         """Decodes, applies and mines a signed transaction; returns its hash once durable."""
+        transaction = self.decode_transaction(raw)
         with self._lock:
-            transaction = self.chain.get_vm().get_transaction_builder().decode(raw)
             return self._apply_and_mine(transaction)
 
-    def send_transaction(self, tx: dict[str, Any]) -> bytes:
+    def send_transaction(self, tx: dict[str, Any], *, timeout: float | None = None) -> bytes:
         """Signs ``tx`` with the dev key of its ``from`` and sends it."""
         with self._lock:
             tx = dict(tx)
             if "gas" not in tx:
-                tx["gas"] = self.estimate_gas(tx)
+                tx["gas"] = self.estimate_gas(tx, timeout=timeout)
             if not any(k in tx for k in ("gas_price", "max_fee_per_gas")):
                 base_fee = int(self._refresh_pending().base_fee_per_gas or 0)
                 tx["max_priority_fee_per_gas"] = tx.get("max_priority_fee_per_gas", 10**9)
@@ -329,6 +302,21 @@ class EmbeddedChain:
         return address in self.backend._key_lookup
 
     # -- dev controls --------------------------------------------------------------------------
+    def _load_time_offset(self) -> int:
+        stored = self._db.get(_TIME_OFFSET_KEY, b"0")
+        try:
+            offset = int(stored.decode())
+        except ValueError:
+            offset = -1
+        if not 0 <= offset <= MAX_TIMESTAMP - int(time.time()):
+            log.warning("dropping an out-of-range clock offset %r: the chain clock is the wall clock again", stored)
+            offset = 0
+        return offset
+
+    def _set_time_offset(self, offset: int) -> None:
+        self._time_offset = offset
+        self._db[_TIME_OFFSET_KEY] = str(offset).encode()
+
     def mine(self, blocks: int = 1) -> None:
         with self._lock:
             for _ in range(blocks):
@@ -337,18 +325,30 @@ class EmbeddedChain:
             self._commit()
 
     def increase_time(self, seconds: int) -> int:
-        """Moves the chain clock forward; returns the total offset."""
+        """Moves the chain clock forward; returns the total offset.
+
+        Raises `DevControlError` when the clock would pass `MAX_TIMESTAMP`.
+        """
         with self._lock:
-            self._time_offset += seconds
-            self._db[_TIME_OFFSET_KEY] = str(self._time_offset).encode()
+            if seconds < 0:
+                raise DevControlError(f"seconds must not be negative, got {seconds}")
+            headroom = MAX_TIMESTAMP - self.now()
+            if seconds > headroom:
+                raise DevControlError(
+                    f"{seconds} seconds would move the chain clock past the largest block timestamp "
+                    f"(2**64 - 1); at most {headroom} can be added"
+                )
+            self._set_time_offset(self._time_offset + seconds)
             self._commit()
             return self._time_offset
 
     def snapshot(self) -> int:
         with self._lock:
+            if len(self._snapshots) >= MAX_SNAPSHOTS:
+                raise DevControlError(f"at most {MAX_SNAPSHOTS} snapshots are kept: revert to an older one first")
             sid = self._next_snapshot
             self._next_snapshot += 1
-            self._snapshots[sid] = (self.head().hash, self._time_offset)
+            self._snapshots[sid] = (self.chain.get_canonical_head().hash, self._time_offset)
             return sid
 
     def revert(self, sid: int) -> bool:
@@ -363,8 +363,7 @@ class EmbeddedChain:
             header = chaindb.get_block_header_by_hash(Hash32(block_hash))
             chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)  # type: ignore[attr-defined]
             self.chain.header = self.chain.create_header_from_parent(header)
-            self._time_offset = offset
-            self._db[_TIME_OFFSET_KEY] = str(offset).encode()
+            self._set_time_offset(offset)
             self._commit()
             return True
 
@@ -383,10 +382,3 @@ def _exclusive_lock(home: Path) -> Any:
     fh.write(str(os.getpid()))
     fh.flush()
     return fh
-
-
-def _reverted(error: BaseException | None) -> Reverted:
-    if isinstance(error, Revert):
-        data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
-        return Reverted(data)
-    return Reverted(b"", f"execution failed: {type(error).__name__}{': ' + str(error) if str(error) else ''}")

@@ -12,10 +12,18 @@ class SqliteKV(BaseDB):
     """py-evm database backed by one SQLite file.
 
     Writes join an open SQLite transaction; `commit` makes everything written since the last
-    commit durable at once, so a crash leaves the state of the last committed block.
+    commit durable at once, so a crash leaves the state of the last committed block. A
+    ``readonly`` connection (the readers that answer calls beside the writer) sees only
+    committed blocks.
     """
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, *, synchronous: str = "FULL", readonly: bool = False) -> None:
+        if readonly:
+            # Autocommit: every read sees the blocks committed before it began (WAL).
+            self._conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path), isolation_level="DEFERRED", check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")

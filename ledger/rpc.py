@@ -1,25 +1,34 @@
 """Ethereum JSON-RPC 2.0 over the embedded chain: the method table and request handling.
 
 The same `Dispatcher` answers in-process (`EmbeddedProvider`) and over HTTP (`agora chain
-serve`), so both paths behave identically by construction.
+serve`), so both paths behave identically by construction. Every request is bounded: bodies
+are parsed with a depth limit, calls by a gas cap and a wall-time limit, batches by a count, a
+time budget and a response size, log queries by a block range and a result count. Each limit
+is a setting (`LedgerSettings.rpc_*`) and its error names it.
 """
 
 from __future__ import annotations
 
-import json
+import inspect
 import logging
+import math
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
-import rlp
+import orjson
 from eth.abc import BlockHeaderAPI
 from eth_bloom import BloomFilter
 from eth_utils import ValidationError as EVMValidationError
 from eth_utils import keccak
 
 from . import _format as fmt
-from ._embedded import EmbeddedChain, Reverted
+from ._embedded import DevControlError, EmbeddedChain, InvalidTransaction
+from ._view import ChainView, EVMTimeout, GasCapExceeded, Reverted, context_header
+from .settings import LedgerSettings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +38,9 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
+LIMIT_EXCEEDED = -32005  # EIP-1474
 EXECUTION_REVERTED = 3
-MAX_BATCH = 1000
-MAX_LOG_RANGE = 1_000_000
+_MAX_QUANTITY_DIGITS = 64  # uint256
 
 
 class RPCError(Exception):
@@ -50,17 +59,49 @@ class RPCError(Exception):
         return err
 
 
+@dataclass(frozen=True)
+class RPCLimits:
+    """What one request may cost; the defaults and their environment names are in `LedgerSettings`."""
+
+    gas_cap: int
+    evm_timeout: float
+    batch_items: int
+    batch_timeout: float
+    response_max: int
+    log_block_range: int
+    log_results: int
+    dev_methods: bool
+
+    @classmethod
+    def from_settings(cls, settings: LedgerSettings | None = None) -> RPCLimits:
+        s = settings or get_settings()
+        return cls(
+            gas_cap=s.rpc_gas_cap,
+            evm_timeout=s.rpc_evm_timeout,
+            batch_items=s.rpc_batch_items,
+            batch_timeout=s.rpc_batch_timeout,
+            response_max=s.rpc_response_max,
+            log_block_range=s.rpc_log_block_range,
+            log_results=s.rpc_log_results,
+            dev_methods=s.rpc_dev_methods,
+        )
+
+
+def _limit(what: str, setting: str) -> RPCError:
+    return RPCError(LIMIT_EXCEEDED, f"{what} (AGORA_{setting.upper()})")
+
+
 def _invalid(message: str) -> RPCError:
     return RPCError(INVALID_PARAMS, message)
 
 
 def _hex_bytes(value: Any, what: str, *, size: int | None = None) -> bytes:
     if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise _invalid(f"{what}: expected 0x-prefixed hex, got {value!r}")
+        raise _invalid(f"{what}: expected 0x-prefixed hex, got {_short(value)}")
     try:
         raw = bytes.fromhex(value[2:] if len(value) % 2 == 0 else "0" + value[2:])
     except ValueError:
-        raise _invalid(f"{what}: invalid hex {value!r}") from None
+        raise _invalid(f"{what}: invalid hex {_short(value)}") from None
     if size is not None and len(raw) != size:
         raise _invalid(f"{what}: expected {size} bytes, got {len(raw)}")
     return raw
@@ -70,11 +111,18 @@ def _quantity(value: Any, what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise _invalid(f"{what}: expected a hex quantity, got {value!r}")
+        raise _invalid(f"{what}: expected a hex quantity, got {_short(value)}")
+    if len(value) > 2 + _MAX_QUANTITY_DIGITS:
+        raise _invalid(f"{what}: a quantity has at most 256 bits")
     try:
         return int(value, 16)
     except ValueError:
-        raise _invalid(f"{what}: invalid hex quantity {value!r}") from None
+        raise _invalid(f"{what}: invalid hex quantity {_short(value)}") from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 _CALL_FIELDS = {
@@ -100,55 +148,148 @@ def _call_object(value: Any) -> dict[str, Any]:
         if key in _IGNORED_CALL_FIELDS or raw is None and key != "to":
             continue
         if key not in _CALL_FIELDS:
-            raise _invalid(f"unknown transaction field {key!r}")
+            raise _invalid(f"unknown transaction field {_short(key)}")
         name, parse = _CALL_FIELDS[key]
         out[name] = parse(raw)
     return out
 
 
-class Dispatcher:
-    """Answers JSON-RPC requests against one `EmbeddedChain`."""
+def _valid_id(rid: Any) -> bool:
+    """JSON-RPC 2.0 ids: a string, a number or null (a finite number: JSON has no other)."""
+    if rid is None or isinstance(rid, str):
+        return True
+    if isinstance(rid, bool):
+        return False
+    return isinstance(rid, int) or isinstance(rid, float) and math.isfinite(rid)
 
-    def __init__(self, chain: EmbeddedChain) -> None:
+
+class _Budget:
+    """The time one HTTP request (a single call or a whole batch) may still use."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+EVM_METHODS = frozenset({"eth_call", "eth_estimateGas", "eth_sendTransaction"})
+"""Methods that run the EVM for as long as their time limit allows."""
+WRITE_METHODS = frozenset({"eth_sendRawTransaction", "evm_snapshot", "evm_revert", "evm_increaseTime", "evm_mine"})
+"""Methods that wait for the chain's one writer."""
+
+
+def parse(body: bytes) -> Any:
+    """A request body as JSON values, nesting at most 1,024 deep; raises `RPCError` (parse error)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RPCError(PARSE_ERROR, f"parse error: {exc}") from None
+
+
+def workload(payload: Any) -> str:
+    """``"evm"``, ``"write"`` or ``"read"``: the heaviest kind of work a parsed body asks for."""
+    items = payload if isinstance(payload, list) else [payload]
+    methods = {item["method"] for item in items if isinstance(item, dict) and isinstance(item.get("method"), str)}
+    if methods & EVM_METHODS:
+        return "evm"
+    return "write" if methods & WRITE_METHODS else "read"
+
+
+_DEV_METHODS = frozenset({"eth_sendTransaction", "evm_snapshot", "evm_revert", "evm_increaseTime", "evm_mine"})
+
+
+def _reads(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a method that reads through a chain view (passed as its first argument)."""
+    fn._reads = True  # type: ignore[attr-defined]
+    return fn
+
+
+class Dispatcher:
+    """Answers JSON-RPC requests against one `EmbeddedChain`, within `RPCLimits`. Thread-safe."""
+
+    def __init__(self, chain: EmbeddedChain, limits: RPCLimits | None = None) -> None:
         self.chain = chain
+        self.limits = limits or RPCLimits.from_settings()
         self.client_version = f"agora-embedded/{version('py-evm')}/python"
         self._methods: dict[str, Callable[..., Any]] = {
             name.removeprefix("rpc_"): getattr(self, name) for name in dir(self) if name.startswith("rpc_")
         }
+        self._signatures = {name: inspect.signature(fn) for name, fn in self._methods.items()}
+        self._local = threading.local()
 
     # -- request handling -------------------------------------------------------------------
     def handle_raw(self, body: bytes) -> bytes | None:
         """Answers an HTTP body: one request or a batch; None when nothing is to be sent back."""
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return json.dumps(_error_response(None, RPCError(PARSE_ERROR, f"parse error: {exc}"))).encode()
-        response = self.handle_payload(payload)
-        return None if response is None else json.dumps(response).encode()
+            payload = parse(body)
+        except RPCError as exc:
+            return _dump(_error_response(None, exc))
+        return self.answer(payload)
 
-    def handle_payload(self, payload: Any) -> Any:
-        if isinstance(payload, list):
-            if not payload:
-                return _error_response(None, RPCError(INVALID_REQUEST, "empty batch"))
-            if len(payload) > MAX_BATCH:
-                return _error_response(None, RPCError(INVALID_REQUEST, f"batch larger than {MAX_BATCH}"))
-            answers = [self.handle_one(item) for item in payload]
-            return [a for a in answers if a is not None] or None
-        return self.handle_one(payload)
+    def answer(self, payload: Any) -> bytes | None:
+        """Answers a parsed body (see `parse`), as the bytes to send back."""
+        budget = _Budget(self.limits.batch_timeout if isinstance(payload, list) else self.limits.evm_timeout)
+        if not isinstance(payload, list):
+            answer = self.handle_one(payload, budget)
+            return None if answer is None else self._bounded(answer)
+        if not payload:
+            return _dump(_error_response(None, RPCError(INVALID_REQUEST, "empty batch")))
+        if len(payload) > self.limits.batch_items:
+            err = _limit(f"batch too large: at most {self.limits.batch_items} requests", "rpc_batch_items")
+            return _dump(_error_response(None, RPCError(INVALID_REQUEST, err.message)))
+        return self._batch(payload, budget)
 
-    def handle_one(self, request: Any) -> dict[str, Any] | None:
+    def _batch(self, payload: list[Any], budget: _Budget) -> bytes | None:
+        parts: list[bytes] = []
+        size = 2
+        for item in payload:
+            answer: dict[str, Any] | None
+            if budget.remaining() > 0:
+                answer = self.handle_one(item, budget)
+            elif isinstance(item, dict) and "id" not in item:
+                answer = None  # a notification is never answered
+            else:
+                answer = _error_response(_id_of(item), self._batch_timeout())
+            if answer is None:
+                continue
+            encoded = _dump(answer)
+            if size + len(encoded) + 1 > self.limits.response_max:
+                encoded = _dump(_error_response(_id_of(item), self._too_large("batch response")))
+            size += len(encoded) + 1
+            parts.append(encoded)
+        return b"[" + b",".join(parts) + b"]" if parts else None
+
+    def _bounded(self, answer: dict[str, Any]) -> bytes:
+        encoded = _dump(answer)
+        if len(encoded) > self.limits.response_max:
+            return _dump(_error_response(answer.get("id"), self._too_large("response")))
+        return encoded
+
+    def _too_large(self, what: str) -> RPCError:
+        return _limit(f"{what} too large: more than {self.limits.response_max} bytes", "rpc_response_max")
+
+    def _batch_timeout(self) -> RPCError:
+        return _limit(f"request timed out: the batch used its {self.limits.batch_timeout:g}s", "rpc_batch_timeout")
+
+    def handle_one(self, request: Any, budget: _Budget | None = None) -> dict[str, Any] | None:
         if (
             not isinstance(request, dict)
             or request.get("jsonrpc") != "2.0"
             or not isinstance(request.get("method"), str)
+            or not _valid_id(request.get("id"))
         ):
-            rid = request.get("id") if isinstance(request, dict) else None
+            rid = request.get("id") if isinstance(request, dict) and _valid_id(request.get("id")) else None
             return _error_response(rid, RPCError(INVALID_REQUEST, "invalid request: expected a JSON-RPC 2.0 object"))
         rid = request.get("id")
+        self._local.budget = budget
         try:
             result = self.call(request["method"], request.get("params", []))
         except RPCError as exc:
             return _error_response(rid, exc)
+        finally:
+            self._local.budget = None
         if "id" not in request:
             return None  # a notification
         return {"jsonrpc": "2.0", "id": rid, "result": result}
@@ -157,55 +298,93 @@ class Dispatcher:
         """Runs one method; raises `RPCError`."""
         handler = self._methods.get(method)
         if handler is None:
-            raise RPCError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+            raise RPCError(METHOD_NOT_FOUND, f"the method {_short(method)} does not exist/is not available")
+        if method in _DEV_METHODS and not self.limits.dev_methods:
+            raise RPCError(
+                METHOD_NOT_FOUND,
+                f"the method {method} is not available: development methods are off (AGORA_RPC_DEV_METHODS)",
+            )
         if params is None:
             params = []
         if not isinstance(params, list):
             raise _invalid("params must be an array")
+        reads = getattr(handler, "_reads", False)
         try:
-            with self.chain.locked():
-                return handler(*params)
-        except RPCError:
-            raise
+            self._signatures[method].bind(*([None] if reads else []), *params)
         except TypeError as exc:
             raise _invalid(f"wrong number of params for {method}: {exc}") from None
+        try:
+            if reads:
+                with self.chain.view() as view:
+                    return handler(view, *params)
+            return handler(*params)
+        except RPCError:
+            raise
         except Reverted as exc:
             raise RPCError(EXECUTION_REVERTED, _revert_message(exc), fmt.data(exc.data)) from None
+        except EVMTimeout as exc:
+            raise self._timeout_error(exc) from None
+        except GasCapExceeded as exc:
+            raise _limit(str(exc), "rpc_gas_cap") from None
+        except (InvalidTransaction, DevControlError) as exc:
+            raise _invalid(str(exc)) from None
         except EVMValidationError as exc:
             raise RPCError(SERVER_ERROR, str(exc)) from None
         except Exception as exc:  # a bug: report it, keep serving
             log.exception("internal error in %s", method)
-            raise RPCError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}") from None
+            raise RPCError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}") from None
+
+    # -- limits ----------------------------------------------------------------------------
+    def _call_timeout(self) -> float:
+        budget: _Budget | None = getattr(self._local, "budget", None)
+        if budget is None:
+            return self.limits.evm_timeout
+        remaining = budget.remaining()
+        if remaining <= 0:
+            raise self._batch_timeout()
+        return min(self.limits.evm_timeout, remaining)
+
+    def _timeout_error(self, exc: EVMTimeout) -> RPCError:
+        if exc.seconds < self.limits.evm_timeout:
+            return self._batch_timeout()
+        return _limit(f"execution aborted (timeout = {exc.seconds:g}s)", "rpc_evm_timeout")
+
+    def _gas(self, tx: dict[str, Any], header: BlockHeaderAPI) -> int:
+        """The gas a call runs with: as asked, else the cap; never more than the cap."""
+        cap = min(self.limits.gas_cap, header.gas_limit) if "gas" not in tx else self.limits.gas_cap
+        gas = int(tx.get("gas", cap))
+        if gas > self.limits.gas_cap:
+            raise GasCapExceeded(gas, self.limits.gas_cap)
+        return gas
 
     # -- block parameters -------------------------------------------------------------------
-    def _block(self, tag: Any = "latest") -> BlockHeaderAPI:
-        chain = self.chain
+    @staticmethod
+    def _block(view: ChainView, tag: Any = "latest") -> BlockHeaderAPI:
         if isinstance(tag, dict):
             if "blockHash" in tag:
-                header = chain.header_by_hash(_hex_bytes(tag["blockHash"], "blockHash", size=32))
+                header = view.header_by_hash(_hex_bytes(tag["blockHash"], "blockHash", size=32))
                 if header is None:
                     raise RPCError(SERVER_ERROR, f"block {tag['blockHash']} not found")
                 return header
             tag = tag.get("blockNumber", "latest")
         if tag in ("latest", "safe", "finalized", "pending", None):
-            return chain.head()
+            return view.head()
         if tag == "earliest":
-            return chain.header_at(0)
+            return view.header_at(0)
         number = _quantity(tag, "block")
-        head = chain.head().block_number
+        head = view.head().block_number
         if number > head:
             raise RPCError(SERVER_ERROR, f"block {number} is beyond the head {head}")
-        return chain.header_at(number)
+        return view.header_at(number)
 
-    def _exec_block(self, tag: Any) -> BlockHeaderAPI | None:
-        """The block a call runs in: None (the pending block, as anvil) unless an older one is named."""
-        if tag in (None, "pending", "latest"):
-            return None
-        return self._block(tag)
+    def _exec_header(self, view: ChainView, tag: Any, tx: dict[str, Any]) -> BlockHeaderAPI:
+        """The header a call runs in: the pending block (as anvil) unless an older one is named."""
+        block = None if tag in (None, "pending", "latest") else self._block(view, tag)
+        return context_header(self.chain.pending_header(), block, tx)
 
-    def _block_or_none(self, tag: Any) -> BlockHeaderAPI | None:
+    def _block_or_none(self, view: ChainView, tag: Any) -> BlockHeaderAPI | None:
         try:
-            return self._block(tag)
+            return self._block(view, tag)
         except RPCError as exc:
             if exc.code == INVALID_PARAMS:
                 raise
@@ -231,31 +410,44 @@ class Dispatcher:
         return False
 
     def rpc_eth_accounts(self) -> list[str]:
+        if not self.limits.dev_methods:
+            return []
         return [k.public_key.to_checksum_address() for k in self.chain.dev_keys]
 
-    def rpc_eth_blockNumber(self) -> str:
-        return fmt.qty(self.chain.head().block_number)
+    @_reads
+    def rpc_eth_blockNumber(self, view: ChainView) -> str:
+        return fmt.qty(view.head().block_number)
 
-    def rpc_eth_gasPrice(self) -> str:
-        return fmt.qty(fmt.base_fee(self.chain.head()) + 10**9)
+    @_reads
+    def rpc_eth_gasPrice(self, view: ChainView) -> str:
+        return fmt.qty(fmt.base_fee(view.head()) + 10**9)
 
     def rpc_eth_maxPriorityFeePerGas(self) -> str:
         return fmt.qty(10**9)
 
-    def rpc_eth_feeHistory(self, count: Any, newest: Any, percentiles: list[float] | None = None) -> dict[str, Any]:
+    @_reads
+    def rpc_eth_feeHistory(
+        self, view: ChainView, count: Any, newest: Any, percentiles: list[float] | None = None
+    ) -> dict[str, Any]:
         n = _quantity(count, "blockCount")
         if not 1 <= n <= 1024:
             raise _invalid("blockCount must be between 1 and 1024")
-        last = self._block(newest).block_number
+        if percentiles is not None and (
+            not isinstance(percentiles, list)
+            or len(percentiles) > 100
+            or not all(isinstance(p, int | float) and not isinstance(p, bool) and 0 <= p <= 100 for p in percentiles)
+        ):
+            raise _invalid("rewardPercentiles must be at most 100 numbers between 0 and 100")
+        last = self._block(view, newest).block_number
         first = max(0, last - n + 1)
         base_fees, ratios, rewards = [], [], []
         header = None
         for number in range(first, last + 1):
-            header = self.chain.header_at(number)
+            header = view.header_at(number)
             base_fees.append(fmt.qty(fmt.base_fee(header)))
             ratios.append(header.gas_used / header.gas_limit)
             if percentiles:
-                tips = sorted(_tips(self.chain.block(header)))
+                tips = sorted(_tips(view.block(header)))
                 rewards.append([fmt.qty(_percentile(tips, p)) for p in percentiles])
         assert header is not None
         base_fees.append(fmt.qty(_next_base_fee(header)))
@@ -265,37 +457,46 @@ class Dispatcher:
         return out
 
     # -- methods: state ---------------------------------------------------------------------
-    def _state(self, tag: Any) -> Any:
-        return self.chain.state_at(self._block(tag))
+    def _state(self, view: ChainView, tag: Any) -> Any:
+        return view.state_at(self._block(view, tag))
 
-    def rpc_eth_getBalance(self, account: str, tag: Any = "latest") -> str:
-        return fmt.qty(self._state(tag).get_balance(_hex_bytes(account, "address", size=20)))
+    @_reads
+    def rpc_eth_getBalance(self, view: ChainView, account: str, tag: Any = "latest") -> str:
+        return fmt.qty(self._state(view, tag).get_balance(_hex_bytes(account, "address", size=20)))
 
-    def rpc_eth_getCode(self, account: str, tag: Any = "latest") -> str:
-        return fmt.data(self._state(tag).get_code(_hex_bytes(account, "address", size=20)))
+    @_reads
+    def rpc_eth_getCode(self, view: ChainView, account: str, tag: Any = "latest") -> str:
+        return fmt.data(self._state(view, tag).get_code(_hex_bytes(account, "address", size=20)))
 
-    def rpc_eth_getTransactionCount(self, account: str, tag: Any = "latest") -> str:
-        return fmt.qty(self._state(tag).get_nonce(_hex_bytes(account, "address", size=20)))
+    @_reads
+    def rpc_eth_getTransactionCount(self, view: ChainView, account: str, tag: Any = "latest") -> str:
+        return fmt.qty(self._state(view, tag).get_nonce(_hex_bytes(account, "address", size=20)))
 
-    def rpc_eth_getStorageAt(self, account: str, slot: Any, tag: Any = "latest") -> str:
-        value = self._state(tag).get_storage(_hex_bytes(account, "address", size=20), _quantity(slot, "slot"))
+    @_reads
+    def rpc_eth_getStorageAt(self, view: ChainView, account: str, slot: Any, tag: Any = "latest") -> str:
+        state = self._state(view, tag)
+        value = state.get_storage(_hex_bytes(account, "address", size=20), _quantity(slot, "slot"))
         return fmt.data(value.to_bytes(32, "big"))
 
-    def rpc_eth_call(self, tx: Any, tag: Any = "latest", overrides: Any = None) -> str:
+    @_reads
+    def rpc_eth_call(self, view: ChainView, tx: Any, tag: Any = "latest", overrides: Any = None) -> str:
         if overrides:
             raise _invalid("state overrides are not supported")
-        return fmt.data(self.chain.call(_call_object(tx), self._exec_block(tag)))
+        parsed = _call_object(tx)
+        header = self._exec_header(view, tag, parsed)
+        parsed["gas"] = self._gas(parsed, header)
+        return fmt.data(view.call(parsed, header, timeout=self._call_timeout()))
 
-    def rpc_eth_estimateGas(self, tx: Any, tag: Any = None) -> str:
-        return fmt.qty(self.chain.estimate_gas(_call_object(tx), self._exec_block(tag)))
+    @_reads
+    def rpc_eth_estimateGas(self, view: ChainView, tx: Any, tag: Any = None) -> str:
+        parsed = _call_object(tx)
+        header = self._exec_header(view, tag, parsed)
+        cap = min(self._gas(parsed, header), header.gas_limit)
+        return fmt.qty(view.estimate_gas(parsed, header, cap=cap, timeout=self._call_timeout()))
 
     # -- methods: transactions --------------------------------------------------------------
     def rpc_eth_sendRawTransaction(self, raw: str) -> str:
-        payload = _hex_bytes(raw, "raw transaction")
-        try:
-            return fmt.data(self.chain.send_raw_transaction(payload))
-        except (rlp.DecodingError, rlp.DeserializationError) as exc:
-            raise _invalid(f"undecodable transaction: {exc}") from None
+        return fmt.data(self.chain.send_raw_transaction(_hex_bytes(raw, "raw transaction")))
 
     def rpc_eth_sendTransaction(self, tx: Any) -> str:
         parsed = _call_object(tx)
@@ -303,63 +504,78 @@ class Dispatcher:
             raise _invalid("from is required")
         if not self.chain.has_key(parsed["from"]):
             raise RPCError(SERVER_ERROR, f"no key for {tx['from']}: eth_sendTransaction signs only for eth_accounts")
-        return fmt.data(self.chain.send_transaction(parsed))
+        if "gas" in parsed and parsed["gas"] > self.limits.gas_cap:
+            raise GasCapExceeded(parsed["gas"], self.limits.gas_cap)
+        return fmt.data(self.chain.send_transaction(parsed, timeout=self._call_timeout()))
 
-    def rpc_eth_getTransactionByHash(self, tx_hash: str) -> dict[str, Any] | None:
-        found = self.chain.transaction_location(_hex_bytes(tx_hash, "transaction hash", size=32))
+    @_reads
+    def rpc_eth_getTransactionByHash(self, view: ChainView, tx_hash: str) -> dict[str, Any] | None:
+        found = view.transaction_location(_hex_bytes(tx_hash, "transaction hash", size=32))
         if found is None:
             return None
         block, index = found
         return fmt.transaction_json(block.transactions[index], block.header, index)
 
-    def rpc_eth_getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
-        found = self.chain.transaction_location(_hex_bytes(tx_hash, "transaction hash", size=32))
+    @_reads
+    def rpc_eth_getTransactionReceipt(self, view: ChainView, tx_hash: str) -> dict[str, Any] | None:
+        found = view.transaction_location(_hex_bytes(tx_hash, "transaction hash", size=32))
         if found is None:
             return None
         block, index = found
-        return fmt.receipt_json(block, self.chain.receipts(block), index)
+        return fmt.receipt_json(block, view.receipts(block), index)
 
     # -- methods: blocks and logs -----------------------------------------------------------
-    def rpc_eth_getBlockByNumber(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
-        header = self._block_or_none(tag)
-        return None if header is None else fmt.block_json(self.chain.block(header), full=bool(full))
+    @_reads
+    def rpc_eth_getBlockByNumber(self, view: ChainView, tag: Any, full: bool = False) -> dict[str, Any] | None:
+        header = self._block_or_none(view, tag)
+        return None if header is None else fmt.block_json(view.block(header), full=bool(full))
 
-    def rpc_eth_getBlockByHash(self, block_hash: str, full: bool = False) -> dict[str, Any] | None:
-        header = self.chain.header_by_hash(_hex_bytes(block_hash, "block hash", size=32))
-        return None if header is None else fmt.block_json(self.chain.block(header), full=bool(full))
+    @_reads
+    def rpc_eth_getBlockByHash(self, view: ChainView, block_hash: str, full: bool = False) -> dict[str, Any] | None:
+        header = view.header_by_hash(_hex_bytes(block_hash, "block hash", size=32))
+        return None if header is None else fmt.block_json(view.block(header), full=bool(full))
 
-    def rpc_eth_getBlockTransactionCountByNumber(self, tag: Any) -> str | None:
-        header = self._block_or_none(tag)
-        return None if header is None else fmt.qty(len(self.chain.block(header).transactions))
+    @_reads
+    def rpc_eth_getBlockTransactionCountByNumber(self, view: ChainView, tag: Any) -> str | None:
+        header = self._block_or_none(view, tag)
+        return None if header is None else fmt.qty(len(view.block(header).transactions))
 
-    def rpc_eth_getLogs(self, query: Any) -> list[dict[str, Any]]:
+    @_reads
+    def rpc_eth_getLogs(self, view: ChainView, query: Any) -> list[dict[str, Any]]:
         if not isinstance(query, dict):
             raise _invalid("expected a filter object")
         addresses = _address_filter(query.get("address"))
         topics = _topic_filter(query.get("topics"))
         if "blockHash" in query:
-            header = self.chain.header_by_hash(_hex_bytes(query["blockHash"], "blockHash", size=32))
+            header = view.header_by_hash(_hex_bytes(query["blockHash"], "blockHash", size=32))
             if header is None:
                 raise RPCError(SERVER_ERROR, f"block {query['blockHash']} not found")
             first = last = header.block_number
         else:
-            first = self._block(query.get("fromBlock", "latest")).block_number
-            last = self._block(query.get("toBlock", "latest")).block_number
-        if last - first > MAX_LOG_RANGE:
-            raise _invalid(f"block range larger than {MAX_LOG_RANGE}")
+            first = self._block(view, query.get("fromBlock", "latest")).block_number
+            last = self._block(view, query.get("toBlock", "latest")).block_number
+        span = self.limits.log_block_range
+        if last - first + 1 > span:
+            raise _limit(f"block range {first}..{last} is more than {span} blocks: ask in parts", "rpc_log_block_range")
         logs: list[dict[str, Any]] = []
         for number in range(first, last + 1):
-            header = self.chain.header_at(number)
+            header = view.header_at(number)
             if header.bloom and _bloom_may_match(header.bloom, addresses, topics):
-                logs.extend(self._block_logs(header, addresses, topics))
+                logs.extend(self._block_logs(view, header, addresses, topics))
+                if len(logs) > self.limits.log_results:
+                    raise _limit(
+                        f"query returned more than {self.limits.log_results} results: ask for a smaller block range",
+                        "rpc_log_results",
+                    )
         return logs
 
+    @staticmethod
     def _block_logs(
-        self, header: BlockHeaderAPI, addresses: set[bytes] | None, topics: list[set[bytes] | None]
+        view: ChainView, header: BlockHeaderAPI, addresses: set[bytes] | None, topics: list[set[bytes] | None]
     ) -> list[dict[str, Any]]:
-        block = self.chain.block(header)
+        block = view.block(header)
         out, log_index = [], 0
-        for tx_index, receipt in enumerate(self.chain.receipts(block)):
+        for tx_index, receipt in enumerate(view.receipts(block)):
             for entry in receipt.logs:
                 if _log_matches(entry, addresses, topics):
                     out.append(
@@ -374,7 +590,7 @@ class Dispatcher:
                 log_index += 1
         return out
 
-    # -- methods: development controls -----------------------------------------------------
+    # -- methods: development controls (off with AGORA_RPC_DEV_METHODS=false) ----------------
     def rpc_evm_snapshot(self) -> str:
         return fmt.qty(self.chain.snapshot())
 
@@ -384,9 +600,20 @@ class Dispatcher:
     def rpc_evm_increaseTime(self, seconds: Any) -> int:
         return self.chain.increase_time(_quantity(seconds, "seconds"))
 
-    def rpc_evm_mine(self, *_: Any) -> str:
+    def rpc_evm_mine(self, options: Any = None) -> str:
+        if options is not None:
+            raise _invalid("evm_mine mines one block now: it takes no timestamp or options here")
         self.chain.mine()
         return "0x0"
+
+
+def _dump(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def _id_of(request: Any) -> Any:
+    rid = request.get("id") if isinstance(request, dict) else None
+    return rid if _valid_id(rid) else None
 
 
 def _error_response(rid: Any, error: RPCError) -> dict[str, Any]:
@@ -410,6 +637,8 @@ def _address_filter(value: Any) -> set[bytes] | None:
     if value is None:
         return None
     values = value if isinstance(value, list) else [value]
+    if len(values) > 1_000:
+        raise _invalid("address: at most 1000 addresses")
     return {_hex_bytes(v, "address", size=20) for v in values}
 
 
@@ -424,6 +653,8 @@ def _topic_filter(value: Any) -> list[set[bytes] | None]:
             out.append(None)
         else:
             options = entry if isinstance(entry, list) else [entry]
+            if len(options) > 1_000:
+                raise _invalid("topics: at most 1000 alternatives per position")
             out.append({_hex_bytes(t, "topic", size=32) for t in options} or None)
     return out
 

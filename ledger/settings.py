@@ -22,6 +22,32 @@ class LedgerSettings(BaseSettings):
     password: str | None = None
     """Keystore password for non-interactive use."""
 
+    # Limits of `agora chain serve` (and of the in-process provider, which shares its dispatcher).
+    rpc_gas_cap: int = 50_000_000
+    """Most gas an eth_call or eth_estimateGas may ask for (geth's --rpc.gascap)."""
+    rpc_evm_timeout: float = 5.0
+    """Seconds of EVM execution one eth_call or eth_estimateGas may take (geth's --rpc.evmtimeout)."""
+    rpc_batch_items: int = 1_000
+    """Requests in one batch."""
+    rpc_batch_timeout: float = 10.0
+    """Seconds one batch may take in all; later entries are refused once it has run out."""
+    rpc_response_max: int = 25 * 1024 * 1024
+    """Bytes of one response, a whole batch included (geth's batch response limit)."""
+    rpc_log_block_range: int = 10_000
+    """Blocks one eth_getLogs may scan."""
+    rpc_log_results: int = 10_000
+    """Logs one eth_getLogs may return."""
+    rpc_body_max: int = 5 * 1024 * 1024
+    """Bytes of one request body."""
+    rpc_body_idle: float = 10.0
+    """Seconds a client may pause while sending a body."""
+    rpc_threads: int = 4
+    """Requests worked on at once (the rest wait their turn)."""
+    rpc_connections: int = 256
+    """Open connections; more are answered 503."""
+    rpc_dev_methods: bool = True
+    """Whether evm_* and eth_sendTransaction (development keys) are served."""
+
     @property
     def state_dir(self) -> Path:
         return self.home.expanduser()
