@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ledger import deploy as deploy_contracts
-from ledger import is_current
+from ledger import get_settings, is_current
 from ledger import serve as serve_chain
 
 from . import _common as c
@@ -26,12 +26,32 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port for JSON-RPC.")] = 8545,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     home: HomeOpt = None,
+    gas_cap: Annotated[
+        int | None, typer.Option(help="Most gas one eth_call/eth_estimateGas may use [AGORA_RPC_GAS_CAP: 50000000].")
+    ] = None,
+    evm_timeout: Annotated[
+        float | None, typer.Option(help="Seconds one eth_call/eth_estimateGas may run [AGORA_RPC_EVM_TIMEOUT: 5].")
+    ] = None,
+    dev_methods: Annotated[
+        bool | None,
+        typer.Option(
+            "--dev-methods/--no-dev-methods",
+            help="Serve evm_* and eth_sendTransaction with development keys [AGORA_RPC_DEV_METHODS: on].",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the embedded chain as an Ethereum JSON-RPC endpoint (persisted under --home)."""
+    """Serve the embedded chain as an Ethereum JSON-RPC endpoint (persisted under --home).
+
+    Every request is bounded; the limits (gas cap, EVM time, batches, logs, bodies) are
+    settings, listed in docs/chain.md, and each error names the one it hit."""
     state = c.home(home)
+    overrides = {"rpc_gas_cap": gas_cap, "rpc_evm_timeout": evm_timeout, "rpc_dev_methods": dev_methods}
+    settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     typer.echo(f"chain 31337 from {state / 'chain.sqlite'}; JSON-RPC on http://{host}:{port}")
+    if not settings.rpc_dev_methods:
+        typer.echo("development methods (evm_*, eth_sendTransaction) are off")
     try:
-        serve_chain(home=state, host=host, port=port)
+        serve_chain(home=state, host=host, port=port, settings=settings)
     except Exception as exc:  # ChainInUse and bind errors: one line, not a traceback
         c.fail(str(exc))
 

@@ -230,16 +230,15 @@ class Dispatcher:
 
     def answer(self, payload: Any) -> bytes | None:
         """Answers a parsed body (see `parse`), as the bytes to send back."""
-        budget = _Budget(self.limits.batch_timeout if isinstance(payload, list) else self.limits.evm_timeout)
         if not isinstance(payload, list):
-            answer = self.handle_one(payload, budget)
+            answer = self.handle_one(payload)
             return None if answer is None else self._bounded(answer)
         if not payload:
             return _dump(_error_response(None, RPCError(INVALID_REQUEST, "empty batch")))
         if len(payload) > self.limits.batch_items:
             err = _limit(f"batch too large: at most {self.limits.batch_items} requests", "rpc_batch_items")
             return _dump(_error_response(None, RPCError(INVALID_REQUEST, err.message)))
-        return self._batch(payload, budget)
+        return self._batch(payload, _Budget(self.limits.batch_timeout))
 
     def _batch(self, payload: list[Any], budget: _Budget) -> bytes | None:
         parts: list[bytes] = []

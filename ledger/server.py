@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,10 @@ def serve(*, home: Path, host: str = "127.0.0.1", port: int = 8545, settings: Le
     import uvicorn
 
     s = settings or get_settings()
+    # A thread computing in the EVM holds the GIL for a whole switch interval each turn, and a
+    # read that waits on SQLite hands it back a dozen times: a short interval keeps reads
+    # answered in milliseconds while calls run (docs/chain.md has the figures).
+    sys.setswitchinterval(s.rpc_switch_interval)
     chain = EmbeddedChain(home)
     log.info("chain %d at block %d from %s", chain.chain_id, chain.head().block_number, home)
     app = RPCApp(Dispatcher(chain, RPCLimits.from_settings(s)), s)

@@ -45,6 +45,8 @@ class LedgerSettings(BaseSettings):
     """Requests worked on at once (the rest wait their turn)."""
     rpc_connections: int = 256
     """Open connections; more are answered 503."""
+    rpc_switch_interval: float = 0.0005
+    """Seconds a thread may hold the interpreter before another gets a turn (Python's default: 0.005)."""
     rpc_dev_methods: bool = True
     """Whether evm_* and eth_sendTransaction (development keys) are served."""
 

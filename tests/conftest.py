@@ -43,13 +43,20 @@ def wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0)
     raise RuntimeError(f"nothing answered at {url} within {timeout}s")
 
 
-def start_chain_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    """`agora chain serve` in a child process; the caller stops it."""
+def start_chain_server(
+    home: Path, port: int, *, env: dict[str, str] | None = None, args: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`agora chain serve` in a child process (``env``: settings to add); the caller stops it.
+
+    Its log goes to ``home/serve.log``.
+    """
+    home.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "chain", "serve", "--home", str(home), "--port", str(port)],
+        [sys.executable, "-m", "cli", "chain", "serve", "--home", str(home), "--port", str(port), *(args or [])],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=(home / "serve.log").open("ab"),  # a file: a full pipe would stop the server
+        env={**os.environ, **(env or {})},
     )
     wait_for_rpc(f"http://127.0.0.1:{port}", proc)
     return proc

@@ -1,0 +1,271 @@
+"""Hostile input against the chain: nothing crashes it, freezes it or makes it answer without bound.
+
+Each test is an attack someone on the same host could make with curl; the server (a real
+`agora chain serve` with small limits) must answer it with a JSON-RPC error naming the limit,
+keep its state, and keep answering everyone else meanwhile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import requests
+
+from ledger import EmbeddedChain, dev_account
+from ledger._embedded import _TIME_OFFSET_KEY, MAX_TIMESTAMP
+from ledger.rpc import Dispatcher, RPCLimits
+
+from ..conftest import free_port, start_chain_server, stop
+
+LOOP = "0x5b600056"  # init code JUMPDEST PUSH1 0 JUMP: loops until the gas or the time runs out
+TIMESTAMP = "0x4260005260206000f3"  # init code returning block.timestamp
+LOG0 = "0x60006000a0"  # init code emitting one empty LOG0
+PAIRING = "0x" + "00" * 19 + "08"  # bn254 pairing precompile: pure Python in py-evm, ~0.15 s a pair
+G1 = (1).to_bytes(32, "big") + (2).to_bytes(32, "big")
+G2 = bytes.fromhex(
+    "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2"
+    "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed"
+    "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b"
+    "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa"
+)
+EVM_TIMEOUT = 2.0
+LIMITS = {
+    "AGORA_RPC_EVM_TIMEOUT": str(EVM_TIMEOUT),
+    "AGORA_RPC_BATCH_TIMEOUT": "3",
+    "AGORA_RPC_BODY_IDLE": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A served chain with a 2 s EVM limit, a 3 s batch budget, a 1 s body idle time, no dev methods."""
+    port = free_port()
+    proc = start_chain_server(tmp_path_factory.mktemp("hostile"), port, env=LIMITS, args=["--no-dev-methods"])
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+def rpc(url: str, method: str, *params: Any, rid: Any = 1, timeout: float = 30) -> dict[str, Any]:
+    body = orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)})
+    reply = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=timeout)
+    answer: dict[str, Any] = orjson.loads(reply.content)
+    return answer
+
+
+def post(url: str, body: bytes, timeout: float = 30) -> requests.Response:
+    return requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=timeout)
+
+
+def still_serving(url: str) -> None:
+    assert rpc(url, "eth_chainId")["result"] == "0x7a69"
+
+
+# -- parsing --------------------------------------------------------------------------------------
+
+
+def test_deeply_nested_body_is_a_parse_error_not_a_crash(server: str) -> None:
+    reply = post(server, b"[" * 100_000 + b"]" * 100_000)
+    assert reply.status_code == 200
+    error = orjson.loads(reply.content)["error"]
+    assert error["code"] == -32700
+    assert "depth" in error["message"]
+    still_serving(server)
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"jsonrpc":"2.0","id":NaN,"method":"eth_chainId"}', b'{"jsonrpc":"2.0","id":1e999}']
+)
+def test_non_json_numbers_are_parse_errors(server: str, body: bytes) -> None:
+    reply = post(server, body)
+    assert orjson.loads(reply.content)["error"]["code"] == -32700  # a strict parser accepts the answer
+    still_serving(server)
+
+
+@pytest.mark.parametrize("rid", [{"a": 1}, [1], True])
+def test_an_id_that_json_rpc_does_not_allow_is_an_invalid_request(server: str, rid: Any) -> None:
+    answer = rpc(server, "eth_chainId", rid=rid)
+    assert answer["id"] is None
+    assert answer["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize("raw", ["0x7fc0", "0x05c0", "0x", "0x01c0"])
+def test_undecodable_transactions_are_invalid_params(server: str, raw: str) -> None:
+    error = rpc(server, "eth_sendRawTransaction", raw)["error"]
+    assert error["code"] == -32602
+    assert "undecodable transaction" in error["message"]
+
+
+def test_a_stalled_body_is_dropped_after_the_idle_time(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        head = f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        sock.sendall(head.encode() + b'{"jsonrpc":')
+        still_serving(server)  # others are answered while this body hangs
+        reply = sock.recv(65536).decode()
+    assert reply.startswith("HTTP/1.1 408")
+    assert "AGORA_RPC_BODY_IDLE" in reply
+
+
+# -- EVM work ------------------------------------------------------------------------------------
+
+
+def test_gas_above_the_cap_is_refused(server: str) -> None:
+    for method in ("eth_call", "eth_estimateGas"):
+        error = rpc(server, method, {"data": LOOP, "gas": hex(300_000_000)}, "latest")["error"]
+        assert error["code"] == -32005
+        assert "gas cap 50000000" in error["message"] and "AGORA_RPC_GAS_CAP" in error["message"]
+
+
+def test_an_endless_call_is_cut_at_the_time_limit(server: str) -> None:
+    error = rpc(server, "eth_call", {"data": LOOP, "gas": hex(50_000_000)}, "latest")["error"]
+    assert error["code"] == -32005
+    assert f"timeout = {EVM_TIMEOUT:g}s" in error["message"] and "AGORA_RPC_EVM_TIMEOUT" in error["message"]
+    error = rpc(server, "eth_estimateGas", {"data": LOOP}, "latest")["error"]
+    assert "AGORA_RPC_EVM_TIMEOUT" in error["message"]
+
+
+def test_a_slow_precompile_is_cut_too(server: str) -> None:
+    data = "0x" + ((G1 + G2) * 60).hex()  # ~9 s of pairings for 2.1M gas
+    error = rpc(server, "eth_call", {"to": PAIRING, "data": data, "gas": hex(3_000_000)}, "latest")["error"]
+    assert "AGORA_RPC_EVM_TIMEOUT" in error["message"]
+    still_serving(server)
+
+
+def test_others_are_answered_while_calls_run(server: str) -> None:
+    """Reads and a transfer go through while two clients keep the EVM busy for the whole limit."""
+    busy = [
+        threading.Thread(target=rpc, args=(server, "eth_call", {"data": LOOP, "gas": hex(50_000_000)}, "latest"))
+        for _ in range(2)
+    ]
+    for thread in busy:
+        thread.start()
+    time.sleep(0.3)  # both calls are running (each runs for the whole EVM_TIMEOUT)
+    answered = 0
+    for _ in range(10):
+        assert rpc(server, "eth_blockNumber", timeout=EVM_TIMEOUT)["result"].startswith("0x")
+        assert int(rpc(server, "eth_getBalance", dev_account(5).address, "latest")["result"], 16) > 0
+        answered += 2
+    assert all(thread.is_alive() for thread in busy), "the reads waited for the calls"
+    for thread in busy:
+        thread.join()
+    assert answered == 20
+
+
+def test_a_batch_of_slow_calls_stops_at_its_budget(server: str) -> None:
+    call = {"data": LOOP, "gas": hex(50_000_000)}
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [call, "latest"]} for i in range(20)]
+    started = time.monotonic()
+    answers = orjson.loads(post(server, orjson.dumps(batch), timeout=120).content)
+    elapsed = time.monotonic() - started
+    assert [a["id"] for a in answers] == list(range(20))
+    messages = [a["error"]["message"] for a in answers]
+    assert "AGORA_RPC_EVM_TIMEOUT" in messages[0]
+    assert all("AGORA_RPC_BATCH_TIMEOUT" in m for m in messages[2:])
+    assert elapsed < 20 * EVM_TIMEOUT  # far less than running every entry to its limit
+    still_serving(server)
+
+
+def test_dev_methods_are_off_when_turned_off(server: str) -> None:
+    for method, params in [("evm_increaseTime", [1]), ("evm_mine", []), ("eth_sendTransaction", [{}])]:
+        error = rpc(server, method, *params)["error"]
+        assert error["code"] == -32601
+        assert "AGORA_RPC_DEV_METHODS" in error["message"]
+    assert rpc(server, "eth_accounts")["result"] == []
+
+
+# -- in process: bounded answers and dev controls ----------------------------------------------------
+
+
+@pytest.fixture
+def chain() -> Iterator[EmbeddedChain]:
+    chain = EmbeddedChain()
+    yield chain
+    chain.close()
+
+
+def limited(chain: EmbeddedChain, **limits: Any) -> Dispatcher:
+    return Dispatcher(chain, dataclasses.replace(RPCLimits.from_settings(), **limits))
+
+
+def answer(dispatcher: Dispatcher, payload: Any) -> Any:
+    raw = dispatcher.handle_raw(orjson.dumps(payload))
+    assert raw is not None
+    return orjson.loads(raw)
+
+
+def request(method: str, *params: Any, rid: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)}
+
+
+def test_get_logs_is_bounded_in_blocks_and_results(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain, log_block_range=5, log_results=3)
+    sender = dev_account(1).address
+    for _ in range(6):
+        dispatcher.call("eth_sendTransaction", [{"from": sender, "data": LOG0}])
+    head = chain.head().block_number
+    wide = answer(dispatcher, request("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head)}))["error"]
+    assert wide["code"] == -32005 and "AGORA_RPC_LOG_BLOCK_RANGE" in wide["message"]
+    many = answer(dispatcher, request("eth_getLogs", {"fromBlock": hex(head - 4), "toBlock": hex(head)}))["error"]
+    assert many["code"] == -32005 and "AGORA_RPC_LOG_RESULTS" in many["message"]
+    few = answer(dispatcher, request("eth_getLogs", {"fromBlock": hex(head - 2), "toBlock": hex(head)}))
+    assert len(few["result"]) == 3
+
+
+def test_batch_size_and_response_size_are_bounded(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain, batch_items=50, response_max=4_000)
+    too_many = answer(dispatcher, [request("eth_chainId", rid=i) for i in range(51)])
+    assert too_many["error"]["code"] == -32600 and "AGORA_RPC_BATCH_ITEMS" in too_many["error"]["message"]
+    blocks = [request("eth_getBlockByNumber", "0x0", True, rid=i) for i in range(50)]
+    raw = dispatcher.handle_raw(orjson.dumps(blocks))
+    assert raw is not None
+    answers = orjson.loads(raw)
+    assert [a["id"] for a in answers] == list(range(50))
+    assert "result" in answers[0]
+    assert "AGORA_RPC_RESPONSE_MAX" in answers[-1]["error"]["message"]
+    results = sum(len(orjson.dumps(a)) for a in answers if "result" in a)
+    assert results <= 4_000
+
+
+def test_the_chain_clock_stays_a_valid_timestamp(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain)
+    for seconds in ("0x1" + "0" * 64, hex(2**64), -5, "0xzz", 1.5):
+        error = answer(dispatcher, request("evm_increaseTime", seconds))["error"]
+        assert error["code"] == -32602, seconds
+    assert chain.now() <= time.time() + 5  # nothing of the refused offsets was kept
+    headroom = MAX_TIMESTAMP - chain.now()
+    assert answer(dispatcher, request("evm_increaseTime", headroom))["result"] == headroom
+    assert "past the largest block timestamp" in answer(dispatcher, request("evm_increaseTime", 10))["error"]["message"]
+    sent = answer(dispatcher, request("eth_sendTransaction", {"from": dev_account(1).address, "data": LOG0}))
+    assert "result" in sent  # blocks are still mined at the end of time
+    stamp = answer(dispatcher, request("eth_call", {"data": TIMESTAMP}, "latest"))["result"]
+    assert int(stamp, 16) == MAX_TIMESTAMP
+
+
+def test_a_poisoned_clock_offset_is_dropped_on_open(tmp_path: Path) -> None:
+    chain = EmbeddedChain(tmp_path)
+    chain._db[_TIME_OFFSET_KEY] = str(2**256).encode()
+    chain._commit()
+    chain.close()
+    chain = EmbeddedChain(tmp_path)
+    try:
+        assert abs(chain.now() - time.time()) < 5
+        Dispatcher(chain).call("eth_sendTransaction", [{"from": dev_account(1).address, "data": LOG0}])
+        assert chain.head().block_number == 1
+    finally:
+        chain.close()
+
+
+def test_evm_mine_refuses_options_it_would_ignore(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain)
+    assert answer(dispatcher, request("evm_mine", {"timestamp": 5}))["error"]["code"] == -32602
+    assert chain.head().block_number == 0
+    assert answer(dispatcher, request("evm_mine"))["result"] == "0x0"
+    assert chain.head().block_number == 1
