@@ -35,6 +35,7 @@ from .errors import (
     Unauthorized,
     WorkerAlreadyLocked,
 )
+from .logs import LOG_PAGE, fetch_logs
 from .market import Job, JobMarket, JobRequest, JobStatus, Mode, SlashReason, Slot, StakeManager, commitment
 from .names import labelhash, namehash, reverse_name, split_agora_name
 from .provider import EmbeddedProvider, connect
@@ -44,6 +45,8 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "LOG_PAGE",
+    "fetch_logs",
     "CHAIN_ID",
     "DEV_CHAIN_IDS",
     "DEV_MNEMONIC",

@@ -13,7 +13,7 @@ from typing import Any
 from eth_abi import encode
 from web3 import Web3
 
-from ledger import Deployment, JobMarket, JobStatus, SlashReason, StakeManager, artifact, mapped_errors
+from ledger import Deployment, JobMarket, JobStatus, SlashReason, StakeManager, artifact, fetch_logs
 
 
 @dataclass(frozen=True)
@@ -90,15 +90,9 @@ def worker_report(w3: Web3, deployment: Deployment, address: str) -> WorkerRepor
 
     def logs(event: str) -> list[dict[str, Any]]:
         ev = getattr(contract.events, event)()
-        with mapped_errors():
-            raw = w3.eth.get_logs(
-                {
-                    "fromBlock": deployment.block,
-                    "toBlock": "latest",
-                    "address": contract.address,
-                    "topics": [ev.topic, None, worker_topic],
-                }
-            )
+        raw = fetch_logs(
+            w3, address=contract.address, topics=[ev.topic, None, worker_topic], from_block=deployment.block
+        )
         return [dict(ev.process_log(entry)["args"]) for entry in raw]
 
     lines: dict[bytes, JobLine] = {}
