@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,12 +85,52 @@ def store_nodes(option: str | None) -> list[str]:
     return [n.strip() for n in (option or store_settings().nodes).split(",") if n.strip()]
 
 
-def store_client(nodes: list[str], *, k: int | None = None, m: int | None = None) -> StoreClient:
-    """A store client over ``nodes`` with the AGORA_STORE_* coding and timeouts."""
+def store_client(
+    nodes: list[str], *, k: int | None = None, m: int | None = None, signer: LocalAccount | None = None
+) -> StoreClient:
+    """A store client over ``nodes`` with the AGORA_STORE_* coding and bounds, signing writes
+    with ``signer``."""
     settings = store_settings()
     return StoreClient(
-        nodes, k=k or settings.k, m=m or settings.m, segment_size=settings.segment_size, timeout=settings.timeout
+        nodes,
+        k=k or settings.k,
+        m=m or settings.m,
+        segment_size=settings.segment_size,
+        timeout=settings.timeout,
+        deadline=settings.deadline,
+        hedge_after=settings.hedge_after,
+        max_get=settings.max_get,
+        signer=signer,
     )
+
+
+def store_signer(sender: str | None, state: Path | None = None) -> LocalAccount | None:
+    """The account that signs store writes: ``--from`` or AGORA_ACCOUNT (a keystore address, or
+    ``dev:N`` on a development chain), else the keystore's only key, else none (open nodes only)."""
+    choice = sender or os.environ.get("AGORA_ACCOUNT")
+    if choice and choice.startswith("dev:"):
+        with chain(state) as handle:
+            return _dev(handle, int(choice[4:]))
+    keystore = Keystore(home(state))
+    if choice:
+        return keystore.load(choice, password())
+    stored = keystore.list()
+    if len(stored) > 1:
+        fail(f"several keys in the keystore: choose the one that signs with --from ({', '.join(stored)})")
+    return keystore.load(stored[0], password()) if stored else None
+
+
+_UNITS = {"": 1, "B": 1, "K": 1000, "KB": 1000, "KIB": 1024, "M": 1000**2, "MB": 1000**2, "MIB": 1024**2}
+_UNITS |= {"G": 1000**3, "GB": 1000**3, "GIB": 1024**3, "T": 1000**4, "TB": 1000**4, "TIB": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``64MiB``, ``1.5GB``, ``500k`` or ``1048576``; raises ValueError otherwise."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).upper() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"not a size: {text!r} (examples: 64MiB, 1GB, 500k, 1048576)")
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 def password(confirm: bool = False) -> str:

@@ -2,46 +2,147 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from store import DirectoryBackend, S3Backend, StoreClient
+from ledger import ChainHandle, JobMarket, LedgerError, StakeManager
+from store import DirectoryBackend, QuotaBook, S3Backend, StoreClient, WritersUnavailable
+from store import get_settings as store_settings
 from store import serve as serve_node
 
 from . import _common as c
 
 app = typer.Typer(help="The erasure-coded, content-addressed store.", no_args_is_help=True)
+log = logging.getLogger("agora.store")
 NodesOpt = Annotated[
     str | None, typer.Option("--nodes", help="Comma-separated node URLs (default: AGORA_STORE_NODES).")
 ]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
+FromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="Sign writes with this key (keystore address or dev:N; default: AGORA_ACCOUNT or the only key)."
+    ),
+]
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-def _client(nodes: str | None, *, k: int | None = None, m: int | None = None) -> StoreClient:
-    return c.store_client(c.store_nodes(nodes), k=k, m=m)
+def _client(nodes: str | None) -> StoreClient:
+    return c.store_client(c.store_nodes(nodes))
+
+
+class ChainWriters:
+    """Accepts accounts with stake (free, locked or unbonding) or a market deposit on the chain.
+
+    Each answer is kept for ``ttl`` seconds (a refusal for ``refusal_ttl``, so an account that has
+    just staked is not kept out long); when the chain cannot be asked, writes fail closed (503).
+    """
+
+    def __init__(self, handle: ChainHandle, home: Path | None, *, ttl: float = 30.0, refusal_ttl: float = 5.0) -> None:
+        deployment = c.deployment(handle, home)
+        self.stakes = StakeManager(handle.w3, deployment)
+        self.market = JobMarket(handle.w3, deployment)
+        self.ttl, self.refusal_ttl = ttl, refusal_ttl
+        self._known: dict[str, tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            seen = self._known.get(address)
+        if seen is not None and now - seen[0] < (self.ttl if seen[1] else self.refusal_ttl):
+            return seen[1]
+        try:
+            free, locked, unbonding = self.stakes.stake_of(address)
+            allowed = free + locked + unbonding > 0 or self.market.balance_of(address) > 0
+        except LedgerError as exc:
+            raise WritersUnavailable(f"cannot ask the chain who may write: {exc}") from None
+        with self._lock:
+            if len(self._known) > 100_000:
+                self._known.clear()
+            self._known[address] = (now, allowed)
+        return allowed
+
+
+def _writers(mode: str, home: Path | None, stack: contextlib.ExitStack) -> Callable[[str], bool] | None:
+    """The ``--writers`` check: None for ``any`` (open), the chain's stakers and depositors for
+    ``chain``, else exactly the listed addresses."""
+    if mode == "any":
+        log.warning("--writers any: anyone may write to this node, unsigned and without quotas")
+        return None
+    if mode == "chain":
+        try:
+            handle = stack.enter_context(c.chain(home))
+            if handle.embedded is not None:
+                raise LedgerError("no served chain (set AGORA_RPC_URL or run `agora chain serve`)")
+            return ChainWriters(handle, home)
+        except LedgerError as exc:
+            c.fail(f"--writers chain: {exc}; or pass --writers ADDRESS,... or --writers any")
+    addresses = [a.strip() for a in mode.split(",") if a.strip()]
+    wrong = [a for a in addresses if not _ADDRESS.fullmatch(a)]
+    if wrong or not addresses:
+        c.fail(f"--writers: {', '.join(wrong) or mode!r} is not an address (expected chain, any or 0xADDRESS,...)")
+    allowed = {a.lower() for a in addresses}
+    return lambda signer: signer.lower() in allowed
 
 
 @app.command()
+@c.reports_errors
 def serve(
-    directory: Annotated[Path | None, typer.Option("--dir", help="Directory for shards and manifests.")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Directory for shards, manifests and quotas (default: HOME/store).")
+    ] = None,
     port: Annotated[int, typer.Option(help="TCP port.")] = 7001,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     region: Annotated[str, typer.Option(help="Jurisdiction this node declares, e.g. eu, us, ch.")] = "",
     s3_bucket: Annotated[str | None, typer.Option(help="Keep shards in this S3 bucket instead of --dir.")] = None,
     s3_endpoint: Annotated[str | None, typer.Option(help="S3-compatible endpoint URL.")] = None,
+    writers: Annotated[
+        str,
+        typer.Option(
+            "--writers",
+            help="Who may write: 'chain' (accounts with stake or a market deposit on the chain found as "
+            "other commands find it), 'any' (open: unsigned, no quotas), or a comma list of addresses.",
+        ),
+    ] = "chain",
+    quota: Annotated[
+        str | None,
+        typer.Option(help="Bytes each writer may newly store here, e.g. 10GiB (default: AGORA_STORE_QUOTA)."),
+    ] = None,
+    home: HomeOpt = None,
 ) -> None:
-    """Run a store node."""
+    """Run a store node. Writes must be signed by an accepted writer (see --writers); reads are open."""
+    settings = store_settings()
+    state = directory or c.home(home) / "store"
     if s3_bucket:
-        backend: DirectoryBackend | S3Backend = S3Backend(s3_bucket, endpoint_url=s3_endpoint)
+        backend: DirectoryBackend | S3Backend = S3Backend(
+            s3_bucket, endpoint_url=s3_endpoint, staging=state / "staging"
+        )
         where = f"s3://{s3_bucket}"
     else:
-        root = directory or c.home() / "store"
-        backend = DirectoryBackend(root)
-        where = str(root)
-    typer.echo(f"store node on http://{host}:{port} (region {region or 'unset'}) keeping shards in {where}")
-    serve_node(backend, host=host, port=port, region=region)
+        backend = DirectoryBackend(state)
+        where = str(state)
+    limit = c.parse_size(quota) if quota is not None else settings.quota
+    with contextlib.ExitStack() as stack:
+        authorize = _writers(writers, home, stack)
+        book = None
+        if authorize is not None:
+            state.mkdir(parents=True, exist_ok=True)
+            book = stack.enter_context(contextlib.closing(QuotaBook(state / "quota.sqlite", limit)))
+        who = "anyone" if authorize is None else f"writers {writers if writers == 'chain' else 'listed'}, quota {limit}"
+        typer.echo(f"store node on http://{host}:{port} (region {region or 'unset'}) keeping shards in {where}; {who}")
+        serve_node(
+            backend, host=host, port=port, region=region, limits=settings.node_limits(), authorize=authorize, quota=book
+        )
 
 
 @app.command()
@@ -54,9 +155,12 @@ def put(
     ] = None,
     k: Annotated[int | None, typer.Option(help="Data shards per segment.")] = None,
     m: Annotated[int | None, typer.Option(help="Parity shards per segment.")] = None,
+    sender: FromOpt = None,
+    home: HomeOpt = None,
 ) -> None:
-    """Store FILE; print its manifest CID."""
-    with _client(nodes, k=k, m=m) as client:
+    """Store FILE; print its manifest CID. Nodes accept writes signed by a writer they accept."""
+    signer = c.store_signer(sender, home)
+    with c.store_client(c.store_nodes(nodes), k=k, m=m, signer=signer) as client:
         allowed = [r.strip() for r in regions.split(",")] if regions else None
         if str(file) == "-":
             cid = client.put(sys.stdin.buffer, regions=allowed)
@@ -72,17 +176,26 @@ def get(
     cid: Annotated[str, typer.Argument(help="Manifest CID.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
     nodes: NodesOpt = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size",
+            help="Refuse a blob larger than this (e.g. 100MiB) before reading any of it. Default: no limit "
+            "(memory stays bounded: the blob streams to the file or stdout segment by segment).",
+        ),
+    ] = None,
 ) -> None:
     """Fetch a blob by its manifest CID."""
+    limit = c.parse_size(max_size) if max_size is not None else None
     with _client(nodes) as client:
         if output is None:
-            for chunk in client.get_stream(cid):
+            for chunk in client.get_stream(cid, max_size=limit):
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
             return
         size = client.manifest(cid).size
         with typer.progressbar(length=size, label="fetching", file=sys.stderr) as bar:
-            client.get_to_file(cid, output, progress=bar.update)
+            client.get_to_file(cid, output, max_size=limit, progress=bar.update)
         typer.echo(f"{output}: {size} bytes", err=True)
 
 
@@ -106,9 +219,14 @@ def stat(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: Nodes
 
 @app.command()
 @c.reports_errors
-def repair(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None) -> None:
-    """Restore missing or corrupt shards onto live nodes."""
-    with _client(nodes) as client:
+def repair(
+    cid: Annotated[str, typer.Argument(help="Manifest CID.")],
+    nodes: NodesOpt = None,
+    sender: FromOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Restore missing or corrupt shards onto live nodes (the writes are signed as for put)."""
+    with c.store_client(c.store_nodes(nodes), signer=c.store_signer(sender, home)) as client:
         report = client.repair(cid)
         for segment, index, node in report.restored:
             typer.echo(f"restored shard {segment}/{index} on {node}")

@@ -1,42 +1,57 @@
 """Erasure-coded, content-addressed store: CIDs, the Reed-Solomon codec, manifests with Merkle
 proofs, store nodes (directory or S3 backed) and the client that spreads shards across them.
 
-Bottom layer: imports nothing of ours.
+Bottom layer: imports nothing of ours (third-party libraries only: pyeclib, multiformats,
+orjson, eth_account for signed writes, starlette/uvicorn for nodes, boto3 for S3).
 """
 
+from ._upkeep import AuditReport, RepairReport, ShardHealth, StatReport
+from .auth import authorization
 from .backends import Backend, DirectoryBackend, DiskFull, S3Backend
 from .cid import cid_from_digest, cid_of, cid_of_chunks, digest_of
-from .client import AuditReport, RepairReport, ShardHealth, StatReport, StoreClient
-from .codec import EC_TYPE, PYECLIB_VERSION
+from .client import StoreClient
+from .codec import EC_TYPE, PYECLIB_VERSION, shard_size
 from .errors import (
+    BlobTooLarge,
     InvalidCID,
     ManifestError,
     NodeError,
     NotEnoughNodes,
     NotEnoughShards,
     NotFound,
+    QuotaExceeded,
     StoreError,
+    Unauthenticated,
+    WriterRefused,
+    WritersUnavailable,
 )
-from .manifest import Manifest, Segment, ShardRef
+from .manifest import MAX_MANIFEST_BYTES, MAX_SHARD_BYTES, Manifest, Segment, ShardRef
 from .merkle import inclusion_proof, verify_inclusion
 from .merkle import root as merkle_root
 from .node import create_app, serve
-from .settings import StoreSettings, get_settings
+from .quota import QuotaBook
+from .settings import NodeLimits, StoreSettings, get_settings
 
 __all__ = [
     "EC_TYPE",
+    "MAX_MANIFEST_BYTES",
+    "MAX_SHARD_BYTES",
     "PYECLIB_VERSION",
     "AuditReport",
     "Backend",
+    "BlobTooLarge",
     "DirectoryBackend",
     "DiskFull",
     "InvalidCID",
     "Manifest",
     "ManifestError",
     "NodeError",
+    "NodeLimits",
     "NotEnoughNodes",
     "NotEnoughShards",
     "NotFound",
+    "QuotaBook",
+    "QuotaExceeded",
     "RepairReport",
     "S3Backend",
     "Segment",
@@ -46,6 +61,10 @@ __all__ = [
     "StoreClient",
     "StoreError",
     "StoreSettings",
+    "Unauthenticated",
+    "WriterRefused",
+    "WritersUnavailable",
+    "authorization",
     "cid_from_digest",
     "cid_of",
     "cid_of_chunks",
@@ -55,5 +74,6 @@ __all__ = [
     "inclusion_proof",
     "merkle_root",
     "serve",
+    "shard_size",
     "verify_inclusion",
 ]

@@ -1,18 +1,32 @@
-"""Where a store node keeps its bytes: a local directory or an S3-compatible bucket."""
+"""Where a store node keeps its bytes: a local directory or an S3-compatible bucket.
+
+Uploads arrive as temporary files (written and hashed as the body streams in, in `staging()`);
+`put_file` moves a finished one into place atomically.
+"""
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import StoreError
 
+log = logging.getLogger(__name__)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
 
 class DiskFull(StoreError):
     """Raised when the backend has no room for a write."""
+
+
+def disk_full(exc: OSError) -> bool:
+    """Whether ``exc`` means the disk (or the user's disk quota) is full."""
+    return exc.errno in _FULL
 
 
 class Backend(Protocol):
@@ -20,7 +34,13 @@ class Backend(Protocol):
 
     name: str
 
-    def put(self, key: str, data: bytes) -> None: ...
+    def staging(self) -> Path:
+        """A local directory for uploads in progress (on the objects' file system when local)."""
+        ...
+
+    def put_file(self, key: str, path: Path) -> bool:
+        """Moves the finished upload at ``path`` into place as ``key``; True when ``key`` is new."""
+        ...
 
     def get(self, key: str) -> bytes | None: ...
 
@@ -33,8 +53,14 @@ class Backend(Protocol):
         ...
 
 
+def _clear(directory: Path) -> None:
+    """Removes uploads a crash left behind."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
 class DirectoryBackend:
-    """Objects as files; writes go to a temporary file, fsync, then rename (no torn objects)."""
+    """Objects as files; an upload is fsynced, then renamed into place (no torn objects)."""
 
     name = "directory"
 
@@ -42,33 +68,40 @@ class DirectoryBackend:
         self.root = root
         (root / "shards").mkdir(parents=True, exist_ok=True)
         (root / "manifests").mkdir(parents=True, exist_ok=True)
+        _clear(root / ".staging")
 
     def _path(self, key: str) -> Path:
         kind, _, name = key.partition("/")
-        if kind not in ("shards", "manifests") or not name or "/" in name or name.startswith("."):
+        if kind not in ("shards", "manifests") or not name or "/" in name or name.startswith(".") or "\0" in name:
             raise StoreError(f"bad key {key!r}")
         return self.root / kind / name
 
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        # Always rewrite: an existing file may be the corrupt copy that a repair replaces.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    def staging(self) -> Path:
+        return self.root / ".staging"
+
+    def put_file(self, key: str, path: Path) -> bool:
+        target = self._path(key)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            try:
+                os.link(path, target)  # atomic "create if absent": tells a new object from a rewrite
+                new = True
+            except FileExistsError:
+                # Rewrite anyway: the existing file may be the corrupt copy that a repair replaces.
+                os.replace(path, target)
+                new = False
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise DiskFull(f"no space left on {self.root}") from None
+            if disk_full(exc):
+                log.warning("no space left in %s for %s", self.root, key)
+                raise DiskFull("no space left on this node") from None
             raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
         finally:
-            os.close(dir_fd)
+            path.unlink(missing_ok=True)
+        return new
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -92,15 +125,28 @@ class DirectoryBackend:
 
 
 class S3Backend:
-    """Objects in an S3-compatible bucket (AWS, MinIO, Ceph, moto...); S3 writes are atomic."""
+    """Objects in an S3-compatible bucket (AWS, MinIO, Ceph, moto...); S3 writes are atomic.
+
+    Uploads are staged in a local directory (``staging``, default a temporary one) first.
+    """
 
     name = "s3"
 
-    def __init__(self, bucket: str, *, endpoint_url: str | None = None, prefix: str = "", **client_args: Any) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        prefix: str = "",
+        staging: Path | None = None,
+        **client_args: Any,
+    ) -> None:
         import boto3
 
         self.bucket = bucket
         self.prefix = prefix
+        self._staging = staging or Path(tempfile.gettempdir()) / f"agora-s3-staging-{bucket}"
+        _clear(self._staging)
         self._s3 = boto3.client("s3", endpoint_url=endpoint_url, **client_args)
         try:
             self._s3.head_bucket(Bucket=bucket)
@@ -110,8 +156,16 @@ class S3Backend:
     def _key(self, key: str) -> str:
         return self.prefix + key
 
-    def put(self, key: str, data: bytes) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+    def staging(self) -> Path:
+        return self._staging
+
+    def put_file(self, key: str, path: Path) -> bool:
+        try:
+            new = not self.exists(key)
+            self._s3.upload_file(str(path), self.bucket, self._key(key))
+        finally:
+            path.unlink(missing_ok=True)
+        return new
 
     def get(self, key: str) -> bytes | None:
         try:

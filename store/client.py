@@ -1,71 +1,36 @@
-"""`StoreClient`: put, get, stat, repair and audit blobs across store nodes."""
+"""`StoreClient`: put, get, stat, repair and audit blobs across store nodes.
+
+What it trusts of a node: nothing it has not checked. Every request has a total deadline and
+reads at most what the manifest says it should (docs/store.md, "What the client checks").
+"""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
-import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-import requests
-import urllib3
+import orjson
+from eth_account.signers.local import LocalAccount
 
-from . import codec, merkle
+from . import _upkeep, auth, codec
+from ._http import Reply, Scope, Transport
+from ._upkeep import AuditReport, RepairReport, StatReport
 from .cid import cid_from_digest, digest_of
-from .errors import NodeError, NotEnoughNodes, NotEnoughShards, NotFound
-from .manifest import Manifest, Segment, ShardRef
-
-log = logging.getLogger(__name__)
+from .errors import BlobTooLarge, NodeError, NotEnoughNodes, NotEnoughShards, NotFound, StoreError
+from .manifest import MAX_MANIFEST_BYTES, Manifest, Segment, ShardRef
 
 DEFAULT_SEGMENT = 4 * 1024 * 1024
+DEFAULT_MAX_GET = 256 * 1024 * 1024
+SIGN_WINDOW = 600
+"""Seconds a write's signature stays valid (nodes accept at most an hour)."""
 Progress = Callable[[int], None]
-
-
-@dataclass
-class ShardHealth:
-    segment: int
-    index: int
-    node: str
-    ok: bool
-    reason: str = ""
-
-
-@dataclass
-class StatReport:
-    manifest_cid: str
-    manifest: Manifest
-    shards: list[ShardHealth]
-
-    @property
-    def readable(self) -> bool:
-        """Whether every segment has at least k healthy shards."""
-        per_segment: dict[int, int] = {}
-        for s in self.shards:
-            per_segment[s.segment] = per_segment.get(s.segment, 0) + s.ok
-        return all(per_segment.get(i, 0) >= self.manifest.k for i in range(len(self.manifest.segments)))
-
-
-@dataclass
-class RepairReport:
-    manifest_cid: str
-    restored: list[tuple[int, int, str]] = field(default_factory=list)  # (segment, shard, node)
-
-
-@dataclass
-class AuditReport:
-    manifest_cid: str
-    results: list[ShardHealth] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(r.ok for r in self.results)
 
 
 class _Source:
@@ -98,7 +63,17 @@ class _Source:
 
 
 class StoreClient:
-    """Spreads each segment's k+m shards over distinct nodes; reads any k good ones back."""
+    """Spreads each segment's k+m shards over distinct nodes; reads any k good ones back.
+
+    Args:
+        nodes: node URLs.
+        k, m, segment_size: how new blobs are coded.
+        timeout: seconds a node may stay silent within a request.
+        deadline: seconds one request may take in all.
+        hedge_after: seconds a segment read waits on a slow shard before asking for another.
+        max_get: the size limit of `get` (a blob in memory) when the call gives none.
+        signer: the account that signs writes (nodes refuse unsigned writes unless open).
+    """
 
     def __init__(
         self,
@@ -108,21 +83,30 @@ class StoreClient:
         m: int = 2,
         segment_size: int = DEFAULT_SEGMENT,
         timeout: float = 10.0,
+        deadline: float = 60.0,
+        hedge_after: float = 2.0,
+        max_get: int = DEFAULT_MAX_GET,
         retries: int = 2,
         parallel: int = 12,
+        signer: LocalAccount | None = None,
     ) -> None:
         codec.check_params(k, m)
         if not nodes:
             raise NotEnoughNodes("no store nodes given (use --nodes or AGORA_STORE_NODES)")
         self.nodes = [n.rstrip("/") for n in nodes]
         self.k, self.m, self.segment_size = k, m, segment_size
-        self.timeout, self.retries = timeout, retries
+        self.timeout, self.deadline, self.hedge_after = timeout, deadline, hedge_after
+        self.max_get, self.retries, self.signer = max_get, retries, signer
+        self._http = Transport(timeout=timeout, deadline=deadline)
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="store")
         self._segments = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segment")
-        self._local = threading.local()
         self._regions: dict[str, str] = {}
+        self._signatures: OrderedDict[tuple[str, int], tuple[int, str]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Stops every request in flight and frees the threads and connections."""
+        self._http.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._segments.shutdown(wait=False, cancel_futures=True)
 
@@ -133,39 +117,57 @@ class StoreClient:
         self.close()
 
     # -- HTTP ---------------------------------------------------------------------------------
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
+    def _signed(self, path: str, size: int) -> dict[str, str]:
+        if self.signer is None:
+            return {}
+        now = time.time()
+        with self._lock:
+            cached = self._signatures.get((path, size))
+        if cached is not None and cached[0] - now > SIGN_WINDOW / 2:
+            return {"Authorization": cached[1]}
+        expires = int(now) + SIGN_WINDOW
+        header = auth.authorization(self.signer, path, size, expires)
+        with self._lock:
+            self._signatures[(path, size)] = (expires, header)
+            while len(self._signatures) > 256:
+                self._signatures.popitem(last=False)
+        return {"Authorization": header}
 
-    def _request(
-        self, method: str, url: str, *, data: bytes | None = None, retries: int | None = None, stream: bool = False
-    ) -> requests.Response:
-        """One request with retries on connection errors; raises `NodeError` with the reason."""
-        node = url.split("/", 3)[:3]
-        attempts = (self.retries if retries is None else retries) + 1
-        for attempt in range(attempts):
+    def _put(self, node: str, path: str, body: bytes) -> None:
+        """A signed PUT, retried when the node cannot be reached or asks to retry (503)."""
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
             try:
-                return self._session().request(method, url, data=data, timeout=self.timeout, stream=stream)
-            except requests.Timeout:
-                raise NodeError("/".join(node), f"no answer within {self.timeout:g}s") from None
-            except requests.ConnectionError as exc:
-                if attempt + 1 == attempts:
-                    raise NodeError("/".join(node), f"unreachable ({type(exc).__name__})") from None
+                reply = self._http.request("PUT", node + path, body=body, headers=self._signed(path, len(body)))
+            except NodeError as exc:
+                if last or not exc.reason.startswith("unreachable"):
+                    raise
                 time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
+                continue
+            if reply.status in (200, 201):
+                return
+            if reply.status != 503 or last:
+                raise NodeError(node, reply.reason())
+            time.sleep(_retry_after(reply))
+
+    def _get(self, node: str, path: str, *, limit: int, scope: Scope | None = None) -> bytes:
+        reply = self._http.request("GET", node + path, limit=limit, scope=scope)
+        if reply.status != 200:
+            raise NodeError(node, reply.reason())
+        return reply.body
 
     def region_of(self, node: str, *, fresh: bool = False) -> str | None:
         """The node's declared region, or None when it does not answer (``fresh``: ask again)."""
         if fresh or node not in self._regions:
             self._regions.pop(node, None)
             try:
-                reply = self._request("GET", f"{node}/info", retries=0)
-                reply.raise_for_status()
-                self._regions[node] = str(reply.json().get("region", ""))
-            except (NodeError, requests.RequestException, ValueError):
+                info = orjson.loads(self._get(node, "/info", limit=64 * 1024))
+                region = info.get("region", "") if isinstance(info, dict) else None
+            except (StoreError, orjson.JSONDecodeError):
                 return None
+            if not isinstance(region, str) or len(region) > 64:
+                return None
+            self._regions[node] = region
         return self._regions[node]
 
     # -- put ----------------------------------------------------------------------------------
@@ -180,11 +182,6 @@ class StoreClient:
             )
         return usable
 
-    def _put_shard(self, node: str, digest: str, data: bytes) -> None:
-        reply = self._request("PUT", f"{node}/shards/{digest}", data=data)
-        if reply.status_code not in (200, 201):
-            raise NodeError(node, _reason(reply))
-
     def _place(self, usable: list[str], segment: int, index: int, shard: bytes, taken: set[str]) -> ShardRef:
         """Uploads one shard to its node, falling back to another node this segment does not use."""
         digest = hashlib.sha256(shard).hexdigest()
@@ -196,7 +193,7 @@ class StoreClient:
             if node != first and node in taken:
                 continue
             try:
-                self._put_shard(node, digest, shard)
+                self._put(node, f"/shards/{digest}", shard)
                 return ShardRef(digest, node, self._regions.get(node, ""))
             except NodeError as exc:
                 errors.append(str(exc))
@@ -239,100 +236,107 @@ class StoreClient:
             m=self.m,
             segments=tuple(segments),
         )
-        self._publish(manifest)
+        self.publish(manifest)
         return manifest.manifest_cid
 
-    def _publish(self, manifest: Manifest) -> None:
+    def publish(self, manifest: Manifest) -> None:
         """Replicates the manifest on every node that holds one of its shards."""
-        body, cid = manifest.to_bytes(), manifest.manifest_cid
-
-        def send(node: str) -> None:
-            reply = self._request("PUT", f"{node}/manifests/{cid}", data=body)
-            if reply.status_code not in (200, 201):
-                raise NodeError(node, _reason(reply))
-
-        for future in [self._pool.submit(send, n) for n in manifest.nodes()]:
+        body = manifest.to_bytes()
+        path = f"/manifests/{manifest.manifest_cid}"
+        for future in [self._pool.submit(self._put, n, path, body) for n in manifest.nodes()]:
             future.result()
 
     # -- get ----------------------------------------------------------------------------------
     def manifest(self, cid: str) -> Manifest:
-        """The manifest named ``cid``, from whichever node answers first with the right bytes."""
+        """The manifest named ``cid``, from whichever node first answers with the right bytes
+        (the other requests are cancelled then)."""
         digest_of(cid)
-        futures = {self._pool.submit(self._request, "GET", f"{n}/manifests/{cid}", retries=0): n for n in self.nodes}
+        race = Scope()
+
+        def ask(node: str) -> Manifest:
+            return Manifest.from_bytes(
+                self._get(node, f"/manifests/{cid}", limit=MAX_MANIFEST_BYTES, scope=race), expected_cid=cid
+            )
+
+        futures = {self._pool.submit(ask, n): n for n in self.nodes}
         failures: dict[str, str] = {}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
+        try:
+            for future in as_completed(futures):
                 try:
-                    reply = future.result()
-                    if reply.status_code == 200:
-                        manifest = Manifest.from_bytes(reply.content, expected_cid=cid)
-                        for other in pending:
-                            other.cancel()
-                        return manifest
-                    failures[futures[future]] = _reason(reply)
-                except Exception as exc:  # noqa: BLE001 - any failure of one node is that node's reason
-                    failures[futures[future]] = str(exc)
+                    return future.result()
+                except StoreError as exc:
+                    failures[futures[future]] = _why(exc)
+        finally:
+            race.cancel("another node answered first")
+            for future in futures:
+                future.cancel()
         raise NotFound(f"no node has manifest {cid}: " + "; ".join(f"{n}: {r}" for n, r in sorted(failures.items())))
 
-    def _fetch(self, ref: ShardRef, nodes: list[str] | None = None) -> bytes:
-        """A shard from its node (or the given nodes), checked against its hash."""
+    def fetch(self, ref: ShardRef, size: int, nodes: list[str] | None = None, scope: Scope | None = None) -> bytes:
+        """A ``size``-byte shard from its node (or the given nodes), checked against its hash."""
         failures = []
-        for node in nodes or [ref.node]:
+        for node in [ref.node] if nodes is None else nodes:
             try:
-                reply = self._request("GET", f"{node}/shards/{ref.hash}", retries=0, stream=True)
-                if reply.status_code != 200:
-                    failures.append(_reason(reply))
-                    continue
-                # One read of the whole body: requests' .content reads in 10 KiB pieces.
-                body = reply.raw.read(decode_content=True)
+                body = self._get(node, f"/shards/{ref.hash}", limit=size, scope=scope)
             except NodeError as exc:
                 failures.append(exc.reason)
                 continue
-            except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
-                failures.append(f"read failed ({type(exc).__name__})")
-                continue
-            if hashlib.sha256(body).hexdigest() != ref.hash:
+            if len(body) != size:
+                failures.append(f"wrong size ({len(body)} bytes, {size} expected)")
+            elif hashlib.sha256(body).hexdigest() != ref.hash:
                 failures.append("corrupt shard (hash mismatch)")
-                continue
-            return bytes(body)
-        raise NodeError(ref.node, "; ".join(failures))
+            else:
+                return body
+        raise NodeError(ref.node, "; ".join(failures) or "no node to ask")
 
-    def _read_segment(self, manifest: Manifest, s: int, suspects: set[str]) -> bytes:
-        seg = manifest.segments[s]
-        k = manifest.k
-        order = sorted(range(len(seg.shards)), key=lambda i: (seg.shards[i].node in suspects, i))
+    def read_segment(self, cid: str, manifest: Manifest, s: int, suspects: set[str], parent: Scope) -> bytes:
+        """Segment ``s``: k shards, slow ones hedged with another after `hedge_after` seconds,
+        the requests still running cancelled once k are good."""
+        seg, k, size = manifest.segments[s], manifest.k, manifest.shard_size(s)
+        queue = sorted(range(len(seg.shards)), key=lambda i: (seg.shards[i].node in suspects, i))
         good: dict[int, bytes] = {}
         failures: dict[str, str] = {}
         pending: dict[Future[bytes], int] = {}
-        queue = list(order)
-        while len(good) < k:
-            while queue and len(good) + len(pending) < k:
-                i = queue.pop(0)
-                pending[self._pool.submit(self._fetch, seg.shards[i])] = i
-            if not pending:
-                break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                i = pending.pop(future)
-                try:
-                    good[i] = future.result()
-                except NodeError as exc:
-                    failures[f"{seg.shards[i].node} (shard {i})"] = exc.reason
-                    suspects.add(seg.shards[i].node)
+        scope = Scope(parent)
+
+        def launch() -> None:
+            i = queue.pop(0)
+            pending[self._pool.submit(self.fetch, seg.shards[i], size, None, scope)] = i
+
+        try:
+            while len(good) < k:
+                while queue and len(good) + len(pending) < k:
+                    launch()
+                if not pending:
+                    break
+                done, _ = wait(pending, timeout=self.hedge_after if queue else None, return_when=FIRST_COMPLETED)
+                if not done:
+                    launch()  # a slow shard: ask for one more beside it
+                for future in done:
+                    i = pending.pop(future)
+                    try:
+                        good[i] = future.result()
+                    except NodeError as exc:
+                        failures[f"{seg.shards[i].node} (shard {i})"] = exc.reason
+                        suspects.add(seg.shards[i].node)
+        finally:
+            scope.cancel("enough shards were read")
+            for future in pending:
+                future.cancel()
         if len(good) < k:
-            good.update(self._search(manifest, s, good))
+            good.update(self._search(manifest, s, good, Scope(parent)))
         if len(good) < k:
-            raise NotEnoughShards(manifest.cid, s, len(good), k, failures)
+            raise NotEnoughShards(cid, s, len(good), k, failures, blob_cid=manifest.cid)
         return codec.decode(good, k, manifest.m)
 
-    def _search(self, manifest: Manifest, s: int, good: dict[int, bytes]) -> dict[int, bytes]:
+    def _search(self, manifest: Manifest, s: int, good: dict[int, bytes], scope: Scope) -> dict[int, bytes]:
         """Last resort: ask every node for the missing shards (a repair may have moved them)."""
-        seg = manifest.segments[s]
+        seg, size = manifest.segments[s], manifest.shard_size(s)
         missing = [i for i in range(len(seg.shards)) if i not in good]
         futures = {
-            self._pool.submit(self._fetch, seg.shards[i], [n for n in self.nodes if n != seg.shards[i].node]): i
+            self._pool.submit(
+                self.fetch, seg.shards[i], size, [n for n in self.nodes if n != seg.shards[i].node], scope
+            ): i
             for i in missing
         }
         found = {}
@@ -343,148 +347,96 @@ class StoreClient:
                 pass
         return found
 
-    def get_stream(self, cid: str, *, progress: Progress | None = None) -> Iterator[bytes]:
-        """The blob, segment by segment, each verified; the whole is checked against its CID."""
+    def get_stream(self, cid: str, *, max_size: int | None = None, progress: Progress | None = None) -> Iterator[bytes]:
+        """The blob, segment by segment, each verified; the whole is checked against its CID.
+
+        Raises:
+            BlobTooLarge: when the manifest says the blob is over ``max_size``, before any shard is read.
+        """
         manifest = self.manifest(cid)
+        if max_size is not None and manifest.size > max_size:
+            raise BlobTooLarge(cid, manifest.size, max_size)
         suspects: set[str] = set()
         blob_hash = hashlib.sha256()
+        scope = Scope()
         ahead: list[Future[bytes]] = []
         count = len(manifest.segments)
-        for s in range(min(2, count)):
-            ahead.append(self._segments.submit(self._read_segment, manifest, s, suspects))
-        for s in range(count):
-            data = ahead.pop(0).result()
-            if s + 2 < count:
-                ahead.append(self._segments.submit(self._read_segment, manifest, s + 2, suspects))
-            blob_hash.update(data)
-            if progress:
-                progress(len(data))
-            yield data
-        if cid_from_digest(blob_hash.digest()) != manifest.cid:
-            raise NotEnoughShards(
-                manifest.cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"}
-            )
+        try:
+            for s in range(min(2, count)):
+                ahead.append(self._segments.submit(self.read_segment, cid, manifest, s, suspects, scope))
+            for s in range(count):
+                data = ahead.pop(0).result()
+                if s + 2 < count:
+                    ahead.append(self._segments.submit(self.read_segment, cid, manifest, s + 2, suspects, scope))
+                blob_hash.update(data)
+                if progress:
+                    progress(len(data))
+                yield data
+            if cid_from_digest(blob_hash.digest()) != manifest.cid:
+                raise NotEnoughShards(
+                    cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"},
+                    blob_cid=manifest.cid,
+                )  # fmt: skip
+        finally:
+            scope.cancel("the read stopped")
+            for future in ahead:
+                future.cancel()
 
-    def get(self, cid: str) -> bytes:
-        """The whole blob in memory (use `get_stream` or `get_to_file` for large ones)."""
-        return b"".join(self.get_stream(cid))
+    def get(self, cid: str, *, max_size: int | None = None) -> bytes:
+        """The whole blob in memory, refused when over ``max_size`` (default: ``max_get``)."""
+        return b"".join(self.get_stream(cid, max_size=self.max_get if max_size is None else max_size))
 
-    def get_to_file(self, cid: str, path: Path, *, progress: Progress | None = None) -> int:
-        """Writes the blob to ``path`` atomically; returns its size."""
+    def get_to_file(
+        self, cid: str, path: Path, *, max_size: int | None = None, progress: Progress | None = None
+    ) -> int:
+        """Writes the blob to ``path`` atomically; returns its size (no limit unless ``max_size``)."""
         tmp = path.with_name(f".{path.name}.part")
         size = 0
-        with open(tmp, "wb") as fh:
-            for chunk in self.get_stream(cid, progress=progress):
-                fh.write(chunk)
-                size += len(chunk)
-        tmp.replace(path)
+        try:
+            with open(tmp, "wb") as fh:
+                for chunk in self.get_stream(cid, max_size=max_size, progress=progress):
+                    fh.write(chunk)
+                    size += len(chunk)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return size
 
     # -- stat, repair, audit ------------------------------------------------------------------
-    def _check(self, manifest: Manifest) -> list[ShardHealth]:
-        jobs = {
-            self._pool.submit(self._fetch, ref): (s, i, ref.node)
-            for s, seg in enumerate(manifest.segments)
-            for i, ref in enumerate(seg.shards)
-        }
-        out = []
-        for future, (s, i, node) in jobs.items():
-            try:
-                future.result()
-                out.append(ShardHealth(s, i, node, True))
-            except NodeError as exc:
-                out.append(ShardHealth(s, i, node, False, exc.reason))
-        return out
-
     def stat(self, cid: str) -> StatReport:
         """The manifest and the health of every shard (fetched and checked)."""
-        manifest = self.manifest(cid)
-        return StatReport(cid, manifest, self._check(manifest))
+        return _upkeep.stat(self, cid)
 
     def repair(self, cid: str) -> RepairReport:
-        """Restores every missing or corrupt shard onto live nodes.
-
-        A shard goes back to its own node when that node is live, else to a live node holding no
-        other shard of its segment. When a placement changed, a new manifest is published and its
-        CID returned; the old CID still reads (shards are found on any node).
-        """
-        manifest = self.manifest(cid)
-        health = self._check(manifest)
-        live = [
-            n
-            for n, r in zip(
-                self.nodes, self._pool.map(lambda n: self.region_of(n, fresh=True), self.nodes), strict=True
-            )
-            if r is not None
-        ]
-        report = RepairReport(cid)
-        segments = list(manifest.segments)
-        for s, seg in enumerate(manifest.segments):
-            bad = [h.index for h in health if h.segment == s and not h.ok]
-            if not bad:
-                continue
-            shards = codec.encode(self._read_segment(manifest, s, set()), manifest.k, manifest.m)
-            refs = list(seg.shards)
-            for i in bad:
-                if not live:
-                    raise NotEnoughNodes(f"no live node to repair {cid} onto")
-                # Back to its own node if live; else to the live node holding fewest of this segment.
-                load = {n: sum(r.node == n for j, r in enumerate(refs) if j != i) for n in live}
-                target = refs[i].node if refs[i].node in load else min(live, key=lambda n: load[n])
-                self._put_shard(target, refs[i].hash, shards[i])
-                refs[i] = ShardRef(refs[i].hash, target, self.region_of(target) or "")
-                report.restored.append((s, i, target))
-            segments[s] = Segment(seg.size, tuple(refs))
-        repaired = Manifest(
-            cid=manifest.cid,
-            size=manifest.size,
-            segment_size=manifest.segment_size,
-            k=manifest.k,
-            m=manifest.m,
-            segments=tuple(segments),
-        )
-        self._publish(repaired)
-        report.manifest_cid = repaired.manifest_cid
-        return report
+        """Restores every missing or corrupt shard onto live nodes (see `_upkeep.repair`)."""
+        return _upkeep.repair(self, cid)
 
     def audit(self, cid: str) -> AuditReport:
         """Asks each shard's node for the shard and its Merkle proof, and checks both."""
-        manifest = self.manifest(cid)
-        leaves = manifest.leaves()
-        root = bytes.fromhex(manifest.merkle_root)
+        return _upkeep.audit(self, cid)
 
-        def one(s: int, i: int, node: str) -> ShardHealth:
-            leaf = manifest.leaf_index(s, i)
-            try:
-                reply = self._request("GET", f"{node}/audit/{cid}/{leaf}", retries=0)
-            except NodeError as exc:
-                return ShardHealth(s, i, node, False, exc.reason)
-            if reply.status_code != 200:
-                return ShardHealth(s, i, node, False, _reason(reply))
-            body: dict[str, Any] = reply.json()
-            shard = base64.b64decode(body["shard"])
-            if hashlib.sha256(shard).digest() != leaves[leaf]:
-                return ShardHealth(s, i, node, False, "shard does not match the manifest")
-            proof = [bytes.fromhex(p) for p in body["proof"]]
-            if not merkle.verify_inclusion(leaves[leaf], leaf, len(leaves), proof, root):
-                return ShardHealth(s, i, node, False, "invalid Merkle proof")
-            return ShardHealth(s, i, node, True)
+    def put_shard(self, node: str, shard: bytes) -> None:
+        """Uploads one shard (signed) to ``node``."""
+        self._put(node, f"/shards/{hashlib.sha256(shard).hexdigest()}", shard)
 
-        jobs = [
-            self._pool.submit(one, s, i, ref.node)
-            for s, seg in enumerate(manifest.segments)
-            for i, ref in enumerate(seg.shards)
-        ]
-        return AuditReport(cid, [j.result() for j in jobs])
+    def get_json(self, node: str, path: str, *, limit: int) -> object:
+        """A node's JSON answer, read within ``limit`` bytes and parsed with a depth limit."""
+        try:
+            return orjson.loads(self._get(node, path, limit=limit))
+        except orjson.JSONDecodeError as exc:
+            raise NodeError(node, f"not JSON: {exc}") from None
 
 
 def _collect(size: int, futures: list[Future[ShardRef]]) -> Segment:
     return Segment(size, tuple(f.result() for f in futures))
 
 
-def _reason(reply: requests.Response) -> str:
+def _why(exc: StoreError) -> str:
+    return exc.reason if isinstance(exc, NodeError) else str(exc)
+
+
+def _retry_after(reply: Reply) -> float:
     try:
-        detail = reply.json().get("detail") or reply.json().get("title")
+        return min(max(float(reply.headers.get("retry-after", "1")), 0.05), 5.0)
     except ValueError:
-        detail = reply.text[:200]
-    return f"HTTP {reply.status_code}: {detail}"
+        return 1.0

@@ -11,6 +11,9 @@ from .errors import StoreError
 
 EC_TYPE = "isa_l_rs_cauchy"
 PYECLIB_VERSION = version("pyeclib")
+FRAGMENT_HEADER = 80
+"""Bytes of liberasurecode's header in front of every fragment (``sizeof(fragment_header_t)``)."""
+MAX_SHARDS = 32
 
 
 @cache
@@ -20,8 +23,18 @@ def _driver(k: int, m: int) -> ECDriver:
 
 def check_params(k: int, m: int) -> None:
     """Raises `StoreError` unless 1 <= k, 1 <= m and k + m <= 32."""
-    if k < 1 or m < 1 or k + m > 32:
-        raise StoreError(f"unsupported erasure code k={k}, m={m}: need k >= 1, m >= 1, k + m <= 32")
+    if k < 1 or m < 1 or k + m > MAX_SHARDS:
+        raise StoreError(f"unsupported erasure code k={k}, m={m}: need k >= 1, m >= 1, k + m <= {MAX_SHARDS}")
+
+
+def shard_size(segment: int, k: int) -> int:
+    """The exact size of each shard of a ``segment``-byte segment coded with ``k`` data shards.
+
+    ISA-L's word size is one byte, so liberasurecode pads the segment to a multiple of k and
+    splits it: ceil(segment / k) payload bytes behind the fragment header (checked against real
+    encodes of every size in tests/unit/test_store_codec.py).
+    """
+    return FRAGMENT_HEADER + -(-segment // k)
 
 
 def encode(segment: bytes, k: int, m: int) -> list[bytes]:

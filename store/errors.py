@@ -18,18 +18,23 @@ class NotFound(StoreError):
 class NotEnoughShards(StoreError):
     """Raised when fewer than k good shards of a segment can be had.
 
-    Carries the blob's CID, how many good shards were found and needed, and each failed node's reason.
+    Carries the manifest CID that was asked for (``cid``), the blob's content CID (``blob_cid``),
+    how many good shards were found and needed, and each failed node's reason.
     """
 
-    def __init__(self, cid: str, segment: int, found: int, needed: int, failures: dict[str, str]) -> None:
+    def __init__(
+        self, cid: str, segment: int, found: int, needed: int, failures: dict[str, str], *, blob_cid: str = ""
+    ) -> None:
         self.cid = cid
+        self.blob_cid = blob_cid
         self.segment = segment
         self.found = found
         self.needed = needed
         self.failures = failures
         reasons = "; ".join(f"{node}: {why}" for node, why in sorted(failures.items()))
+        blob = f" (blob {blob_cid})" if blob_cid and blob_cid != cid else ""
         super().__init__(
-            f"cannot read {cid}: segment {segment} has {found} good shards of the {needed} needed"
+            f"cannot read {cid}{blob}: segment {segment} has {found} good shards of the {needed} needed"
             + (f" (failed: {reasons})" if reasons else "")
         )
 
@@ -39,7 +44,7 @@ class NotEnoughNodes(StoreError):
 
 
 class NodeError(StoreError):
-    """Raised when a store node refuses a request or cannot be reached."""
+    """Raised when a store node refuses a request, cannot be reached, or answers too much or too late."""
 
     def __init__(self, node: str, reason: str) -> None:
         self.node = node
@@ -48,4 +53,54 @@ class NodeError(StoreError):
 
 
 class ManifestError(StoreError):
-    """Raised when a manifest is malformed or does not match its CID."""
+    """Raised when a manifest is malformed, inconsistent, or does not match its CID."""
+
+
+class BlobTooLarge(StoreError):
+    """Raised when a manifest declares a blob larger than the caller's size limit (before any shard is read)."""
+
+    def __init__(self, cid: str, size: int, limit: int) -> None:
+        self.cid = cid
+        self.size = size
+        self.limit = limit
+        super().__init__(f"{cid} is {size} bytes, more than the limit of {limit} bytes")
+
+
+class Unauthenticated(StoreError):
+    """Raised when a write carries no valid, current, low-s signature of its path and size (HTTP 401)."""
+
+
+class WriterRefused(StoreError):
+    """Raised when a write is signed by an account this node does not accept (HTTP 403)."""
+
+
+class WritersUnavailable(StoreError):
+    """Raised when a node cannot decide whether a signer may write, e.g. the chain does not answer (HTTP 503)."""
+
+
+class QuotaExceeded(StoreError):
+    """Raised when a write would take a signer past its quota on a node (HTTP 507)."""
+
+
+class BadName(StoreError):
+    """Raised when a request names a shard or manifest by something that cannot be one (HTTP 422)."""
+
+
+class LengthRequired(StoreError):
+    """Raised when a write does not declare its body's length (HTTP 411)."""
+
+
+class TooLarge(StoreError):
+    """Raised when a write declares a body larger than the node takes (HTTP 413)."""
+
+
+class BadUpload(StoreError):
+    """Raised when an uploaded body is not what its name says: wrong hash, invalid manifest (HTTP 400)."""
+
+
+class UploadStalled(StoreError):
+    """Raised when an upload sends nothing for the idle timeout, or takes longer than the upload timeout (HTTP 408)."""
+
+
+class NodeBusy(StoreError):
+    """Raised when a node already has as many uploads in progress as it allows (HTTP 503, Retry-After)."""

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
 
 from . import merkle
-from .cid import cid_of
-from .codec import EC_TYPE, PYECLIB_VERSION
-from .errors import ManifestError
+from .cid import cid_of, digest_of
+from .codec import EC_TYPE, MAX_SHARDS, PYECLIB_VERSION, check_params, shard_size
+from .errors import ManifestError, StoreError
 
 FORMAT_VERSION = 1
+CODEC = f"pyeclib/{EC_TYPE}"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+"""The largest manifest a node stores or a client reads."""
+MAX_SHARD_BYTES = 64 * 1024 * 1024
+"""The largest shard a node stores; a manifest whose segments would need larger shards is refused."""
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_MAX_URL = 512
+_MAX_REGION = 64
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ class Manifest:
     k: int
     m: int
     segments: tuple[Segment, ...]
-    codec: str = f"pyeclib/{EC_TYPE}"
+    codec: str = CODEC
     codec_version: str = PYECLIB_VERSION
     version: int = FORMAT_VERSION
 
@@ -55,6 +67,10 @@ class Manifest:
 
     def leaf_index(self, segment: int, shard: int) -> int:
         return segment * (self.k + self.m) + shard
+
+    def shard_size(self, segment: int) -> int:
+        """The exact size of each shard of segment ``segment`` (what a reader may expect)."""
+        return shard_size(self.segments[segment].size, self.k)
 
     def nodes(self) -> list[str]:
         """Every node holding a shard, in first-use order."""
@@ -87,37 +103,117 @@ class Manifest:
 
     @classmethod
     def from_bytes(cls, data: bytes, *, expected_cid: str | None = None) -> Manifest:
-        """Parses and checks a manifest (its CID, shape and Merkle root)."""
+        """Parses and checks a manifest: its CID, shape, consistency and Merkle root.
+
+        Untrusted bytes are parsed with orjson (nesting deeper than 1,024 is refused cleanly).
+
+        Raises:
+            ManifestError: when anything is wrong, with the reason.
+        """
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"manifest of {len(data)} bytes: the limit is {MAX_MANIFEST_BYTES}")
         if expected_cid is not None and cid_of(data) != expected_cid:
             raise ManifestError(f"manifest bytes do not match {expected_cid}")
         try:
-            raw = json.loads(data)
-            manifest = cls(
-                cid=str(raw["cid"]),
-                size=int(raw["size"]),
-                segment_size=int(raw["segmentSize"]),
-                k=int(raw["k"]),
-                m=int(raw["m"]),
-                codec=str(raw["codec"]),
-                codec_version=str(raw["codecVersion"]),
-                version=int(raw["version"]),
-                segments=tuple(
-                    Segment(
-                        size=int(seg["size"]),
-                        shards=tuple(ShardRef(str(s["hash"]), str(s["node"]), str(s["region"])) for s in seg["shards"]),
-                    )
-                    for seg in raw["segments"]
-                ),
-            )
-            root = raw["merkleRoot"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ManifestError(f"malformed manifest: {exc}") from None
-        if manifest.version != FORMAT_VERSION:
-            raise ManifestError(f"manifest format {manifest.version} is not supported (expected {FORMAT_VERSION})")
-        if any(len(seg.shards) != manifest.k + manifest.m for seg in manifest.segments):
-            raise ManifestError("a segment does not list k + m shards")
-        if sum(seg.size for seg in manifest.segments) != manifest.size:
-            raise ManifestError("segment sizes do not add up to the blob size")
+            raw = orjson.loads(data)
+            manifest = _build(cls, raw)
+            root = _text(raw, "merkleRoot", 64)
+        except orjson.JSONDecodeError as exc:
+            raise ManifestError(f"manifest is not JSON: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ManifestError(f"malformed manifest: {type(exc).__name__} {exc}") from None
+        check(manifest)
         if root != manifest.merkle_root:
             raise ManifestError("the Merkle root does not match the shard hashes")
         return manifest
+
+
+def _int(raw: dict[str, Any], key: str) -> int:
+    value = raw[key]
+    if type(value) is not int or value < 0:
+        raise TypeError(f"{key} must be a non-negative integer")
+    return value
+
+
+def _text(raw: dict[str, Any], key: str, limit: int) -> str:
+    value = raw[key]
+    if type(value) is not str or len(value) > limit:
+        raise TypeError(f"{key} must be a string of at most {limit} characters")
+    return value
+
+
+def _list(raw: dict[str, Any], key: str) -> list[Any]:
+    value = raw[key]
+    if type(value) is not list:
+        raise TypeError(f"{key} must be a list")
+    return value
+
+
+def _shard(raw: Any) -> ShardRef:
+    if type(raw) is not dict:
+        raise TypeError("a shard must be an object")
+    return ShardRef(_text(raw, "hash", 64), _text(raw, "node", _MAX_URL), _text(raw, "region", _MAX_REGION))
+
+
+def _segment(raw: Any) -> Segment:
+    if type(raw) is not dict:
+        raise TypeError("a segment must be an object")
+    shards = _list(raw, "shards")
+    if len(shards) > MAX_SHARDS:
+        raise ValueError(f"a segment lists {len(shards)} shards")
+    return Segment(size=_int(raw, "size"), shards=tuple(_shard(s) for s in shards))
+
+
+def _build(cls: type[Manifest], raw: Any) -> Manifest:
+    if type(raw) is not dict:
+        raise TypeError("a manifest is a JSON object")
+    return cls(
+        cid=_text(raw, "cid", 100),
+        size=_int(raw, "size"),
+        segment_size=_int(raw, "segmentSize"),
+        k=_int(raw, "k"),
+        m=_int(raw, "m"),
+        codec=_text(raw, "codec", 100),
+        codec_version=_text(raw, "codecVersion", 100),
+        version=_int(raw, "version"),
+        segments=tuple(_segment(seg) for seg in _list(raw, "segments")),
+    )
+
+
+def check(manifest: Manifest) -> None:
+    """Checks that a manifest is consistent, so a reader knows every size before reading.
+
+    Raises:
+        ManifestError: naming the first inconsistency.
+    """
+    if manifest.version != FORMAT_VERSION:
+        raise ManifestError(f"manifest format {manifest.version} is not supported (expected {FORMAT_VERSION})")
+    if manifest.codec != CODEC:
+        raise ManifestError(f"codec {manifest.codec!r} is not supported (expected {CODEC})")
+    try:
+        digest_of(manifest.cid)
+        check_params(manifest.k, manifest.m)
+    except StoreError as exc:
+        raise ManifestError(str(exc)) from None
+    if manifest.segment_size < 1 or shard_size(manifest.segment_size, manifest.k) > MAX_SHARD_BYTES:
+        raise ManifestError(f"segment size {manifest.segment_size} is out of range for k={manifest.k}")
+    count = max(1, -(-manifest.size // manifest.segment_size))
+    if len(manifest.segments) != count:
+        listed = len(manifest.segments)
+        raise ManifestError(f"{manifest.size} bytes in {manifest.segment_size}-byte segments are {count}, not {listed}")
+    last = manifest.size - (count - 1) * manifest.segment_size
+    for s, seg in enumerate(manifest.segments):
+        expected = manifest.segment_size if s < count - 1 else last
+        if seg.size != expected:
+            raise ManifestError(f"segment {s} has {seg.size} bytes, expected {expected}")
+        if len(seg.shards) != manifest.k + manifest.m:
+            raise ManifestError(f"segment {s} does not list k + m = {manifest.k + manifest.m} shards")
+        hashes = [ref.hash for ref in seg.shards]
+        if not all(_HEX64.fullmatch(h) for h in hashes):
+            raise ManifestError(f"segment {s} names a shard by something other than a lower-case sha256 hex")
+        if len(set(hashes)) != len(hashes):
+            raise ManifestError(f"segment {s} lists the same shard twice")
+        for ref in seg.shards:
+            url = urlsplit(ref.node)
+            if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+                raise ManifestError(f"segment {s} places a shard on {ref.node[:80]!r}, not an http(s) node URL")

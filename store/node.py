@@ -1,20 +1,24 @@
 """`agora store serve`: a store node holding shards by hash and manifests by CID, over HTTP.
 
 GET  /info                      region, backend, shard count and bytes
-PUT  /shards/{sha256}           store a shard (refused unless its bytes hash to the name)
+PUT  /shards/{sha256}           store a shard (signed; refused unless its bytes hash to the name)
 GET  /shards/{sha256}           the shard (HEAD: whether it is here)
-PUT  /manifests/{cid}           store a manifest (refused unless valid and named by its CID)
+PUT  /manifests/{cid}           store a manifest (signed; refused unless valid and named by its CID)
 GET  /manifests/{cid}
 GET  /audit/{cid}/{leaf}        a shard of that manifest with its Merkle inclusion proof
+
+Limits, signatures and quotas: docs/store.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import logging
 import re
+import time
+from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,142 +26,206 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import merkle
-from .backends import Backend, DiskFull
-from .errors import ManifestError
+from . import _serve, merkle
+from ._intake import Authorize, Intake, answer, not_a_name
+from .backends import Backend
+from .cid import cid_from_digest, digest_of
+from .errors import BadUpload, InvalidCID, ManifestError, NotFound, StoreError
 from .manifest import Manifest
+from .quota import QuotaBook
+from .settings import NodeLimits
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("store.node")
 
-MAX_SHARD_BYTES = 64 * 1024 * 1024
-MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {"title": title, "status": status, "detail": detail}, status, media_type="application/problem+json"
-    )
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_MAX_CID = 100
+_PARSED = 8
+"""Parsed manifests kept for audits (each audit of a big manifest would otherwise parse it again)."""
+_USAGE_TTL = 5.0
 
 
-class _TooLarge(Exception):
-    pass
+def shard_name(name: str) -> str:
+    """``name`` when it is a shard name (64 lower-case hex digits); raises `BadName` otherwise."""
+    if not _HEX64.fullmatch(name):
+        raise not_a_name("shard", name)
+    return name
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+def manifest_name(name: str) -> str:
+    """``name`` when it is a canonical manifest CID; raises `BadName` otherwise."""
+    try:
+        if len(name) > _MAX_CID or cid_from_digest(digest_of(name)) != name:
+            raise not_a_name("manifest", name)
+    except InvalidCID:
+        raise not_a_name("manifest", name) from None
+    return name
 
 
-def create_app(backend: Backend, *, region: str = "", max_shard_bytes: int = MAX_SHARD_BYTES) -> Starlette:
-    """The node's ASGI app over ``backend``."""
+class _Node:
+    """The routes over one backend."""
 
-    async def run(fn: Any, *args: Any) -> Any:
-        return await asyncio.to_thread(fn, *args)
+    def __init__(self, backend: Backend, region: str, limits: NodeLimits, intake: Intake) -> None:
+        self.backend = backend
+        self.region = region
+        self.limits = limits
+        self.intake = intake
+        self.parses = asyncio.Semaphore(limits.max_parses)
+        self.parsed: OrderedDict[str, tuple[list[bytes], str]] = OrderedDict()
+        self.usage: tuple[float, dict[str, Any]] | None = None
+        self.usage_lock = asyncio.Lock()
 
-    async def info(_: Request) -> Response:
-        count, size = await run(backend.usage)
-        body: dict[str, Any] = {"region": region, "backend": backend.name, "shards": count, "bytes": size}
-        free = getattr(backend, "free_bytes", None)
-        if free is not None:
-            body["freeBytes"] = await run(free)
-        return JSONResponse(body)
+    async def info(self, _: Request) -> Response:
+        async with self.usage_lock:  # one count at a time, reused for a few seconds
+            if self.usage is None or time.monotonic() - self.usage[0] > _USAGE_TTL:
+                count, size = await asyncio.to_thread(self.backend.usage)
+                body: dict[str, Any] = {"region": self.region, "backend": self.backend.name, "shards": count}
+                body["bytes"] = size
+                free = getattr(self.backend, "free_bytes", None)
+                if free is not None:
+                    body["freeBytes"] = await asyncio.to_thread(free)
+                self.usage = (time.monotonic(), body)
+        return JSONResponse(self.usage[1])
 
-    async def put_shard(request: Request) -> Response:
-        digest = request.path_params["digest"]
-        if not _HEX64.match(digest):
-            return _problem(422, "bad shard name", "a shard is named by the lower-case hex of its sha256")
-        try:
-            data = await _body(request, max_shard_bytes)
-        except _TooLarge:
-            return _problem(413, "shard too large", f"shards are at most {max_shard_bytes} bytes")
-        actual = await run(lambda: hashlib.sha256(data).hexdigest())
-        if actual != digest:
-            return _problem(400, "hash mismatch", f"the body hashes to {actual}, not {digest}")
-        try:
-            await run(backend.put, f"shards/{digest}", data)
-        except DiskFull as exc:
-            return _problem(507, "insufficient storage", str(exc))
-        return JSONResponse({"stored": digest, "bytes": len(data)}, 201)
+    async def put_shard(self, request: Request) -> Response:
+        digest = shard_name(request.path_params["digest"])
 
-    async def get_shard(request: Request) -> Response:
-        digest = request.path_params["digest"]
-        if not _HEX64.match(digest):
-            return _problem(422, "bad shard name", "a shard is named by the lower-case hex of its sha256")
+        async def check(_: Path, actual: str) -> None:
+            if actual != digest:
+                raise BadUpload(f"the body hashes to {actual}, not {digest}")
+
+        path = f"/shards/{digest}"
+        return await self.intake.take(request, key=path[1:], path=path, limit=self.limits.max_shard_bytes, check=check)
+
+    async def get_shard(self, request: Request) -> Response:
+        digest = shard_name(request.path_params["digest"])
         if request.method == "HEAD":
-            return Response(status_code=200 if await run(backend.exists, f"shards/{digest}") else 404)
-        data = await run(backend.get, f"shards/{digest}")
+            return Response(
+                status_code=200 if await asyncio.to_thread(self.backend.exists, f"shards/{digest}") else 404
+            )
+        data = await asyncio.to_thread(self.backend.get, f"shards/{digest}")
         if data is None:
-            return _problem(404, "no such shard", digest)
+            raise NotFound(f"no shard {digest} here")
         return Response(data, media_type="application/octet-stream")
 
-    async def put_manifest(request: Request) -> Response:
-        cid = request.path_params["cid"]
-        try:
-            data = await _body(request, MAX_MANIFEST_BYTES)
-            Manifest.from_bytes(data, expected_cid=cid)
-        except _TooLarge:
-            return _problem(413, "manifest too large", f"manifests are at most {MAX_MANIFEST_BYTES} bytes")
-        except ManifestError as exc:
-            return _problem(400, "invalid manifest", str(exc))
-        try:
-            await run(backend.put, f"manifests/{cid}", data)
-        except DiskFull as exc:
-            return _problem(507, "insufficient storage", str(exc))
-        return JSONResponse({"stored": cid}, 201)
+    async def put_manifest(self, request: Request) -> Response:
+        cid = manifest_name(request.path_params["cid"])
 
-    async def get_manifest(request: Request) -> Response:
-        data = await run(backend.get, f"manifests/{request.path_params['cid']}")
+        async def check(staged: Path, actual: str) -> None:
+            if actual != digest_of(cid).hex():
+                raise BadUpload(f"manifest bytes do not match {cid}")
+            async with self.parses:
+                try:
+                    await asyncio.to_thread(lambda: Manifest.from_bytes(staged.read_bytes()))
+                except ManifestError as exc:
+                    raise BadUpload(f"invalid manifest: {exc}") from None
+
+        path = f"/manifests/{cid}"
+        limit = self.limits.max_manifest_bytes
+        return await self.intake.take(request, key=path[1:], path=path, limit=limit, check=check)
+
+    async def get_manifest(self, request: Request) -> Response:
+        cid = manifest_name(request.path_params["cid"])
+        data = await asyncio.to_thread(self.backend.get, f"manifests/{cid}")
         if data is None:
-            return _problem(404, "no such manifest", request.path_params["cid"])
+            raise NotFound(f"no manifest {cid} here")
         return Response(data, media_type="application/json")
 
-    async def audit(request: Request) -> Response:
-        cid, leaf = request.path_params["cid"], request.path_params["leaf"]
-        raw = await run(backend.get, f"manifests/{cid}")
+    async def _leaves(self, cid: str) -> tuple[list[bytes], str]:
+        if cid in self.parsed:
+            self.parsed.move_to_end(cid)
+            return self.parsed[cid]
+        raw = await asyncio.to_thread(self.backend.get, f"manifests/{cid}")
         if raw is None:
-            return _problem(404, "no such manifest", cid)
-        manifest = Manifest.from_bytes(raw)
-        leaves = manifest.leaves()
-        if not 0 <= leaf < len(leaves):
-            return _problem(404, "no such leaf", f"{cid} has {len(leaves)} shards")
-        shard = await run(backend.get, f"shards/{leaves[leaf].hex()}")
+            raise NotFound(f"no manifest {cid} here")
+        async with self.parses:
+            manifest = await asyncio.to_thread(Manifest.from_bytes, raw)
+            parsed = (manifest.leaves(), manifest.merkle_root)
+        self.parsed[cid] = parsed
+        while len(self.parsed) > _PARSED:
+            self.parsed.popitem(last=False)
+        return parsed
+
+    async def audit(self, request: Request) -> Response:
+        cid, text = manifest_name(request.path_params["cid"]), request.path_params["leaf"]
+        if not text.isdigit() or len(text) > 12:
+            raise NotFound(f"no leaf {text[:20]!r} in {cid}")
+        leaf = int(text)
+        leaves, root = await self._leaves(cid)
+        if leaf >= len(leaves):
+            raise NotFound(f"{cid} has {len(leaves)} shards")
+        shard = await asyncio.to_thread(self.backend.get, f"shards/{leaves[leaf].hex()}")
         if shard is None:
-            return _problem(404, "no such shard", leaves[leaf].hex())
+            raise NotFound(f"no shard {leaves[leaf].hex()} here")
+        async with self.parses:
+            proof = await asyncio.to_thread(merkle.inclusion_proof, leaves, leaf)
         return JSONResponse(
             {
                 "leaf": leaf,
                 "size": len(leaves),
                 "shardHash": leaves[leaf].hex(),
                 "shard": base64.b64encode(shard).decode(),
-                "proof": [p.hex() for p in merkle.inclusion_proof(leaves, leaf)],
-                "root": manifest.merkle_root,
+                "proof": [p.hex() for p in proof],
+                "root": root,
             }
         )
 
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    return answer(request, exc)
+
+
+def create_app(
+    backend: Backend,
+    *,
+    region: str = "",
+    limits: NodeLimits | None = None,
+    authorize: Authorize | None = None,
+    quota: QuotaBook | None = None,
+) -> Starlette:
+    """The node's ASGI app over ``backend``.
+
+    Args:
+        backend: where objects live.
+        region: the jurisdiction the node declares in /info.
+        limits: what one request may cost (defaults: `NodeLimits()`).
+        authorize: whether a signer (checksum address) may write; may raise `WritersUnavailable`
+            (answered 503). None leaves writes open: no signature is asked for at all.
+        quota: per-signer quotas (only with ``authorize``).
+    """
+    limits = limits or NodeLimits()
+    node = _Node(backend, region, limits, Intake(backend, limits, authorize=authorize, quota=quota))
     return Starlette(
         routes=[
-            Route("/info", info, methods=["GET"]),
-            Route("/shards/{digest}", put_shard, methods=["PUT"]),
-            Route("/shards/{digest}", get_shard, methods=["GET", "HEAD"]),
-            Route("/manifests/{cid}", put_manifest, methods=["PUT"]),
-            Route("/manifests/{cid}", get_manifest, methods=["GET"]),
-            Route("/audit/{cid}/{leaf:int}", audit, methods=["GET"]),
-        ]
+            Route("/info", node.info, methods=["GET"]),
+            Route("/shards/{digest}", node.put_shard, methods=["PUT"]),
+            Route("/shards/{digest}", node.get_shard, methods=["GET", "HEAD"]),
+            Route("/manifests/{cid}", node.put_manifest, methods=["PUT"]),
+            Route("/manifests/{cid}", node.get_manifest, methods=["GET"]),
+            Route("/audit/{cid}/{leaf}", node.audit, methods=["GET"]),
+        ],
+        exception_handlers={StoreError: _store_error},
     )
 
 
-def serve(backend: Backend, *, host: str = "127.0.0.1", port: int = 7001, region: str = "") -> None:
-    """Serves ``backend`` until interrupted."""
-    import uvicorn
-
-    app = create_app(backend, region=region)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+def serve(
+    backend: Backend,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7001,
+    region: str = "",
+    limits: NodeLimits | None = None,
+    authorize: Authorize | None = None,
+    quota: QuotaBook | None = None,
+) -> None:
+    """Serves ``backend`` until interrupted, with the connection bounds of ``limits``."""
+    limits = limits or NodeLimits()
+    app = create_app(backend, region=region, limits=limits, authorize=authorize, quota=quota)
+    _serve.run(
+        app,
+        host=host,
+        port=port,
+        idle_timeout=limits.idle_timeout,
+        max_connections=limits.max_connections,
+        keep_alive=limits.keep_alive,
+        max_head=limits.max_head,
+    )

@@ -1,7 +1,9 @@
-"""Store node processes for tests: start, kill, freeze, and where their shards live."""
+"""Store node processes for tests: start, kill, freeze, and where their shards live; the test
+writer whose signature the nodes accept, and signed raw requests."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -11,8 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from store import authorization
 
 from ..conftest import ROOT, free_port
+
+WRITER: LocalAccount = Account.from_key(hashlib.sha256(b"agora store test writer").digest())
+"""The account test nodes accept writes from (``--writers WRITER.address``) unless told otherwise."""
+
+
+def signed_put(
+    url: str, path: str, body: bytes, *, account: LocalAccount = WRITER, expires: int | None = None, **kwargs: object
+) -> requests.Response:
+    """``PUT url+path`` with a body, signed by ``account`` (valid for 10 minutes unless ``expires``)."""
+    when = int(time.time()) + 600 if expires is None else expires
+    headers = {"Authorization": authorization(account, path, len(body), when)}
+    return requests.put(url + path, data=body, headers=headers, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -22,6 +40,7 @@ class Node:
     region: str
     proc: subprocess.Popen[bytes]
     args: list[str]
+    env: dict[str, str] | None = None
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -29,7 +48,9 @@ class Node:
 
     def restart(self) -> None:
         """Starts the node again on the same port and directory."""
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env
+        )
         _wait_up(self.url, self.proc)
 
     def freeze(self) -> None:
@@ -43,16 +64,26 @@ class Node:
         return self.dir / "shards" / digest
 
 
-def start_node(directory: Path | None, *, region: str = "", extra: list[str] | None = None) -> Node:
+def start_node(
+    directory: Path | None,
+    *,
+    region: str = "",
+    extra: list[str] | None = None,
+    writers: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Node:
+    """`agora store serve` on a free port; writes accepted from ``writers`` (default: `WRITER`)."""
     port = free_port()
     args = [sys.executable, "-m", "cli", "store", "serve", "--port", str(port), "--region", region]
     if directory is not None:
         args += ["--dir", str(directory)]
-    args += extra or []
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    args += ["--writers", writers or WRITER.address, *(extra or [])]
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or os.environ.copy()
+    )
     url = f"http://127.0.0.1:{port}"
     _wait_up(url, proc)
-    return Node(url, directory, region, proc, args)
+    return Node(url, directory, region, proc, args, env)
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -68,8 +99,10 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"store node at {url} did not start")
 
 
-def start_cluster(root: Path, regions: list[str]) -> list[Node]:
-    return [start_node(root / f"node{i}", region=r) for i, r in enumerate(regions)]
+def start_cluster(
+    root: Path, regions: list[str], *, writers: str | None = None, env: dict[str, str] | None = None
+) -> list[Node]:
+    return [start_node(root / f"node{i}", region=r, writers=writers, env=env) for i, r in enumerate(regions)]
 
 
 def stop_all(nodes: list[Node]) -> None:

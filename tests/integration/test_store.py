@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from store import NotEnoughNodes, NotEnoughShards, StoreClient, cid_of, codec
 
-from .store_cluster import Node, start_cluster, stop_all
+from .store_cluster import WRITER, Node, signed_put, start_cluster, stop_all
 
 SEGMENT = 64 * 1024
 REGIONS = ["eu", "eu", "eu", "us", "us", "ch"]
@@ -37,7 +37,7 @@ def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[No
 
 
 def client(nodes: list[Node], **kwargs: object) -> StoreClient:
-    return StoreClient([n.url for n in nodes], segment_size=SEGMENT, timeout=2.0, **kwargs)  # type: ignore[arg-type]
+    return StoreClient([n.url for n in nodes], segment_size=SEGMENT, timeout=2.0, signer=WRITER, **kwargs)  # type: ignore[arg-type]
 
 
 SIZES = [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT + 17]
@@ -98,9 +98,9 @@ def test_m_plus_one_nodes_killed_the_read_fails_with_the_reasons(cluster: list[N
         with pytest.raises(NotEnoughShards) as info:
             store.get(cid)
     err = info.value
-    assert (err.cid, err.found, err.needed) == (manifest.cid, 3, 4)
+    assert (err.cid, err.blob_cid, err.found, err.needed) == (cid, manifest.cid, 3, 4)
     assert all(any(n.url in failed for failed in err.failures) for n in dead)
-    assert "unreachable" in str(err) and manifest.cid in str(err)
+    assert "unreachable" in str(err) and cid in str(err) and manifest.cid in str(err)
 
 
 def test_a_frozen_node_is_given_up_on_after_its_timeout(cluster: list[Node]) -> None:
@@ -207,16 +207,17 @@ def test_node_refuses_bad_shards(shared_cluster: list[Node]) -> None:
     url = shared_cluster[0].url
     good = b"shard bytes"
     digest = hashlib.sha256(good).hexdigest()
-    assert requests.put(f"{url}/shards/{digest}", data=b"other bytes").status_code == 400
-    assert requests.put(f"{url}/shards/NOT-A-HASH", data=good).status_code == 422
+    # signed for the path and size it is sent with, so only the content is wrong
+    assert signed_put(url, f"/shards/{digest}", b"other bytes").status_code == 400
+    assert signed_put(url, "/shards/NOT-A-HASH", good).status_code == 422
     assert requests.get(f"{url}/shards/{digest}").status_code == 404
-    assert requests.put(f"{url}/shards/{digest}", data=good).status_code == 201
+    assert signed_put(url, f"/shards/{digest}", good).status_code == 201
     assert requests.get(f"{url}/shards/{digest}").content == good
     big = os.urandom(65 * 1024 * 1024)
-    reply = requests.put(f"{url}/shards/{hashlib.sha256(big).hexdigest()}", data=big)
+    reply = signed_put(url, f"/shards/{hashlib.sha256(big).hexdigest()}", big)
     assert reply.status_code == 413
     assert reply.headers["content-type"] == "application/problem+json"
-    assert requests.put(f"{url}/manifests/{cid_of(b'x')}", data=b"x").status_code == 400
+    assert signed_put(url, f"/manifests/{cid_of(b'x')}", b"x").status_code == 400
     assert requests.get(f"{url}/info").json()["region"] == "eu"
 
 
@@ -230,12 +231,13 @@ def test_node_answers_a_full_disk_clearly(tmp_path: Path) -> None:
     node = start_node(mount)
     try:
         payload = os.urandom(512 * 1024)
-        reply = requests.put(f"{node.url}/shards/{hashlib.sha256(payload).hexdigest()}", data=payload)
+        reply = signed_put(node.url, f"/shards/{hashlib.sha256(payload).hexdigest()}", payload)
         assert reply.status_code == 507
-        assert "no space left" in reply.json()["detail"]
+        assert reply.json()["detail"] == "no space left on this node"  # and no path of the node's
         assert list((mount / "shards").iterdir()) == []  # no half-written shard
+        assert list((mount / ".staging").iterdir()) == []  # nor a staged one
         small = b"fits"
-        assert requests.put(f"{node.url}/shards/{hashlib.sha256(small).hexdigest()}", data=small).status_code == 201
+        assert signed_put(node.url, f"/shards/{hashlib.sha256(small).hexdigest()}", small).status_code == 201
     finally:
         stop_all([node])
         os.system(f"umount {mount}")
@@ -268,12 +270,17 @@ def test_s3_backed_node_against_a_real_s3_server(tmp_path: Path, monkeypatch: py
             except requests.RequestException:
                 time.sleep(0.1)
         nodes = [
-            start_node(None, region="eu", extra=["--s3-bucket", f"bucket{i}", "--s3-endpoint", endpoint])
+            start_node(
+                None,
+                region="eu",
+                extra=["--s3-bucket", f"bucket{i}", "--s3-endpoint", endpoint, "--dir", str(tmp_path / f"state{i}")],
+            )
             for i in range(3)
         ]
         try:
             data = os.urandom(3 * SEGMENT + 9)
-            with StoreClient([n.url for n in nodes], k=2, m=1, segment_size=SEGMENT, timeout=5) as store:
+            urls = [n.url for n in nodes]
+            with StoreClient(urls, k=2, m=1, segment_size=SEGMENT, timeout=5, signer=WRITER) as store:
                 cid = store.put(data)
                 assert store.get(cid) == data
                 assert store.audit(cid).passed

@@ -10,9 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from ledger import Keystore
+from ledger import get_settings as ledger_settings
 from store import get_settings
 
-from .store_cluster import Node, start_cluster, stop_all
+from .store_cluster import WRITER, Node, start_cluster, stop_all
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +25,17 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Node]]:
 
 
 @pytest.fixture
-def agora(nodes: list[Node], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def agora(nodes: list[Node], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The CLI with the nodes' writer as the only key in its keystore (so puts are signed by it)."""
+    Keystore(tmp_path / "home", kdf_iterations=2).import_key(WRITER.key.hex(), "pw")
+    monkeypatch.setenv("AGORA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AGORA_PASSWORD", "pw")
     monkeypatch.setenv("AGORA_STORE_NODES", ",".join(n.url for n in nodes))
     monkeypatch.setenv("AGORA_STORE_K", "2")
     monkeypatch.setenv("AGORA_STORE_M", "1")
     monkeypatch.setenv("AGORA_STORE_SEGMENT_SIZE", str(256 * 1024))
     get_settings.cache_clear()
+    ledger_settings.cache_clear()
     runner = CliRunner()
 
     def run(*args: str, ok: bool = True) -> str:
@@ -38,6 +45,7 @@ def agora(nodes: list[Node], monkeypatch: pytest.MonkeyPatch):  # type: ignore[n
 
     yield run
     get_settings.cache_clear()
+    ledger_settings.cache_clear()
 
 
 def test_put_get_stat_audit_repair(agora, nodes: list[Node], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,322 @@
+"""The store client's HTTP: each request has a total deadline, reads at most a given number of
+bytes, and can be stopped from another thread (which frees its thread and connection at once).
+
+Built on `http.client` so the client holds each connection's socket from the first byte: a
+watchdog shuts the socket down when the deadline passes, whatever phase the request is in
+(connecting, sending, reading headers or body), and a cancelled request is stopped the same
+way. docs/toolchain.md says why this replaced `requests` here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import http.client
+import itertools
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import orjson
+
+from .errors import NodeError
+
+CHUNK = 1024 * 1024
+"""The most one read asks of the socket (each read also waits at most the idle timeout)."""
+REPLY_LIMIT = 64 * 1024
+"""The most read of a reply whose size is not otherwise known (/info, errors, a put's answer)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A node's answer: status, headers (lower-case names) and the whole (bounded) body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def reason(self) -> str:
+        """``HTTP 404: <detail>`` from a problem+json body, else from the start of the body."""
+        detail = ""
+        try:
+            problem = orjson.loads(self.body[:REPLY_LIMIT])
+            if isinstance(problem, dict):
+                detail = str(problem.get("detail") or problem.get("title") or "")
+        except orjson.JSONDecodeError:
+            detail = self.body[:200].decode("utf-8", "replace")
+        printable = "".join(ch if ch.isprintable() else "?" for ch in detail[:300])
+        return f"HTTP {self.status}: {printable}"
+
+
+class Call:
+    """One request's handle: its deadline, and `abort` to stop it from any thread."""
+
+    def __init__(self, deadline: float, limit: float) -> None:
+        self.deadline = deadline
+        self.limit = limit
+        self.aborted = ""
+        self.done = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.aborted:
+                raise NodeError("", self.aborted)
+            self._sock = sock
+
+    def detach(self) -> None:
+        with self._lock:
+            self._sock = None
+
+    def finish(self) -> None:
+        with self._lock:
+            self.done, self._sock = True, None
+
+    def abort(self, reason: str) -> None:
+        """Stops the request: a blocked connect, send or read returns at once."""
+        with self._lock:
+            if self.done or self.aborted:
+                return
+            self.aborted = reason
+            if self._sock is not None:
+                try:
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class Scope:
+    """Calls made under a scope (and its children) are aborted together by `cancel`."""
+
+    def __init__(self, parent: Scope | None = None) -> None:
+        self._calls: list[Call] = []
+        self._children: list[Scope] = []
+        self._lock = threading.Lock()
+        self.cancelled = ""
+        if parent is not None:
+            parent._adopt(self)
+
+    def _adopt(self, child: Scope) -> None:
+        with self._lock:
+            self._children.append(child)
+            reason = self.cancelled
+        if reason:
+            child.cancel(reason)
+
+    def add(self, call: Call) -> None:
+        with self._lock:
+            self._calls = [c for c in self._calls if not c.done]
+            self._calls.append(call)
+            reason = self.cancelled
+        if reason:
+            call.abort(reason)
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        with self._lock:
+            self.cancelled = self.cancelled or reason
+            calls, children = list(self._calls), list(self._children)
+        for call in calls:
+            call.abort(reason)
+        for child in children:
+            child.cancel(reason)
+
+
+class _Watchdog:
+    """One thread that aborts every call whose deadline has passed."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Call]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, call: Call) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (call.deadline, next(self._seq), call))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="store-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].done):
+                    _, _, call = heapq.heappop(self._heap)
+                    call.abort(f"no complete answer within the deadline of {call.limit:g}s")
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_WATCHDOG = _Watchdog()
+
+
+class Transport:
+    """Requests with a total deadline and a read limit, over per-thread keep-alive connections."""
+
+    def __init__(self, *, timeout: float, deadline: float) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self._local = threading.local()
+        self._all: set[http.client.HTTPConnection] = set()
+        self._lock = threading.Lock()
+        self.closed = Scope()
+
+    def close(self) -> None:
+        """Aborts every request in flight and closes every connection."""
+        self.closed.cancel("the client was closed")
+        with self._lock:
+            conns, self._all = list(self._all), set()
+        for conn in conns:
+            conn.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        limit: int = REPLY_LIMIT,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        scope: Scope | None = None,
+    ) -> Reply:
+        """One request; raises `NodeError` (naming the node) when it fails, is too large, too slow
+        or cancelled. A reused keep-alive connection the node has closed is replaced once."""
+        parts = urlsplit(url)
+        node = f"{parts.scheme}://{parts.netloc}"
+        call = Call(time.monotonic() + self.deadline, self.deadline)
+        self.closed.add(call)
+        if scope is not None:
+            scope.add(call)
+        _WATCHDOG.watch(call)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            for fresh in (False, True):
+                conn, reused = self._connection(parts.netloc, fresh=fresh)
+                try:
+                    return self._exchange(conn, call, method, path, body, headers or {}, limit)
+                except _Stale:
+                    self._drop(conn)
+                    if not reused:
+                        raise NodeError(node, "the node closed the connection") from None
+                except NodeError as exc:
+                    self._drop(conn)
+                    raise NodeError(node, exc.reason) from None
+                except BaseException:
+                    self._drop(conn)
+                    raise
+            raise NodeError(node, "the node closed the connection")
+        finally:
+            call.finish()
+
+    def _connection(self, netloc: str, *, fresh: bool) -> tuple[http.client.HTTPConnection, bool]:
+        pool: dict[str, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
+        conn = pool.get(netloc)
+        if conn is not None and not fresh:
+            return conn, True
+        conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        pool[netloc] = conn
+        with self._lock:
+            self._all.add(conn)
+        return conn, False
+
+    def _drop(self, conn: http.client.HTTPConnection) -> None:
+        conn.close()
+        pool: dict[str, http.client.HTTPConnection] = self._local.__dict__.get("pool", {})
+        for key, value in list(pool.items()):
+            if value is conn:
+                del pool[key]
+        with self._lock:
+            self._all.discard(conn)
+
+    def _exchange(
+        self,
+        conn: http.client.HTTPConnection,
+        call: Call,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        limit: int,
+    ) -> Reply:
+        reused = conn.sock is not None
+        try:
+            if conn.sock is None:
+                conn.timeout = max(0.001, min(self.timeout, call.remaining()))
+                conn.connect()
+            sock = conn.sock
+            assert sock is not None
+            call.attach(sock)
+            self._arm(sock, call)
+            resp = self._send(conn, method, path, body, headers, reused=reused)
+            reply = self._read(sock, call, resp, limit)
+        except NodeError as exc:
+            raise NodeError("", call.aborted or exc.reason) from None
+        except TimeoutError:
+            raise NodeError("", call.aborted or f"no answer within {self.timeout:g}s") from None
+        except (ConnectionRefusedError, socket.gaierror) as exc:
+            raise NodeError("", call.aborted or f"unreachable ({type(exc).__name__})") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise NodeError("", call.aborted or f"unreachable ({type(exc).__name__})") from None
+        finally:
+            call.detach()
+        if resp.will_close or not resp.isclosed():
+            conn.close()
+        return reply
+
+    def _arm(self, sock: socket.socket, call: Call) -> None:
+        """Each wait on the socket lasts at most the idle timeout and what is left of the deadline."""
+        sock.settimeout(max(0.001, min(self.timeout, call.remaining())))
+
+    def _send(
+        self,
+        conn: http.client.HTTPConnection,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        *,
+        reused: bool,
+    ) -> http.client.HTTPResponse:
+        try:
+            conn.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The node may have answered early (a refusal) and closed: read what it said.
+            try:
+                return conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                if reused:
+                    raise _Stale from None
+                raise
+        try:
+            return conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            if reused:
+                raise _Stale from None
+            raise
+
+    def _read(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> Reply:
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        if resp.length is not None and resp.length > limit:
+            raise NodeError("", f"the answer declares {resp.length} bytes, more than the {limit} expected")
+        chunks: list[bytes] = []
+        got = 0
+        while True:
+            self._arm(sock, call)
+            chunk = resp.read1(min(CHUNK, limit + 1 - got))
+            if not chunk:
+                break
+            got += len(chunk)
+            if got > limit:
+                raise NodeError("", f"the answer is longer than the {limit} bytes expected")
+            chunks.append(chunk)
+        return Reply(resp.status, headers, b"".join(chunks))
+
+
+class _Stale(Exception):
+    """A reused keep-alive connection turned out to be closed by the node."""

@@ -1,0 +1,81 @@
+"""Signed writes: the ``Authorization: AgoraStore …`` header of a PUT, made and checked.
+
+The signature is EIP-712 typed data, domain ``{name: "Agora Store", version: "1"}``, primary
+type ``StorePut(string path,uint256 size,uint64 expires)``: the request path (a content address,
+so the signature binds the content), the exact body length, and when it stops being valid.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from .errors import Unauthenticated
+
+SCHEME = "AgoraStore"
+MAX_AHEAD = 3600
+"""A signature may expire at most this many seconds after the node checks it."""
+DOMAIN: dict[str, Any] = {"name": "Agora Store", "version": "1"}
+TYPES: dict[str, Any] = {
+    "StorePut": [
+        {"name": "path", "type": "string"},
+        {"name": "size", "type": "uint256"},
+        {"name": "expires", "type": "uint64"},
+    ]
+}
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_HEADER = re.compile(
+    r"AgoraStore signer=(0x[0-9a-fA-F]{40}),expires=([0-9]{1,19}),signature=(0x[0-9a-fA-F]{130})", re.ASCII
+)
+_MAX_HEADER = 300
+
+
+def message(path: str, size: int, expires: int) -> SignableMessage:
+    """The EIP-712 message a writer signs for ``PUT path`` with a ``size``-byte body."""
+    return encode_typed_data(
+        domain_data=DOMAIN,
+        message_types=TYPES,
+        message_data={"path": path, "size": size, "expires": expires},
+    )
+
+
+def authorization(account: LocalAccount, path: str, size: int, expires: int) -> str:
+    """The ``Authorization`` header value for ``PUT path`` with a ``size``-byte body."""
+    signature = account.sign_message(message(path, size, expires)).signature
+    return f"{SCHEME} signer={account.address},expires={expires},signature=0x{bytes(signature).hex()}"
+
+
+def verify(header: str | None, *, path: str, size: int, now: float | None = None) -> str:
+    """The checksum address that signed this write.
+
+    Raises:
+        Unauthenticated: when the header is missing or malformed, the signature is high-s or does
+            not recover to its signer for this path and size, or it has expired or expires more
+            than `MAX_AHEAD` seconds from now.
+    """
+    if not header:
+        raise Unauthenticated(f"a write needs an 'Authorization: {SCHEME} signer=…,expires=…,signature=…' header")
+    match = _HEADER.fullmatch(header.strip()) if len(header) <= _MAX_HEADER else None
+    if match is None:
+        raise Unauthenticated(f"malformed Authorization header (expected {SCHEME} signer=0x…,expires=…,signature=0x…)")
+    signer, expires, signature = match.group(1), int(match.group(2)), bytes.fromhex(match.group(3)[2:])
+    clock = time.time() if now is None else now
+    if expires < clock:
+        raise Unauthenticated(f"the signature expired at {expires}")
+    if expires > clock + MAX_AHEAD:
+        raise Unauthenticated(f"the signature expires more than {MAX_AHEAD}s ahead")
+    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
+    if not 0 < s <= SECP256K1_N // 2 or v not in (27, 28):
+        raise Unauthenticated("not a canonical signature (high s or bad v)")
+    try:
+        recovered = Account.recover_message(message(path, size, expires), signature=signature)
+    except Exception:  # noqa: BLE001 - eth_keys raises several types for invalid points
+        raise Unauthenticated("the signature does not recover to an address") from None
+    if recovered.lower() != signer.lower():
+        raise Unauthenticated(f"the signature is not {signer}'s for PUT {path} of {size} bytes")
+    return str(recovered)
