@@ -66,6 +66,9 @@ def run(
     min_price: Annotated[str, typer.Option(help="Least payment per job (AGR).")] = "0",
     max_concurrent: Annotated[int, typer.Option(help="Executions at once.", min=1)] = 2,
     max_fuel: Annotated[int, typer.Option(help="Largest fuel limit it accepts.", min=1)] = 10**11,
+    max_blob: Annotated[
+        str, typer.Option("--max-blob", help="Largest program or input it fetches from the store, e.g. 64MiB.")
+    ] = "64MiB",
     sender: Annotated[str | None, typer.Option("--from", help="Use this key (address or dev:N).")] = None,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the chain when idle.", min=0.01)] = 0.2,
     home: HomeOpt = None,
@@ -91,12 +94,13 @@ def run(
         ray=ray,
         policy=policy,
         poll_interval=poll,
+        max_blob=c.parse_size(max_blob),
     )
     stop = threading.Event()
     with c.chain(home) as handle:
         account = _key(handle, sender, state, directory)
         deployment = c.deployment(handle, home)
-        store = c.store_client(nodes)
+        store = c.store_client(nodes, signer=account)  # workers have stake: nodes accept their writes
         executor = RayExecutor(ray)
         # After ray.init, which installs handlers that kill the process on SIGTERM.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

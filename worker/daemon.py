@@ -55,6 +55,8 @@ log = logging.getLogger("agora.worker")
 
 RETRY_AFTER = 2.0
 PROGRAM_CACHE = 32
+MAX_BLOB = 64 * 1024 * 1024
+"""Default of `WorkerConfig.max_blob`: the largest program or input the worker fetches."""
 
 
 class Conduct(StrEnum):
@@ -81,6 +83,8 @@ class WorkerConfig:
     poll_interval: float = 0.2
     fund_on_dev_chain: bool = True
     setup_name: bool = True
+    max_blob: int = MAX_BLOB
+    """Bytes: a program or input larger than this is refused before any of it is read."""
 
 
 def short(job_id: bytes) -> str:
@@ -370,7 +374,7 @@ class Worker:
         with self._programs_lock:
             wasm = self._programs.get(cid)
         if wasm is None:
-            wasm = self.store.get(cid)
+            wasm = self.store.get(cid, max_size=self.config.max_blob)
             with self._programs_lock:
                 if len(self._programs) >= PROGRAM_CACHE:
                     self._programs.pop(next(iter(self._programs)))
@@ -381,7 +385,7 @@ class Worker:
         """Fetch (CIDs checked by the store client), run on Ray, store the output."""
         program_cid = cid_from_digest(request.program_id)
         wasm = self._program(program_cid)
-        stdin = self.store.get(cid_from_digest(request.input_digest))
+        stdin = self.store.get(cid_from_digest(request.input_digest), max_size=self.config.max_blob)
         result, node = self.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
         if conduct == Conduct.WRONG_OUTPUT:
             result = replace(result, output=result.output + b"\n(altered)\n")
