@@ -1,7 +1,8 @@
 """`agora up`: the whole local marketplace in one command.
 
 The chain (served and deployed), store nodes, a Ray head on loopback, and worker daemons that
-join it: each a child process, logging to ``HOME/logs/``, stopped together on Ctrl-C.
+join it: each a child process, logging to ``HOME/logs/``, restarted when it dies (`_supervise`),
+stopped together on Ctrl-C. Every runtime file (logs, Ray's session) lives under the home.
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -22,46 +21,21 @@ import requests
 import typer
 
 from ledger import Transactor, connect, deploy, dev_account
+from worker import LOOPBACK_RAY_ENV, ray_temp_dir
 
 from . import _common as c
+from ._supervise import Child, Supervisor
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
 FIRST_WORKER_ACCOUNT = 2  # development accounts 0 (deployer) and 1 (the examples' requester) stay free
-
-
-@dataclass
-class Child:
-    """A supervised process: its name, and whether it leads a process group of its own."""
-
-    name: str
-    proc: subprocess.Popen[bytes]
-    group: bool = False
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        if self.group:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        else:
-            self.proc.send_signal(signal.SIGTERM)  # SIGINT may be ignored (a background start)
-
-    def wait(self) -> None:
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            if self.group:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:
-                self.proc.kill()
-            self.proc.wait()
 
 
 def _wait_for(probe: str, what: str, child: Child, check: Callable[[], bool], timeout: float) -> None:
     """Until ``check()`` holds; fails when ``child`` exits first or the time is up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            c.fail(f"{what} exited with code {child.proc.returncode}")
+        if child.exited() is not None:
+            c.fail(f"{what} exited with code {child.exited()} (log: {child.log})")
         if check():
             return
         time.sleep(0.1)
@@ -76,8 +50,10 @@ def _chain_answers(url: str) -> bool:
         return False
 
 
-def _says_ready(log: Path) -> bool:
-    return "ready:" in log.read_text(errors="replace")
+def _says_ready(child: Child) -> bool:
+    with child.log.open("rb") as fh:
+        fh.seek(child.log_offset)
+        return b"ready:" in fh.read()
 
 
 def _http_ok(url: str) -> bool:
@@ -115,17 +91,8 @@ def up(
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{rpc_port}"
-    children: list[Child] = []
-
-    def spawn(name: str, cmd: list[str], *, group: bool = False, env: dict[str, str] | None = None) -> Child:
-        out = (logs / f"{name}.log").open("ab")
-        env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=group)
-        out.close()
-        child = Child(name, proc, group)
-        children.append(child)
-        return child
-
+    supervisor = Supervisor(logs, lambda message: typer.echo(f"{time.strftime('%H:%M:%S')} {message}"))
+    spawn = supervisor.spawn
     agora = [sys.executable, "-m", "cli"]
     try:
         chain = spawn("chain", [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)])
@@ -140,7 +107,9 @@ def up(
             port = store_port + i
             node = spawn(
                 f"store{i + 1}",
-                [*agora, "store", "serve", "--dir", str(state / "store" / f"node{i + 1}"), "--port", str(port)],
+                [*agora, "store", "serve", "--dir", str(state / "store" / f"node{i + 1}"), "--port", str(port)]
+                + ["--writers", "chain", "--home", str(state)],  # writers: accounts with stake or a deposit
+                env={**os.environ, "AGORA_RPC_URL": url},
             )
             urls.append(f"http://127.0.0.1:{port}")
             _wait_for(urls[-1], f"store node {i + 1}", node, partial(_http_ok, f"{urls[-1]}/info"), 30)
@@ -151,14 +120,12 @@ def up(
             _start_workers(spawn, agora, state, url, urls, (k, m), workers, ray_port)
         typer.echo(f"logs       {logs}")
         typer.echo("ready: Ctrl-C stops everything")
-        _supervise(children)
+        _supervise(supervisor)
     finally:
         # Workers first (they finish their transactions), then Ray, the store and the chain. A
         # second Ctrl-C must not cut this short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for child in reversed(children):
-            child.stop()
-            child.wait()
+        supervisor.stop_all()
 
 
 def _start_workers(
@@ -177,7 +144,7 @@ def _start_workers(
         "AGORA_STORE_NODES": ",".join(store_urls),
         "AGORA_STORE_K": str(coding[0]),
         "AGORA_STORE_M": str(coding[1]),
-        "RAY_AUTH_MODE": "disabled",  # loopback only; nothing outside this machine can reach it
+        **LOOPBACK_RAY_ENV,  # every Ray process on 127.0.0.1 only, no usage statistics
     }
     ray_bin = Path(sys.executable).parent / "ray"
     head = spawn(
@@ -190,6 +157,8 @@ def _start_workers(
             f"--port={ray_port}",
             "--node-ip-address=127.0.0.1",
             "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={ray_temp_dir(state)}",
             "--object-store-memory=200000000",
         ],
         group=True,
@@ -204,12 +173,12 @@ def _start_workers(
         cmd += ["--ray", f"127.0.0.1:{ray_port}", "--home", str(state)]
         daemons.append((name, spawn(name, cmd, env=env)))
     for i, (name, daemon) in enumerate(daemons):
-        log = state / "logs" / f"{name}.log"
-        _wait_for(str(log), name, daemon, partial(_says_ready, log), 180)
+        _wait_for(str(daemon.log), name, daemon, partial(_says_ready, daemon), 180)
         typer.echo(f"worker     {name}.agora (development account {FIRST_WORKER_ACCOUNT + i})")
 
 
-def _supervise(children: list[Child]) -> None:
+def _supervise(supervisor: Supervisor) -> None:
+    """Keeps every child running until SIGTERM or Ctrl-C."""
     stop = False
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -218,10 +187,7 @@ def _supervise(children: list[Child]) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        while not stop:
-            for child in children:
-                if child.proc.poll() is not None:
-                    c.fail(f"{child.name} exited with code {child.proc.returncode} (see its log)")
-            time.sleep(0.5)
+        supervisor.run(lambda: stop)
     except KeyboardInterrupt:
-        typer.echo("stopping")
+        pass
+    typer.echo("stopping")

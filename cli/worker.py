@@ -22,7 +22,7 @@ from ledger import (
     region_index,
     split_agora_name,
 )
-from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, WorkerState, worker_report
+from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, WorkerState, ray_temp_dir, worker_report
 
 from . import _common as c
 
@@ -101,7 +101,7 @@ def run(
         account = _key(handle, sender, state, directory)
         deployment = c.deployment(handle, home)
         store = c.store_client(nodes, signer=account)  # workers have stake: nodes accept their writes
-        executor = RayExecutor(ray)
+        executor = RayExecutor(ray, temp_dir=ray_temp_dir(directory) if ray == "local" else None)
         # After ray.init, which installs handlers that kill the process on SIGTERM.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())

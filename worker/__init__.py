@@ -8,7 +8,7 @@ docs/worker.md) and a worker's standing read from the chain (`worker_report`).
 
 from .daemon import Conduct, Worker, WorkerConfig
 from .errors import WorkerError
-from .execution import RayExecutor, result_of
+from .execution import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
 from .feed import JobFeed, MarketEvent
 from .policy import BidPolicy, Verdict
 from .programs import build as build_program
@@ -17,6 +17,10 @@ from .runtime import Result, Status, compile_module, run
 from .state import JobRecord, Phase, WorkerState
 
 __all__ = [
+    "LOOPBACK_RAY_ENV",
+    "is_loopback",
+    "keep_ray_on_loopback",
+    "ray_temp_dir",
     "BidPolicy",
     "Conduct",
     "JobFeed",

@@ -3,18 +3,75 @@
 A task returns plain data whatever happens (an exception that cannot be pickled, such as a
 wasmtime trap, would kill the Ray worker), and compiled modules are cached per Ray worker
 process by program CID.
+
+A Ray of this machine alone (``local``, or a head on a loopback address) listens on 127.0.0.1
+only and reports no usage statistics: `LOOPBACK_RAY_ENV` in the environment of every Ray
+process (the head, its nodes and every driver). Ray otherwise swaps a loopback address for the
+host's network address and listens on every interface.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import ray
+from ray._private import ray_constants
 
 from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Result, Status, run
 
 log = logging.getLogger(__name__)
+
+LOOPBACK_RAY_ENV = {
+    # Ray's switch for a machine that is not part of a cluster: every server on 127.0.0.1.
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    # `ray start` still announces "usage disabled" once: to a closed local port, not the network.
+    "RAY_USAGE_STATS_REPORT_URL": "http://127.0.0.1:9/",
+    # Token auth is for clusters spanning hosts; nothing outside this machine can reach this one.
+    "RAY_AUTH_MODE": "disabled",
+}
+_SOCKET_ROOM = 36
+"""Longest session directory whose sockets (`…/session_<date>_<pid>/sockets/plasma_store`)
+fit in the 107 bytes of a unix socket path."""
+
+
+def ray_temp_dir(home: Path) -> Path:
+    """Where Ray keeps a session's files: ``home/ray``, under a short alias when the path is long.
+
+    Ray puts unix sockets inside its session directory, and a socket path has at most 107 bytes;
+    for a long home a symbolic link in the system's temporary directory points there, so every
+    file still lives under the home.
+    """
+    target = (home / "ray").resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    if len(str(target)) <= _SOCKET_ROOM:
+        return target
+    alias = Path(tempfile.gettempdir()) / f"agora-ray-{hashlib.sha256(str(target).encode()).hexdigest()[:10]}"
+    if not (alias.is_symlink() and alias.resolve() == target):
+        alias.unlink(missing_ok=True)
+        alias.symlink_to(target, target_is_directory=True)
+    return alias
+
+
+def keep_ray_on_loopback() -> None:
+    """Makes the Ray this process starts or joins listen on 127.0.0.1 only, with no usage statistics.
+
+    Sets `LOOPBACK_RAY_ENV` for the Ray processes started from here and Ray's own reading of it
+    in this process, which took place when Ray was imported. Only for a Ray of this machine:
+    a node with it cannot join a cluster spanning hosts.
+    """
+    os.environ.update(LOOPBACK_RAY_ENV)
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` ("local" or HOST:PORT) is a Ray of this machine alone."""
+    return address == "local" or address.rsplit(":", 1)[0] in ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def _execute(key: str, wasm: bytes, stdin: bytes, fuel: int, memory_limit: int, max_output: int) -> dict[str, Any]:
@@ -64,9 +121,13 @@ class RayExecutor:
         *,
         num_cpus: int | None = None,
         object_store_memory: int = 256 * 1024 * 1024,
+        temp_dir: Path | None = None,
     ) -> None:
+        """``temp_dir``: where a local Ray keeps its session files (see `ray_temp_dir`)."""
         self.owned = not ray.is_initialized()
         if self.owned:
+            if is_loopback(address):
+                keep_ray_on_loopback()
             if address == "local":
                 ray.init(
                     address="local",
@@ -74,12 +135,10 @@ class RayExecutor:
                     include_dashboard=False,
                     object_store_memory=object_store_memory,
                     log_to_driver=False,
+                    _temp_dir=None if temp_dir is None else str(temp_dir),
                 )
             else:
-                host = address.rsplit(":", 1)[0]
-                # Ray rewrites a loopback address to the host's own unless told the node's IP.
-                node_ip = "127.0.0.1" if host in ("127.0.0.1", "localhost") else None
-                ray.init(address=address, log_to_driver=False, _node_ip_address=node_ip)
+                ray.init(address=address, log_to_driver=False)
         log.info("Ray: %s, resources %s", address, ray.cluster_resources())
 
     def submit(

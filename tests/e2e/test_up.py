@@ -8,10 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
+import requests
 
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
 from store import StoreClient, cid_from_digest, digest_of
@@ -41,6 +44,7 @@ def free_ports(count: int) -> int:
 
 
 def start_up(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`agora up` until it prints ready; returns the process and what it printed."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "up", "--home", str(home), *args],
         cwd=ROOT,
@@ -80,14 +84,16 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert "worker     worker1.agora (development account 2)" in banner
         w3 = connect(f"http://127.0.0.1:{port}")
         deployment = load_deployment(w3, tmp_path)
-        # a requester's k=1 job, run by the worker `agora up` started
-        store = StoreClient([f"http://127.0.0.1:{store_port + i}" for i in range(3)], k=2, m=1)
-        program = digest_of(store.put((PROGRAMS / "wordcount.wasm").read_bytes()))
-        data = digest_of(store.put(b"one two three\n"))
+        # a requester's k=1 job, run by the worker `agora up` started; with a deposit in the
+        # market, the requester may write to the store nodes
         requester = dev_account(1)
         Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(requester.address, 100 * AGR)
         market = JobMarket(w3, deployment, Transactor(w3, requester))
         market.deposit(100 * AGR)
+        nodes = [f"http://127.0.0.1:{store_port + i}" for i in range(3)]
+        store = StoreClient(nodes, k=2, m=1, signer=requester)
+        program = digest_of(store.put((PROGRAMS / "wordcount.wasm").read_bytes()))
+        data = digest_of(store.put(b"one two three\n"))
         request = make_request(
             w3, k=1, q=1, program_id=program, input_digest=data, max_price=2 * AGR, ramp=0, collateral=10 * AGR
         )
@@ -113,3 +119,97 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert connect(f"http://127.0.0.1:{port}").eth.block_number == height  # nothing redone on restart
     finally:
         assert stop_up(proc) == 0
+
+
+LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
+
+
+def listening(root: psutil.Process) -> list[tuple[str, str, int]]:
+    """(process name, address, port) of every listening TCP socket in ``root``'s process tree."""
+    out = []
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except psutil.NoSuchProcess:
+            continue
+        out += [(name, c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN]
+    return out
+
+
+class Lines:
+    """Collects a process's output lines in the background."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert time.monotonic() < deadline, f"never printed {text!r}:\n" + "".join(self.lines)
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_path: Path) -> None:
+    port, store_port, ray_port = free_port(), free_ports(3), free_port()
+    args = ["--rpc-port", str(port), "--store-nodes", "3", "--store-port", str(store_port)]
+    args += ["--workers", "1", "--ray-port", str(ray_port)]
+    proc, _ = start_up(tmp_path, *args)
+    tree = psutil.Process(proc.pid)
+    lines = Lines(proc)
+    started = [p.pid for p in tree.children(recursive=True)]
+    try:
+        sockets = listening(tree)
+        assert {name for name, _, _ in sockets} >= {"gcs_server", "raylet"}
+        assert all(ip in LOOPBACK for _, ip, _ in sockets), sockets
+        assert list((tmp_path / "ray").glob("session_*/logs")), "Ray's session is not under the home"
+
+        def child(name: str) -> psutil.Process:
+            (found,) = [p for p in tree.children() if name in " ".join(p.cmdline())]
+            return found
+
+        node = child(f"--port {store_port + 1}")
+        node.kill()
+        lines.wait_for("store2 exited with code -9; restarting in 1s")
+        lines.wait_for("store2 restarted (restart 1)")
+        deadline = time.monotonic() + 30
+        while not _answers(f"http://127.0.0.1:{store_port + 1}/info"):
+            assert time.monotonic() < deadline, "the store node did not come back"
+            time.sleep(0.2)
+
+        worker = child("--name worker1")
+        worker.kill()
+        lines.wait_for("worker1 exited with code -9")
+        lines.wait_for("worker1 restarted (restart 1)")
+        log = tmp_path / "logs" / "worker1.log"
+        deadline = time.monotonic() + 180
+        while log.read_text().count("ready:") < 2:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        assert all(ip in LOOPBACK for _, ip, _ in listening(tree))
+        survivors = [p.pid for p in tree.children(recursive=True)]
+    finally:
+        assert stop_up(proc) == 0
+    assert not [pid for pid in started + survivors if psutil.pid_exists(pid) and _alive(pid)]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
