@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import orjson
 from web3 import Web3
-from web3.providers import BaseProvider
+from web3.providers import BaseProvider, HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from ._embedded import EmbeddedChain
@@ -35,6 +36,18 @@ class EmbeddedProvider(BaseProvider):
         return True
 
 
+class UntrustingHTTPProvider(HTTPProvider):
+    """web3's HTTP provider, parsing answers as untrusted input: JSON nested at most 1,024 deep.
+
+    Every process of ours imports py-evm, which raises the recursion limit to 100,000; web3's
+    own parser would then crash the process on a node's deeply nested answer instead of raising.
+    """
+
+    @staticmethod
+    def decode_rpc_response(raw_response: bytes) -> RPCResponse:
+        return cast(RPCResponse, orjson.loads(raw_response))
+
+
 def connect(url: str | None = None, *, chain: EmbeddedChain | None = None, timeout: int = 30) -> Web3:
     """A `Web3` for ``url`` (http, ws or ipc path), or for ``chain`` in-process."""
     if chain is not None:
@@ -45,5 +58,5 @@ def connect(url: str | None = None, *, chain: EmbeddedChain | None = None, timeo
         raise ValueError("websocket URLs need an async client; use the node's http endpoint")
     if url.startswith(("http://", "https://")):
         # Caching lets web3 ask eth_chainId once, not before every eth_call.
-        return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True))
+        return Web3(UntrustingHTTPProvider(url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True))
     return Web3(Web3.IPCProvider(url, timeout=timeout))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from ledger import EmbeddedChain, dev_account
 from ledger._embedded import _TIME_OFFSET_KEY, MAX_TIMESTAMP
 from ledger.rpc import Dispatcher, RPCLimits
 
-from ..conftest import free_port, start_chain_server, stop
+from ..conftest import ROOT, free_port, start_chain_server, stop
 
 LOOP = "0x5b600056"  # init code JUMPDEST PUSH1 0 JUMP: loops until the gas or the time runs out
 TIMESTAMP = "0x4260005260206000f3"  # init code returning block.timestamp
@@ -269,3 +271,30 @@ def test_evm_mine_refuses_options_it_would_ignore(chain: EmbeddedChain) -> None:
     assert chain.head().block_number == 0
     assert answer(dispatcher, request("evm_mine"))["result"] == "0x0"
     assert chain.head().block_number == 1
+
+
+# -- a lying node against our client ----------------------------------------------------------------
+
+LYING_NODE = """
+import socket, sys, threading
+from ledger import connect
+server = socket.create_server(("127.0.0.1", 0))
+def answer():
+    conn, _ = server.accept()
+    conn.recv(65536)
+    body = b"[" * 100_000 + b"]" * 100_000
+    conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
+    conn.close()
+threading.Thread(target=answer, daemon=True).start()
+assert sys.getrecursionlimit() >= 100_000  # py-evm's import raised it
+try:
+    connect("http://127.0.0.1:%d" % server.getsockname()[1]).eth.block_number
+except ValueError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_a_node_answering_deeply_nested_json_gets_an_error_not_a_crash() -> None:
+    out = subprocess.run([sys.executable, "-c", LYING_NODE], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 0, out.stderr  # not -11: the process survives
+    assert "refused: depth limit exceeded" in out.stdout
