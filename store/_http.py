@@ -302,8 +302,9 @@ class Transport:
 
     def _read(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> Reply:
         headers = {k.lower(): v for k, v in resp.getheaders()}
-        if resp.length is not None and resp.length > limit:
-            raise NodeError("", f"the answer declares {resp.length} bytes, more than the {limit} expected")
+        declared = resp.length
+        if declared is not None and declared > limit:
+            raise NodeError("", f"the answer declares {declared} bytes, more than the {limit} expected")
         chunks: list[bytes] = []
         got = 0
         while True:
@@ -315,6 +316,10 @@ class Transport:
             if got > limit:
                 raise NodeError("", f"the answer is longer than the {limit} bytes expected")
             chunks.append(chunk)
+        if call.aborted:
+            raise NodeError("", call.aborted)
+        if declared is not None and got != declared:  # http.client ends a short body quietly
+            raise NodeError("", f"the answer ended after {got} of its {declared} bytes")
         return Reply(resp.status, headers, b"".join(chunks))
 
 

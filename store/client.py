@@ -239,11 +239,12 @@ class StoreClient:
         self.publish(manifest)
         return manifest.manifest_cid
 
-    def publish(self, manifest: Manifest) -> None:
-        """Replicates the manifest on every node that holds one of its shards."""
+    def publish(self, manifest: Manifest, nodes: list[str] | None = None) -> None:
+        """Stores the manifest on ``nodes`` (default: every node that holds one of its shards)."""
         body = manifest.to_bytes()
         path = f"/manifests/{manifest.manifest_cid}"
-        for future in [self._pool.submit(self._put, n, path, body) for n in manifest.nodes()]:
+        targets = manifest.nodes() if nodes is None else nodes
+        for future in [self._pool.submit(self._put, n, path, body) for n in targets]:
             future.result()
 
     # -- get ----------------------------------------------------------------------------------

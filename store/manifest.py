@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,8 +62,9 @@ class Manifest:
         """Every shard hash, segment by segment: the leaves of the Merkle tree."""
         return [bytes.fromhex(s.hash) for seg in self.segments for s in seg.shards]
 
-    @property
+    @cached_property
     def merkle_root(self) -> str:
+        """The RFC 6962 root over `leaves()` (computed once per manifest)."""
         return merkle.root(self.leaves()).hex()
 
     def leaf_index(self, segment: int, shard: int) -> int:

@@ -1,14 +1,18 @@
 """Store node processes for tests: start, kill, freeze, and where their shards live; the test
-writer whose signature the nodes accept, and signed raw requests."""
+writer whose signature the nodes accept, and signed raw requests; a lying node for client tests."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +45,7 @@ class Node:
     proc: subprocess.Popen[bytes]
     args: list[str]
     env: dict[str, str] | None = None
+    log_path: Path | None = None
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -48,10 +53,8 @@ class Node:
 
     def restart(self) -> None:
         """Starts the node again on the same port and directory."""
-        self.proc = subprocess.Popen(
-            self.args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env
-        )
-        _wait_up(self.url, self.proc)
+        self.proc = _spawn(self.args, self.env, self.log_path)
+        _wait_up(self.url, self.proc, self.log_path)
 
     def freeze(self) -> None:
         self.proc.send_signal(signal.SIGSTOP)
@@ -63,6 +66,16 @@ class Node:
         assert self.dir is not None
         return self.dir / "shards" / digest
 
+    def log(self) -> str:
+        """What the node has logged (its stderr)."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+def _spawn(args: list[str], env: dict[str, str] | None, log_path: Path | None) -> subprocess.Popen[bytes]:
+    # To a file, not a pipe: a pipe nobody reads fills up and stops a node that logs a lot.
+    with open(log_path or os.devnull, "ab") as log:
+        return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env=env or os.environ.copy())
+
 
 def start_node(
     directory: Path | None,
@@ -71,26 +84,29 @@ def start_node(
     extra: list[str] | None = None,
     writers: str | None = None,
     env: dict[str, str] | None = None,
+    log_path: Path | None = None,
 ) -> Node:
-    """`agora store serve` on a free port; writes accepted from ``writers`` (default: `WRITER`)."""
+    """`agora store serve` on a free port; writes accepted from ``writers`` (default: `WRITER`);
+    stderr to ``log_path`` (default: beside ``directory``)."""
     port = free_port()
     args = [sys.executable, "-m", "cli", "store", "serve", "--port", str(port), "--region", region]
     if directory is not None:
         args += ["--dir", str(directory)]
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        log_path = log_path or directory.with_name(f"{directory.name}.log")
     args += ["--writers", writers or WRITER.address, *(extra or [])]
-    proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or os.environ.copy()
-    )
+    proc = _spawn(args, env, log_path)
     url = f"http://127.0.0.1:{port}"
-    _wait_up(url, proc)
-    return Node(url, directory, region, proc, args, env)
+    _wait_up(url, proc, log_path)
+    return Node(url, directory, region, proc, args, env, log_path)
 
 
-def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+def _wait_up(url: str, proc: subprocess.Popen[bytes], log_path: Path | None) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"store node exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            said = log_path.read_text(errors="replace")[-3000:] if log_path else ""
+            raise RuntimeError(f"store node exited with {proc.returncode}: {said}")
         try:
             if requests.get(f"{url}/info", timeout=1).ok:
                 return
@@ -115,3 +131,122 @@ def stop_all(nodes: list[Node]) -> None:
             node.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             node.proc.kill()
+
+
+# -- a lying node --------------------------------------------------------------------------------
+
+Behaviour = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
+class LiarNode:
+    """An HTTP server on loopback, in this process, answering each path as told (honestly, or
+    endlessly, slowly, with a false Content-Length...) and recording what clients did: the
+    requests it saw, and when a client closed a connection before the answer was done.
+
+    One request per connection (every answer says ``Connection: close``), so a client closing
+    its side is told apart from its next request.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Behaviour] = {}
+        self.requests: list[str] = []
+        self.closed: list[float] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            writer.close()
+            return
+        line, *fields = head.decode("latin-1").split("\r\n")
+        method, path = line.split(" ")[:2]
+        length = next((int(f.split(":")[1]) for f in fields if f.lower().startswith("content-length:")), 0)
+        await reader.readexactly(length)
+        self.requests.append(f"{method} {path}")
+        answer = asyncio.ensure_future(self.routes.get(path, answer_with(404, b"no"))(writer))
+        eof = asyncio.ensure_future(reader.read(1))
+        done, _ = await asyncio.wait({answer, eof}, return_when=asyncio.FIRST_COMPLETED)
+        if eof in done:
+            self.closed.append(time.monotonic())
+        for task in (answer, eof):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+def _head(status: int, headers: dict[str, str]) -> bytes:
+    lines = [f"HTTP/1.1 {status} X", "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def answer_with(status: int, body: bytes) -> Behaviour:
+    """An honest answer."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        writer.write(_head(status, {"Content-Length": str(len(body))}) + body)
+        await writer.drain()
+
+    return run
+
+
+def endless(chunk: bytes = b"\0" * 65536) -> Behaviour:
+    """A chunked body that never ends."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        writer.write(_head(200, {"Transfer-Encoding": "chunked"}))
+        frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        while True:
+            writer.write(frame)
+            await writer.drain()
+
+    return run
+
+
+def declaring(length: int) -> Behaviour:
+    """A ``Content-Length`` of ``length``, then bytes for as long as the client reads."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        writer.write(_head(200, {"Content-Length": str(length)}))
+        while True:
+            writer.write(b"\0" * 65536)
+            await writer.drain()
+
+    return run
+
+
+def trickling(body: bytes, every: float = 2.0, *, head_too: bool = False) -> Behaviour:
+    """One byte every ``every`` seconds: of the body, or (``head_too``) of the status line on."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        data = _head(200, {"Content-Length": str(len(body))}) + body
+        if not head_too:
+            head = _head(200, {"Content-Length": str(len(body))})
+            writer.write(head)
+            data = body
+        for i in range(len(data)):
+            writer.write(data[i : i + 1])
+            await writer.drain()
+            await asyncio.sleep(every)
+
+    return run
