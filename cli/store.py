@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from eth_account.signers.local import LocalAccount
 
 from ledger import ChainHandle, JobMarket, LedgerError, StakeManager
 from store import DirectoryBackend, QuotaBook, S3Backend, StoreClient, WritersUnavailable
@@ -40,6 +41,17 @@ def _client(nodes: str | None) -> StoreClient:
     return c.store_client(c.store_nodes(nodes))
 
 
+def _signer(sender: str | None, home: Path | None) -> LocalAccount | None:
+    signer = c.store_signer(sender, home)
+    if signer is None:
+        typer.echo(
+            "no key to sign with: nodes refuse unsigned writes unless they run with --writers any "
+            "(sign with --from ADDRESS or dev:N, or keep one key in the keystore)",
+            err=True,
+        )
+    return signer
+
+
 class ChainWriters:
     """Accepts accounts with stake (free, locked or unbonding) or a market deposit on the chain.
 
@@ -65,7 +77,8 @@ class ChainWriters:
             free, locked, unbonding = self.stakes.stake_of(address)
             allowed = free + locked + unbonding > 0 or self.market.balance_of(address) > 0
         except LedgerError as exc:
-            raise WritersUnavailable(f"cannot ask the chain who may write: {exc}") from None
+            log.warning("cannot ask the chain whether %s may write: %s", address, exc)  # details stay here
+            raise WritersUnavailable("this node cannot ask the chain who may write just now; retry shortly") from None
         with self._lock:
             if len(self._known) > 100_000:
                 self._known.clear()
@@ -90,7 +103,8 @@ def _writers(mode: str, home: Path | None, stack: contextlib.ExitStack) -> Calla
     addresses = [a.strip() for a in mode.split(",") if a.strip()]
     wrong = [a for a in addresses if not _ADDRESS.fullmatch(a)]
     if wrong or not addresses:
-        c.fail(f"--writers: {', '.join(wrong) or mode!r} is not an address (expected chain, any or 0xADDRESS,...)")
+        shown = ", ".join(wrong) or repr(mode)
+        c.fail(f"--writers: {shown} is not an address (expected chain, any or 0xADDRESS,...)")
     allowed = {a.lower() for a in addresses}
     return lambda signer: signer.lower() in allowed
 
@@ -159,7 +173,7 @@ def put(
     home: HomeOpt = None,
 ) -> None:
     """Store FILE; print its manifest CID. Nodes accept writes signed by a writer they accept."""
-    signer = c.store_signer(sender, home)
+    signer = _signer(sender, home)
     with c.store_client(c.store_nodes(nodes), k=k, m=m, signer=signer) as client:
         allowed = [r.strip() for r in regions.split(",")] if regions else None
         if str(file) == "-":
@@ -226,7 +240,7 @@ def repair(
     home: HomeOpt = None,
 ) -> None:
     """Restore missing or corrupt shards onto live nodes (the writes are signed as for put)."""
-    with c.store_client(c.store_nodes(nodes), signer=c.store_signer(sender, home)) as client:
+    with c.store_client(c.store_nodes(nodes), signer=_signer(sender, home)) as client:
         report = client.repair(cid)
         for segment, index, node in report.restored:
             typer.echo(f"restored shard {segment}/{index} on {node}")

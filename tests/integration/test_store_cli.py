@@ -1,20 +1,30 @@
-"""`agora store …` end to end against three node processes."""
+"""`agora store …` end to end against node processes: the commands, who signs a write, and the
+writers a node accepts (listed, any, or the chain's stakers and depositors)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from eth_account import Account
 from typer.testing import CliRunner
 
 from cli.main import app
-from ledger import Keystore
+from ledger import JobMarket, Keystore, StakeManager, Token, Transactor, connect, deploy, dev_account, load_deployment
 from ledger import get_settings as ledger_settings
 from store import get_settings
 
-from .store_cluster import WRITER, Node, start_cluster, stop_all
+from ..conftest import ROOT, free_port, start_chain_server, stop
+from .store_cluster import WRITER, Node, signed_put, start_cluster, start_node, stop_all
+
+AGR = 10**18
+OTHER = Account.from_key(hashlib.sha256(b"a key the test nodes do not accept").digest())
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +79,87 @@ def test_regions_and_errors_are_reported(agora, tmp_path: Path) -> None:  # type
     assert "not a CID" in agora("store", "get", "nonsense", ok=False)
     missing = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
     assert "no node has manifest" in agora("store", "get", missing, ok=False)
+
+
+def test_put_signs_with_from_and_says_when_it_cannot_sign(agora, nodes: list[Node], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blob = tmp_path / "signed.bin"
+    blob.write_bytes(b"who wrote this")
+    Keystore(tmp_path / "home", kdf_iterations=2).import_key(OTHER.key.hex(), "pw")  # now two keys
+    assert "several keys" in agora("store", "put", str(blob), ok=False)
+    assert agora("store", "put", str(blob), "--from", WRITER.address).splitlines()[-1].startswith("bafkrei")
+    refused = agora("store", "put", str(blob), "--from", OTHER.address, ok=False)
+    assert "HTTP 403" in refused and f"{OTHER.address} may not write" in refused
+
+
+def test_put_without_any_key_is_refused_with_a_hint(nodes: list[Node], tmp_path: Path) -> None:
+    blob = tmp_path / "unsigned.bin"
+    blob.write_bytes(b"nobody's")
+    env = {**os.environ, "AGORA_HOME": str(tmp_path / "empty"), "AGORA_STORE_K": "2", "AGORA_STORE_M": "1"}
+    cmd = [sys.executable, "-m", "cli", "store", "put", str(blob), "--nodes", ",".join(n.url for n in nodes)]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "HTTP 401" in done.stderr and "--from" in done.stderr
+
+
+def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "cli", "store", "serve", "--port", str(free_port()), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env or dict(os.environ), capture_output=True, text=True, timeout=120)
+
+
+def test_serve_refuses_writers_it_cannot_use_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "AGORA_RPC_URL": "http://127.0.0.1:1"}
+    done = _serve("--dir", str(tmp_path / "n"), "--writers", "chain", "--home", str(tmp_path), env=env)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert "--writers ADDRESS,..." in done.stderr and "--writers any" in done.stderr
+    done = _serve("--dir", str(tmp_path / "n"), "--writers", "0x12,alice")
+    assert done.returncode == 1 and "0x12, alice is not an address" in done.stderr
+
+
+def test_open_writers_take_unsigned_writes_and_say_so(tmp_path: Path) -> None:
+    node = start_node(tmp_path / "open", writers="any")
+    try:
+        data = b"anyone's"
+        assert requests.put(f"{node.url}/shards/{hashlib.sha256(data).hexdigest()}", data=data).status_code == 201
+        assert "anyone may write to this node" in node.log()
+    finally:
+        stop_all([node])
+
+
+def test_chain_writers_are_accounts_with_stake_or_a_deposit(tmp_path: Path) -> None:
+    port = free_port()
+    chain = start_chain_server(tmp_path / "chain", port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        w3 = connect(url)
+        deployer = Transactor(w3, dev_account(0))
+        deploy(w3, deployer, tmp_path / "home")
+        deployment = load_deployment(w3, tmp_path / "home")
+        depositor, staker, stranger, latecomer = (Account.create() for _ in range(4))
+        for account in (depositor, staker):
+            deployer.send(to=account.address, value=10**18)
+            Token(w3, deployment, deployer).faucet(account.address, 200 * AGR)
+        JobMarket(w3, deployment, Transactor(w3, depositor)).deposit(1 * AGR)
+        StakeManager(w3, deployment, Transactor(w3, staker)).stake(150 * AGR, 0)
+        env = {**os.environ, "AGORA_RPC_URL": url}
+        node = start_node(tmp_path / "n", writers="chain", extra=["--home", str(tmp_path / "home")], env=env)
+        try:
+            for account, status in ((depositor, 201), (staker, 201), (stranger, 403)):
+                data = os.urandom(100)
+                assert (
+                    signed_put(
+                        node.url, f"/shards/{hashlib.sha256(data).hexdigest()}", data, account=account
+                    ).status_code
+                    == status
+                )
+            stop(chain)  # the chain goes away: known writers still write, others fail closed
+            data = os.urandom(100)
+            path = f"/shards/{hashlib.sha256(data).hexdigest()}"
+            assert signed_put(node.url, path, data, account=depositor).status_code == 201
+            reply = signed_put(node.url, path, data, account=latecomer)
+            assert reply.status_code == 503 and "retry shortly" in reply.json()["detail"]
+            assert "127.0.0.1" not in reply.text  # the node's own view of the chain stays in its log
+            assert reply.headers["retry-after"] == "5"
+        finally:
+            stop_all([node])
+    finally:
+        stop(chain)
