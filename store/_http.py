@@ -301,26 +301,35 @@ class Transport:
             raise
 
     def _read(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> Reply:
+        """The body, never more than ``limit`` bytes: a declared length is checked before reading
+        (and read in one piece); an undeclared one is read in pieces and cut at the limit."""
         headers = {k.lower(): v for k, v in resp.getheaders()}
         declared = resp.length
         if declared is not None and declared > limit:
             raise NodeError("", f"the answer declares {declared} bytes, more than the {limit} expected")
+        self._arm(sock, call)
+        if declared is not None:
+            body = resp.read(declared)  # one buffer of the declared size; the watchdog bounds the time
+        else:
+            body = self._pieces(sock, call, resp, limit)
+        if call.aborted:
+            raise NodeError("", call.aborted)
+        if declared is not None and len(body) != declared:  # http.client ends a short body quietly
+            raise NodeError("", f"the answer ended after {len(body)} of its {declared} bytes")
+        return Reply(resp.status, headers, body)
+
+    def _pieces(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> bytes:
         chunks: list[bytes] = []
         got = 0
         while True:
             self._arm(sock, call)
             chunk = resp.read1(min(CHUNK, limit + 1 - got))
             if not chunk:
-                break
+                return b"".join(chunks)
             got += len(chunk)
             if got > limit:
                 raise NodeError("", f"the answer is longer than the {limit} bytes expected")
             chunks.append(chunk)
-        if call.aborted:
-            raise NodeError("", call.aborted)
-        if declared is not None and got != declared:  # http.client ends a short body quietly
-            raise NodeError("", f"the answer ended after {got} of its {declared} bytes")
-        return Reply(resp.status, headers, b"".join(chunks))
 
 
 class _Stale(Exception):
