@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from store import StoreClient, codec  # noqa: E402
-from tests.integration.store_cluster import start_cluster, stop_all  # noqa: E402
+from tests.integration.store_cluster import WRITER, start_cluster, stop_all  # noqa: E402
 
 MIB = 1024 * 1024
 CHILD = """
 import sys, os, resource
 sys.path.insert(0, {root!r})
+from eth_account import Account
 from store import StoreClient
 
 class Stream:
@@ -37,7 +38,7 @@ class Stream:
         n = min(n, self.left); self.left -= n
         return os.urandom(n)
 
-client = StoreClient({nodes!r})
+client = StoreClient({nodes!r}, signer=Account.from_key(bytes.fromhex({key!r})))
 cid = client.put(Stream({size}))
 total = sum(len(chunk) for chunk in client.get_stream(cid))
 assert total == {size}, total
@@ -75,7 +76,7 @@ def median_get(store: StoreClient, cid: str, data: bytes, runs: int = 3) -> floa
     rates = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        assert store.get(cid) == data
+        assert store.get(cid, max_size=len(data)) == data
         rates.append(rate(len(data), time.perf_counter() - t0))
     return sorted(rates)[len(rates) // 2]
 
@@ -95,7 +96,7 @@ def main() -> None:
         nodes = start_cluster(Path(tmp), ["eu"] * 6)
         try:
             urls = [n.url for n in nodes]
-            with StoreClient(urls, timeout=30) as store:
+            with StoreClient(urls, timeout=30, signer=WRITER) as store:
                 t0 = time.perf_counter()
                 cid = store.put(data)
                 put = rate(len(data), time.perf_counter() - t0)
@@ -112,7 +113,7 @@ def main() -> None:
                 f"get {get:.0f} MB/s ({get / base['decode_mb_s']:.2f}x decode, {get / base['sha256_mb_s']:.2f}x sha256)"
             )
             print(f"get with 2 of 6 nodes down {degraded:.0f} MB/s")
-            code = CHILD.format(root=str(ROOT), nodes=urls, size=args.big_mib * MIB)
+            code = CHILD.format(root=str(ROOT), nodes=urls, size=args.big_mib * MIB, key=WRITER.key.hex())
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
             peak = float(out.stdout.strip().splitlines()[-1])
             print(f"client peak RSS for a {args.big_mib} MiB put + get: {peak:.0f} MB")

@@ -35,7 +35,7 @@ from ledger import (  # noqa: E402
 )
 from store import StoreClient, digest_of  # noqa: E402
 from tests.integration.market_helpers import make_request  # noqa: E402
-from tests.integration.store_cluster import start_cluster, stop_all  # noqa: E402
+from tests.integration.store_cluster import WRITER, start_cluster, stop_all  # noqa: E402
 from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, run  # noqa: E402
 from worker.programs import build  # noqa: E402
 
@@ -99,7 +99,7 @@ def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: 
     requester = JobMarket(w3, deployment, Transactor(w3, dev_account(1)))
     Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(dev_account(1).address, 100_000 * AGR)
     requester.deposit(100_000 * AGR)
-    store = StoreClient(nodes, k=2, m=1)
+    store = StoreClient(nodes, k=2, m=1, signer=WRITER)  # the writer the test nodes accept
     program, data = digest_of(store.put(wasm)), digest_of(store.put(b""))
     executor = RayExecutor("local")
     workers = []

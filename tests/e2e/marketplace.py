@@ -196,7 +196,14 @@ def start_marketplace(home: Path) -> Marketplace:
     token = Token(w3, deployment, Transactor(w3, dev_account(0)))
     token.faucet(dev_account(REQUESTER).address, 10_000 * AGR)
     JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER))).deposit(10_000 * AGR)
-    nodes = start_cluster(home / "store", ["eu", "eu", "us"])
+    # Store nodes take writes from the chain's stakers and depositors (the requester, the workers).
+    nodes = start_cluster(
+        home / "store",
+        ["eu", "eu", "us"],
+        writers="chain",
+        env={**os.environ, "AGORA_RPC_URL": url},
+        extra=["--home", str(home)],
+    )
     ray_port = free_port()
     ray_head = subprocess.Popen(
         [
@@ -215,7 +222,7 @@ def start_marketplace(home: Path) -> Marketplace:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    store = StoreClient([n.url for n in nodes], k=2, m=1)
+    store = StoreClient([n.url for n in nodes], k=2, m=1, signer=dev_account(REQUESTER))
     return Marketplace(home, url, w3, deployment, chain, nodes, ray_head, f"127.0.0.1:{ray_port}", store)
 
 

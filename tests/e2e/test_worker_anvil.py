@@ -27,7 +27,8 @@ WORKER, REQUESTER = 8, 9  # accounts the anvil conformance tests leave alone
 def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path) -> None:
     w3 = connect(anvil_url)
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
-    nodes = start_cluster(tmp_path / "store", ["eu", "eu", "eu"])
+    writers = f"{dev_account(WORKER).address},{dev_account(REQUESTER).address}"
+    nodes = start_cluster(tmp_path / "store", ["eu", "eu", "eu"], writers=writers)
     urls = [n.url for n in nodes]
     env = {
         **os.environ,
@@ -41,7 +42,7 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
     cmd += ["--home", str(tmp_path), "--min-price", "1.5"]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    store = StoreClient(urls, k=2, m=1)
+    store = StoreClient(urls, k=2, m=1, signer=dev_account(REQUESTER))
     try:
         deadline = time.monotonic() + 180
         while "ready:" not in log.read_text():

@@ -45,9 +45,9 @@ def main() -> None:
         policy=BidPolicy(region=region, max_concurrent=int(spec.get("max_concurrent", 3))),
         poll_interval=0.1,
     )
-    store = StoreClient(nodes, k=settings.k, m=settings.m)
-    executor = RayExecutor(spec["ray"])
     account = dev_account(int(spec["account"]))
+    store = StoreClient(nodes, k=settings.k, m=settings.m, signer=account)  # workers have stake: nodes accept them
+    executor = RayExecutor(spec["ray"])
     daemon = Worker(handle.w3, deployment, account, config, store=store, executor=executor, conduct=conduct)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after ray.init, which installs its own

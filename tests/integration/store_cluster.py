@@ -116,9 +116,17 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], log_path: Path | None) -> 
 
 
 def start_cluster(
-    root: Path, regions: list[str], *, writers: str | None = None, env: dict[str, str] | None = None
+    root: Path,
+    regions: list[str],
+    *,
+    writers: str | None = None,
+    env: dict[str, str] | None = None,
+    extra: list[str] | None = None,
 ) -> list[Node]:
-    return [start_node(root / f"node{i}", region=r, writers=writers, env=env) for i, r in enumerate(regions)]
+    """A node per region, each in ``root/node<i>`` (see `start_node`)."""
+    return [
+        start_node(root / f"node{i}", region=r, writers=writers, env=env, extra=extra) for i, r in enumerate(regions)
+    ]
 
 
 def stop_all(nodes: list[Node]) -> None:
