@@ -18,6 +18,7 @@ from .errors import StoreError
 
 log = logging.getLogger(__name__)
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV)
 
 
 class DiskFull(StoreError):
@@ -89,6 +90,11 @@ class DirectoryBackend:
                 # Rewrite anyway: the existing file may be the corrupt copy that a repair replaces.
                 os.replace(path, target)
                 new = False
+            except OSError as exc:
+                if exc.errno not in _NO_LINKS:
+                    raise
+                new = not target.exists()  # a file system without hard links: rename only
+                os.replace(path, target)
             dir_fd = os.open(target.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
