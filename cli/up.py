@@ -56,7 +56,8 @@ def _says_ready(child: Child) -> bool:
         return b"ready:" in fh.read()
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
+    """Whether ``url`` answers a GET with success within a second."""
     try:
         return requests.get(url, timeout=1).ok
     except requests.RequestException:
@@ -112,7 +113,7 @@ def up(
                 env={**os.environ, "AGORA_RPC_URL": url},
             )
             urls.append(f"http://127.0.0.1:{port}")
-            _wait_for(urls[-1], f"store node {i + 1}", node, partial(_http_ok, f"{urls[-1]}/info"), 30)
+            _wait_for(urls[-1], f"store node {i + 1}", node, partial(http_ok, f"{urls[-1]}/info"), 30)
         k, m = store_coding(store_nodes)
         if urls:
             typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")

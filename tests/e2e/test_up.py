@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-import requests
 
+from cli.up import http_ok
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
 from store import StoreClient, cid_from_digest, digest_of
 
@@ -72,11 +72,16 @@ def stop_up(proc: subprocess.Popen[str]) -> int:
     return proc.wait(timeout=60)
 
 
-@pytest.mark.slow
-def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
+def small_up() -> tuple[int, int, list[str]]:
+    """Free ports for a chain and three store nodes, and `agora up` arguments for them and one worker."""
     port, store_port, ray_port = free_port(), free_ports(3), free_port()
     args = ["--rpc-port", str(port), "--store-nodes", "3", "--store-port", str(store_port)]
-    args += ["--workers", "1", "--ray-port", str(ray_port)]
+    return port, store_port, [*args, "--workers", "1", "--ray-port", str(ray_port)]
+
+
+@pytest.mark.slow
+def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
+    port, store_port, args = small_up()
     proc, banner = start_up(tmp_path, *args)
     try:
         assert "contracts  deployed" in banner
@@ -159,9 +164,7 @@ class Lines:
 
 @pytest.mark.slow
 def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_path: Path) -> None:
-    port, store_port, ray_port = free_port(), free_ports(3), free_port()
-    args = ["--rpc-port", str(port), "--store-nodes", "3", "--store-port", str(store_port)]
-    args += ["--workers", "1", "--ray-port", str(ray_port)]
+    _, store_port, args = small_up()
     proc, _ = start_up(tmp_path, *args)
     tree = psutil.Process(proc.pid)
     lines = Lines(proc)
@@ -181,7 +184,7 @@ def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_p
         lines.wait_for("store2 exited with code -9; restarting in 1s")
         lines.wait_for("store2 restarted (restart 1)")
         deadline = time.monotonic() + 30
-        while not _answers(f"http://127.0.0.1:{store_port + 1}/info"):
+        while not http_ok(f"http://127.0.0.1:{store_port + 1}/info"):
             assert time.monotonic() < deadline, "the store node did not come back"
             time.sleep(0.2)
 
@@ -199,13 +202,6 @@ def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_p
     finally:
         assert stop_up(proc) == 0
     assert not [pid for pid in started + survivors if psutil.pid_exists(pid) and _alive(pid)]
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 def _alive(pid: int) -> bool:
