@@ -7,59 +7,23 @@ reads at most what the manifest says it should (docs/store.md, "What the client 
 from __future__ import annotations
 
 import hashlib
-import io
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
-from typing import BinaryIO
 
-import orjson
 from eth_account.signers.local import LocalAccount
 
-from . import _upkeep, auth, codec
-from ._http import Reply, Scope, Transport
+from . import _upkeep, codec
+from ._calls import Scope
+from ._nodes import Nodes
+from ._put import Progress, Source, store_segments, usable_nodes
 from ._upkeep import AuditReport, RepairReport, StatReport
 from .cid import cid_from_digest, digest_of
 from .errors import BlobTooLarge, NodeError, NotEnoughNodes, NotEnoughShards, NotFound, StoreError
-from .manifest import MAX_MANIFEST_BYTES, Manifest, Segment, ShardRef
+from .manifest import MAX_MANIFEST_BYTES, Manifest, ShardRef
 
 DEFAULT_SEGMENT = 4 * 1024 * 1024
 DEFAULT_MAX_GET = 256 * 1024 * 1024
-SIGN_WINDOW = 600
-"""Seconds a write's signature stays valid (nodes accept at most an hour)."""
-Progress = Callable[[int], None]
-
-
-class _Source:
-    """Reads a blob segment by segment from bytes, a path or a binary stream."""
-
-    def __init__(self, source: bytes | str | Path | BinaryIO) -> None:
-        if isinstance(source, bytes | bytearray | memoryview):
-            self._fh: BinaryIO = io.BytesIO(bytes(source))
-            self._close = False
-        elif isinstance(source, str | Path):
-            self._fh = open(source, "rb")  # noqa: SIM115 - closed in close()
-            self._close = True
-        else:
-            self._fh, self._close = source, False
-
-    def segments(self, size: int) -> Iterator[bytes]:
-        first = True
-        while True:
-            chunk = self._fh.read(size)
-            if not chunk and not first:
-                return
-            first = False
-            yield chunk
-            if len(chunk) < size:
-                return
-
-    def close(self) -> None:
-        if self._close:
-            self._fh.close()
 
 
 class StoreClient:
@@ -96,17 +60,14 @@ class StoreClient:
         self.nodes = [n.rstrip("/") for n in nodes]
         self.k, self.m, self.segment_size = k, m, segment_size
         self.timeout, self.deadline, self.hedge_after = timeout, deadline, hedge_after
-        self.max_get, self.retries, self.signer = max_get, retries, signer
-        self._http = Transport(timeout=timeout, deadline=deadline)
+        self.max_get, self.signer = max_get, signer
+        self._nodes = Nodes(timeout=timeout, deadline=deadline, retries=retries, signer=signer)
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="store")
         self._segments = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segment")
-        self._regions: dict[str, str] = {}
-        self._signatures: OrderedDict[tuple[str, int], tuple[int, str]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         """Stops every request in flight and frees the threads and connections."""
-        self._http.close()
+        self._nodes.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._segments.shutdown(wait=False, cancel_futures=True)
 
@@ -116,125 +77,23 @@ class StoreClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    # -- HTTP ---------------------------------------------------------------------------------
-    def _signed(self, path: str, size: int) -> dict[str, str]:
-        if self.signer is None:
-            return {}
-        now = time.time()
-        with self._lock:
-            cached = self._signatures.get((path, size))
-        if cached is not None and cached[0] - now > SIGN_WINDOW / 2:
-            return {"Authorization": cached[1]}
-        expires = int(now) + SIGN_WINDOW
-        header = auth.authorization(self.signer, path, size, expires)
-        with self._lock:
-            self._signatures[(path, size)] = (expires, header)
-            while len(self._signatures) > 256:
-                self._signatures.popitem(last=False)
-        return {"Authorization": header}
-
-    def _put(self, node: str, path: str, body: bytes) -> None:
-        """A signed PUT, retried when the node cannot be reached or asks to retry (503)."""
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                reply = self._http.request("PUT", node + path, body=body, headers=self._signed(path, len(body)))
-            except NodeError as exc:
-                if last or not exc.reason.startswith("unreachable"):
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-                continue
-            if reply.status in (200, 201):
-                return
-            if reply.status != 503 or last:
-                raise NodeError(node, reply.reason())
-            time.sleep(_retry_after(reply))
-
-    def _get(self, node: str, path: str, *, limit: int, scope: Scope | None = None) -> bytes:
-        reply = self._http.request("GET", node + path, limit=limit, scope=scope)
-        if reply.status != 200:
-            raise NodeError(node, reply.reason())
-        return reply.body
-
+    # -- put ----------------------------------------------------------------------------------
     def region_of(self, node: str, *, fresh: bool = False) -> str | None:
         """The node's declared region, or None when it does not answer (``fresh``: ask again)."""
-        if fresh or node not in self._regions:
-            self._regions.pop(node, None)
-            try:
-                info = orjson.loads(self._get(node, "/info", limit=64 * 1024))
-                region = info.get("region", "") if isinstance(info, dict) else None
-            except (StoreError, orjson.JSONDecodeError):
-                return None
-            if not isinstance(region, str) or len(region) > 64:
-                return None
-            self._regions[node] = region
-        return self._regions[node]
+        return self._nodes.region_of(node, fresh=fresh)
 
-    # -- put ----------------------------------------------------------------------------------
-    def _usable_nodes(self, regions: list[str] | None) -> list[str]:
-        infos = list(self._pool.map(lambda n: (n, self.region_of(n, fresh=True)), self.nodes))
-        usable = [n for n, r in infos if r is not None and (not regions or r in regions)]
-        needed = self.k + self.m
-        if len(usable) < needed:
-            where = f" in regions {', '.join(regions)}" if regions else ""
-            raise NotEnoughNodes(
-                f"a put needs {needed} live nodes{where} (k={self.k}, m={self.m}); {len(usable)} answered"
-            )
-        return usable
-
-    def _place(self, usable: list[str], segment: int, index: int, shard: bytes, taken: set[str]) -> ShardRef:
-        """Uploads one shard to its node, falling back to another node this segment does not use."""
-        digest = hashlib.sha256(shard).hexdigest()
-        n = len(usable)
-        first = usable[(segment + index) % n]
-        candidates = [first] + [usable[(segment + index + j) % n] for j in range(1, n)]
-        errors = []
-        for node in candidates:
-            if node != first and node in taken:
-                continue
-            try:
-                self._put(node, f"/shards/{digest}", shard)
-                return ShardRef(digest, node, self._regions.get(node, ""))
-            except NodeError as exc:
-                errors.append(str(exc))
-        raise NodeError(first, "no node accepted the shard: " + "; ".join(errors))
-
-    def put(
-        self,
-        source: bytes | str | Path | BinaryIO,
-        *,
-        regions: list[str] | None = None,
-        progress: Progress | None = None,
-    ) -> str:
+    def put(self, source: Source, *, regions: list[str] | None = None, progress: Progress | None = None) -> str:
         """Stores a blob; returns its manifest CID. Memory stays bounded by a few segments."""
-        usable = self._usable_nodes(regions)
-        reader = _Source(source)
-        blob_hash = hashlib.sha256()
-        segments: list[Segment] = []
-        window: list[tuple[int, list[Future[ShardRef]]]] = []
-        size = 0
-        try:
-            for s, data in enumerate(reader.segments(self.segment_size)):
-                blob_hash.update(data)
-                size += len(data)
-                shards = codec.encode(data, self.k, self.m)
-                planned = {usable[(s + i) % len(usable)] for i in range(len(shards))}
-                futures = [self._pool.submit(self._place, usable, s, i, sh, planned) for i, sh in enumerate(shards)]
-                window.append((len(data), futures))
-                if len(window) > 2:  # bound memory: at most three segments in flight
-                    segments.append(_collect(*window.pop(0)))
-                if progress:
-                    progress(len(data))
-            segments.extend(_collect(*w) for w in window)
-        finally:
-            reader.close()
-        manifest = Manifest(
-            cid=cid_from_digest(blob_hash.digest()),
-            size=size,
+        usable = usable_nodes(self._nodes, self._pool, self.nodes, k=self.k, m=self.m, regions=regions)
+        manifest = store_segments(
+            self._nodes,
+            self._pool,
+            usable,
+            source,
             segment_size=self.segment_size,
             k=self.k,
             m=self.m,
-            segments=tuple(segments),
+            progress=progress,
         )
         self.publish(manifest)
         return manifest.manifest_cid
@@ -244,7 +103,7 @@ class StoreClient:
         body = manifest.to_bytes()
         path = f"/manifests/{manifest.manifest_cid}"
         targets = manifest.nodes() if nodes is None else nodes
-        for future in [self._pool.submit(self._put, n, path, body) for n in targets]:
+        for future in [self._pool.submit(self._nodes.put, n, path, body) for n in targets]:
             future.result()
 
     # -- get ----------------------------------------------------------------------------------
@@ -256,7 +115,7 @@ class StoreClient:
 
         def ask(node: str) -> Manifest:
             return Manifest.from_bytes(
-                self._get(node, f"/manifests/{cid}", limit=MAX_MANIFEST_BYTES, scope=race), expected_cid=cid
+                self._nodes.get(node, f"/manifests/{cid}", limit=MAX_MANIFEST_BYTES, scope=race), expected_cid=cid
             )
 
         futures = {self._pool.submit(ask, n): n for n in self.nodes}
@@ -278,7 +137,7 @@ class StoreClient:
         failures = []
         for node in [ref.node] if nodes is None else nodes:
             try:
-                body = self._get(node, f"/shards/{ref.hash}", limit=size, scope=scope)
+                body = self._nodes.get(node, f"/shards/{ref.hash}", limit=size, scope=scope)
             except NodeError as exc:
                 failures.append(exc.reason)
                 continue
@@ -418,26 +277,12 @@ class StoreClient:
 
     def put_shard(self, node: str, shard: bytes) -> None:
         """Uploads one shard (signed) to ``node``."""
-        self._put(node, f"/shards/{hashlib.sha256(shard).hexdigest()}", shard)
+        self._nodes.put(node, f"/shards/{hashlib.sha256(shard).hexdigest()}", shard)
 
     def get_json(self, node: str, path: str, *, limit: int) -> object:
         """A node's JSON answer, read within ``limit`` bytes and parsed with a depth limit."""
-        try:
-            return orjson.loads(self._get(node, path, limit=limit))
-        except orjson.JSONDecodeError as exc:
-            raise NodeError(node, f"not JSON: {exc}") from None
-
-
-def _collect(size: int, futures: list[Future[ShardRef]]) -> Segment:
-    return Segment(size, tuple(f.result() for f in futures))
+        return self._nodes.get_json(node, path, limit=limit)
 
 
 def _why(exc: StoreError) -> str:
     return exc.reason if isinstance(exc, NodeError) else str(exc)
-
-
-def _retry_after(reply: Reply) -> float:
-    try:
-        return min(max(float(reply.headers.get("retry-after", "1")), 0.05), 5.0)
-    except ValueError:
-        return 1.0
