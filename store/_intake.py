@@ -145,8 +145,8 @@ class Intake:
             except ClientDisconnect:
                 return Response(status_code=400)  # nobody is left to read it
             finally:
-                if signer is not None and self.quota is not None:
-                    self.quota.settle(signer, reserved, charged=charged if reserved else 0)
+                if signer is not None and self.quota is not None:  # a SQLite commit: off the event loop
+                    await asyncio.to_thread(self.quota.settle, signer, reserved, charged=charged if reserved else 0)
             return JSONResponse({"stored": key.partition("/")[2], "bytes": size}, 201)
         finally:
             self.busy -= 1

@@ -11,9 +11,11 @@ import re
 import time
 from typing import Any
 
-from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+from eth_keys import keys
+from eth_typing import Hash32
 
 from .errors import Unauthenticated
 
@@ -35,8 +37,13 @@ _HEADER = re.compile(
 _MAX_HEADER = 300
 
 
+_DOMAIN_SEPARATOR = keccak(keccak(b"EIP712Domain(string name,string version)") + keccak(b"Agora Store") + keccak(b"1"))
+_PUT_TYPEHASH = keccak(b"StorePut(string path,uint256 size,uint64 expires)")
+
+
 def message(path: str, size: int, expires: int) -> SignableMessage:
-    """The EIP-712 message a writer signs for ``PUT path`` with a ``size``-byte body."""
+    """The EIP-712 message a writer signs for ``PUT path`` with a ``size``-byte body (what a
+    wallet is given; `digest` is its hash, computed directly)."""
     return encode_typed_data(
         domain_data=DOMAIN,
         message_types=TYPES,
@@ -44,10 +51,17 @@ def message(path: str, size: int, expires: int) -> SignableMessage:
     )
 
 
+def digest(path: str, size: int, expires: int) -> bytes:
+    """The EIP-712 digest of `message` (three keccaks instead of eth_account's generic encoder:
+    ~0.1 ms less per write on both sides; tests/unit/test_store_auth.py checks they agree)."""
+    struct = keccak(_PUT_TYPEHASH + keccak(path.encode()) + size.to_bytes(32, "big") + expires.to_bytes(32, "big"))
+    return keccak(b"\x19\x01" + _DOMAIN_SEPARATOR + struct)
+
+
 def authorization(account: LocalAccount, path: str, size: int, expires: int) -> str:
     """The ``Authorization`` header value for ``PUT path`` with a ``size``-byte body."""
-    signature = account.sign_message(message(path, size, expires)).signature
-    return f"{SCHEME} signer={account.address},expires={expires},signature=0x{bytes(signature).hex()}"
+    signed = account.unsafe_sign_hash(Hash32(digest(path, size, expires)))  # the hash of our typed data
+    return f"{SCHEME} signer={account.address},expires={expires},signature=0x{bytes(signed.signature).hex()}"
 
 
 def verify(header: str | None, *, path: str, size: int, now: float | None = None) -> str:
@@ -72,8 +86,10 @@ def verify(header: str | None, *, path: str, size: int, now: float | None = None
     s, v = int.from_bytes(signature[32:64], "big"), signature[64]
     if not 0 < s <= SECP256K1_N // 2 or v not in (27, 28):
         raise Unauthenticated("not a canonical signature (high s or bad v)")
+    r = int.from_bytes(signature[:32], "big")
     try:
-        recovered = Account.recover_message(message(path, size, expires), signature=signature)
+        key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest(path, size, expires))
+        recovered = key.to_checksum_address()
     except Exception:  # noqa: BLE001 - eth_keys raises several types for invalid points
         raise Unauthenticated("the signature does not recover to an address") from None
     if recovered.lower() != signer.lower():

@@ -22,6 +22,8 @@ class QuotaBook:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # No fsync per upload: a power cut may forget the last few charges (never a stored object).
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS usage (signer TEXT PRIMARY KEY, bytes INTEGER NOT NULL)")
         self._used = {row[0]: int(row[1]) for row in self._db.execute("SELECT signer, bytes FROM usage")}
         self._reserved: dict[str, int] = {}

@@ -10,7 +10,7 @@ from eth_account.messages import _hash_eip191_message
 from eth_utils import keccak
 
 from store import QuotaBook, QuotaExceeded, Unauthenticated, authorization
-from store.auth import MAX_AHEAD, SECP256K1_N, message, verify
+from store.auth import MAX_AHEAD, SECP256K1_N, digest, message, verify
 
 ALICE = Account.from_key(b"\x01" * 32)
 PATH = "/shards/" + "ab" * 32
@@ -36,6 +36,12 @@ def test_the_typed_data_is_the_documented_one() -> None:
         keccak(b"StorePut(string path,uint256 size,uint64 expires)") + keccak(PATH.encode()) + word(10) + word(NOW)
     )
     assert _hash_eip191_message(message(PATH, 10, NOW)) == keccak(b"\x19\x01" + domain + struct)
+    assert digest(PATH, 10, NOW) == keccak(b"\x19\x01" + domain + struct)  # the shortcut signers use
+
+
+def test_a_wallet_signing_the_typed_data_makes_the_same_header() -> None:
+    signed = Account.sign_message(message(PATH, 10, NOW + 600), ALICE.key).signature
+    assert header() == f"AgoraStore signer={ALICE.address},expires={NOW + 600},signature=0x{bytes(signed).hex()}"
 
 
 @pytest.mark.parametrize(
