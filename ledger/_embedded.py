@@ -19,9 +19,11 @@ from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
+from eth.db.trie import _make_trie_root_and_nodes
 from eth.exceptions import CanonicalHeadNotFound, UnrecognizedTransactionType
 from eth.vm.forks import PragueVM
 from eth_keys.datatypes import PrivateKey
+from eth_keys.exceptions import BadSignature
 from eth_tester.backends.pyevm.main import (
     PyEVMBackend,
     generate_genesis_state_for_keys,
@@ -30,9 +32,10 @@ from eth_tester.backends.pyevm.main import (
 )
 from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError, to_wei
+from trie import HexaryTrie
 
 from ._kv import SqliteKV
-from ._view import ChainView, EVMTimeout, GasCapExceeded, Reverted, context_header
+from ._view import MAX_TIMESTAMP, ChainView, EVMTimeout, GasCapExceeded, Reverted, context_header
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,9 @@ DEV_HD_PATH = "m/44'/60'/0'/0"
 DEV_ACCOUNTS = 10
 DEV_BALANCE = to_wei(10_000, "ether")
 GAS_LIMIT = 30_000_000
-MAX_TIMESTAMP = 2**64 - 1
-"""Block timestamps are uint64 in the header; the chain clock never passes this."""
+MAX_CLOCK_OFFSET = 100 * 365 * 24 * 3600
+"""How far `evm_increaseTime` may move the clock in all: a century, far from uint64's end, so
+that contract arithmetic on timestamps keeps its headroom."""
 MAX_SNAPSHOTS = 10_000
 _TIME_OFFSET_KEY = b"agora:time-offset"
 
@@ -265,6 +269,8 @@ class EmbeddedChain:
         except BaseException:
             self._rollback()
             raise
+        finally:
+            _drop_trie_caches()
         self._commit()
         return bytes(transaction.hash)
 
@@ -275,9 +281,24 @@ class EmbeddedChain:
         """
         try:
             transaction: SignedTransactionAPI = self.chain.get_transaction_builder().decode(raw)
-            return transaction
-        except (rlp.DecodingError, rlp.DeserializationError, UnrecognizedTransactionType, ValidationError) as exc:
+            transaction.check_signature_validity()
+            sender = transaction.sender
+        except (
+            rlp.DecodingError,
+            rlp.DeserializationError,
+            UnrecognizedTransactionType,
+            ValidationError,
+            BadSignature,
+        ) as exc:
             raise InvalidTransaction(f"undecodable transaction: {exc}") from None
+        chain_id = getattr(transaction, "chain_id", None)
+        if chain_id is not None and chain_id != CHAIN_ID:
+            raise InvalidTransaction(f"transaction signed for chain {chain_id}, this is chain {CHAIN_ID}")
+        priority, max_fee = (getattr(transaction, k, None) for k in ("max_priority_fee_per_gas", "max_fee_per_gas"))
+        if priority is not None and max_fee is not None and priority > max_fee:
+            raise InvalidTransaction(f"maxPriorityFeePerGas {priority} is above maxFeePerGas {max_fee}")
+        log.debug("transaction %s from %s", transaction.hash.hex(), sender.hex())
+        return transaction
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
         """Decodes, applies and mines a signed transaction; returns its hash once durable."""
@@ -291,10 +312,13 @@ class EmbeddedChain:
             tx = dict(tx)
             if "gas" not in tx:
                 tx["gas"] = self.estimate_gas(tx, timeout=timeout)
-            if not any(k in tx for k in ("gas_price", "max_fee_per_gas")):
+            if "gas_price" not in tx:
                 base_fee = int(self._refresh_pending().base_fee_per_gas or 0)
-                tx["max_priority_fee_per_gas"] = tx.get("max_priority_fee_per_gas", 10**9)
-                tx["max_fee_per_gas"] = 2 * base_fee + tx["max_priority_fee_per_gas"]
+                if "max_fee_per_gas" in tx:
+                    tx.setdefault("max_priority_fee_per_gas", min(10**9, tx["max_fee_per_gas"]))
+                else:
+                    tx.setdefault("max_priority_fee_per_gas", 10**9)
+                    tx["max_fee_per_gas"] = 2 * base_fee + tx["max_priority_fee_per_gas"]
             signed = self.backend._get_normalized_and_signed_evm_transaction(tx)
             return self._apply_and_mine(signed)
 
@@ -308,7 +332,7 @@ class EmbeddedChain:
             offset = int(stored.decode())
         except ValueError:
             offset = -1
-        if not 0 <= offset <= MAX_TIMESTAMP - int(time.time()):
+        if not 0 <= offset <= MAX_CLOCK_OFFSET:
             log.warning("dropping an out-of-range clock offset %r: the chain clock is the wall clock again", stored)
             offset = 0
         return offset
@@ -332,11 +356,11 @@ class EmbeddedChain:
         with self._lock:
             if seconds < 0:
                 raise DevControlError(f"seconds must not be negative, got {seconds}")
-            headroom = MAX_TIMESTAMP - self.now()
+            headroom = MAX_CLOCK_OFFSET - self._time_offset
             if seconds > headroom:
                 raise DevControlError(
-                    f"{seconds} seconds would move the chain clock past the largest block timestamp "
-                    f"(2**64 - 1); at most {headroom} can be added"
+                    f"{seconds} seconds would move the chain clock more than a century ahead; "
+                    f"at most {headroom} more can be added"
                 )
             self._set_time_offset(self._time_offset + seconds)
             self._commit()
@@ -366,6 +390,13 @@ class EmbeddedChain:
             self._set_time_offset(offset)
             self._commit()
             return True
+
+
+def _drop_trie_caches() -> None:
+    """Empties py-evm's caches of encoded trie nodes: they hold whole blocks' receipts (logs
+    included) and are of no use once a block is sealed (measured: ~10 MB kept per full block)."""
+    _make_trie_root_and_nodes.cache_clear()
+    HexaryTrie._cached_create_node_to_db_mapping.cache_clear()
 
 
 def _exclusive_lock(home: Path) -> Any:

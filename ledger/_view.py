@@ -20,6 +20,8 @@ from eth_typing import BlockNumber, Hash32
 from . import _deadline
 
 _FEE_FIELDS = ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")
+MAX_TIMESTAMP = 2**64 - 1
+"""Block timestamps are uint64 in the header; the chain clock never passes this."""
 _ZERO_ADDRESS = b"\x00" * 20
 
 
@@ -84,12 +86,20 @@ class ChainView:
         """The canonical block holding ``tx_hash`` and its index there (an O(1) index lookup)."""
         try:
             number, index = self.chain.chaindb.get_transaction_index(Hash32(tx_hash))
+            if number > self.head().block_number:
+                return None  # in a block that evm_revert dropped (its number still maps to it)
             block = self.chain.get_canonical_block_by_number(number)
         except (TransactionNotFound, HeaderNotFound):
             return None
         if index >= len(block.transactions) or block.transactions[index].hash != tx_hash:
             return None  # indexed once, then dropped from the canonical chain by evm_revert
         return block, index
+
+    def pending_header(self, now: int) -> BlockHeaderAPI:
+        """The next block's header dated ``now`` (never before its parent), as a call sees it."""
+        parent = self.head()
+        stamp = min(MAX_TIMESTAMP, max(parent.timestamp, now))
+        return self.chain.create_header_from_parent(parent, timestamp=stamp)
 
     def state_at(self, header: BlockHeaderAPI) -> Any:
         return self.chain.get_vm(at_header=header).state

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from eth.abc import BlockHeaderAPI
-from eth_bloom import BloomFilter
+from eth.exceptions import VMError
 from eth_utils import ValidationError as EVMValidationError
 from eth_utils import keccak
 
@@ -70,6 +70,7 @@ class RPCLimits:
     response_max: int
     log_block_range: int
     log_results: int
+    read_timeout: float
     dev_methods: bool
 
     @classmethod
@@ -83,6 +84,7 @@ class RPCLimits:
             response_max=s.rpc_response_max,
             log_block_range=s.rpc_log_block_range,
             log_results=s.rpc_log_results,
+            read_timeout=s.rpc_read_timeout,
             dev_methods=s.rpc_dev_methods,
         )
 
@@ -151,6 +153,10 @@ def _call_object(value: Any) -> dict[str, Any]:
             raise _invalid(f"unknown transaction field {_short(key)}")
         name, parse = _CALL_FIELDS[key]
         out[name] = parse(raw)
+    if "gas_price" in out and ("max_fee_per_gas" in out or "max_priority_fee_per_gas" in out):
+        raise _invalid("gasPrice cannot be combined with maxFeePerGas or maxPriorityFeePerGas")
+    if out.get("max_priority_fee_per_gas", 0) > out.get("max_fee_per_gas", 2**256):
+        raise _invalid("maxPriorityFeePerGas is above maxFeePerGas")
     return out
 
 
@@ -161,6 +167,18 @@ def _valid_id(rid: Any) -> bool:
     if isinstance(rid, bool):
         return False
     return isinstance(rid, int) or isinstance(rid, float) and math.isfinite(rid)
+
+
+class _ReadClock:
+    """The time one read (a log query, a fee history) may take; raises the limit's error past it."""
+
+    def __init__(self, seconds: float, limit: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.limit = limit
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _limit(f"query took longer than {self.limit:g}s: ask for less", "rpc_read_timeout")
 
 
 class _Budget:
@@ -327,8 +345,8 @@ class Dispatcher:
             raise _limit(str(exc), "rpc_gas_cap") from None
         except (InvalidTransaction, DevControlError) as exc:
             raise _invalid(str(exc)) from None
-        except EVMValidationError as exc:
-            raise RPCError(SERVER_ERROR, str(exc)) from None
+        except (EVMValidationError, VMError) as exc:
+            raise RPCError(SERVER_ERROR, str(exc) or type(exc).__name__) from None
         except Exception as exc:  # a bug: report it, keep serving
             log.exception("internal error in %s", method)
             raise RPCError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}") from None
@@ -377,9 +395,13 @@ class Dispatcher:
         return view.header_at(number)
 
     def _exec_header(self, view: ChainView, tag: Any, tx: dict[str, Any]) -> BlockHeaderAPI:
-        """The header a call runs in: the pending block (as anvil) unless an older one is named."""
-        block = None if tag in (None, "pending", "latest") else self._block(view, tag)
-        return context_header(self.chain.pending_header(), block, tx)
+        """The header a call runs in: the pending block (as anvil) unless an older one is named.
+
+        Built from the view, without the writer's lock: a call never waits for a transaction.
+        """
+        if tag in (None, "pending", "latest"):
+            return context_header(view.pending_header(self.chain.now()), None, tx)
+        return context_header(view.head(), self._block(view, tag), tx)
 
     def _block_or_none(self, view: ChainView, tag: Any) -> BlockHeaderAPI | None:
         try:
@@ -441,7 +463,9 @@ class Dispatcher:
         first = max(0, last - n + 1)
         base_fees, ratios, rewards = [], [], []
         header = None
+        clock = self._read_clock()
         for number in range(first, last + 1):
+            clock.check()
             header = view.header_at(number)
             base_fees.append(fmt.qty(fmt.base_fee(header)))
             ratios.append(header.gas_used / header.gas_limit)
@@ -556,17 +580,34 @@ class Dispatcher:
         span = self.limits.log_block_range
         if last - first + 1 > span:
             raise _limit(f"block range {first}..{last} is more than {span} blocks: ask in parts", "rpc_log_block_range")
+        address_masks = [_bloom_mask(a) for a in addresses or ()]
+        topic_masks = [None if options is None else [_bloom_mask(t) for t in options] for options in topics]
+        clock = self._read_clock()
         logs: list[dict[str, Any]] = []
+        size = 0
         for number in range(first, last + 1):
+            clock.check()
             header = view.header_at(number)
-            if header.bloom and _bloom_may_match(header.bloom, addresses, topics):
-                logs.extend(self._block_logs(view, header, addresses, topics))
-                if len(logs) > self.limits.log_results:
-                    raise _limit(
-                        f"query returned more than {self.limits.log_results} results: ask for a smaller block range",
-                        "rpc_log_results",
-                    )
+            if not header.bloom or not _bloom_may_match(header.bloom, address_masks, topic_masks):
+                continue
+            for entry in self._block_logs(view, header, addresses, topics):
+                logs.append(entry)
+                size += 400 + len(entry["data"]) + 70 * len(entry["topics"])
+            if len(logs) > self.limits.log_results:
+                raise _limit(
+                    f"query returned more than {self.limits.log_results} results: ask for a smaller block range",
+                    "rpc_log_results",
+                )
+            if size > self.limits.response_max:
+                raise self._too_large("response")
         return logs
+
+    def _read_clock(self) -> _ReadClock:
+        budget: _Budget | None = getattr(self._local, "budget", None)
+        seconds = self.limits.read_timeout
+        if budget is not None:
+            seconds = min(seconds, budget.remaining())
+        return _ReadClock(seconds, self.limits.read_timeout)
 
     @staticmethod
     def _block_logs(
@@ -632,12 +673,16 @@ def _revert_message(exc: Reverted) -> str:
     return exc.message
 
 
+MAX_FILTER_OPTIONS = 256
+"""Addresses, and alternatives per topic position, one log filter may list."""
+
+
 def _address_filter(value: Any) -> set[bytes] | None:
     if value is None:
         return None
     values = value if isinstance(value, list) else [value]
-    if len(values) > 1_000:
-        raise _invalid("address: at most 1000 addresses")
+    if len(values) > MAX_FILTER_OPTIONS:
+        raise _invalid(f"address: at most {MAX_FILTER_OPTIONS} addresses")
     return {_hex_bytes(v, "address", size=20) for v in values}
 
 
@@ -652,17 +697,26 @@ def _topic_filter(value: Any) -> list[set[bytes] | None]:
             out.append(None)
         else:
             options = entry if isinstance(entry, list) else [entry]
-            if len(options) > 1_000:
-                raise _invalid("topics: at most 1000 alternatives per position")
+            if len(options) > MAX_FILTER_OPTIONS:
+                raise _invalid(f"topics: at most {MAX_FILTER_OPTIONS} alternatives per position")
             out.append({_hex_bytes(t, "topic", size=32) for t in options} or None)
     return out
 
 
-def _bloom_may_match(bloom: int, addresses: set[bytes] | None, topics: list[set[bytes] | None]) -> bool:
-    filt = BloomFilter(bloom)
-    if addresses and not any(a in filt for a in addresses):
+def _bloom_mask(value: bytes) -> int:
+    """The three bits ``value`` sets in a log bloom (the Yellow Paper's M3:2048), as one integer."""
+    h = keccak(value)
+    return (
+        (1 << (((h[0] << 8) | h[1]) & 2047))
+        | (1 << (((h[2] << 8) | h[3]) & 2047))
+        | (1 << (((h[4] << 8) | h[5]) & 2047))
+    )
+
+
+def _bloom_may_match(bloom: int, addresses: list[int], topics: list[list[int] | None]) -> bool:
+    if addresses and not any(bloom & m == m for m in addresses):
         return False
-    return all(options is None or any(t in filt for t in options) for options in topics)
+    return all(options is None or any(bloom & m == m for m in options) for options in topics)
 
 
 def _log_matches(entry: Any, addresses: set[bytes] | None, topics: list[set[bytes] | None]) -> bool:

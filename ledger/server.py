@@ -14,6 +14,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -23,11 +24,48 @@ from .settings import LedgerSettings, get_settings
 
 log = logging.getLogger(__name__)
 
-_CORS = [
-    (b"access-control-allow-origin", b"*"),
+_ALLOW = [
     (b"access-control-allow-methods", b"POST, OPTIONS"),
     (b"access-control-allow-headers", b"content-type"),
+    (b"access-control-max-age", b"600"),
 ]
+
+
+class Gate:
+    """Who may talk to the server: by the Host a request names and the Origin of the page sending it.
+
+    A browser runs requests from any page it shows; only JSON bodies (which need a CORS preflight
+    from another origin), a known Host (no DNS rebinding) and an allowed Origin get through.
+    """
+
+    def __init__(self, hosts: str, origins: str) -> None:
+        self.hosts = {h.strip().lower() for h in hosts.split(",") if h.strip()}
+        self.origins = [o.strip().lower() for o in origins.split(",") if o.strip()]
+
+    def host_ok(self, host: str | None) -> bool:
+        """Whether the Host header names this server (HTTP/1.0 clients send none; browsers always do)."""
+        if host is None or "*" in self.hosts:
+            return True
+        host = host.lower()
+        name = host[: host.index("]") + 1] if host.startswith("[") and "]" in host else host.split(":", 1)[0]
+        return name in self.hosts
+
+    def origin_ok(self, origin: str) -> bool:
+        """Whether a page of ``origin`` may call: ``scheme://host:*`` allows any port, ``scheme://*`` any host."""
+        try:
+            parts = urlsplit(origin.lower())
+            port = parts.port
+        except ValueError:
+            return False
+        for allowed in self.origins:
+            if allowed == "*" or allowed == origin.lower():
+                return True
+            scheme, _, rest = allowed.partition("://")
+            if scheme != parts.scheme:
+                continue
+            if rest == "*" or rest == f"{parts.hostname}:*" and (port is None or origin.endswith(f":{port}")):
+                return True
+        return False
 
 
 class _BodyRefused(Exception):
@@ -48,6 +86,7 @@ class RPCApp:
         self.dispatcher = dispatcher
         self.max_body = s.rpc_body_max
         self.body_idle = s.rpc_body_idle
+        self.gate = Gate(s.rpc_hosts, s.rpc_cors_origins)
         self._pools = {
             "evm": ThreadPoolExecutor(max_workers=max(1, s.rpc_threads // 2), thread_name_prefix="rpc-evm"),
             "write": ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-write"),
@@ -66,31 +105,45 @@ class RPCApp:
             return
         if scope["type"] != "http":
             return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        cors: list[tuple[bytes, bytes]] = []
+        if not self.gate.host_ok(headers.get("host")):
+            await _respond(send, 403, _refusal(f"host {headers.get('host')!r} is not served (AGORA_RPC_HOSTS)"))
+            return
+        origin = headers.get("origin")
+        if origin is not None:
+            if not self.gate.origin_ok(origin):
+                await _respond(send, 403, _refusal(f"origin {origin!r} is not allowed (AGORA_RPC_CORS_ORIGINS)"))
+                return
+            cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
         method = scope["method"]
         if method == "OPTIONS":
-            await _respond(send, 204, b"")
+            await _respond(send, 204, b"", [*cors, *_ALLOW])
             return
         if method == "GET":
-            await _respond(send, 200, orjson.dumps({"chainId": self.dispatcher.chain.chain_id}))
+            await _respond(send, 200, orjson.dumps({"chainId": self.dispatcher.chain.chain_id}), cors)
             return
         if method != "POST":
-            await _respond(send, 405, b'{"error":"use POST"}')
+            await _respond(send, 405, b'{"error":"use POST"}', cors)
+            return
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            await _respond(send, 415, _refusal("a request body must be sent as Content-Type: application/json"), cors)
             return
         try:
             body = await self._read_body(receive)
         except _Disconnected:
             return
         except _BodyRefused as exc:
-            await _respond(send, exc.status, orjson.dumps(_error_response(None, RPCError(INVALID_REQUEST, str(exc)))))
+            await _respond(send, exc.status, _refusal(str(exc)), cors)
             return
         try:
             payload = parse(body)
         except RPCError as exc:
-            await _respond(send, 200, orjson.dumps(_error_response(None, exc)))
+            await _respond(send, 200, orjson.dumps(_error_response(None, exc)), cors)
             return
         pool = self._pools[workload(payload)]
         answer = await asyncio.get_running_loop().run_in_executor(pool, self.dispatcher.answer, payload)
-        await _respond(send, 200, answer or b"")
+        await _respond(send, 200, answer or b"", cors)
 
     async def _read_body(self, receive: Any) -> bytes:
         chunks, size = [], 0
@@ -110,8 +163,12 @@ class RPCApp:
                 return b"".join(chunks)
 
 
-async def _respond(send: Any, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_CORS]
+def _refusal(message: str) -> bytes:
+    return orjson.dumps(_error_response(None, RPCError(INVALID_REQUEST, message)))
+
+
+async def _respond(send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

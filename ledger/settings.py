@@ -37,6 +37,8 @@ class LedgerSettings(BaseSettings):
     """Blocks one eth_getLogs may scan."""
     rpc_log_results: int = 10_000
     """Logs one eth_getLogs may return."""
+    rpc_read_timeout: float = 5.0
+    """Seconds one eth_getLogs or eth_feeHistory may take."""
     rpc_body_max: int = 5 * 1024 * 1024
     """Bytes of one request body."""
     rpc_body_idle: float = 10.0
@@ -45,6 +47,11 @@ class LedgerSettings(BaseSettings):
     """Requests worked on at once (the rest wait their turn)."""
     rpc_connections: int = 256
     """Open connections; more are answered 503."""
+    rpc_hosts: str = "localhost,127.0.0.1,[::1]"
+    """Host headers the server answers (comma list, * for any): a page on another name that
+    resolves here (DNS rebinding) is refused."""
+    rpc_cors_origins: str = "http://localhost:*,http://127.0.0.1:*,chrome-extension://*,moz-extension://*"
+    """Origins whose pages may call the server (comma list; * as a port or a whole origin matches any)."""
     rpc_switch_interval: float = 0.0005
     """Seconds a thread may hold the interpreter before another gets a turn (Python's default: 0.005)."""
     rpc_dev_methods: bool = True

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from ledger import EmbeddedChain, dev_account
-from ledger._embedded import _TIME_OFFSET_KEY, MAX_TIMESTAMP
+from ledger._embedded import _TIME_OFFSET_KEY, MAX_CLOCK_OFFSET
 from ledger.rpc import Dispatcher, RPCLimits
 
 from ..conftest import ROOT, free_port, start_chain_server, stop
@@ -236,19 +236,18 @@ def test_batch_size_and_response_size_are_bounded(chain: EmbeddedChain) -> None:
     assert results <= 4_000
 
 
-def test_the_chain_clock_stays_a_valid_timestamp(chain: EmbeddedChain) -> None:
+def test_the_chain_clock_moves_at_most_a_century(chain: EmbeddedChain) -> None:
     dispatcher = limited(chain)
-    for seconds in ("0x1" + "0" * 64, hex(2**64), -5, "0xzz", 1.5):
+    for seconds in ("0x1" + "0" * 64, hex(2**64), -5, "0xzz", 1.5, MAX_CLOCK_OFFSET + 1):
         error = answer(dispatcher, request("evm_increaseTime", seconds))["error"]
         assert error["code"] == -32602, seconds
     assert chain.now() <= time.time() + 5  # nothing of the refused offsets was kept
-    headroom = MAX_TIMESTAMP - chain.now()
-    assert answer(dispatcher, request("evm_increaseTime", headroom))["result"] == headroom
-    assert "past the largest block timestamp" in answer(dispatcher, request("evm_increaseTime", 10))["error"]["message"]
+    assert answer(dispatcher, request("evm_increaseTime", MAX_CLOCK_OFFSET - 10))["result"] == MAX_CLOCK_OFFSET - 10
+    assert "more than a century" in answer(dispatcher, request("evm_increaseTime", 11))["error"]["message"]
     sent = answer(dispatcher, request("eth_sendTransaction", {"from": dev_account(1).address, "data": LOG0}))
-    assert "result" in sent  # blocks are still mined at the end of time
-    stamp = answer(dispatcher, request("eth_call", {"data": TIMESTAMP}, "latest"))["result"]
-    assert int(stamp, 16) == MAX_TIMESTAMP
+    assert "result" in sent  # blocks are still mined, a century ahead
+    stamp = int(answer(dispatcher, request("eth_call", {"data": TIMESTAMP}, "latest"))["result"], 16)
+    assert abs(stamp - (time.time() + MAX_CLOCK_OFFSET - 10)) < 60
 
 
 def test_a_poisoned_clock_offset_is_dropped_on_open(tmp_path: Path) -> None:
@@ -281,7 +280,13 @@ from ledger import connect
 server = socket.create_server(("127.0.0.1", 0))
 def answer():
     conn, _ = server.accept()
-    conn.recv(65536)
+    request = b""
+    while b"\\r\\n\\r\\n" not in request:
+        request += conn.recv(65536)
+    head, _, rest = request.partition(b"\\r\\n\\r\\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\\r\\n")[0])
+    while len(rest) < length:
+        rest += conn.recv(65536)
     body = b"[" * 100_000 + b"]" * 100_000
     conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
     conn.close()
@@ -298,3 +303,94 @@ def test_a_node_answering_deeply_nested_json_gets_an_error_not_a_crash() -> None
     out = subprocess.run([sys.executable, "-c", LYING_NODE], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.returncode == 0, out.stderr  # not -11: the process survives
     assert "refused: depth limit exceeded" in out.stdout
+
+
+# -- requests a wallet or a careless client sends ----------------------------------------------------
+
+
+def raw_transaction(**fields: Any) -> str:
+    tx = {"to": dev_account(2).address, "value": 1, "gas": 21_000, "nonce": 0, "chainId": 31337, **fields}
+    if "gasPrice" not in tx:
+        tx = {"maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, **tx}
+    return "0x" + bytes(dev_account(1).sign_transaction(tx).raw_transaction).hex()
+
+
+def with_y_parity(raw: str, parity: int) -> str:
+    """The signed type-2 transaction ``raw`` with its y-parity replaced."""
+    import rlp
+
+    payload = rlp.decode(bytes.fromhex(raw[4:]))
+    payload[9] = rlp.sedes.big_endian_int.serialize(parity)
+    return "0x02" + rlp.encode(payload).hex()
+
+
+def test_awkward_but_valid_requests_are_answered(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain)
+    sender, to = dev_account(1).address, dev_account(2).address
+    only_max_fee = answer(
+        dispatcher, request("eth_sendTransaction", {"from": sender, "to": to, "maxFeePerGas": hex(10**10)})
+    )
+    assert "result" in only_max_fee, only_max_fee
+
+
+@pytest.mark.parametrize(
+    "method,params,code",
+    [
+        ("eth_sendTransaction", [{"from": "0x" + "00" * 20, "gasPrice": "0x1", "maxPriorityFeePerGas": "0x1"}], -32602),
+        ("eth_call", [{"gasPrice": "0x1", "maxFeePerGas": "0x2"}, "latest"], -32602),
+        ("eth_call", [{"maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x2"}, "latest"], -32602),
+        ("eth_call", [{"data": "0x" + "00" * 49_153}, "latest"], -32000),  # initcode over EIP-3860's limit
+        ("eth_estimateGas", [{"data": "0x" + "00" * 49_153}], -32000),
+        ("eth_sendRawTransaction", [with_y_parity(raw_transaction(), 2)], -32602),
+        ("eth_sendRawTransaction", [raw_transaction(chainId=1)], -32602),
+        ("eth_sendRawTransaction", [raw_transaction(maxFeePerGas=10**9, maxPriorityFeePerGas=10**10)], -32602),
+        ("eth_sendRawTransaction", [raw_transaction(gasPrice=10**10, chainId=1)], -32602),
+    ],
+)
+def test_invalid_requests_are_errors_not_internal_ones(
+    chain: EmbeddedChain, method: str, params: list[Any], code: int
+) -> None:
+    error = answer(limited(chain), request(method, *params))["error"]
+    assert error["code"] == code, error
+    assert chain.head().block_number == 0  # nothing was mined
+
+
+def test_a_reverted_transaction_has_no_receipt(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain)
+    snapshot = answer(dispatcher, request("evm_snapshot"))["result"]
+    tx_hash = answer(dispatcher, request("eth_sendRawTransaction", raw_transaction()))["result"]
+    assert answer(dispatcher, request("eth_getTransactionReceipt", tx_hash))["result"]["status"] == "0x1"
+    assert answer(dispatcher, request("evm_revert", snapshot))["result"] is True
+    assert answer(dispatcher, request("eth_getTransactionReceipt", tx_hash))["result"] is None
+    assert answer(dispatcher, request("eth_getTransactionByHash", tx_hash))["result"] is None
+
+
+def test_log_filters_and_slow_log_queries_are_bounded(chain: EmbeddedChain) -> None:
+    dispatcher = limited(chain, read_timeout=0.0)
+    for _ in range(3):
+        dispatcher.call("eth_sendTransaction", [{"from": dev_account(1).address, "data": LOG0}])
+    many = ["0x" + i.to_bytes(20, "big").hex() for i in range(257)]
+    assert answer(dispatcher, request("eth_getLogs", {"address": many}))["error"]["code"] == -32602
+    topics = [["0x" + i.to_bytes(32, "big").hex() for i in range(257)]]
+    assert answer(dispatcher, request("eth_getLogs", {"topics": topics}))["error"]["code"] == -32602
+    slow = answer(dispatcher, request("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest"}))["error"]
+    assert slow["code"] == -32005 and "AGORA_RPC_READ_TIMEOUT" in slow["message"]
+
+
+# -- browsers ---------------------------------------------------------------------------------------
+
+
+def test_only_json_from_known_hosts_and_origins_is_served(server: str) -> None:
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"})
+    plain = requests.post(server, data=body, headers={"content-type": "text/plain"}, timeout=10)
+    assert plain.status_code == 415  # a page's "simple" request, sent without a preflight
+    rebound = requests.post(server, data=body, headers={"content-type": "application/json", "host": "evil.example"})
+    assert rebound.status_code == 403 and "AGORA_RPC_HOSTS" in rebound.text
+    page = {"content-type": "application/json", "origin": "https://evil.example"}
+    assert requests.post(server, data=body, headers=page, timeout=10).status_code == 403
+    local = {"content-type": "application/json", "origin": "http://localhost:5173"}
+    reply = requests.post(server, data=body, headers=local, timeout=10)
+    assert reply.json()["result"] == "0x7a69"
+    assert reply.headers["access-control-allow-origin"] == "http://localhost:5173"
+    preflight = requests.options(server, headers={"origin": "http://127.0.0.1:3000"}, timeout=10)
+    assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]

@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+import rlp
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ledger import EmbeddedChain, dev_account
@@ -24,7 +25,7 @@ from ledger.rpc import Dispatcher, RPCLimits
 ALLOWED_CODES = {-32700, -32600, -32601, -32602, -32000, -32005, 3}
 
 hex_data = st.binary(max_size=48).map(lambda b: "0x" + b.hex())
-quantities = st.integers(min_value=0, max_value=2**80).map(hex) | st.integers(min_value=-5, max_value=2**70)
+quantities = st.integers(min_value=0, max_value=2**256 + 5).map(hex) | st.integers(min_value=-5, max_value=2**70)
 addresses = st.sampled_from([dev_account(i).address for i in range(3)] + ["0x" + "00" * 20, "0x12", "nope"])
 tags = st.sampled_from(["latest", "pending", "earliest", "safe", "0x0", "0x1", "0xffffffff", "banana", None])
 scalars = (
@@ -46,6 +47,7 @@ call_objects = st.fixed_dictionaries(
         "value": quantities,
         "gasPrice": quantities,
         "maxFeePerGas": quantities,
+        "maxPriorityFeePerGas": quantities,
         "nonce": quantities,
         "bogus": json_values,
     },
@@ -95,6 +97,54 @@ def test_any_request_gets_a_json_rpc_answer(dispatcher: Dispatcher, data: st.Dat
 @given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_body_gets_a_json_rpc_answer(dispatcher: Dispatcher, body: bytes) -> None:
     check(dispatcher.handle_raw(body))
+
+
+small = st.integers(min_value=0, max_value=2**64)
+signed = st.fixed_dictionaries(
+    {
+        "to": st.sampled_from([dev_account(i).address for i in range(3)]) | st.none(),
+        "gas": st.sampled_from([0, 21_000, 100_000, 40_000_000]) | st.integers(0, 2**64),
+    },
+    optional={
+        "value": small,
+        "data": st.binary(max_size=64),
+        "nonce": st.integers(0, 2**64),
+        "chainId": st.sampled_from([31337, 1, 0, 2**64]),
+        "gasPrice": small,
+        "maxFeePerGas": small,
+        "maxPriorityFeePerGas": small,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=signed, parity=st.none() | st.integers(0, 300))
+def test_any_signed_transaction_gets_a_json_rpc_answer(
+    dispatcher: Dispatcher, fields: dict[str, Any], parity: Any
+) -> None:
+    """Transactions a client could sign: wrong chains, fees upside down, odd y-parities."""
+    nonce = int(dispatcher.call("eth_getTransactionCount", [dev_account(4).address, "latest"]), 16)
+    fields = {"chainId": 31337, "nonce": nonce, **fields}
+    if fields["to"] is None:
+        del fields["to"]
+    if "gasPrice" in fields and ("maxFeePerGas" in fields or "maxPriorityFeePerGas" in fields):
+        del fields["gasPrice"]
+    if "gasPrice" not in fields and "maxFeePerGas" not in fields:
+        fields["gasPrice"] = 10**9
+    if "maxPriorityFeePerGas" in fields and "maxFeePerGas" not in fields:
+        fields["maxFeePerGas"] = fields["maxPriorityFeePerGas"]
+    try:
+        raw = bytes(dev_account(4).sign_transaction(fields).raw_transaction)
+    except Exception:  # noqa: BLE001 - eth-account refuses to sign it: nothing to send
+        return
+    if parity is not None and raw[0] in (1, 2):
+        items = rlp.decode(raw[1:])
+        items[-3] = rlp.sedes.big_endian_int.serialize(parity)
+        raw = raw[:1] + rlp.encode(items)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0x" + raw.hex()]})
+    answer = dispatcher.handle_raw(body.encode())
+    check(answer)
+    event("mined" if answer is not None and b'"result"' in answer else "refused")
 
 
 def test_the_chain_still_mines_after_the_fuzzing(dispatcher: Dispatcher) -> None:
