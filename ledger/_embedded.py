@@ -14,14 +14,12 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
-from eth.chains.base import MiningChain
 from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
 from eth.db.trie import _make_trie_root_and_nodes
 from eth.exceptions import CanonicalHeadNotFound, UnrecognizedTransactionType
-from eth.vm.forks import PragueVM
 from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature
 from eth_tester.backends.pyevm.main import (
@@ -30,16 +28,16 @@ from eth_tester.backends.pyevm.main import (
     get_account_keys_from_mnemonic,
     get_default_genesis_params,
 )
-from eth_typing import BlockNumber, Hash32
+from eth_typing import Hash32
 from eth_utils import ValidationError, to_wei
 from trie import HexaryTrie
 
+from ._evm import CHAIN_ID, AgoraDevChain, EVMTimeout, deadline
 from ._kv import SqliteKV
-from ._view import MAX_TIMESTAMP, ChainView, EVMTimeout, GasCapExceeded, Reverted, context_header
+from ._view import MAX_TIMESTAMP, ChainView, GasCapExceeded, Reverted, context_header
 
 log = logging.getLogger(__name__)
 
-CHAIN_ID = 31337
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_HD_PATH = "m/44'/60'/0'/0"
 DEV_ACCOUNTS = 10
@@ -54,6 +52,10 @@ _TIME_OFFSET_KEY = b"agora:time-offset"
 __all__ = ["EVMTimeout", "GasCapExceeded", "Reverted"]
 
 
+class TransactionTimeout(EVMTimeout):
+    """Raised when a transaction executes longer than the node allows; it is not mined."""
+
+
 class InvalidTransaction(ValueError):
     """Raised when raw bytes do not decode to a transaction this chain knows."""
 
@@ -64,35 +66,6 @@ class DevControlError(ValueError):
 
 class ChainInUse(Exception):
     """Raised when another process holds the chain's state directory."""
-
-
-class AgoraPragueVM(PragueVM):  # type: ignore[misc]
-    """Prague, except that a block may share its parent's timestamp.
-
-    The embedded chain mines one block per transaction; requiring each block to be a second
-    later would push block time ahead of the wall clock under load, and every deadline in
-    seconds with it. Blocks mined within one second share that second instead.
-    """
-
-    @classmethod
-    def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
-        if parent_header is not None and header.timestamp == parent_header.timestamp:
-            header = header.copy(timestamp=header.timestamp + 1)
-        super().validate_header(header, parent_header)
-
-
-class AgoraDevChain(MiningChain):
-    """Prague rules (with same-second blocks), chain id 31337, constant gas limit."""
-
-    chain_id = CHAIN_ID
-    vm_configuration = ((BlockNumber(0), AgoraPragueVM),)
-
-    def create_header_from_parent(self, parent_header: BlockHeaderAPI, **header_params: Any) -> BlockHeaderAPI:
-        header_params["gas_limit"] = parent_header.gas_limit
-        return super().create_header_from_parent(parent_header, **header_params)
-
-    def get_transaction_builder(self) -> Any:
-        return self.get_vm().get_transaction_builder()
 
 
 class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
@@ -124,7 +97,11 @@ class EmbeddedChain:
     other readers.
     """
 
-    def __init__(self, home: Path | None = None, *, accounts: int = DEV_ACCOUNTS) -> None:
+    def __init__(
+        self, home: Path | None = None, *, accounts: int = DEV_ACCOUNTS, tx_timeout: float | None = None
+    ) -> None:
+        """``tx_timeout``: seconds a transaction may execute before this node refuses it (None: no limit)."""
+        self.tx_timeout = tx_timeout
         self._lock = threading.RLock()
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
@@ -184,7 +161,7 @@ class EmbeddedChain:
         try:
             yield pair[0]
         finally:
-            if pair[0].broken or self._kv is None:
+            if self._kv is None:
                 pair[1].close()
             else:
                 with self._views_lock:
@@ -264,8 +241,14 @@ class EmbeddedChain:
     def _apply_and_mine(self, transaction: SignedTransactionAPI) -> bytes:
         self._refresh_pending()
         try:
-            # One pass: apply and seal together (apply-then-mine persists the state twice).
-            self.chain.mine_all([transaction], coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
+            # One pass: apply and seal together (apply-then-mine persists the state twice). A
+            # transaction past its time is left out: this node is the only one, so refusing it
+            # midway is a node's policy, like a full mempool, and nothing of it is kept.
+            with deadline(self.tx_timeout):
+                self.chain.mine_all([transaction], coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
+        except EVMTimeout:
+            self._rollback()
+            raise TransactionTimeout(self.tx_timeout or 0.0) from None
         except BaseException:
             self._rollback()
             raise

@@ -7,8 +7,6 @@ while it mines; views answer meanwhile, so a slow `eth_call` never stops anyone 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI
@@ -17,7 +15,7 @@ from eth.exceptions import HeaderNotFound, Revert, TransactionNotFound
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import BlockNumber, Hash32
 
-from . import _deadline
+from ._evm import deadline
 
 _FEE_FIELDS = ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")
 MAX_TIMESTAMP = 2**64 - 1
@@ -32,14 +30,6 @@ class Reverted(Exception):
         super().__init__(message)
         self.data = data
         self.message = message
-
-
-class EVMTimeout(Exception):
-    """Raised when a call or gas estimate runs longer than its wall-time limit."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"execution aborted (timeout = {seconds:g}s)")
-        self.seconds = seconds
 
 
 class GasCapExceeded(Exception):
@@ -57,8 +47,6 @@ class ChainView:
     def __init__(self, chain: MiningChain, *, chain_id: int) -> None:
         self.chain = chain
         self.chain_id = chain_id
-        self.broken = False
-        """Set when a call was interrupted: the view may be half-way through anything; drop it."""
 
     # -- blocks --------------------------------------------------------------------------------
     def head(self) -> BlockHeaderAPI:
@@ -110,7 +98,7 @@ class ChainView:
 
         Raises `Reverted` with the revert data, or `EVMTimeout` after ``timeout`` seconds.
         """
-        with self._limited(timeout):
+        with deadline(timeout):
             computation = self._run(tx, header)
         if computation.is_error:
             raise _reverted(computation.error)
@@ -125,7 +113,7 @@ class ChainView:
         63/64 reserve of nested calls. Only when that fails does a binary search follow. The
         time limit covers every run.
         """
-        with self._limited(timeout):
+        with deadline(timeout):
             first = self._run({**tx, "gas": cap}, header)
             if first.is_error:
                 raise _reverted(first.error)
@@ -140,15 +128,6 @@ class ChainView:
                 else:
                     high = mid
             return high
-
-    @contextmanager
-    def _limited(self, timeout: float | None) -> Iterator[None]:
-        try:
-            with _deadline.limit(timeout):
-                yield
-        except _deadline.Timeout:
-            self.broken = True
-            raise EVMTimeout(timeout or 0.0) from None
 
     def _run(self, tx: dict[str, Any], header: BlockHeaderAPI) -> ComputationAPI:
         vm = self.chain.get_vm(at_header=header)

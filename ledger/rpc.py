@@ -26,8 +26,9 @@ from eth_utils import ValidationError as EVMValidationError
 from eth_utils import keccak
 
 from . import _format as fmt
-from ._embedded import DevControlError, EmbeddedChain, InvalidTransaction
-from ._view import ChainView, EVMTimeout, GasCapExceeded, Reverted, context_header
+from ._embedded import DevControlError, EmbeddedChain, InvalidTransaction, TransactionTimeout
+from ._evm import EVMTimeout
+from ._view import ChainView, GasCapExceeded, Reverted, context_header
 from .settings import LedgerSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -339,6 +340,10 @@ class Dispatcher:
             raise
         except Reverted as exc:
             raise RPCError(EXECUTION_REVERTED, _revert_message(exc), fmt.data(exc.data)) from None
+        except TransactionTimeout as exc:
+            raise _limit(
+                f"transaction refused: its execution took longer than {exc.seconds:g}s", "rpc_tx_timeout"
+            ) from None
         except EVMTimeout as exc:
             raise self._timeout_error(exc) from None
         except GasCapExceeded as exc:

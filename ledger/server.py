@@ -182,7 +182,7 @@ def serve(*, home: Path, host: str = "127.0.0.1", port: int = 8545, settings: Le
     # read that waits on SQLite hands it back a dozen times: a short interval keeps reads
     # answered in milliseconds while calls run (docs/chain.md has the figures).
     sys.setswitchinterval(s.rpc_switch_interval)
-    chain = EmbeddedChain(home)
+    chain = EmbeddedChain(home, tx_timeout=s.rpc_tx_timeout)
     log.info("chain %d at block %d from %s", chain.chain_id, chain.head().block_number, home)
     app = RPCApp(Dispatcher(chain, RPCLimits.from_settings(s)), s)
     config = uvicorn.Config(

@@ -27,6 +27,8 @@ class LedgerSettings(BaseSettings):
     """Most gas an eth_call or eth_estimateGas may ask for (geth's --rpc.gascap)."""
     rpc_evm_timeout: float = 5.0
     """Seconds of EVM execution one eth_call or eth_estimateGas may take (geth's --rpc.evmtimeout)."""
+    rpc_tx_timeout: float = 10.0
+    """Seconds a transaction may execute on the served chain; a slower one is refused, not mined."""
     rpc_batch_items: int = 1_000
     """Requests in one batch."""
     rpc_batch_timeout: float = 10.0

@@ -43,6 +43,7 @@ LIMITS = {
     "AGORA_RPC_EVM_TIMEOUT": str(EVM_TIMEOUT),
     "AGORA_RPC_BATCH_TIMEOUT": "3",
     "AGORA_RPC_BODY_IDLE": "1",
+    "AGORA_RPC_TX_TIMEOUT": "2",
 }
 
 
@@ -159,6 +160,25 @@ def test_others_are_answered_while_calls_run(server: str) -> None:
     for thread in busy:
         thread.join()
     assert answered == 20
+
+
+def test_a_slow_transaction_is_refused_and_calls_go_on_meanwhile(server: str) -> None:
+    sender = dev_account(6)
+    nonce = int(rpc(server, "eth_getTransactionCount", sender.address, "latest")["result"], 16)
+    fees = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": 31337, "value": 0}
+    slow = sender.sign_transaction({"data": LOOP, "gas": 29_000_000, "nonce": nonce, **fees}).raw_transaction
+    answers: list[dict[str, Any]] = []
+    mining = threading.Thread(target=lambda: answers.append(rpc(server, "eth_sendRawTransaction", "0x" + slow.hex())))
+    mining.start()
+    time.sleep(0.3)
+    for _ in range(5):  # calls do not wait for the writer
+        assert rpc(server, "eth_call", {"data": TIMESTAMP}, "latest")["result"].startswith("0x")
+    assert mining.is_alive(), "the calls waited for the transaction"
+    mining.join()
+    (error,) = [a["error"] for a in answers]
+    assert error["code"] == -32005 and "AGORA_RPC_TX_TIMEOUT" in error["message"]
+    ok = sender.sign_transaction({"to": dev_account(2).address, "gas": 21_000, "nonce": nonce, **fees})
+    assert "result" in rpc(server, "eth_sendRawTransaction", "0x" + ok.raw_transaction.hex())  # nonce unused
 
 
 def test_a_batch_of_slow_calls_stops_at_its_budget(server: str) -> None:

@@ -1,0 +1,252 @@
+"""Our EVM: Prague as py-evm runs it, with wall-time limits and bounded memory for nested calls.
+
+- **Time.** Within `deadline(seconds)`, execution stops with `EVMTimeout` once the time is up:
+  the gas meter looks at the clock every 256 charges, so every opcode loop is caught; precompiles
+  look before they start, the bn254 pairing between pairs, and the pure-Python BLS12-381 ones
+  through a profile hook while they run. Nothing is interrupted from outside: the exception is
+  raised by the code that runs, at a point where py-evm expects errors.
+- **Memory.** py-evm keeps every finished child call (its input, memory and output) until the
+  transaction ends, so a loop of calls with a large input grows without bound within the gas.
+  A finished child is replaced by what its ancestors still read from it (`_Settled`: refunds,
+  deletions, beneficiaries, logs, touched accounts), and children that contribute nothing but
+  a touch of an account already touched are not kept at all.
+- **Blocks.** A block may share its parent's second (see `AgoraPragueVM`).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eth._utils.address import force_bytes_to_address
+from eth.abc import BlockHeaderAPI, ComputationAPI
+from eth.chains.base import MiningChain
+from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.exceptions import VMError
+from eth.precompiles.ecpairing import _process_point
+from eth.vm.forks import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.gas_meter import GasMeter
+from eth_typing import BlockNumber
+from eth_utils import ValidationError
+from py_ecc import optimized_bn128 as bn128
+
+CHAIN_ID = 31337
+_THREE = force_bytes_to_address(b"\x03")  # RIPEMD160: touched even by failed calls (EIP-716)
+_PAIRING = force_bytes_to_address(b"\x08")
+_CHECK_EVERY = 256
+
+
+class EVMTimeout(Exception):
+    """Raised when a call, gas estimate or transaction runs longer than its wall-time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"execution aborted (timeout = {seconds:g}s)")
+        self.seconds = seconds
+
+
+class _Late(Exception):
+    """Raised inside the EVM when the deadline has passed; not a VMError, so nothing catches it."""
+
+
+class _Deadline:
+    __slots__ = ("at", "count", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.count = 0
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.count % _CHECK_EVERY == 0 and time.monotonic() > self.at:
+            raise _Late
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise _Late
+
+    def hook(self, _frame: Any, event: str, _arg: Any) -> None:
+        if event == "call":
+            self.tick()
+
+
+_local = threading.local()
+
+
+def _current() -> _Deadline | None:
+    return getattr(_local, "deadline", None)
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """EVM execution in this thread stops with `EVMTimeout` after ``seconds`` (None: no limit)."""
+    if seconds is None:
+        yield
+        return
+    previous, _local.deadline = _current(), _Deadline(seconds)
+    try:
+        yield
+    except _Late:
+        raise EVMTimeout(seconds) from None
+    finally:
+        _local.deadline = previous
+
+
+class _DeadlineGasMeter(GasMeter):  # type: ignore[misc]
+    def __init__(self, start_gas: int, limit: _Deadline) -> None:
+        super().__init__(start_gas)
+        self._limit = limit
+
+    def consume_gas(self, amount: int, reason: str) -> None:
+        self._limit.tick()
+        super().consume_gas(amount, reason)
+
+
+def _guarded(precompile: Callable[[ComputationAPI], Any]) -> Callable[[ComputationAPI], Any]:
+    """A precompile that starts only in time and, while it runs, is stopped by the deadline."""
+
+    def run(computation: ComputationAPI) -> Any:
+        limit = _current()
+        if limit is None:
+            return precompile(computation)
+        limit.check()
+        previous = sys.getprofile()
+        sys.setprofile(limit.hook)
+        try:
+            return precompile(computation)
+        finally:
+            sys.setprofile(previous)
+
+    return run
+
+
+def _pairing(computation: ComputationAPI) -> ComputationAPI:
+    """bn254 pairing (EIP-197), pair by pair so the deadline is looked at between pairs."""
+    data = computation.msg.data
+    if len(data) % 192:
+        raise VMError("Invalid ECPAIRING parameters")
+    computation.consume_gas(45_000 + len(data) // 192 * 34_000, reason="ECPAIRING Precompile")
+    limit = _current()
+    exponent = bn128.FQ12.one()
+    try:
+        for start in range(0, len(data), 192):
+            if limit is not None:
+                limit.check()
+            exponent = _process_point(bytes(data[start : start + 192]), exponent)
+        result = bn128.final_exponentiate(exponent) == bn128.FQ12.one()
+    except ValidationError:
+        raise VMError("Invalid ECPAIRING parameters") from None
+    computation.output = (b"\x00" * 31) + (b"\x01" if result else b"\x00")
+    return computation
+
+
+class _Msg:
+    __slots__ = ("is_create", "refund", "storage_address", "to")
+
+    def __init__(self, msg: Any) -> None:
+        self.to, self.storage_address = msg.to, msg.storage_address
+        self.is_create, self.refund = msg.is_create, msg.refund
+
+
+class _Settled:
+    """A finished child call, reduced to what its ancestors read: no input, memory or output."""
+
+    __slots__ = ("_beneficiaries", "_deletions", "_logs", "_refund", "children", "is_error", "msg", "state")
+
+    def __init__(self, child: ComputationAPI) -> None:
+        self.is_error = child.is_error
+        self.msg = _Msg(child.msg)
+        self.state = child.state
+        self.children = child.children
+        self._refund = child.get_gas_refund()
+        self._deletions = child.get_accounts_for_deletion()
+        self._beneficiaries = child.get_self_destruct_beneficiaries()
+        self._logs = child.get_raw_log_entries()
+
+    @property
+    def is_success(self) -> bool:
+        return not self.is_error
+
+    def get_gas_refund(self) -> int:
+        return int(self._refund)
+
+    def get_accounts_for_deletion(self) -> Any:
+        return self._deletions
+
+    def get_self_destruct_beneficiaries(self) -> Any:
+        return self._beneficiaries
+
+    def get_raw_log_entries(self) -> Any:
+        return self._logs
+
+    def touch_only(self) -> bool:
+        """Whether all it leaves behind is a touch of `msg.to` (nothing when it failed)."""
+        return not (self._refund or self._deletions or self._beneficiaries or self._logs or self.children)
+
+
+class AgoraComputation(PragueComputation):  # type: ignore[misc]
+    """Prague's computation with wall-time limits and compact finished children."""
+
+    _precompiles = {
+        address: _pairing if address == _PAIRING else _guarded(fn)
+        for address, fn in PragueComputation.get_precompiles().items()
+    }
+
+    def _configure_gas_meter(self) -> GasMeter:
+        limit = _current()
+        return GasMeter(self.msg.gas) if limit is None else _DeadlineGasMeter(self.msg.gas, limit)
+
+    def add_child_computation(self, child_computation: ComputationAPI) -> None:
+        super().add_child_computation(child_computation)
+        settled = _Settled(child_computation)
+        self.children.pop()
+        if settled.touch_only():
+            to = settled.msg.to
+            if settled.is_error and to != _THREE or to == CREATE_CONTRACT_ADDRESS:
+                return  # a failed call touches nothing (but RIPEMD160); a create is touched by address
+            seen = self.__dict__.setdefault("_touched", set())
+            if (settled.is_error, to) in seen:
+                return
+            seen.add((settled.is_error, to))
+        self.children.append(settled)  # type: ignore[arg-type]
+
+
+class AgoraPragueState(PragueState):  # type: ignore[misc]
+    computation_class = AgoraComputation
+
+
+class AgoraPragueVM(PragueVM):  # type: ignore[misc]
+    """Prague, except that a block may share its parent's timestamp.
+
+    The embedded chain mines one block per transaction; requiring each block to be a second
+    later would push block time ahead of the wall clock under load, and every deadline in
+    seconds with it. Blocks mined within one second share that second instead.
+    """
+
+    _state_class = AgoraPragueState
+
+    @classmethod
+    def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        if parent_header is not None and header.timestamp == parent_header.timestamp:
+            header = header.copy(timestamp=header.timestamp + 1)
+        super().validate_header(header, parent_header)
+
+
+class AgoraDevChain(MiningChain):
+    """Prague rules (with same-second blocks), chain id 31337, constant gas limit."""
+
+    chain_id = CHAIN_ID
+    vm_configuration = ((BlockNumber(0), AgoraPragueVM),)
+
+    def create_header_from_parent(self, parent_header: BlockHeaderAPI, **header_params: Any) -> BlockHeaderAPI:
+        header_params["gas_limit"] = parent_header.gas_limit
+        return super().create_header_from_parent(parent_header, **header_params)
+
+    def get_transaction_builder(self) -> Any:
+        return self.get_vm().get_transaction_builder()
