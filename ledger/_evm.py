@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -155,39 +156,61 @@ class _Msg:
 
 
 class _Settled:
-    """A finished child call, reduced to what its ancestors read: no input, memory or output."""
+    """A finished child call without its input, memory, stack or output.
 
-    __slots__ = ("_beneficiaries", "_deletions", "_logs", "_refund", "children", "is_error", "msg", "state")
+    It answers what its ancestors ask at the end of the transaction (refunds, deletions,
+    beneficiaries, logs, touched accounts) exactly as py-evm's computation does, from the same
+    fields, and as lazily: nothing is gathered twice.
+    """
 
-    def __init__(self, child: ComputationAPI) -> None:
+    __slots__ = ("_logs", "_refunded", "accounts_to_delete", "beneficiaries", "children", "is_error", "msg", "state")
+
+    def __init__(self, child: Any) -> None:
         self.is_error = child.is_error
         self.msg = _Msg(child.msg)
         self.state = child.state
         self.children = child.children
-        self._refund = child.get_gas_refund()
-        self._deletions = child.get_accounts_for_deletion()
-        self._beneficiaries = child.get_self_destruct_beneficiaries()
-        self._logs = child.get_raw_log_entries()
+        self.accounts_to_delete = child.accounts_to_delete
+        self.beneficiaries = child.beneficiaries
+        self._logs = child._log_entries
+        self._refunded = child._gas_meter.gas_refunded
 
     @property
     def is_success(self) -> bool:
         return not self.is_error
 
     def get_gas_refund(self) -> int:
-        return int(self._refund)
+        if self.is_error:
+            return int(self.msg.refund)
+        return int(self.msg.refund + self._refunded + sum(c.get_gas_refund() for c in self.children))
 
-    def get_accounts_for_deletion(self) -> Any:
-        return self._deletions
+    def get_accounts_for_deletion(self) -> list[bytes]:
+        if self.is_error:
+            return []
+        nested = (c.get_accounts_for_deletion() for c in self.children)
+        return list(set(itertools.chain(*nested, self.accounts_to_delete)))
 
-    def get_self_destruct_beneficiaries(self) -> Any:
-        return self._beneficiaries
+    def get_self_destruct_beneficiaries(self) -> list[bytes]:
+        if self.is_error:
+            return []
+        nested = (c.get_self_destruct_beneficiaries() for c in self.children)
+        return list(set(itertools.chain(*nested, self.beneficiaries)))
 
-    def get_raw_log_entries(self) -> Any:
-        return self._logs
+    def get_raw_log_entries(self) -> tuple[Any, ...]:
+        if self.is_error:
+            return ()
+        return tuple(sorted(itertools.chain(self._logs, *(c.get_raw_log_entries() for c in self.children))))
 
     def touch_only(self) -> bool:
         """Whether all it leaves behind is a touch of `msg.to` (nothing when it failed)."""
-        return not (self._refund or self._deletions or self._beneficiaries or self._logs or self.children)
+        return not (
+            self.msg.refund
+            or (self._refunded and not self.is_error)
+            or self.accounts_to_delete
+            or self.beneficiaries
+            or self._logs
+            or self.children
+        )
 
 
 class AgoraComputation(PragueComputation):  # type: ignore[misc]
