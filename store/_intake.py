@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -37,10 +38,11 @@ from .settings import NodeLimits
 
 log = logging.getLogger("store.node")
 
-FLUSH = 1024 * 1024
+FLUSH = 4 * 1024 * 1024
 """Bytes of body gathered before one write to the staged file (off the event loop)."""
 Authorize = Callable[[str], bool]
-Check = Callable[[Path, str], Awaitable[None]]
+Check = str | Callable[[Path, str], Awaitable[None]]
+"""The sha256 (hex) a body must have, or an async check of the staged file and its sha256."""
 
 # One table from the store's errors to HTTP answers (status, title).
 STATUS: list[tuple[type[StoreError], int, str]] = [
@@ -82,34 +84,47 @@ def answer(request: Request, exc: Exception) -> Response:
 
 
 class _Sink:
-    """A staged upload: written and hashed chunk by chunk (called off the event loop)."""
+    """A staged upload: written and hashed chunk by chunk (called off the event loop; the file
+    is made by the first write, so that costs no extra trip to a thread)."""
 
     def __init__(self, directory: Path) -> None:
-        fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
-        self.path = Path(name)
-        self._fh = os.fdopen(fd, "wb")
+        self.directory = directory
+        self.path: Path | None = None
+        self._fh: BinaryIO | None = None
         self._hash = hashlib.sha256()
+
+    def _file(self) -> BinaryIO:
+        if self._fh is None:
+            fd, name = tempfile.mkstemp(dir=self.directory, prefix="up-")
+            self.path, self._fh = Path(name), os.fdopen(fd, "wb")
+        return self._fh
 
     def write(self, data: bytes) -> None:
         self._hash.update(data)
         try:
-            self._fh.write(data)
+            self._file().write(data)
         except OSError as exc:
             raise DiskFull("no space left on this node") if disk_full(exc) else exc from None
 
-    def finish(self) -> str:
+    def finish(self, tail: bytes) -> tuple[Path, str]:
+        """Writes the last bytes, fsyncs the staged file; returns it and the body's sha256 (hex)."""
+        self.write(tail)
+        fh = self._file()
         try:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            fh.flush()
+            os.fsync(fh.fileno())
         except OSError as exc:
             raise DiskFull("no space left on this node") if disk_full(exc) else exc from None
         finally:
-            self._fh.close()
-        return self._hash.hexdigest()
+            fh.close()
+        assert self.path is not None
+        return self.path, self._hash.hexdigest()
 
     def discard(self) -> None:
-        self._fh.close()
-        self.path.unlink(missing_ok=True)
+        if self._fh is not None:
+            self._fh.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 class Intake:
@@ -128,7 +143,7 @@ class Intake:
         self._checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="writers")
 
     async def take(self, request: Request, *, key: str, path: str, limit: int, check: Check) -> Response:
-        """Stores the body of ``PUT path`` as ``key`` once ``check(staged file, sha256 hex)`` passes."""
+        """Stores the body of ``PUT path`` as ``key`` once ``check`` passes (see `Check`)."""
         size = _declared(request, limit)
         if self.busy >= self.limits.max_uploads:
             raise NodeBusy(f"{self.busy} uploads in progress (the most this node takes); retry shortly")
@@ -145,11 +160,17 @@ class Intake:
             except ClientDisconnect:
                 return Response(status_code=400)  # nobody is left to read it
             finally:
-                if signer is not None and self.quota is not None:  # a SQLite commit: off the event loop
-                    await asyncio.to_thread(self.quota.settle, signer, reserved, charged=charged if reserved else 0)
+                if signer is not None and self.quota is not None:
+                    await self._settle(signer, reserved, charged if reserved else 0)
             return JSONResponse({"stored": key.partition("/")[2], "bytes": size}, 201)
         finally:
             self.busy -= 1
+
+    async def _settle(self, signer: str, reserved: int, charged: int) -> None:
+        assert self.quota is not None
+        self.quota.release(signer, reserved)
+        if charged:  # a SQLite commit: off the event loop
+            await asyncio.to_thread(self.quota.charge, signer, charged)
 
     async def _writer(self, request: Request, path: str, size: int) -> str | None:
         if self.authorize is None:
@@ -171,17 +192,27 @@ class Intake:
 
     async def _store(self, request: Request, *, key: str, size: int, check: Check) -> int:
         """Streams, checks and stores the body; returns the bytes newly stored (0 for a rewrite)."""
-        sink = await asyncio.to_thread(_Sink, self.backend.staging())
+        sink = _Sink(self.backend.staging())
         try:
-            await self._stream(request, sink, size, key)
-            digest = await asyncio.to_thread(sink.finish)
-            await check(sink.path, digest)
-            new = await asyncio.to_thread(self.backend.put_file, key, sink.path)
-            return size if new else 0
-        finally:
+            tail = await self._stream(request, sink, size, key)
+            if isinstance(check, str):  # a shard: last bytes, hash check and move in one trip to a thread
+                return await asyncio.to_thread(self._place, sink, tail, key, size, check)
+            staged, digest = await asyncio.to_thread(sink.finish, tail)
+            await check(staged, digest)
+            return size if await asyncio.to_thread(self.backend.put_file, key, staged) else 0
+        except BaseException:
             await asyncio.to_thread(sink.discard)
+            raise
 
-    async def _stream(self, request: Request, sink: _Sink, size: int, key: str) -> None:
+    def _place(self, sink: _Sink, tail: bytes, key: str, size: int, expected: str) -> int:
+        staged, digest = sink.finish(tail)
+        if digest != expected:
+            raise BadUpload(f"the body hashes to {digest}, not {expected}")
+        return size if self.backend.put_file(key, staged) else 0
+
+    async def _stream(self, request: Request, sink: _Sink, size: int, key: str) -> bytes:
+        """Receives the body into ``sink`` within the idle and upload timeouts; returns the last
+        (< `FLUSH`) bytes, left for the trip to a thread that finishes the upload."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limits.upload_timeout
         pending: list[bytes] = []
@@ -207,11 +238,12 @@ class Intake:
             got += len(chunk)
             pending.append(chunk)
             buffered += len(chunk)
-            if buffered >= FLUSH or not more:
+            if buffered >= FLUSH:
                 await asyncio.to_thread(sink.write, b"".join(pending))
                 pending, buffered = [], 0
         if got != size:
             raise BadUpload(f"received {got} bytes, {size} declared")
+        return b"".join(pending)
 
 
 def _declared(request: Request, limit: int) -> int:

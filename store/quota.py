@@ -49,8 +49,8 @@ class QuotaBook:
                 )
             self._reserved[key] = held + size
 
-    def settle(self, signer: str, reserved: int, *, charged: int) -> None:
-        """Ends a reservation, charging ``charged`` bytes (0 when nothing new was stored)."""
+    def release(self, signer: str, reserved: int) -> None:
+        """Ends a reservation made by `reserve`."""
         key = signer.lower()
         with self._lock:
             left = self._reserved.get(key, 0) - reserved
@@ -58,13 +58,17 @@ class QuotaBook:
                 self._reserved[key] = left
             else:
                 self._reserved.pop(key, None)
-            if charged:
-                self._used[key] = self._used.get(key, 0) + charged
-                self._db.execute(
-                    "INSERT INTO usage (signer, bytes) VALUES (?, ?) "
-                    "ON CONFLICT(signer) DO UPDATE SET bytes = bytes + excluded.bytes",
-                    (key, charged),
-                )
+
+    def charge(self, signer: str, size: int) -> None:
+        """Adds ``size`` newly stored bytes to ``signer``'s use (persisted)."""
+        key = signer.lower()
+        with self._lock:
+            self._used[key] = self._used.get(key, 0) + size
+            self._db.execute(
+                "INSERT INTO usage (signer, bytes) VALUES (?, ?) "
+                "ON CONFLICT(signer) DO UPDATE SET bytes = bytes + excluded.bytes",
+                (key, size),
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -96,9 +96,10 @@ def test_quotas_hold_reservations_and_survive_a_restart(tmp_path: Path) -> None:
     book.reserve(ALICE.address, 60)
     with pytest.raises(QuotaExceeded, match="quota of 100 bytes"):
         book.reserve(ALICE.address, 41)  # the 60 in progress count
-    book.settle(ALICE.address, 60, charged=60)
+    book.release(ALICE.address, 60)
+    book.charge(ALICE.address, 60)
     book.reserve(ALICE.address.lower(), 40)  # addresses in any case are one signer
-    book.settle(ALICE.address, 40, charged=0)  # the object was already there: free
+    book.release(ALICE.address, 40)  # the object was already there: nothing charged
     assert book.used(ALICE.address) == 60
     book.close()
     again = QuotaBook(tmp_path / "quota.sqlite", 100)
