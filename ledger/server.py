@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from ._embedded import EmbeddedChain
-from .rpc import INVALID_REQUEST, Dispatcher, RPCError, RPCLimits, _error_response, parse, workload
+from ._http import bounded_protocol
+from .rpc import INVALID_REQUEST, LIMIT_EXCEEDED, Dispatcher, RPCError, RPCLimits, _error_response, parse, workload
 from .settings import LedgerSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class RPCApp:
         self.max_body = s.rpc_body_max
         self.body_idle = s.rpc_body_idle
         self.gate = Gate(s.rpc_hosts, s.rpc_cors_origins)
+        self.queue = s.rpc_queue
+        self._waiting = {"evm": 0, "write": 0, "read": 0}
         self._pools = {
             "evm": ThreadPoolExecutor(max_workers=max(1, s.rpc_threads // 2), thread_name_prefix="rpc-evm"),
             "write": ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-write"),
@@ -141,8 +144,18 @@ class RPCApp:
         except RPCError as exc:
             await _respond(send, 200, orjson.dumps(_error_response(None, exc)), cors)
             return
-        pool = self._pools[workload(payload)]
-        answer = await asyncio.get_running_loop().run_in_executor(pool, self.dispatcher.answer, payload)
+        kind = workload(payload)
+        if self._waiting[kind] >= self.queue:
+            busy = RPCError(LIMIT_EXCEEDED, f"server busy: {self.queue} {kind} requests waiting (AGORA_RPC_QUEUE)")
+            await _respond(send, 200, orjson.dumps(_error_response(None, busy)), cors)
+            return
+        self._waiting[kind] += 1
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(
+                self._pools[kind], self.dispatcher.answer, payload
+            )
+        finally:
+            self._waiting[kind] -= 1
         await _respond(send, 200, answer or b"", cors)
 
     async def _read_body(self, receive: Any) -> bytes:
@@ -194,6 +207,7 @@ def serve(*, home: Path, host: str = "127.0.0.1", port: int = 8545, settings: Le
         lifespan="on",
         limit_concurrency=s.rpc_connections,
         timeout_keep_alive=5,
+        http=bounded_protocol(max_head=s.rpc_head_max, head_timeout=s.rpc_head_timeout),
     )
     try:
         uvicorn.Server(config).run()

@@ -45,6 +45,12 @@ class LedgerSettings(BaseSettings):
     """Bytes of one request body."""
     rpc_body_idle: float = 10.0
     """Seconds a client may pause while sending a body."""
+    rpc_head_max: int = 64 * 1024
+    """Bytes of a request's line and headers."""
+    rpc_head_timeout: float = 10.0
+    """Seconds a client has to send a request's line and headers."""
+    rpc_queue: int = 64
+    """Requests of one kind (EVM calls, writes, reads) waiting for a thread; more are refused at once."""
     rpc_threads: int = 4
     """Requests worked on at once (the rest wait their turn)."""
     rpc_connections: int = 256

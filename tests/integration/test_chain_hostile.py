@@ -7,6 +7,7 @@ keep its state, and keep answering everyone else meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import subprocess
@@ -44,6 +45,7 @@ LIMITS = {
     "AGORA_RPC_BATCH_TIMEOUT": "3",
     "AGORA_RPC_BODY_IDLE": "1",
     "AGORA_RPC_TX_TIMEOUT": "2",
+    "AGORA_RPC_HEAD_TIMEOUT": "2",
 }
 
 
@@ -414,3 +416,59 @@ def test_only_json_from_known_hosts_and_origins_is_served(server: str) -> None:
     assert reply.headers["access-control-allow-origin"] == "http://localhost:5173"
     preflight = requests.options(server, headers={"origin": "http://127.0.0.1:3000"}, timeout=10)
     assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
+
+
+# -- connections -------------------------------------------------------------------------------------
+
+
+def test_a_silent_connection_is_closed_after_the_head_timeout(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: ")  # and nothing more
+        started = time.monotonic()
+        reply = sock.recv(65536).decode()
+        assert reply.startswith("HTTP/1.1 408")
+        assert time.monotonic() - started < 10  # the fixture's AGORA_RPC_HEAD_TIMEOUT is 2 s
+        assert sock.recv(65536) == b""  # closed
+
+
+def test_an_endless_request_line_is_cut_at_the_head_limit(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"POST /")
+        sent = 0
+        with contextlib.suppress(OSError):  # the server closes while we still send
+            while sent < 64 * 2**20:
+                sock.sendall(b"a" * 65536)
+                sent += 65536
+        reply = b""
+        with contextlib.suppress(OSError):
+            reply = sock.recv(65536)
+    assert sent < 8 * 2**20, "the server read megabytes of request line"
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 431")
+    still_serving(server)
+
+
+def test_calls_beyond_the_queue_are_refused_at_once(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start_chain_server(tmp_path, port, env={**LIMITS, "AGORA_RPC_QUEUE": "2"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        answers: list[tuple[float, dict[str, Any]]] = []
+
+        def busy_call() -> None:
+            started = time.monotonic()
+            answer = rpc(url, "eth_call", {"data": LOOP, "gas": hex(50_000_000)}, "latest")
+            answers.append((time.monotonic() - started, answer))
+
+        threads = [threading.Thread(target=busy_call) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        refused = [(took, a) for took, a in answers if "AGORA_RPC_QUEUE" in a["error"]["message"]]
+        assert len(refused) == 3, answers  # two run (each to its time limit), three are turned away
+        assert all(took < EVM_TIMEOUT for took, _ in refused)
+        still_serving(url)
+    finally:
+        stop(proc)
