@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import requests
 from web3 import Web3
 
@@ -35,12 +36,14 @@ class ChainHandle:
 
 
 def _answers(url: str, timeout: float) -> bool:
+    """Whether a JSON-RPC node answers at ``url`` (whatever listens there is read as untrusted)."""
     try:
-        reply = requests.post(
-            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout
-        )
-        return reply.ok and "result" in reply.json()
-    except (requests.RequestException, ValueError):
+        with requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout, stream=True
+        ) as reply:
+            answer = orjson.loads(reply.raw.read(65_536)) if reply.ok else None
+        return isinstance(answer, dict) and "result" in answer
+    except (requests.RequestException, ValueError, OSError):
         return False
 
 

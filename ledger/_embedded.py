@@ -6,7 +6,6 @@ import fcntl
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
-from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
+from eth.constants import ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
@@ -28,10 +27,10 @@ from eth_tester.backends.pyevm.main import (
     get_account_keys_from_mnemonic,
     get_default_genesis_params,
 )
-from eth_typing import Hash32
 from eth_utils import ValidationError, to_wei
 from trie import HexaryTrie
 
+from ._devcontrols import DevControls
 from ._evm import CHAIN_ID, AgoraDevChain, EVMTimeout, deadline
 from ._kv import SqliteKV
 from ._view import MAX_TIMESTAMP, ChainView, GasCapExceeded, Reverted, context_header
@@ -43,11 +42,6 @@ DEV_HD_PATH = "m/44'/60'/0'/0"
 DEV_ACCOUNTS = 10
 DEV_BALANCE = to_wei(10_000, "ether")
 GAS_LIMIT = 30_000_000
-MAX_CLOCK_OFFSET = 100 * 365 * 24 * 3600
-"""How far `evm_increaseTime` may move the clock in all: a century, far from uint64's end, so
-that contract arithmetic on timestamps keeps its headroom."""
-MAX_SNAPSHOTS = 10_000
-_TIME_OFFSET_KEY = b"agora:time-offset"
 
 __all__ = ["EVMTimeout", "GasCapExceeded", "Reverted"]
 
@@ -58,10 +52,6 @@ class TransactionTimeout(EVMTimeout):
 
 class InvalidTransaction(ValueError):
     """Raised when raw bytes do not decode to a transaction this chain knows."""
-
-
-class DevControlError(ValueError):
-    """Raised when a development control (`evm_*`) is given an argument it cannot take."""
 
 
 class ChainInUse(Exception):
@@ -87,7 +77,7 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
             self.chain = AgoraDevChain.from_genesis(self._base_db, params, state)  # type: ignore[assignment]
 
 
-class EmbeddedChain:
+class EmbeddedChain(DevControls):
     """A persistent development chain that mines one block per transaction.
 
     With ``home`` the chain lives in ``home/chain.sqlite`` and every mined block is committed
@@ -188,10 +178,6 @@ class EmbeddedChain:
             if self._lockfile is not None:
                 self._lockfile.close()
                 self._lockfile = None
-
-    def now(self) -> int:
-        """The chain's clock: wall time plus whatever `increase_time` added."""
-        return int(time.time()) + self._time_offset
 
     def _refresh_pending(self) -> BlockHeaderAPI:
         """Dates the (empty) pending block now, so block.timestamp follows the wall clock."""
@@ -307,72 +293,6 @@ class EmbeddedChain:
 
     def has_key(self, address: bytes) -> bool:
         return address in self.backend._key_lookup
-
-    # -- dev controls --------------------------------------------------------------------------
-    def _load_time_offset(self) -> int:
-        stored = self._db.get(_TIME_OFFSET_KEY, b"0")
-        try:
-            offset = int(stored.decode())
-        except ValueError:
-            offset = -1
-        if not 0 <= offset <= MAX_CLOCK_OFFSET:
-            log.warning("dropping an out-of-range clock offset %r: the chain clock is the wall clock again", stored)
-            offset = 0
-        return offset
-
-    def _set_time_offset(self, offset: int) -> None:
-        self._time_offset = offset
-        self._db[_TIME_OFFSET_KEY] = str(offset).encode()
-
-    def mine(self, blocks: int = 1) -> None:
-        with self._lock:
-            for _ in range(blocks):
-                self._refresh_pending()
-                self.chain.mine_all([], coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
-            self._commit()
-
-    def increase_time(self, seconds: int) -> int:
-        """Moves the chain clock forward; returns the total offset.
-
-        Raises `DevControlError` when the clock would pass `MAX_TIMESTAMP`.
-        """
-        with self._lock:
-            if seconds < 0:
-                raise DevControlError(f"seconds must not be negative, got {seconds}")
-            headroom = MAX_CLOCK_OFFSET - self._time_offset
-            if seconds > headroom:
-                raise DevControlError(
-                    f"{seconds} seconds would move the chain clock more than a century ahead; "
-                    f"at most {headroom} more can be added"
-                )
-            self._set_time_offset(self._time_offset + seconds)
-            self._commit()
-            return self._time_offset
-
-    def snapshot(self) -> int:
-        with self._lock:
-            if len(self._snapshots) >= MAX_SNAPSHOTS:
-                raise DevControlError(f"at most {MAX_SNAPSHOTS} snapshots are kept: revert to an older one first")
-            sid = self._next_snapshot
-            self._next_snapshot += 1
-            self._snapshots[sid] = (self.chain.get_canonical_head().hash, self._time_offset)
-            return sid
-
-    def revert(self, sid: int) -> bool:
-        """Returns the chain to snapshot ``sid`` (dropping it and every later one)."""
-        with self._lock:
-            if sid not in self._snapshots:
-                return False
-            block_hash, offset = self._snapshots[sid]
-            for later in [s for s in self._snapshots if s >= sid]:
-                del self._snapshots[later]
-            chaindb = self.chain.chaindb
-            header = chaindb.get_block_header_by_hash(Hash32(block_hash))
-            chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)  # type: ignore[attr-defined]
-            self.chain.header = self.chain.create_header_from_parent(header)
-            self._set_time_offset(offset)
-            self._commit()
-            return True
 
 
 def _drop_trie_caches() -> None:

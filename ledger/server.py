@@ -20,7 +20,7 @@ import orjson
 
 from ._embedded import EmbeddedChain
 from ._http import bounded_protocol
-from .rpc import INVALID_REQUEST, LIMIT_EXCEEDED, Dispatcher, RPCError, RPCLimits, _error_response, parse, workload
+from .rpc import INVALID_REQUEST, LIMIT_EXCEEDED, Dispatcher, RPCError, RPCLimits, error_response, parse, workload
 from .settings import LedgerSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -142,12 +142,12 @@ class RPCApp:
         try:
             payload = parse(body)
         except RPCError as exc:
-            await _respond(send, 200, orjson.dumps(_error_response(None, exc)), cors)
+            await _respond(send, 200, orjson.dumps(error_response(None, exc)), cors)
             return
         kind = workload(payload)
         if self._waiting[kind] >= self.queue:
             busy = RPCError(LIMIT_EXCEEDED, f"server busy: {self.queue} {kind} requests waiting (AGORA_RPC_QUEUE)")
-            await _respond(send, 200, orjson.dumps(_error_response(None, busy)), cors)
+            await _respond(send, 200, orjson.dumps(error_response(None, busy)), cors)
             return
         self._waiting[kind] += 1
         try:
@@ -177,7 +177,7 @@ class RPCApp:
 
 
 def _refusal(message: str) -> bytes:
-    return orjson.dumps(_error_response(None, RPCError(INVALID_REQUEST, message)))
+    return orjson.dumps(error_response(None, RPCError(INVALID_REQUEST, message)))
 
 
 async def _respond(send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:

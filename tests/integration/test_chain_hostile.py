@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from ledger import EmbeddedChain, dev_account
-from ledger._embedded import _TIME_OFFSET_KEY, MAX_CLOCK_OFFSET
+from ledger._devcontrols import _TIME_OFFSET_KEY, MAX_CLOCK_OFFSET
 from ledger.rpc import Dispatcher, RPCLimits
 
 from ..conftest import ROOT, free_port, start_chain_server, stop
