@@ -72,6 +72,7 @@ class _Node:
         self.intake = intake
         self.parses = asyncio.Semaphore(limits.max_parses)
         self.parsed: OrderedDict[str, tuple[list[bytes], str]] = OrderedDict()
+        self.parsing: dict[str, asyncio.Future[tuple[list[bytes], str]]] = {}
         self.usage: tuple[float, dict[str, Any]] | None = None
         self.usage_lock = asyncio.Lock()
 
@@ -127,9 +128,19 @@ class _Node:
         return Response(data, media_type="application/json")
 
     async def _leaves(self, cid: str) -> tuple[list[bytes], str]:
+        """A stored manifest's leaves and root: parsed once, however many audits ask at once."""
         if cid in self.parsed:
             self.parsed.move_to_end(cid)
             return self.parsed[cid]
+        if cid not in self.parsing:
+            self.parsing[cid] = asyncio.ensure_future(self._parse(cid))
+        try:
+            return await asyncio.shield(self.parsing[cid])
+        finally:
+            if self.parsing.get(cid) is not None and self.parsing[cid].done():
+                del self.parsing[cid]
+
+    async def _parse(self, cid: str) -> tuple[list[bytes], str]:
         raw = await asyncio.to_thread(self.backend.get, f"manifests/{cid}")
         if raw is None:
             raise NotFound(f"no manifest {cid} here")
