@@ -39,7 +39,7 @@ class LedgerSettings(BaseSettings):
     """Blocks one eth_getLogs may scan."""
     rpc_log_results: int = 10_000
     """Logs one eth_getLogs may return."""
-    rpc_read_timeout: float = 5.0
+    rpc_read_timeout: float = 10.0
     """Seconds one eth_getLogs or eth_feeHistory may take."""
     rpc_body_max: int = 5 * 1024 * 1024
     """Bytes of one request body."""
