@@ -12,12 +12,29 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 ANVIL = next(iter(sorted((ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))), None)
 CAST = next(iter(sorted((ROOT / "node_modules" / "@foundry-rs").glob("cast-*/bin/cast"))), None)
+
+
+LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
+
+
+def listening(root: psutil.Process) -> list[tuple[str, str, int]]:
+    """(process name, address, port) of every listening TCP socket in ``root``'s process tree."""
+    out = []
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except psutil.NoSuchProcess:
+            continue
+        out += [(name, c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN]
+    return out
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ from cli.up import http_ok
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
 from store import StoreClient, cid_from_digest, digest_of
 
-from ..conftest import ROOT, free_port
+from ..conftest import LOOPBACK, ROOT, free_port, listening
 from ..integration.market_helpers import make_request
 
 AGR = 10**18
@@ -124,22 +124,6 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert connect(f"http://127.0.0.1:{port}").eth.block_number == height  # nothing redone on restart
     finally:
         assert stop_up(proc) == 0
-
-
-LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
-
-
-def listening(root: psutil.Process) -> list[tuple[str, str, int]]:
-    """(process name, address, port) of every listening TCP socket in ``root``'s process tree."""
-    out = []
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            conns = proc.net_connections(kind="inet")
-            name = proc.name()
-        except psutil.NoSuchProcess:
-            continue
-        out += [(name, c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN]
-    return out
 
 
 class Lines:

@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account
 from store import StoreClient, cid_from_digest, digest_of
 
-from ..conftest import ROOT
+from ..conftest import LOOPBACK, ROOT, listening
 from ..integration.market_helpers import make_request
 from ..integration.store_cluster import start_cluster, stop_all
 
@@ -48,6 +49,10 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         while "ready:" not in log.read_text():
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
+        sockets = listening(psutil.Process(proc.pid))  # the daemon and the Ray it started
+        assert {name for name, _, _ in sockets} >= {"gcs_server", "raylet"}
+        assert all(ip in LOOPBACK for _, ip, _ in sockets), sockets
+        assert list((tmp_path / "workers" / "anvil-worker" / "ray").glob("session_*/logs")), "Ray's files left the home"
         assert "region global, Ray local" in log.read_text()
         program = digest_of(store.put((ROOT / "examples" / "programs" / "build" / "sha256.wasm").read_bytes()))
         data = digest_of(store.put(b"abc"))
