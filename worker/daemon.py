@@ -42,7 +42,7 @@ from ledger import (
     dev_account,
     region_code,
 )
-from store import StoreClient, cid_from_digest, digest_of
+from store import NotFound, StoreClient, StoreError, cid_from_digest, digest_of
 
 from .errors import WorkerError
 from .execution import RayExecutor
@@ -329,6 +329,11 @@ class Worker:
                     self.state.save(record.evolve(note=ready.reason))
                     log.info("job %s: %s", short(record.job_id), ready.reason)
                 continue
+            unfit = self._unfit_blobs(record)
+            if unfit is not None:
+                if unfit:
+                    self._finish(record, Phase.SKIPPED, f"skipped: {unfit}")
+                continue
             try:
                 slot, price = self.market.lock(record.job_id)
             except ContractRevert as exc:
@@ -348,6 +353,30 @@ class Worker:
             free -= request.collateral
             moved = True
         return moved
+
+    def _unfit_blobs(self, record: JobRecord) -> str | None:
+        """Why the job's program or input cannot be run here ("" to ask again later), or None.
+
+        Looked up before locking: a job whose blobs are missing or larger than ``max_blob``
+        would fail after its collateral is locked, and the worker would be slashed for it.
+        """
+        for what, digest in (("program", record.request.program_id), ("input", record.request.input_digest)):
+            cid = cid_from_digest(digest)
+            try:
+                size = self.store.manifest(cid).size
+            except NotFound:
+                return f"its {what} {cid} is on no store node"
+            except StoreError as exc:
+                self._retry_at[record.job_id] = time.monotonic() + RETRY_AFTER
+                log.warning(
+                    "job %s: cannot look up its %s: %s; retrying in %.0fs", short(record.job_id), what, exc, RETRY_AFTER
+                )
+                return ""
+            if size > self.config.max_blob:
+                return (
+                    f"its {what} has {size:,} bytes, above this worker's limit of {self.config.max_blob:,} (--max-blob)"
+                )
+        return None
 
     def _lock_failed(self, record: JobRecord, exc: ContractRevert) -> bool:
         if exc.name == "JobFull":

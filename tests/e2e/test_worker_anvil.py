@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ledger import JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account
+from ledger import JobMarket, JobStatus, StakeManager, Token, Transactor, connect, deploy, dev_account
 from store import StoreClient, cid_from_digest, digest_of
 
 from ..conftest import LOOPBACK, ROOT, listening
@@ -40,7 +40,7 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
     }
     log = tmp_path / "worker.log"
     cmd = [sys.executable, "-m", "cli", "worker", "run", "--name", "anvil-worker", "--from", f"dev:{WORKER}"]
-    cmd += ["--home", str(tmp_path), "--min-price", "1.5"]
+    cmd += ["--home", str(tmp_path), "--min-price", "1.5", "--max-blob", "4KiB"]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     store = StoreClient(urls, k=2, m=1, signer=dev_account(REQUESTER))
@@ -61,14 +61,16 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         market = JobMarket(w3, deployment, Transactor(w3, me))
         market.deposit(100 * AGR)
 
-        def post(max_price: int, nonce: int) -> bytes:
+        def post(max_price: int, nonce: int, input_digest: bytes = data) -> bytes:
             request = make_request(
-                w3, k=1, q=1, requester=me.address, program_id=program, input_digest=data, max_price=max_price,
-                ramp=0, collateral=10 * AGR, nonce=nonce,
+                w3, k=1, q=1, requester=me.address, program_id=program, input_digest=input_digest,
+                max_price=max_price, ramp=0, collateral=10 * AGR, nonce=nonce,
             )  # fmt: skip
             return market.post_job(request, request.sign(me, chain_id=deployment.chain_id, market=market.address))
 
         cheap = post(AGR, 1)  # pays at most 1 AGR: below the worker's minimum
+        big = post(2 * AGR, 3, digest_of(store.put(os.urandom(8192))))  # above the worker's --max-blob
+        missing = post(2 * AGR, 4, os.urandom(32))  # an input no store node has
         job_id = post(2 * AGR, 2)
         deadline = time.monotonic() + 90
         while market.job(job_id).status == JobStatus.OPEN:
@@ -90,7 +92,15 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
             f"job {cheap.hex()[:10]}: skipped: price below minimum (pays at most 1 AGR, this worker takes 1.5 AGR)"
             in text
         )
-        assert f"job {job_id.hex()[:10]}: paid 2 AGR" in text
+        deadline = time.monotonic() + 30  # the daemon logs the payment once it has seen the settlement
+        while f"job {job_id.hex()[:10]}: paid 2 AGR" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        # jobs whose blobs it cannot run are skipped before any collateral is locked
+        assert f"job {big.hex()[:10]}: skipped: its input has 8,192 bytes, above this worker's limit of 4,096" in text
+        assert f"job {missing.hex()[:10]}: skipped: its input" in text and "is on no store node" in text
+        assert market.job(big).locked == 0 and market.job(missing).locked == 0
+        assert StakeManager(w3, deployment).stake_of(dev_account(WORKER).address)[1] == 0  # nothing left locked
     finally:
         try:
             proc.send_signal(signal.SIGTERM)  # the daemon stops its own Ray
