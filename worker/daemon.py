@@ -42,7 +42,7 @@ from ledger import (
     dev_account,
     region_code,
 )
-from store import NotFound, StoreClient, StoreError, cid_from_digest, digest_of
+from store import BlobTooLarge, NotFound, StoreClient, cid_from_digest, digest_of
 
 from .errors import WorkerError
 from .execution import RayExecutor
@@ -125,6 +125,7 @@ class Worker:
         self._retry_at: dict[bytes, float] = {}
         self._escalation: int | None = None
         self._programs: dict[str, bytes] = {}
+        self._inputs: dict[bytes, bytes] = {}  # fetched before locking, until executed
         self._programs_lock = threading.Lock()
 
     # -- start -----------------------------------------------------------------------------------
@@ -288,6 +289,7 @@ class Worker:
     def _finish(self, record: JobRecord, phase: Phase, note: str) -> None:
         self.state.save(record.evolve(phase=phase, note=note))
         self._running.pop(record.job_id, None)
+        self._inputs.pop(record.job_id, None)
         if phase in FINAL:
             self._retry_at.pop(record.job_id, None)
         log.info("job %s: %s", short(record.job_id), note)
@@ -329,7 +331,7 @@ class Worker:
                     self.state.save(record.evolve(note=ready.reason))
                     log.info("job %s: %s", short(record.job_id), ready.reason)
                 continue
-            unfit = self._unfit_blobs(record)
+            unfit = self._fetch_blobs(record)
             if unfit is not None:
                 if unfit:
                     self._finish(record, Phase.SKIPPED, f"skipped: {unfit}")
@@ -354,28 +356,31 @@ class Worker:
             moved = True
         return moved
 
-    def _unfit_blobs(self, record: JobRecord) -> str | None:
-        """Why the job's program or input cannot be run here ("" to ask again later), or None.
+    def _fetch_blobs(self, record: JobRecord) -> str | None:
+        """Fetches the job's program and input before locking; why it cannot ("" to try later), or None.
 
-        Looked up before locking: a job whose blobs are missing or larger than ``max_blob``
-        would fail after its collateral is locked, and the worker would be slashed for it.
+        A job whose blobs are missing, too large or unreadable would fail after its collateral is
+        locked, and the worker would be slashed for it: nothing is locked until both are here
+        (checked against their CIDs, within ``max_blob``). The input waits for the execution.
         """
-        for what, digest in (("program", record.request.program_id), ("input", record.request.input_digest)):
-            cid = cid_from_digest(digest)
-            try:
-                size = self.store.manifest(cid).size
-            except NotFound:
-                return f"its {what} {cid} is on no store node"
-            except StoreError as exc:
-                self._retry_at[record.job_id] = time.monotonic() + RETRY_AFTER
-                log.warning(
-                    "job %s: cannot look up its %s: %s; retrying in %.0fs", short(record.job_id), what, exc, RETRY_AFTER
-                )
-                return ""
-            if size > self.config.max_blob:
-                return (
-                    f"its {what} has {size:,} bytes, above this worker's limit of {self.config.max_blob:,} (--max-blob)"
-                )
+        request = record.request
+        what = "program"
+        try:
+            self._program(cid_from_digest(request.program_id))
+            what = "input"
+            if record.job_id not in self._inputs:
+                cid = cid_from_digest(request.input_digest)
+                self._inputs[record.job_id] = self.store.get(cid, max_size=self.config.max_blob)
+        except BlobTooLarge as exc:
+            return f"its {what} has {exc.size:,} bytes, above this worker's limit of {exc.limit:,} (--max-blob)"
+        except NotFound:
+            return f"its {what} is on no store node"
+        except Exception as exc:  # noqa: BLE001 - the store or a lying node: try again until the window closes
+            self._retry_at[record.job_id] = time.monotonic() + RETRY_AFTER
+            log.warning(
+                "job %s: cannot fetch its %s: %s; retrying in %.0fs", short(record.job_id), what, exc, RETRY_AFTER
+            )
+            return ""
         return None
 
     def _lock_failed(self, record: JobRecord, exc: ContractRevert) -> bool:
@@ -410,11 +415,13 @@ class Worker:
                 self._programs[cid] = wasm
         return wasm
 
-    def _execute(self, request: JobRequest, conduct: Conduct) -> tuple[Result, str, str]:
-        """Fetch (CIDs checked by the store client), run on Ray, store the output."""
+    def _execute(self, job_id: bytes, request: JobRequest, conduct: Conduct) -> tuple[Result, str, str]:
+        """Fetch (CIDs checked by the store client) unless fetched before locking, run on Ray, store the output."""
         program_cid = cid_from_digest(request.program_id)
         wasm = self._program(program_cid)
-        stdin = self.store.get(cid_from_digest(request.input_digest), max_size=self.config.max_blob)
+        stdin = self._inputs.pop(job_id, None)
+        if stdin is None:  # fetched before a restart, or dropped since
+            stdin = self.store.get(cid_from_digest(request.input_digest), max_size=self.config.max_blob)
         result, node = self.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
         if conduct == Conduct.WRONG_OUTPUT:
             result = replace(result, output=result.output + b"\n(altered)\n")
@@ -488,7 +495,7 @@ class Worker:
             if now > deadline:
                 self._finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
                 return True
-            self._running[job_id] = self._pool.submit(self._execute, request, self.conduct(request))
+            self._running[job_id] = self._pool.submit(self._execute, job_id, request, self.conduct(request))
             return True
         if record.phase == Phase.EXECUTED:
             conduct = self.conduct(request)

@@ -71,6 +71,10 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         cheap = post(AGR, 1)  # pays at most 1 AGR: below the worker's minimum
         big = post(2 * AGR, 3, digest_of(store.put(os.urandom(8192))))  # above the worker's --max-blob
         missing = post(2 * AGR, 4, os.urandom(32))  # an input no store node has
+        hollow_cid = store.put(os.urandom(3000))  # a manifest whose shards are gone
+        for ref in store.manifest(hollow_cid).segments[0].shards:
+            next(n for n in nodes if n.url == ref.node).shard_path(ref.hash).unlink()
+        hollow = post(2 * AGR, 5, digest_of(hollow_cid))
         job_id = post(2 * AGR, 2)
         deadline = time.monotonic() + 90
         while market.job(job_id).status == JobStatus.OPEN:
@@ -99,7 +103,8 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         # jobs whose blobs it cannot run are skipped before any collateral is locked
         assert f"job {big.hex()[:10]}: skipped: its input has 8,192 bytes, above this worker's limit of 4,096" in text
         assert f"job {missing.hex()[:10]}: skipped: its input" in text and "is on no store node" in text
-        assert market.job(big).locked == 0 and market.job(missing).locked == 0
+        assert f"job {hollow.hex()[:10]}: cannot fetch its input" in text  # and it tries again until too late
+        assert market.job(big).locked == 0 and market.job(missing).locked == 0 and market.job(hollow).locked == 0
         assert StakeManager(w3, deployment).stake_of(dev_account(WORKER).address)[1] == 0  # nothing left locked
     finally:
         try:
