@@ -100,8 +100,8 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 
 class _DeadlineGasMeter(GasMeter):  # type: ignore[misc]
-    def __init__(self, start_gas: int, limit: _Deadline) -> None:
-        super().__init__(start_gas)
+    def __init__(self, meter: GasMeter, limit: _Deadline) -> None:
+        super().__init__(meter.start_gas, meter.refund_strategy)  # Istanbul+ allows negative refunds
         self._limit = limit
 
     def consume_gas(self, amount: int, reason: str) -> None:
@@ -222,8 +222,9 @@ class AgoraComputation(PragueComputation):  # type: ignore[misc]
     }
 
     def _configure_gas_meter(self) -> GasMeter:
+        meter: GasMeter = super()._configure_gas_meter()
         limit = _current()
-        return GasMeter(self.msg.gas) if limit is None else _DeadlineGasMeter(self.msg.gas, limit)
+        return meter if limit is None else _DeadlineGasMeter(meter, limit)
 
     def add_child_computation(self, child_computation: ComputationAPI) -> None:
         super().add_child_computation(child_computation)

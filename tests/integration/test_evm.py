@@ -10,6 +10,7 @@ root, gas and logs on both.
 from __future__ import annotations
 
 import os
+import random
 import time
 from typing import Any
 
@@ -22,13 +23,11 @@ from eth.constants import ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.precompiles import ecpairing
-from eth.vm.forks import PragueVM
 from eth_tester.backends.pyevm.main import (
     generate_genesis_state_for_keys,
     get_account_keys_from_mnemonic,
     get_default_genesis_params,
 )
-from eth_typing import BlockNumber
 from eth_utils import to_canonical_address
 from py_ecc import optimized_bls12_381 as bls
 from py_ecc.optimized_bls12_381 import normalize
@@ -37,6 +36,8 @@ from ledger import EmbeddedChain, dev_account
 from ledger._embedded import DEV_BALANCE, DEV_HD_PATH, DEV_MNEMONIC, GAS_LIMIT, TransactionTimeout
 from ledger._evm import AgoraDevChain, EVMTimeout
 from ledger.rpc import Dispatcher
+
+from .evm_programs import Gen, StockChain, genesis, run, txs_for
 
 OPS = {
     "STOP": 0x00, "ADD": 0x01, "SUB": 0x03, "SSTORE": 0x55, "JUMPDEST": 0x5B, "JUMPI": 0x57, "JUMP": 0x56,
@@ -99,16 +100,6 @@ def driver(x: bytes, z: bytes) -> bytes:
     body += b"".join(asm(push(b), push(i, 2), "MSTORE8") for i, b in enumerate(init))
     body += asm(push(len(init), 2), push(0), push(0), "CREATE", "POP", "STOP")
     return body
-
-
-class StockChain(MiningChain):
-    """py-evm's Prague with our chain's constant gas limit (which sets the base fee)."""
-
-    chain_id = 31337
-    vm_configuration = ((BlockNumber(0), PragueVM),)
-
-    def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
-        return super().create_header_from_parent(parent_header, **{**header_params, "gas_limit": GAS_LIMIT})
 
 
 def fresh(chain_class: type[MiningChain]) -> MiningChain:
@@ -235,3 +226,29 @@ def test_a_slow_transaction_is_refused_and_leaves_nothing() -> None:
     chain.send_raw_transaction(bytes(ok.raw_transaction))  # the nonce was not used up
     assert chain.head().block_number == 1
     assert int(dispatcher.call("eth_getTransactionCount", [sender.address, "latest"]), 16) == 1
+
+
+@pytest.mark.filterwarnings("ignore:SELFDESTRUCT opcode present:DeprecationWarning")
+@pytest.mark.parametrize("empties", [False, True], ids=["plain", "with-empty-accounts"])
+def test_random_programs_end_alike_on_both_vms(empties: bool) -> None:
+    """A differential fuzz run: 150 random cases (evm_programs), ours under a deadline, theirs not."""
+    for case in range(150):
+        g = Gen(random.Random(1_000_003 * int(empties) + case))
+        state = genesis(g, empties=empties)
+        blocks = txs_for(g)
+        assert run(AgoraDevChain, state, blocks, True) == run(StockChain, state, blocks, False), f"case {case}"
+
+
+def test_a_slot_cleared_and_restored_in_one_transaction_is_fine() -> None:
+    """A negative refund (EIP-2200): py-evm allows it from Istanbul on, and so must our gas meter."""
+    chain = EmbeddedChain()
+    dispatcher = Dispatcher(chain)
+    runtime = bytes.fromhex("5f5f5560015f5500")  # SSTORE(0, 0); SSTORE(0, 1); STOP
+    init = asm(push(1), push(0), "SSTORE") + deployer(runtime)
+    sender = dev_account(1).address
+    dispatcher.call("eth_sendTransaction", [{"from": sender, "data": "0x" + init.hex()}])
+    contract = "0x" + generate_contract_address(to_canonical_address(sender), 0).hex()
+    for limit in (None, 5.0):  # with and without a deadline
+        assert chain.call({"to": bytes.fromhex(contract[2:]), "gas": 100_000}, timeout=limit) == b""
+    sent = dispatcher.call("eth_sendTransaction", [{"from": sender, "to": contract}])
+    assert dispatcher.call("eth_getTransactionReceipt", [sent])["status"] == "0x1"
