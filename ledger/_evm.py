@@ -24,22 +24,26 @@ from contextlib import contextmanager
 from typing import Any
 
 from eth._utils.address import force_bytes_to_address
+from eth._utils.padding import zpad_left, zpad_right
 from eth.abc import BlockHeaderAPI, ComputationAPI
 from eth.chains.base import MiningChain
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.exceptions import VMError
 from eth.precompiles.ecpairing import _process_point
+from eth.precompiles.modexp import extract_lengths
 from eth.vm.forks import PragueVM
+from eth.vm.forks.berlin.computation import _compute_modexp_gas_fee_eip_2565 as _modexp_gas
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.gas_meter import GasMeter
 from eth_typing import BlockNumber
-from eth_utils import ValidationError
+from eth_utils import ValidationError, big_endian_to_int, int_to_big_endian
 from py_ecc import optimized_bn128 as bn128
 
 CHAIN_ID = 31337
 _THREE = force_bytes_to_address(b"\x03")  # RIPEMD160: touched even by failed calls (EIP-716)
 _PAIRING = force_bytes_to_address(b"\x08")
+_MODEXP = force_bytes_to_address(b"\x05")
 _CHECK_EVERY = 256
 
 
@@ -147,6 +151,42 @@ def _pairing(computation: ComputationAPI) -> ComputationAPI:
     return computation
 
 
+def _stepped_pow(base: int, exponent: int, modulus: int, check: Callable[[], None], step: int = 4096) -> int:
+    """``pow(base, exponent, modulus)`` over ``step``-bit pieces of the exponent, calling ``check``
+    between them (one `pow` of a huge exponent holds the interpreter for seconds)."""
+    result = 1 % modulus
+    top = max(0, (exponent.bit_length() - 1) // step * step)
+    for shift in range(top, -1, -step):
+        check()
+        piece = (exponent >> shift) & ((1 << step) - 1)
+        result = pow(result, 1 << step, modulus) * pow(base, piece, modulus) % modulus
+    return result
+
+
+def _modexp(computation: ComputationAPI) -> ComputationAPI:
+    """MODEXP (EIP-198, priced by EIP-2565) as py-evm computes it, in steps the deadline can stop."""
+    data = computation.msg.data_as_bytes
+    computation.consume_gas(_modexp_gas(data), reason="MODEXP Precompile")
+    base_length, exponent_length, modulus_length = extract_lengths(data)
+    if modulus_length == 0:
+        computation.output = b""
+        return computation
+    base_end = 96 + base_length
+    exponent_end = base_end + exponent_length
+    modulus = big_endian_to_int(zpad_right(data[exponent_end : exponent_end + modulus_length], to_size=modulus_length))
+    result = 0
+    if base_length and modulus:
+        base = big_endian_to_int(zpad_right(data[96:base_end], to_size=base_length))
+        exponent = big_endian_to_int(zpad_right(data[base_end:exponent_end], to_size=exponent_length))
+        limit = _current()
+        if limit is None or exponent.bit_length() <= 4096:
+            result = pow(base, exponent, modulus)
+        else:
+            result = _stepped_pow(base, exponent, modulus, limit.check)
+    computation.output = zpad_left(int_to_big_endian(result), to_size=modulus_length)
+    return computation
+
+
 class _Msg:
     __slots__ = ("is_create", "refund", "storage_address", "to")
 
@@ -217,7 +257,7 @@ class AgoraComputation(PragueComputation):  # type: ignore[misc]
     """Prague's computation with wall-time limits and compact finished children."""
 
     _precompiles = {
-        address: _pairing if address == _PAIRING else _guarded(fn)
+        address: {_PAIRING: _pairing, _MODEXP: _modexp}.get(address) or _guarded(fn)
         for address, fn in PragueComputation.get_precompiles().items()
     }
 

@@ -29,12 +29,14 @@ from eth_tester.backends.pyevm.main import (
     get_default_genesis_params,
 )
 from eth_utils import to_canonical_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from py_ecc import optimized_bls12_381 as bls
 from py_ecc.optimized_bls12_381 import normalize
 
 from ledger import EmbeddedChain, dev_account
 from ledger._embedded import DEV_BALANCE, DEV_HD_PATH, DEV_MNEMONIC, GAS_LIMIT, TransactionTimeout
-from ledger._evm import AgoraDevChain, EVMTimeout
+from ledger._evm import AgoraDevChain, EVMTimeout, _stepped_pow
 from ledger.rpc import Dispatcher
 
 from .evm_programs import Gen, StockChain, genesis, run, txs_for
@@ -201,8 +203,12 @@ def test_deadline_stops_opcode_loops_and_slow_precompiles() -> None:
     chain = EmbeddedChain()
     x, y = normalize(bls.G1)
     msm = (int(x).to_bytes(64, "big") + int(y).to_bytes(64, "big") + (2**255 - 19).to_bytes(32, "big")) * 64
+    exponent = b"\x01" + b"\x00" * 4_000_000  # one MODEXP: seconds of C in a single pow() otherwise
+    modexp = (1).to_bytes(32, "big") + len(exponent).to_bytes(32, "big") + (8).to_bytes(32, "big") + b"\x03"
+    modexp += exponent + (2**64 - 59).to_bytes(8, "big")
     calls = {
         "keccak loop": {"data": asm("JUMPDEST", push(0), push(0x80), b"\x20", "POP", push(0), "JUMP")},
+        "MODEXP": {"to": b"\x00" * 19 + b"\x05", "data": modexp},
         "bn254 pairings": {"data": asm("JUMPDEST") + call(b"\x08", in_size=192 * 20) + asm(push(0), "JUMP")},
         "BLS12-381 G1 MSM": {"to": b"\x00" * 19 + b"\x0c", "data": msm},  # ~4.5 s of py_ecc in one precompile
     }
@@ -252,3 +258,14 @@ def test_a_slot_cleared_and_restored_in_one_transaction_is_fine() -> None:
         assert chain.call({"to": bytes.fromhex(contract[2:]), "gas": 100_000}, timeout=limit) == b""
     sent = dispatcher.call("eth_sendTransaction", [{"from": sender, "to": contract}])
     assert dispatcher.call("eth_getTransactionReceipt", [sent])["status"] == "0x1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.integers(min_value=0, max_value=2**300),
+    exponent=st.integers(min_value=0, max_value=2**20_000),
+    modulus=st.integers(min_value=1, max_value=2**300),
+    step=st.sampled_from([1, 7, 64, 4096]),
+)
+def test_modexp_in_steps_is_pow(base: int, exponent: int, modulus: int, step: int) -> None:
+    assert _stepped_pow(base, exponent, modulus, lambda: None, step) == pow(base, exponent, modulus)
