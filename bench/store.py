@@ -58,8 +58,8 @@ def baselines(data: bytes, k: int = 4, m: int = 2, segment: int = 4 * MIB) -> di
     encoded = [codec.encode(s, k, m) for s in segments]
     enc = time.perf_counter() - t0
     t0 = time.perf_counter()
-    for shards in encoded:
-        codec.decode({i: shards[i] for i in range(2, k + m)}, k, m)  # two shards lost
+    for piece, shards in zip(segments, encoded, strict=True):
+        codec.decode({i: shards[i] for i in range(2, k + m)}, k, m, len(piece))  # two shards lost
     dec = time.perf_counter() - t0
     t0 = time.perf_counter()
     hashlib.sha256(data).digest()

@@ -100,6 +100,10 @@ def store_client(
         deadline=settings.deadline,
         hedge_after=settings.hedge_after,
         max_get=settings.max_get,
+        min_rate=settings.min_rate,
+        max_segment=settings.max_segment,
+        max_shards=settings.max_shards,
+        ca_file=settings.ca_file or None,
         signer=signer,
     )
 

@@ -16,7 +16,7 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from ledger import ChainHandle, JobMarket, LedgerError, StakeManager
-from store import DirectoryBackend, QuotaBook, S3Backend, StoreClient, WritersUnavailable
+from store import DirectoryBackend, QuotaBook, S3Backend, StoreClient, WritersUnavailable, node_identity
 from store import get_settings as store_settings
 from store import serve as serve_node
 
@@ -132,9 +132,15 @@ def serve(
         str | None,
         typer.Option(help="Bytes each writer may newly store here, e.g. 10GiB (default: AGORA_STORE_QUOTA)."),
     ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Serve https with this certificate (PEM; with --tls-key).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="The certificate's private key (PEM).")] = None,
     home: HomeOpt = None,
 ) -> None:
     """Run a store node. Writes must be signed by an accepted writer (see --writers); reads are open."""
+    if (tls_cert is None) != (tls_key is None):
+        c.fail("--tls-cert and --tls-key go together")
     settings = store_settings()
     state = directory or c.home(home) / "store"
     if s3_bucket:
@@ -151,11 +157,26 @@ def serve(
         book = None
         if authorize is not None:
             state.mkdir(parents=True, exist_ok=True)
-            book = stack.enter_context(contextlib.closing(QuotaBook(state / "quota.sqlite", limit)))
+            book = stack.enter_context(
+                contextlib.closing(QuotaBook(state / "quota.sqlite", limit, max_objects=settings.max_objects))
+            )
+        node_id = node_identity(state)
         who = "anyone" if authorize is None else f"writers {writers if writers == 'chain' else 'listed'}, quota {limit}"
-        typer.echo(f"store node on http://{host}:{port} (region {region or 'unset'}) keeping shards in {where}; {who}")
+        scheme = "https" if tls_cert else "http"
+        typer.echo(
+            f"store node 0x{node_id.hex()} on {scheme}://{host}:{port} (region {region or 'unset'}) "
+            f"keeping shards in {where}; {who}"
+        )
         serve_node(
-            backend, host=host, port=port, region=region, limits=settings.node_limits(), authorize=authorize, quota=book
+            backend,
+            host=host,
+            port=port,
+            region=region,
+            limits=settings.node_limits(),
+            authorize=authorize,
+            quota=book,
+            node_id=node_id,
+            tls=(str(tls_cert), str(tls_key)) if tls_cert and tls_key else None,
         )
 
 

@@ -3,16 +3,20 @@ proofs, store nodes (directory or S3 backed) and the client that spreads shards 
 
 Bottom layer: imports nothing of ours (third-party libraries only: pyeclib, multiformats,
 orjson, eth_account for signed writes, starlette/uvicorn for nodes, boto3 for S3).
+
+Nothing from outside is trusted: manifests, shards (down to the erasure code's fragment headers)
+and nodes' answers are checked and bounded before use; a client contacts only its own nodes.
 """
 
 from ._upkeep import AuditReport, RepairReport, ShardHealth, StatReport
-from .auth import authorization
+from .auth import authorization, node_identity
 from .backends import Backend, DirectoryBackend, DiskFull, S3Backend
 from .cid import cid_from_digest, cid_of, cid_of_chunks, digest_of
 from .client import StoreClient
 from .codec import EC_TYPE, PYECLIB_VERSION, shard_size
 from .errors import (
     BlobTooLarge,
+    CorruptShard,
     InvalidCID,
     ManifestError,
     NodeError,
@@ -20,7 +24,9 @@ from .errors import (
     NotEnoughShards,
     NotFound,
     QuotaExceeded,
+    ReadTimeout,
     StoreError,
+    TooManyFailures,
     Unauthenticated,
     WriterRefused,
     WritersUnavailable,
@@ -40,6 +46,7 @@ __all__ = [
     "AuditReport",
     "Backend",
     "BlobTooLarge",
+    "CorruptShard",
     "DirectoryBackend",
     "DiskFull",
     "InvalidCID",
@@ -52,6 +59,7 @@ __all__ = [
     "NotFound",
     "QuotaBook",
     "QuotaExceeded",
+    "ReadTimeout",
     "RepairReport",
     "S3Backend",
     "Segment",
@@ -61,6 +69,7 @@ __all__ = [
     "StoreClient",
     "StoreError",
     "StoreSettings",
+    "TooManyFailures",
     "Unauthenticated",
     "WriterRefused",
     "WritersUnavailable",
@@ -73,6 +82,7 @@ __all__ = [
     "get_settings",
     "inclusion_proof",
     "merkle_root",
+    "node_identity",
     "serve",
     "shard_size",
     "verify_inclusion",

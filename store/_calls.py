@@ -17,9 +17,12 @@ class Call:
     """One request's handle: its deadline, and `abort` to stop it from any thread."""
 
     def __init__(self, deadline: float, limit: float) -> None:
+        self.start = time.monotonic()
         self.deadline = deadline
         self.limit = limit
         self.aborted = ""
+        self.slow = ""
+        """Set when the current wait ends at the minimum rate rather than the idle timeout."""
         self.done = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -48,8 +51,8 @@ class Call:
                 return
             self.aborted = reason
             if self._sock is not None:
-                try:
-                    self._sock.shutdown(socket.SHUT_RDWR)
+                try:  # the plain socket's shutdown: an SSLSocket's own would drop its TLS state under a reader
+                    socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
                 except OSError:
                     pass
 

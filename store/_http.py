@@ -1,5 +1,6 @@
-"""The store client's HTTP: each request has a total deadline, reads at most a given number of
-bytes, and can be stopped from another thread (which frees its thread and connection at once).
+"""The store client's HTTP: each request has a total deadline and a minimum rate, reads at most a
+given number of bytes, and can be stopped from another thread (which frees its thread and
+connection at once). https:// nodes are spoken to over TLS with the certificate verified.
 
 Built on `http.client` so the client holds each connection's socket from the first byte: a
 watchdog shuts the socket down when the deadline passes, whatever phase the request is in
@@ -10,7 +11,9 @@ way. docs/toolchain.md says why this replaced `requests` here.
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +28,11 @@ CHUNK = 1024 * 1024
 """The most one read asks of the socket (each read also waits at most the idle timeout)."""
 REPLY_LIMIT = 64 * 1024
 """The most read of a reply whose size is not otherwise known (/info, errors, a put's answer)."""
+GRACE = 1.0
+"""Seconds a request may take before its minimum rate applies."""
+_SHOWN = 300
+"""Characters of a node's problem+json title or detail shown in an error (nothing else of a body)."""
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,24 +44,31 @@ class Reply:
     body: bytes
 
     def reason(self) -> str:
-        """``HTTP 404: <detail>`` from a problem+json body, else from the start of the body."""
+        """``HTTP 404: <detail>`` from a problem+json body's detail or title (printable ASCII, cut
+        short); of any other body, nothing: a node's answer is not echoed."""
         detail = ""
-        try:
-            problem = orjson.loads(self.body[:REPLY_LIMIT])
+        if self.headers.get("content-type", "").split(";")[0].strip() == "application/problem+json":
+            try:
+                problem = orjson.loads(self.body[:REPLY_LIMIT])
+            except orjson.JSONDecodeError:
+                problem = None
             if isinstance(problem, dict):
-                detail = str(problem.get("detail") or problem.get("title") or "")
-        except orjson.JSONDecodeError:
-            detail = self.body[:200].decode("utf-8", "replace")
-        printable = "".join(ch if ch.isprintable() else "?" for ch in detail[:300])
-        return f"HTTP {self.status}: {printable}"
+                found = [problem.get(k) for k in ("detail", "title")]
+                detail = next((v for v in found if isinstance(v, str) and v), "")
+        shown = "".join(ch if ch.isascii() and ch.isprintable() else "?" for ch in detail[:_SHOWN])
+        return f"HTTP {self.status}: {shown}" if shown else f"HTTP {self.status}"
 
 
 class Transport:
-    """Requests with a total deadline and a read limit, over per-thread keep-alive connections."""
+    """Requests with a total deadline, a minimum rate (bytes a second after `GRACE`; 0: none) and
+    a read limit, over per-thread keep-alive connections; TLS verified against ``ca_file`` (PEM)
+    or the system's certificates."""
 
-    def __init__(self, *, timeout: float, deadline: float) -> None:
+    def __init__(self, *, timeout: float, deadline: float, min_rate: int = 0, ca_file: str | None = None) -> None:
         self.timeout = timeout
         self.deadline = deadline
+        self.min_rate = min_rate
+        self.tls = ssl.create_default_context(cafile=ca_file or None)
         self._local = threading.local()
         self._all: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
@@ -79,8 +94,11 @@ class Transport:
     ) -> Reply:
         """One request; raises `NodeError` (naming the node) when it fails, is too large, too slow
         or cancelled. A reused keep-alive connection the node has closed is replaced once."""
-        parts = urlsplit(url)
-        node = f"{parts.scheme}://{parts.netloc}"
+        try:
+            parts = urlsplit(url)
+            node = f"{parts.scheme}://{parts.netloc}"
+        except ValueError:
+            raise NodeError(url[:80], "not a node URL") from None
         call = Call(time.monotonic() + self.deadline, self.deadline)
         self.closed.add(call)
         if scope is not None:
@@ -89,7 +107,7 @@ class Transport:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             for fresh in (False, True):
-                conn, reused = self._connection(parts.netloc, fresh=fresh)
+                conn, reused = self._connection(parts.scheme, parts.netloc, fresh=fresh)
                 try:
                     return self._exchange(conn, call, method, path, body, headers or {}, limit)
                 except _Stale:
@@ -99,27 +117,40 @@ class Transport:
                 except NodeError as exc:
                     self._drop(conn)
                     raise NodeError(node, exc.reason) from None
+                except Exception as exc:  # noqa: BLE001 - whatever a node makes happen is the node's error
+                    self._drop(conn)
+                    log.warning("unexpected failure of %s %s: %r", method, url[:200], exc)
+                    raise NodeError(node, call.aborted or f"failed ({type(exc).__name__})") from None
                 except BaseException:
                     self._drop(conn)
                     raise
             raise NodeError(node, "the node closed the connection")
+        except NodeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. http.client.InvalidURL for a port that is no number
+            raise NodeError(node, f"cannot be asked ({type(exc).__name__})") from None
         finally:
             call.finish()
 
-    def _connection(self, netloc: str, *, fresh: bool) -> tuple[http.client.HTTPConnection, bool]:
-        pool: dict[str, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
-        conn = pool.get(netloc)
+    def _connection(self, scheme: str, netloc: str, *, fresh: bool) -> tuple[http.client.HTTPConnection, bool]:
+        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
+        conn = pool.get((scheme, netloc))
         if conn is not None and not fresh:
             return conn, True
-        conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
-        pool[netloc] = conn
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=self.tls)
+        elif scheme == "http":
+            conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        else:
+            raise NodeError("", f"{scheme!r} is not http or https")
+        pool[(scheme, netloc)] = conn
         with self._lock:
             self._all.add(conn)
         return conn, False
 
     def _drop(self, conn: http.client.HTTPConnection) -> None:
         conn.close()
-        pool: dict[str, http.client.HTTPConnection] = self._local.__dict__.get("pool", {})
+        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.get("pool", {})
         for key, value in list(pool.items()):
             if value is conn:
                 del pool[key]
@@ -149,8 +180,10 @@ class Transport:
             reply = self._read(sock, call, resp, limit)
         except NodeError as exc:
             raise NodeError("", call.aborted or exc.reason) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise NodeError("", call.aborted or f"TLS certificate not trusted ({exc.verify_message})") from None
         except TimeoutError:
-            raise NodeError("", call.aborted or f"no answer within {self.timeout:g}s") from None
+            raise NodeError("", call.aborted or call.slow or f"no answer within {self.timeout:g}s") from None
         except (ConnectionRefusedError, socket.gaierror) as exc:
             raise NodeError("", call.aborted or f"unreachable ({type(exc).__name__})") from None
         except (OSError, http.client.HTTPException) as exc:
@@ -161,9 +194,16 @@ class Transport:
             conn.close()
         return reply
 
-    def _arm(self, sock: socket.socket, call: Call) -> None:
-        """Each wait on the socket lasts at most the idle timeout and what is left of the deadline."""
-        sock.settimeout(max(0.001, min(self.timeout, call.remaining())))
+    def _arm(self, sock: socket.socket, call: Call, got: int | None = None) -> None:
+        """Each wait on the socket lasts at most the idle timeout and what is left of the deadline;
+        reading a body (``got`` bytes so far), also at most until it falls behind the minimum rate."""
+        wait, call.slow = min(self.timeout, call.remaining()), ""
+        if got is not None and self.min_rate > 0:
+            behind = call.start + GRACE + got / self.min_rate - time.monotonic()
+            if behind < wait:  # behind already: what has arrived is still read, nothing is waited for
+                call.slow = f"slower than the minimum of {self.min_rate} bytes a second"
+                wait = behind
+        sock.settimeout(max(0.001, wait))
 
     def _send(
         self,
@@ -193,35 +233,29 @@ class Transport:
             raise
 
     def _read(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> Reply:
-        """The body, never more than ``limit`` bytes: a declared length is checked before reading
-        (and read in one piece); an undeclared one is read in pieces and cut at the limit."""
+        """The body, never more than ``limit`` bytes: a declared length is checked before reading;
+        an undeclared one is cut at the limit. Read in pieces, each wait bounded (`_arm`)."""
         headers = {k.lower(): v for k, v in resp.getheaders()}
         declared = resp.length
         if declared is not None and declared > limit:
             raise NodeError("", f"the answer declares {declared} bytes, more than the {limit} expected")
-        self._arm(sock, call)
-        if declared is not None:
-            body = resp.read(declared)  # one buffer of the declared size; the watchdog bounds the time
-        else:
-            body = self._pieces(sock, call, resp, limit)
-        if call.aborted:
-            raise NodeError("", call.aborted)
-        if declared is not None and len(body) != declared:  # http.client ends a short body quietly
-            raise NodeError("", f"the answer ended after {len(body)} of its {declared} bytes")
-        return Reply(resp.status, headers, body)
-
-    def _pieces(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> bytes:
+        want = limit + 1 if declared is None else declared
         chunks: list[bytes] = []
         got = 0
-        while True:
-            self._arm(sock, call)
-            chunk = resp.read1(min(CHUNK, limit + 1 - got))
+        while got < want:
+            self._arm(sock, call, got)
+            chunk = resp.read1(min(CHUNK, want - got))
             if not chunk:
-                return b"".join(chunks)
+                break
             got += len(chunk)
-            if got > limit:
-                raise NodeError("", f"the answer is longer than the {limit} bytes expected")
             chunks.append(chunk)
+        if call.aborted:
+            raise NodeError("", call.aborted)
+        if got > limit:
+            raise NodeError("", f"the answer is longer than the {limit} bytes expected")
+        if declared is not None and got != declared:  # http.client ends a short body quietly
+            raise NodeError("", f"the answer ended after {got} of its {declared} bytes")
+        return Reply(resp.status, headers, chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
 
 class _Stale(Exception):

@@ -1,6 +1,7 @@
 """A node's uploads: everything is checked before the body is read (name, declared length,
-uploads in progress, signature, writer, quota); the body then streams to a staged file, hashed
-as it comes, with an idle timeout between chunks, and is renamed into place when it is right."""
+uploads in progress in all and of this writer, the writer's recent failures, signature, writer,
+quota); the body then streams to a staged file, hashed as it comes, with an idle timeout between
+chunks and a minimum rate, and is renamed into place when it is right."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import tempfile
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,15 +23,12 @@ from starlette.responses import JSONResponse, Response
 from . import auth
 from .backends import Backend, DiskFull, disk_full
 from .errors import (
-    BadName,
     BadUpload,
     LengthRequired,
     NodeBusy,
-    NotFound,
     QuotaExceeded,
-    StoreError,
     TooLarge,
-    Unauthenticated,
+    TooManyFailures,
     UploadStalled,
     WriterRefused,
     WritersUnavailable,
@@ -40,47 +40,12 @@ log = logging.getLogger("store.node")
 
 FLUSH = 4 * 1024 * 1024
 """Bytes of body gathered before one write to the staged file (off the event loop)."""
+_DIGITS = re.compile(r"[0-9]{1,18}")
+GRACE = 1.0
+"""Seconds an upload may take before its minimum rate applies."""
 Authorize = Callable[[str], bool]
 Check = str | Callable[[Path, str], Awaitable[None]]
 """The sha256 (hex) a body must have, or an async check of the staged file and its sha256."""
-
-# One table from the store's errors to HTTP answers (status, title).
-STATUS: list[tuple[type[StoreError], int, str]] = [
-    (BadName, 422, "bad name"),
-    (NotFound, 404, "not found"),
-    (LengthRequired, 411, "length required"),
-    (TooLarge, 413, "too large"),
-    (BadUpload, 400, "bad upload"),
-    (UploadStalled, 408, "upload stalled"),
-    (Unauthenticated, 401, "unauthenticated"),
-    (WriterRefused, 403, "writer not accepted"),
-    (NodeBusy, 503, "busy"),
-    (WritersUnavailable, 503, "writers cannot be checked"),
-    (QuotaExceeded, 507, "quota exceeded"),
-    (DiskFull, 507, "insufficient storage"),
-]
-
-
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"title": title, "status": status, "detail": detail},
-        status,
-        headers=headers,
-        media_type="application/problem+json",
-    )
-
-
-def answer(request: Request, exc: Exception) -> Response:
-    """The problem+json answer for a store error (registered as the app's exception handler)."""
-    status, title = next(((s, t) for cls, s, t in STATUS if isinstance(exc, cls)), (400, "refused"))
-    headers: dict[str, str] = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = auth.SCHEME
-    if status == 503:
-        headers["Retry-After"] = "1" if isinstance(exc, NodeBusy) else "5"
-    if request.method == "PUT":
-        headers["Connection"] = "close"  # the body may be unread: do not parse it as a request
-    return problem(status, title, str(exc), headers)
 
 
 class _Sink:
@@ -127,17 +92,62 @@ class _Sink:
             self.path.unlink(missing_ok=True)
 
 
+class _Writers:
+    """Each writer's uploads in progress and its failed uploads of the last `failure_window`."""
+
+    def __init__(self, limits: NodeLimits) -> None:
+        self.limits = limits
+        self.uploads: dict[str, int] = {}
+        self.failures: dict[str, deque[float]] = {}
+
+    def admit(self, writer: str, now: float) -> None:
+        """Counts an upload of ``writer`` in; raises `TooManyFailures` or `NodeBusy` instead."""
+        failed = self.failures.get(writer)
+        while failed and failed[0] <= now - self.limits.failure_window:
+            failed.popleft()
+        if failed and len(failed) >= self.limits.max_failed_uploads:
+            wait = failed[0] + self.limits.failure_window - now
+            raise TooManyFailures(
+                f"{writer} made {len(failed)} failed uploads in the last {self.limits.failure_window:g}s "
+                f"(the most this node takes); retry in {wait:.0f}s",
+                wait,
+            )
+        if self.uploads.get(writer, 0) >= self.limits.max_writer_uploads:
+            held = self.uploads[writer]
+            raise NodeBusy(f"{writer} has {held} uploads in progress (the most this node takes of one writer)")
+        self.uploads[writer] = self.uploads.get(writer, 0) + 1
+
+    def leave(self, writer: str, *, failed: bool, now: float) -> None:
+        left = self.uploads.pop(writer, 1) - 1
+        if left:
+            self.uploads[writer] = left
+        if failed:
+            if len(self.failures) > 10_000:  # forget writers whose failures have all expired
+                horizon = now - self.limits.failure_window
+                self.failures = {w: d for w, d in self.failures.items() if d and d[-1] > horizon}
+            self.failures.setdefault(writer, deque(maxlen=max(1, self.limits.max_failed_uploads))).append(now)
+
+
 class Intake:
-    """Takes uploads into ``backend`` within ``limits``; ``authorize`` None means open writes."""
+    """Takes uploads into ``backend`` within ``limits``; ``authorize`` None means open writes;
+    signatures must name this node's id, ``node``."""
 
     def __init__(
-        self, backend: Backend, limits: NodeLimits, *, authorize: Authorize | None, quota: QuotaBook | None
+        self,
+        backend: Backend,
+        limits: NodeLimits,
+        *,
+        authorize: Authorize | None,
+        quota: QuotaBook | None,
+        node: bytes,
     ) -> None:
         self.backend = backend
         self.limits = limits
         self.authorize = authorize
         self.quota = quota
+        self.node = node
         self.busy = 0
+        self.writers = _Writers(limits)
         # Writer checks (the chain, in `agora store serve --writers chain`) get threads of their
         # own, so a slow chain cannot take the threads that reads and uploads use.
         self._checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="writers")
@@ -150,32 +160,47 @@ class Intake:
         self.busy += 1
         try:
             signer = await self._writer(request, path, size)
-            reserved = 0
-            if signer is not None and self.quota is not None and not await asyncio.to_thread(self.backend.exists, key):
-                self.quota.reserve(signer, size)
-                reserved = size
-            charged = 0
+            writer = signer or (request.client.host if request.client else "?")
+            loop = asyncio.get_running_loop()
+            self.writers.admit(writer, loop.time())
+            failed = True
             try:
-                charged = await self._store(request, key=key, size=size, check=check)
-            except ClientDisconnect:
-                return Response(status_code=400)  # nobody is left to read it
+                response = await self._take(request, signer, key=key, size=size, check=check)
+                failed = response.status_code != 201
+                return response
+            except (QuotaExceeded, DiskFull):
+                failed = False  # refused before the body was read
+                raise
             finally:
-                if signer is not None and self.quota is not None:
-                    await self._settle(signer, reserved, charged if reserved else 0)
-            return JSONResponse({"stored": key.partition("/")[2], "bytes": size}, 201)
+                self.writers.leave(writer, failed=failed, now=loop.time())
         finally:
             self.busy -= 1
 
-    async def _settle(self, signer: str, reserved: int, charged: int) -> None:
-        assert self.quota is not None
-        self.quota.release(signer, reserved)
-        if charged:  # a SQLite commit: off the event loop
-            await asyncio.to_thread(self.quota.charge, signer, charged)
+    async def _take(self, request: Request, signer: str | None, *, key: str, size: int, check: Check) -> Response:
+        reserved = False
+        if signer is not None and self.quota is not None and not await asyncio.to_thread(self.backend.exists, key):
+            self.quota.reserve(signer, size)
+            reserved = True
+        stored = False
+        try:
+            stored = await self._store(request, key=key, size=size, check=check)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        finally:
+            if reserved:
+                await self._settle(signer, size, stored)
+        return JSONResponse({"stored": key.partition("/")[2], "bytes": size}, 201)
+
+    async def _settle(self, signer: str | None, size: int, stored: bool) -> None:
+        assert self.quota is not None and signer is not None
+        self.quota.release(signer, size)
+        if stored:  # a SQLite commit: off the event loop
+            await asyncio.to_thread(self.quota.charge, signer, size)
 
     async def _writer(self, request: Request, path: str, size: int) -> str | None:
         if self.authorize is None:
             return None
-        signer = auth.verify(request.headers.get("authorization"), path=path, size=size)
+        signer = auth.verify(request.headers.get("authorization"), path=path, size=size, node=self.node)
         try:
             check = asyncio.get_running_loop().run_in_executor(self._checks, self.authorize, signer)
             allowed = await asyncio.wait_for(check, self.limits.idle_timeout)
@@ -190,36 +215,41 @@ class Intake:
             raise WriterRefused(f"{signer} may not write to this node")
         return signer
 
-    async def _store(self, request: Request, *, key: str, size: int, check: Check) -> int:
-        """Streams, checks and stores the body; returns the bytes newly stored (0 for a rewrite)."""
+    async def _store(self, request: Request, *, key: str, size: int, check: Check) -> bool:
+        """Streams, checks and stores the body; returns whether the object is new (not a rewrite)."""
         sink = _Sink(self.backend.staging())
         try:
             tail = await self._stream(request, sink, size, key)
             if isinstance(check, str):  # a shard: last bytes, hash check and move in one trip to a thread
-                return await asyncio.to_thread(self._place, sink, tail, key, size, check)
+                return await asyncio.to_thread(self._place, sink, tail, key, check)
             staged, digest = await asyncio.to_thread(sink.finish, tail)
             await check(staged, digest)
-            return size if await asyncio.to_thread(self.backend.put_file, key, staged) else 0
+            return await asyncio.to_thread(self.backend.put_file, key, staged)
         except BaseException:
             await asyncio.to_thread(sink.discard)
             raise
 
-    def _place(self, sink: _Sink, tail: bytes, key: str, size: int, expected: str) -> int:
+    def _place(self, sink: _Sink, tail: bytes, key: str, expected: str) -> bool:
         staged, digest = sink.finish(tail)
         if digest != expected:
             raise BadUpload(f"the body hashes to {digest}, not {expected}")
-        return size if self.backend.put_file(key, staged) else 0
+        return self.backend.put_file(key, staged)
 
     async def _stream(self, request: Request, sink: _Sink, size: int, key: str) -> bytes:
-        """Receives the body into ``sink`` within the idle and upload timeouts; returns the last
-        (< `FLUSH`) bytes, left for the trip to a thread that finishes the upload."""
+        """Receives the body into ``sink`` within the idle and upload timeouts and at the minimum
+        rate; returns the last (< `FLUSH`) bytes, left for the trip to a thread that finishes it."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.limits.upload_timeout
+        start = loop.time()
+        deadline = start + self.limits.upload_timeout
+        rate = self.limits.min_upload_rate
         pending: list[bytes] = []
         buffered = got = 0
         more = True
         while more:
-            wait = min(self.limits.idle_timeout, deadline - loop.time())
+            # The rate is due once the first second has passed: by then `got` bytes must have come
+            # at `rate` a second, so the wait ends when what has come falls behind.
+            behind = start + GRACE + got / rate if rate > 0 else deadline
+            wait = min(self.limits.idle_timeout, deadline - loop.time(), behind - loop.time())
             try:
                 if wait <= 0:
                     raise TimeoutError
@@ -227,8 +257,8 @@ class Intake:
             except TimeoutError:
                 log.info("upload of %s stalled after %d of %d bytes", key, got, size)
                 raise UploadStalled(
-                    f"nothing for {self.limits.idle_timeout:g}s or over {self.limits.upload_timeout:g}s in all "
-                    f"({got} of {size} bytes received)"
+                    f"nothing for {self.limits.idle_timeout:g}s, over {self.limits.upload_timeout:g}s in all, or "
+                    f"slower than {rate} bytes a second ({got} of {size} bytes received)"
                 ) from None
             if message["type"] == "http.disconnect":
                 log.info("upload of %s ended: the client disconnected after %d of %d bytes", key, got, size)
@@ -250,15 +280,9 @@ def _declared(request: Request, limit: int) -> int:
     declared = request.headers.get("content-length")
     if declared is None:
         raise LengthRequired("a write must declare its Content-Length")
-    if not declared.isdigit() or len(declared) > 18:
+    if not _DIGITS.fullmatch(declared):
         raise BadUpload("Content-Length is not a number")
     size = int(declared)
     if size > limit:
         raise TooLarge(f"{size} bytes declared; this node takes at most {limit}")
     return size
-
-
-def not_a_name(kind: str, name: str) -> BadName:
-    shown = name[:80] + ("…" if len(name) > 80 else "")
-    what = "the lower-case hex of its sha256" if kind == "shard" else "its canonical CIDv1 (base32, raw, sha2-256)"
-    return BadName(f"{shown!r} is not a {kind} name: a {kind} is named by {what}")

@@ -2,9 +2,11 @@
 
 uvicorn bounds connections (``limit_concurrency``: beyond it, 503) and idle keep-alive
 connections, but not a connection that sends its request head slowly or never, nor one whose
-reader stops reading a reply. `GuardedProtocol` adds those: a request head must arrive whole
-within ``head_timeout`` seconds and ``max_head`` bytes, and a reply that cannot be written for
-``stall_timeout`` seconds drops the connection.
+reader stops reading a reply, nor how many connections one client holds. `GuardedProtocol` adds
+those: a request head must arrive whole within ``head_timeout`` seconds and ``max_head`` bytes; a
+reply that cannot be written for ``stall_timeout`` seconds aborts the connection (even when uvicorn
+has begun closing it: a graceful close waits for the reader forever); one client address holds at
+most ``per_client`` connections (beyond, a 503 and the connection is closed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .settings import NodeLimits
+
 log = logging.getLogger(__name__)
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\nContent-Length: 86\r\n\r\n"
+    b'{"title":"busy","status":503,"detail":"too many connections from this client address"}'
+)
 
 
 class HeadTooLarge(Exception):
@@ -28,12 +37,24 @@ class GuardedProtocol(HttpToolsProtocol):
     head_timeout = 10.0
     stall_timeout = 10.0
     max_head = 64 * 1024
+    per_client = 64
+    clients: dict[str, int] = {}
+    """Connections per client address (one dict per server: `run` makes a subclass)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._stall_timer: asyncio.TimerHandle | None = None
+        self._lost = False
         super().connection_made(transport)
+        self._address = self.client[0] if self.client else "?"
+        held = self.clients.get(self._address, 0)
+        self.clients[self._address] = held + 1
+        if held >= self.per_client:
+            log.info("refused a connection from %s: it holds %d already", self._address, held)
+            transport.write(_BUSY)
+            transport.close()
+            return
         self._arm_head()
 
     def _arm_head(self) -> None:
@@ -41,7 +62,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self._head_timer = self.loop.call_later(self.head_timeout, self._drop, "no complete request head")
 
     def _drop(self, why: str) -> None:
-        if not self.transport.is_closing():
+        if not self._lost:
             log.info("dropped a connection from %s: %s within %gs", _peer(self.client), why, self.head_timeout)
             self.transport.abort()
 
@@ -69,6 +90,16 @@ class GuardedProtocol(HttpToolsProtocol):
             self._head_timer = None
         super().on_headers_complete()
 
+    def eof_received(self) -> bool:  # type: ignore[override]
+        """A client that has sent its whole request and shut its side (``shutdown(SHUT_WR)``) is
+        still answered: uvicorn's own returns None, so the transport closed before the answer was
+        written whenever a route awaited anything. The connection closes after that answer. An
+        end before the request's body is whole is a client gone: closed at once, as before."""
+        if self.cycle is None or self.cycle.response_complete or self.cycle.more_body:
+            return False
+        self.cycle.keep_alive = False
+        return True
+
     def pause_writing(self) -> None:
         super().pause_writing()
         if self._stall_timer is None:
@@ -81,11 +112,19 @@ class GuardedProtocol(HttpToolsProtocol):
             self._stall_timer = None
 
     def _stalled(self) -> None:
-        if not self.transport.is_closing():
+        self._stall_timer = None
+        if not self._lost:  # closing or not: a graceful close would wait on this reader forever
             log.info("dropped a connection from %s: it read nothing for %gs", _peer(self.client), self.stall_timeout)
             self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self._lost:
+            self._lost = True
+            left = self.clients.get(self._address, 1) - 1
+            if left > 0:
+                self.clients[self._address] = left
+            else:
+                self.clients.pop(self._address, None)
         for timer in (self._head_timer, self._stall_timer):
             if timer is not None:
                 timer.cancel()
@@ -98,16 +137,28 @@ def _peer(client: Any) -> str:
 
 
 def run(
-    app: Any, *, host: str, port: int, idle_timeout: float, max_connections: int, keep_alive: float, max_head: int
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    limits: NodeLimits,
+    tls: tuple[str, str] | None = None,
 ) -> None:
-    """Serves ``app`` until interrupted."""
+    """Serves ``app`` until interrupted (over TLS with ``tls``: certificate and key PEM files)."""
     import uvicorn
 
     protocol = type(
         "NodeProtocol",
         (GuardedProtocol,),
-        {"head_timeout": idle_timeout, "stall_timeout": idle_timeout, "max_head": max_head},
+        {
+            "head_timeout": limits.idle_timeout,
+            "stall_timeout": limits.idle_timeout,
+            "max_head": limits.max_head,
+            "per_client": limits.max_client_connections,
+            "clients": {},
+        },
     )
+    max_connections, keep_alive = limits.max_connections, limits.keep_alive
     uvicorn.run(
         app,
         host=host,
@@ -120,4 +171,6 @@ def run(
         log_level="warning",
         access_log=False,
         server_header=False,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )

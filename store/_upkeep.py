@@ -58,25 +58,32 @@ class AuditReport:
         return all(r.ok for r in self.results)
 
 
+UNKNOWN = "not one of this client's nodes (not contacted)"
+
+
+def _check_one(client: StoreClient, manifest: Manifest, s: int, i: int) -> ShardHealth:
+    node = manifest.segments[s].shards[i].node
+    if node not in client.nodes:
+        return ShardHealth(s, i, node, False, UNKNOWN)
+    try:
+        client.fetch(manifest, s, i)  # the bytes are dropped here: only the verdict is kept
+    except NodeError as exc:
+        return ShardHealth(s, i, node, False, exc.reason)
+    return ShardHealth(s, i, node, True)
+
+
 def check_all(client: StoreClient, manifest: Manifest) -> list[ShardHealth]:
     """Every shard fetched from its node (within its expected size) and checked."""
-    jobs = {
-        client._pool.submit(client.fetch, ref, manifest.shard_size(s)): (s, i, ref.node)
+    jobs = [
+        client._pool.submit(_check_one, client, manifest, s, i)
         for s, seg in enumerate(manifest.segments)
-        for i, ref in enumerate(seg.shards)
-    }
-    out = []
-    for future, (s, i, node) in jobs.items():
-        try:
-            future.result()
-            out.append(ShardHealth(s, i, node, True))
-        except NodeError as exc:
-            out.append(ShardHealth(s, i, node, False, exc.reason))
-    return out
+        for i in range(len(seg.shards))
+    ]
+    return [job.result() for job in jobs]
 
 
 def stat(client: StoreClient, cid: str) -> StatReport:
-    manifest = client.manifest(cid)
+    manifest = client.readable(cid)
     return StatReport(cid, manifest, check_all(client, manifest))
 
 
@@ -87,7 +94,7 @@ def repair(client: StoreClient, cid: str) -> RepairReport:
     other shard of its segment. When a placement changed, a new manifest is published and its
     CID returned; the old CID still reads (shards are found on any node).
     """
-    manifest = client.manifest(cid)
+    manifest = client.readable(cid)
     health = check_all(client, manifest)
     answers = client._pool.map(lambda n: client.region_of(n, fresh=True), client.nodes)
     live = [n for n, r in zip(client.nodes, answers, strict=True) if r is not None]
@@ -133,6 +140,8 @@ def _audit_one(
     node = manifest.segments[s].shards[i].node
     leaves, root = tree
     leaf = manifest.leaf_index(s, i)
+    if node not in client.nodes:
+        return ShardHealth(s, i, node, False, UNKNOWN)
     try:
         body = client.get_json(node, f"/audit/{cid}/{leaf}", limit=_audit_limit(manifest.shard_size(s), len(leaves)))
         shard, proof = _audit_parts(body)
@@ -159,7 +168,7 @@ def _audit_parts(body: Any) -> tuple[bytes, list[bytes]]:
 
 
 def audit(client: StoreClient, cid: str) -> AuditReport:
-    manifest = client.manifest(cid)
+    manifest = client.readable(cid)
     leaves = manifest.leaves()
     tree = (leaves, merkle.root(leaves))
     jobs = [

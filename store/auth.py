@@ -1,14 +1,17 @@
 """Signed writes: the ``Authorization: AgoraStore …`` header of a PUT, made and checked.
 
 The signature is EIP-712 typed data, domain ``{name: "Agora Store", version: "1"}``, primary
-type ``StorePut(string path,uint256 size,uint64 expires)``: the request path (a content address,
-so the signature binds the content), the exact body length, and when it stops being valid.
+type ``StorePut(bytes32 node,string path,uint256 size,uint64 expires)``: the id of the node it is
+for (so it cannot be replayed to another node), the request path (a content address, so the
+signature binds the content), the exact body length, and when it stops being valid.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from eth_account.messages import SignableMessage, encode_typed_data
@@ -17,7 +20,7 @@ from eth_hash.auto import keccak
 from eth_keys import keys
 from eth_typing import Hash32
 
-from .errors import Unauthenticated
+from .errors import StoreError, Unauthenticated
 
 SCHEME = "AgoraStore"
 MAX_AHEAD = 3600
@@ -25,11 +28,13 @@ MAX_AHEAD = 3600
 DOMAIN: dict[str, Any] = {"name": "Agora Store", "version": "1"}
 TYPES: dict[str, Any] = {
     "StorePut": [
+        {"name": "node", "type": "bytes32"},
         {"name": "path", "type": "string"},
         {"name": "size", "type": "uint256"},
         {"name": "expires", "type": "uint64"},
     ]
 }
+NODE_ID_BYTES = 32
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HEADER = re.compile(
     r"AgoraStore signer=(0x[0-9a-fA-F]{40}),expires=([0-9]{1,19}),signature=(0x[0-9a-fA-F]{130})", re.ASCII
@@ -38,39 +43,42 @@ _MAX_HEADER = 300
 
 
 _DOMAIN_SEPARATOR = keccak(keccak(b"EIP712Domain(string name,string version)") + keccak(b"Agora Store") + keccak(b"1"))
-_PUT_TYPEHASH = keccak(b"StorePut(string path,uint256 size,uint64 expires)")
+_PUT_TYPEHASH = keccak(b"StorePut(bytes32 node,string path,uint256 size,uint64 expires)")
 
 
-def message(path: str, size: int, expires: int) -> SignableMessage:
-    """The EIP-712 message a writer signs for ``PUT path`` with a ``size``-byte body (what a
-    wallet is given; `digest` is its hash, computed directly)."""
+def message(path: str, size: int, expires: int, *, node: bytes) -> SignableMessage:
+    """The EIP-712 message a writer signs for ``PUT path`` with a ``size``-byte body on the node
+    whose id is ``node`` (what a wallet is given; `digest` is its hash, computed directly)."""
     return encode_typed_data(
         domain_data=DOMAIN,
         message_types=TYPES,
-        message_data={"path": path, "size": size, "expires": expires},
+        message_data={"node": node, "path": path, "size": size, "expires": expires},
     )
 
 
-def digest(path: str, size: int, expires: int) -> bytes:
+def digest(path: str, size: int, expires: int, *, node: bytes) -> bytes:
     """The EIP-712 digest of `message` (three keccaks instead of eth_account's generic encoder:
     ~0.1 ms less per write on both sides; tests/unit/test_store_auth.py checks they agree)."""
-    struct = keccak(_PUT_TYPEHASH + keccak(path.encode()) + size.to_bytes(32, "big") + expires.to_bytes(32, "big"))
-    return keccak(b"\x19\x01" + _DOMAIN_SEPARATOR + struct)
+    if len(node) != NODE_ID_BYTES:
+        raise ValueError(f"a node id is {NODE_ID_BYTES} bytes, not {len(node)}")
+    fields = node + keccak(path.encode()) + size.to_bytes(32, "big") + expires.to_bytes(32, "big")
+    return keccak(b"\x19\x01" + _DOMAIN_SEPARATOR + keccak(_PUT_TYPEHASH + fields))
 
 
-def authorization(account: LocalAccount, path: str, size: int, expires: int) -> str:
-    """The ``Authorization`` header value for ``PUT path`` with a ``size``-byte body."""
-    signed = account.unsafe_sign_hash(Hash32(digest(path, size, expires)))  # the hash of our typed data
+def authorization(account: LocalAccount, path: str, size: int, expires: int, *, node: bytes) -> str:
+    """The ``Authorization`` header value for ``PUT path`` with a ``size``-byte body on the node
+    whose id (from its ``/info``) is ``node``."""
+    signed = account.unsafe_sign_hash(Hash32(digest(path, size, expires, node=node)))  # our typed data's hash
     return f"{SCHEME} signer={account.address},expires={expires},signature=0x{bytes(signed.signature).hex()}"
 
 
-def verify(header: str | None, *, path: str, size: int, now: float | None = None) -> str:
-    """The checksum address that signed this write.
+def verify(header: str | None, *, path: str, size: int, node: bytes, now: float | None = None) -> str:
+    """The checksum address that signed this write to the node whose id is ``node``.
 
     Raises:
         Unauthenticated: when the header is missing or malformed, the signature is high-s or does
-            not recover to its signer for this path and size, or it has expired or expires more
-            than `MAX_AHEAD` seconds from now.
+            not recover to its signer for this node, path and size, or it has expired or expires
+            more than `MAX_AHEAD` seconds from now.
     """
     if not header:
         raise Unauthenticated(f"a write needs an 'Authorization: {SCHEME} signer=…,expires=…,signature=…' header")
@@ -88,10 +96,38 @@ def verify(header: str | None, *, path: str, size: int, now: float | None = None
         raise Unauthenticated("not a canonical signature (high s or bad v)")
     r = int.from_bytes(signature[:32], "big")
     try:
-        key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest(path, size, expires))
+        hashed = digest(path, size, expires, node=node)
+        key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(hashed)
         recovered = key.to_checksum_address()
     except Exception:  # noqa: BLE001 - eth_keys raises several types for invalid points
         raise Unauthenticated("the signature does not recover to an address") from None
     if recovered.lower() != signer.lower():
-        raise Unauthenticated(f"the signature is not {signer}'s for PUT {path} of {size} bytes")
+        raise Unauthenticated(f"the signature is not {signer}'s for PUT {path} of {size} bytes on node 0x{node.hex()}")
     return str(recovered)
+
+
+def node_identity(directory: Path) -> bytes:
+    """The node's id: 32 random bytes made at its first start and kept (hex) in ``directory/node-id``.
+
+    Raises:
+        StoreError: when the file exists but does not hold an id.
+    """
+    path = directory / "node-id"
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+        staged = directory / f".node-id.{os.getpid()}"
+        staged.write_text(os.urandom(NODE_ID_BYTES).hex() + "\n")
+        try:
+            os.link(staged, path)  # create if absent: two nodes starting on one directory agree
+        except FileExistsError:
+            pass
+        except OSError:
+            os.replace(staged, path)  # a file system without hard links
+        finally:
+            staged.unlink(missing_ok=True)
+        text = path.read_text().strip()
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise StoreError(f"{path} does not hold a node id (64 lower-case hex digits)")
+    return bytes.fromhex(text)

@@ -8,34 +8,41 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
-from . import _upkeep, codec
+from . import _get, _upkeep, codec
 from ._calls import Scope
 from ._nodes import Nodes
 from ._put import Progress, Source, store_segments, usable_nodes
 from ._upkeep import AuditReport, RepairReport, StatReport
-from .cid import cid_from_digest, digest_of
-from .errors import BlobTooLarge, NodeError, NotEnoughNodes, NotEnoughShards, NotFound, StoreError
-from .manifest import MAX_MANIFEST_BYTES, Manifest, ShardRef
+from .cid import digest_of
+from .errors import BlobTooLarge, ManifestError, NodeError, NotEnoughNodes, NotFound, StoreError
+from .manifest import MAX_MANIFEST_BYTES, Manifest, node_url_problem
 
 DEFAULT_SEGMENT = 4 * 1024 * 1024
 DEFAULT_MAX_GET = 256 * 1024 * 1024
+DEFAULT_MIN_RATE = 64 * 1024
+DEFAULT_MAX_SEGMENT = 64 * 1024 * 1024
 
 
 class StoreClient:
-    """Spreads each segment's k+m shards over distinct nodes; reads any k good ones back.
+    """Spreads each segment's k+m shards over distinct nodes; reads any k good ones back. Only
+    ``nodes`` are ever contacted: a shard a manifest places elsewhere is looked for on them.
 
     Args:
-        nodes: node URLs.
+        nodes: node URLs (http:// or https://, the certificate verified).
         k, m, segment_size: how new blobs are coded.
         timeout: seconds a node may stay silent within a request.
         deadline: seconds one request may take in all.
         hedge_after: seconds a segment read waits on a slow shard before asking for another.
         max_get: the size limit of `get` (a blob in memory) when the call gives none.
+        min_rate: bytes a second a node must average within a request after its first second;
+            a read may take the deadline plus its size at this rate in all (0: no minimum).
+        max_segment, max_shards: the largest segment, and the most shards per segment, it reads.
+        ca_file: a PEM file of certificates to trust for https:// nodes (default: the system's).
         signer: the account that signs writes (nodes refuse unsigned writes unless open).
     """
 
@@ -50,6 +57,10 @@ class StoreClient:
         deadline: float = 60.0,
         hedge_after: float = 2.0,
         max_get: int = DEFAULT_MAX_GET,
+        min_rate: int = DEFAULT_MIN_RATE,
+        max_segment: int = DEFAULT_MAX_SEGMENT,
+        max_shards: int = codec.MAX_SHARDS,
+        ca_file: str | None = None,
         retries: int = 2,
         parallel: int = 12,
         signer: LocalAccount | None = None,
@@ -57,19 +68,25 @@ class StoreClient:
         codec.check_params(k, m)
         if not nodes:
             raise NotEnoughNodes("no store nodes given (use --nodes or AGORA_STORE_NODES)")
+        for node in nodes:
+            if (problem := node_url_problem(node)) is not None:
+                raise StoreError(f"{node[:80]!r} is not a store node URL: {problem}")
+        if segment_size > max_segment or k + m > max_shards:
+            raise StoreError(f"segments of {segment_size} bytes in {k + m} shards are more than this client reads")
         self.nodes = [n.rstrip("/") for n in nodes]
         self.k, self.m, self.segment_size = k, m, segment_size
         self.timeout, self.deadline, self.hedge_after = timeout, deadline, hedge_after
-        self.max_get, self.signer = max_get, signer
-        self._nodes = Nodes(timeout=timeout, deadline=deadline, retries=retries, signer=signer)
+        self.max_get, self.min_rate, self.signer = max_get, min_rate, signer
+        self.max_segment, self.max_shards = max_segment, max_shards
+        self._nodes = Nodes(
+            timeout=timeout, deadline=deadline, retries=retries, signer=signer, min_rate=min_rate, ca_file=ca_file
+        )
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="store")
-        self._segments = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segment")
 
     def close(self) -> None:
         """Stops every request in flight and frees the threads and connections."""
         self._nodes.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._segments.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> StoreClient:
         return self
@@ -99,10 +116,10 @@ class StoreClient:
         return manifest.manifest_cid
 
     def publish(self, manifest: Manifest, nodes: list[str] | None = None) -> None:
-        """Stores the manifest on ``nodes`` (default: every node that holds one of its shards)."""
+        """Stores the manifest on ``nodes`` (default: every node of this client's that holds one of its shards)."""
         body = manifest.to_bytes()
         path = f"/manifests/{manifest.manifest_cid}"
-        targets = manifest.nodes() if nodes is None else nodes
+        targets = [n for n in manifest.nodes() if n in self.nodes] if nodes is None else nodes
         for future in [self._pool.submit(self._nodes.put, n, path, body) for n in targets]:
             future.result()
 
@@ -132,115 +149,45 @@ class StoreClient:
                 future.cancel()
         raise NotFound(f"no node has manifest {cid}: " + "; ".join(f"{n}: {r}" for n, r in sorted(failures.items())))
 
-    def fetch(self, ref: ShardRef, size: int, nodes: list[str] | None = None, scope: Scope | None = None) -> bytes:
-        """A ``size``-byte shard from its node (or the given nodes), checked against its hash."""
-        failures = []
-        for node in [ref.node] if nodes is None else nodes:
-            try:
-                body = self._nodes.get(node, f"/shards/{ref.hash}", limit=size, scope=scope)
-            except NodeError as exc:
-                failures.append(exc.reason)
-                continue
-            if len(body) != size:
-                failures.append(f"wrong size ({len(body)} bytes, {size} expected)")
-            elif hashlib.sha256(body).hexdigest() != ref.hash:
-                failures.append("corrupt shard (hash mismatch)")
-            else:
-                return body
-        raise NodeError(ref.node, "; ".join(failures) or "no node to ask")
+    def readable(self, cid: str) -> Manifest:
+        """The manifest named ``cid``, refused (`ManifestError`) when its segments are larger, or
+        have more shards, than this client reads (``max_segment``, ``max_shards``)."""
+        manifest = self.manifest(cid)
+        largest = min(manifest.segment_size, manifest.size)
+        if largest > self.max_segment:
+            raise ManifestError(
+                f"{cid} has segments of {largest} bytes; this client reads segments of at most {self.max_segment} "
+                "bytes (max_segment, AGORA_STORE_MAX_SEGMENT)"
+            )
+        if manifest.k + manifest.m > self.max_shards:
+            raise ManifestError(
+                f"{cid} codes segments into {manifest.k + manifest.m} shards; this client reads at most "
+                f"{self.max_shards} (max_shards, AGORA_STORE_MAX_SHARDS)"
+            )
+        return manifest
+
+    def fetch(self, manifest: Manifest, s: int, i: int, nodes: list[str] | None = None) -> bytes:
+        """Shard ``i`` of segment ``s``, checked against its hash and the header its manifest
+        implies, from its node if that is one of this client's nodes (else from this client's)."""
+        return _get.fetch(self, manifest, s, i, nodes=nodes)
 
     def read_segment(self, cid: str, manifest: Manifest, s: int, suspects: set[str], parent: Scope) -> bytes:
-        """Segment ``s``: k shards, slow ones hedged with another after `hedge_after` seconds,
-        the requests still running cancelled once k are good."""
-        seg, k, size = manifest.segments[s], manifest.k, manifest.shard_size(s)
-        queue = sorted(range(len(seg.shards)), key=lambda i: (seg.shards[i].node in suspects, i))
-        good: dict[int, bytes] = {}
-        failures: dict[str, str] = {}
-        pending: dict[Future[bytes], int] = {}
-        scope = Scope(parent)
-
-        def launch() -> None:
-            i = queue.pop(0)
-            pending[self._pool.submit(self.fetch, seg.shards[i], size, None, scope)] = i
-
-        try:
-            while len(good) < k:
-                while queue and len(good) + len(pending) < k:
-                    launch()
-                if not pending:
-                    break
-                done, _ = wait(pending, timeout=self.hedge_after if queue else None, return_when=FIRST_COMPLETED)
-                if not done:
-                    launch()  # a slow shard: ask for one more beside it
-                for future in done:
-                    i = pending.pop(future)
-                    try:
-                        good[i] = future.result()
-                    except NodeError as exc:
-                        failures[f"{seg.shards[i].node} (shard {i})"] = exc.reason
-                        suspects.add(seg.shards[i].node)
-        finally:
-            scope.cancel("enough shards were read")
-            for future in pending:
-                future.cancel()
-        if len(good) < k:
-            good.update(self._search(manifest, s, good, Scope(parent)))
-        if len(good) < k:
-            raise NotEnoughShards(cid, s, len(good), k, failures, blob_cid=manifest.cid)
-        return codec.decode(good, k, manifest.m)
-
-    def _search(self, manifest: Manifest, s: int, good: dict[int, bytes], scope: Scope) -> dict[int, bytes]:
-        """Last resort: ask every node for the missing shards (a repair may have moved them)."""
-        seg, size = manifest.segments[s], manifest.shard_size(s)
-        missing = [i for i in range(len(seg.shards)) if i not in good]
-        futures = {
-            self._pool.submit(
-                self.fetch, seg.shards[i], size, [n for n in self.nodes if n != seg.shards[i].node], scope
-            ): i
-            for i in missing
-        }
-        found = {}
-        for future, i in futures.items():
-            try:
-                found[i] = future.result()
-            except NodeError:
-                pass
-        return found
+        """Segment ``s`` from k good shards (see `_get.read_segment`)."""
+        return _get.read_segment(self, cid, manifest, s, suspects, parent)
 
     def get_stream(self, cid: str, *, max_size: int | None = None, progress: Progress | None = None) -> Iterator[bytes]:
         """The blob, segment by segment, each verified; the whole is checked against its CID.
 
         Raises:
             BlobTooLarge: when the manifest says the blob is over ``max_size``, before any shard is read.
+            ManifestError: when its segments are over ``max_segment`` or ``max_shards``, likewise.
+            ReadTimeout: when the caller has waited longer than the deadline plus the blob's size
+                at ``min_rate``.
         """
-        manifest = self.manifest(cid)
+        manifest = self.readable(cid)
         if max_size is not None and manifest.size > max_size:
             raise BlobTooLarge(cid, manifest.size, max_size)
-        suspects: set[str] = set()
-        blob_hash = hashlib.sha256()
-        scope = Scope()
-        ahead: list[Future[bytes]] = []
-        count = len(manifest.segments)
-        try:
-            for s in range(min(2, count)):
-                ahead.append(self._segments.submit(self.read_segment, cid, manifest, s, suspects, scope))
-            for s in range(count):
-                data = ahead.pop(0).result()
-                if s + 2 < count:
-                    ahead.append(self._segments.submit(self.read_segment, cid, manifest, s + 2, suspects, scope))
-                blob_hash.update(data)
-                if progress:
-                    progress(len(data))
-                yield data
-            if cid_from_digest(blob_hash.digest()) != manifest.cid:
-                raise NotEnoughShards(
-                    cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"},
-                    blob_cid=manifest.cid,
-                )  # fmt: skip
-        finally:
-            scope.cancel("the read stopped")
-            for future in ahead:
-                future.cancel()
+        return _get.stream(self, cid, manifest, progress)
 
     def get(self, cid: str, *, max_size: int | None = None) -> bytes:
         """The whole blob in memory, refused when over ``max_size`` (default: ``max_get``)."""

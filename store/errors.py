@@ -52,6 +52,11 @@ class NodeError(StoreError):
         super().__init__(f"{node}: {reason}")
 
 
+class CorruptShard(StoreError):
+    """Raised when a shard's size or fragment header is not what its manifest implies (it is
+    never handed to the erasure code's C library then)."""
+
+
 class ManifestError(StoreError):
     """Raised when a manifest is malformed, inconsistent, or does not match its CID."""
 
@@ -103,4 +108,18 @@ class UploadStalled(StoreError):
 
 
 class NodeBusy(StoreError):
-    """Raised when a node already has as many uploads in progress as it allows (HTTP 503, Retry-After)."""
+    """Raised when a node already has as many uploads in progress as it allows, in all or from one
+    writer (HTTP 503, Retry-After)."""
+
+
+class TooManyFailures(StoreError):
+    """Raised when a writer has made too many failed uploads lately (HTTP 429, Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ReadTimeout(StoreError):
+    """Raised when reading a blob takes longer than its deadline (the request deadline plus the
+    blob's size at the minimum rate), counting only the time the caller waits."""

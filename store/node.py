@@ -1,6 +1,6 @@
 """`agora store serve`: a store node holding shards by hash and manifests by CID, over HTTP.
 
-GET  /info                      region, backend, shard count and bytes
+GET  /info                      id, region, backend, shard count and bytes
 PUT  /shards/{sha256}           store a shard (signed; refused unless its bytes hash to the name)
 GET  /shards/{sha256}           the shard (HEAD: whether it is here)
 PUT  /manifests/{cid}           store a manifest (signed; refused unless valid and named by its CID)
@@ -13,22 +13,24 @@ Limits, signatures and quotas: docs/store.md.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
+import os
 import re
-import time
+import traceback
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _serve, merkle
-from ._intake import Authorize, Intake, answer, not_a_name
+from . import _reads, _serve
+from ._intake import Authorize, Intake
+from ._problems import answer, not_a_name, problem
 from .backends import Backend
 from .cid import cid_from_digest, digest_of
 from .errors import BadUpload, InvalidCID, ManifestError, NotFound, StoreError
@@ -39,10 +41,10 @@ from .settings import NodeLimits
 log = logging.getLogger("store.node")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_LEAF = re.compile(r"[0-9]{1,12}")
 _MAX_CID = 100
 _PARSED = 8
 """Parsed manifests kept for audits (each audit of a big manifest would otherwise parse it again)."""
-_USAGE_TTL = 5.0
 
 
 def shard_name(name: str) -> str:
@@ -73,20 +75,18 @@ class _Node:
         self.parses = asyncio.Semaphore(limits.max_parses)
         self.parsed: OrderedDict[str, tuple[list[bytes], str]] = OrderedDict()
         self.parsing: dict[str, asyncio.Future[tuple[list[bytes], str]]] = {}
-        self.usage: tuple[float, dict[str, Any]] | None = None
-        self.usage_lock = asyncio.Lock()
+
+    def _info(self) -> dict[str, Any]:
+        count, size = self.backend.usage()  # kept as shards come: no listing
+        body: dict[str, Any] = {"id": "0x" + self.intake.node.hex(), "region": self.region}
+        body |= {"backend": self.backend.name, "shards": count, "bytes": size}
+        free = getattr(self.backend, "free_bytes", None)
+        if free is not None:
+            body["freeBytes"] = free()
+        return body
 
     async def info(self, _: Request) -> Response:
-        async with self.usage_lock:  # one count at a time, reused for a few seconds
-            if self.usage is None or time.monotonic() - self.usage[0] > _USAGE_TTL:
-                count, size = await asyncio.to_thread(self.backend.usage)
-                body: dict[str, Any] = {"region": self.region, "backend": self.backend.name, "shards": count}
-                body["bytes"] = size
-                free = getattr(self.backend, "free_bytes", None)
-                if free is not None:
-                    body["freeBytes"] = await asyncio.to_thread(free)
-                self.usage = (time.monotonic(), body)
-        return JSONResponse(self.usage[1])
+        return JSONResponse(await asyncio.to_thread(self._info))
 
     async def put_shard(self, request: Request) -> Response:
         digest = shard_name(request.path_params["digest"])
@@ -99,10 +99,8 @@ class _Node:
             return Response(
                 status_code=200 if await asyncio.to_thread(self.backend.exists, f"shards/{digest}") else 404
             )
-        data = await asyncio.to_thread(self.backend.get, f"shards/{digest}")
-        if data is None:
-            raise NotFound(f"no shard {digest} here")
-        return Response(data, media_type="application/octet-stream")
+        key = f"shards/{digest}"
+        return await _reads.object_response(self.backend, key, "application/octet-stream", f"no shard {digest} here")
 
     async def put_manifest(self, request: Request) -> Response:
         cid = manifest_name(request.path_params["cid"])
@@ -122,10 +120,8 @@ class _Node:
 
     async def get_manifest(self, request: Request) -> Response:
         cid = manifest_name(request.path_params["cid"])
-        data = await asyncio.to_thread(self.backend.get, f"manifests/{cid}")
-        if data is None:
-            raise NotFound(f"no manifest {cid} here")
-        return Response(data, media_type="application/json")
+        key = f"manifests/{cid}"
+        return await _reads.object_response(self.backend, key, "application/json", f"no manifest {cid} here")
 
     async def _leaves(self, cid: str) -> tuple[list[bytes], str]:
         """A stored manifest's leaves and root: parsed once, however many audits ask at once."""
@@ -141,7 +137,7 @@ class _Node:
                 del self.parsing[cid]
 
     async def _parse(self, cid: str) -> tuple[list[bytes], str]:
-        raw = await asyncio.to_thread(self.backend.get, f"manifests/{cid}")
+        raw = await asyncio.to_thread(self.backend.get, f"manifests/{cid}")  # at most the manifest limit
         if raw is None:
             raise NotFound(f"no manifest {cid} here")
         async with self.parses:
@@ -153,18 +149,13 @@ class _Node:
 
     async def audit(self, request: Request) -> Response:
         cid, text = manifest_name(request.path_params["cid"]), request.path_params["leaf"]
-        if not text.isdigit() or len(text) > 12:
+        if not _LEAF.fullmatch(text):
             raise NotFound(f"no leaf {text[:20]!r} in {cid}")
         leaf = int(text)
         leaves, root = await self._leaves(cid)
         if leaf >= len(leaves):
             raise NotFound(f"{cid} has {len(leaves)} shards")
-        shard = await asyncio.to_thread(self.backend.get, f"shards/{leaves[leaf].hex()}")
-        if shard is None:
-            raise NotFound(f"no shard {leaves[leaf].hex()} here")
-        async with self.parses:
-            body = await asyncio.to_thread(_audit_body, leaves, root, leaf, shard)
-        return Response(body, media_type="application/json")
+        return await _reads.audit_response(self.backend, leaves, root, leaf, self.parses)
 
 
 def _tree(raw: bytes) -> tuple[list[bytes], str]:
@@ -173,22 +164,34 @@ def _tree(raw: bytes) -> tuple[list[bytes], str]:
     return manifest.leaves(), manifest.merkle_root
 
 
-def _audit_body(leaves: list[bytes], root: str, leaf: int, shard: bytes) -> bytes:
-    """The audit answer: the shard in base64 and its inclusion proof (CPU work for a thread)."""
-    return orjson.dumps(
-        {
-            "leaf": leaf,
-            "size": len(leaves),
-            "shardHash": leaves[leaf].hex(),
-            "shard": base64.b64encode(shard).decode(),
-            "proof": [p.hex() for p in merkle.inclusion_proof(leaves, leaf)],
-            "root": root,
-        }
-    )
-
-
 async def _store_error(request: Request, exc: Exception) -> Response:
     return answer(request, exc)
+
+
+class _Contained:
+    """Answers any error no route turned into a store error with a bare problem+json 500: the
+    exception goes to the log as one line, never to the client (nor a traceback to the log)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+            method, path = scope.get("method", "?"), str(scope.get("path", ""))[:100]
+            log.error("internal error answering %s %r: %s: %.200s%s", method, path, type(exc).__name__, exc, where)
+            if not started and scope["type"] == "http":
+                await problem(500, "internal error", "the node could not answer this request")(scope, receive, send)
 
 
 def create_app(
@@ -198,6 +201,7 @@ def create_app(
     limits: NodeLimits | None = None,
     authorize: Authorize | None = None,
     quota: QuotaBook | None = None,
+    node_id: bytes | None = None,
 ) -> Starlette:
     """The node's ASGI app over ``backend``.
 
@@ -208,9 +212,12 @@ def create_app(
         authorize: whether a signer (checksum address) may write; may raise `WritersUnavailable`
             (answered 503). None leaves writes open: no signature is asked for at all.
         quota: per-signer quotas (only with ``authorize``).
+        node_id: the 32 bytes write signatures must name (`store.node_identity`; default: new ones).
     """
     limits = limits or NodeLimits()
-    node = _Node(backend, region, limits, Intake(backend, limits, authorize=authorize, quota=quota))
+    node_id = node_id if node_id is not None else os.urandom(32)
+    intake = Intake(backend, limits, authorize=authorize, quota=quota, node=node_id)
+    node = _Node(backend, region, limits, intake)
     return Starlette(
         routes=[
             Route("/info", node.info, methods=["GET"]),
@@ -221,6 +228,7 @@ def create_app(
             Route("/audit/{cid}/{leaf}", node.audit, methods=["GET"]),
         ],
         exception_handlers={StoreError: _store_error},
+        middleware=[Middleware(_Contained)],
     )
 
 
@@ -233,16 +241,11 @@ def serve(
     limits: NodeLimits | None = None,
     authorize: Authorize | None = None,
     quota: QuotaBook | None = None,
+    node_id: bytes | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> None:
-    """Serves ``backend`` until interrupted, with the connection bounds of ``limits``."""
+    """Serves ``backend`` until interrupted, with the connection bounds of ``limits`` (over TLS
+    with ``tls``: the certificate and key PEM files)."""
     limits = limits or NodeLimits()
-    app = create_app(backend, region=region, limits=limits, authorize=authorize, quota=quota)
-    _serve.run(
-        app,
-        host=host,
-        port=port,
-        idle_timeout=limits.idle_timeout,
-        max_connections=limits.max_connections,
-        keep_alive=limits.keep_alive,
-        max_head=limits.max_head,
-    )
+    app = create_app(backend, region=region, limits=limits, authorize=authorize, quota=quota, node_id=node_id)
+    _serve.run(app, host=host, port=port, limits=limits, tls=tls)

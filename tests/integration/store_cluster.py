@@ -28,12 +28,25 @@ WRITER: LocalAccount = Account.from_key(hashlib.sha256(b"agora store test writer
 """The account test nodes accept writes from (``--writers WRITER.address``) unless told otherwise."""
 
 
+def node_id(url: str) -> bytes:
+    """The id a node declares in its /info (what write signatures name)."""
+    return bytes.fromhex(requests.get(f"{url}/info", timeout=10).json()["id"][2:])
+
+
 def signed_put(
-    url: str, path: str, body: bytes, *, account: LocalAccount = WRITER, expires: int | None = None, **kwargs: object
+    url: str,
+    path: str,
+    body: bytes,
+    *,
+    account: LocalAccount = WRITER,
+    expires: int | None = None,
+    node: bytes | None = None,
+    **kwargs: object,
 ) -> requests.Response:
-    """``PUT url+path`` with a body, signed by ``account`` (valid for 10 minutes unless ``expires``)."""
+    """``PUT url+path`` with a body, signed by ``account`` for the node at ``url`` (or the node
+    whose id is ``node``), valid for 10 minutes unless ``expires``."""
     when = int(time.time()) + 600 if expires is None else expires
-    headers = {"Authorization": authorization(account, path, len(body), when)}
+    headers = {"Authorization": authorization(account, path, len(body), when, node=node or node_id(url))}
     return requests.put(url + path, data=body, headers=headers, **kwargs)  # type: ignore[arg-type]
 
 
@@ -47,6 +60,11 @@ class Node:
     env: dict[str, str] | None = None
     log_path: Path | None = None
 
+    @property
+    def id(self) -> bytes:
+        """The id it declares in /info."""
+        return node_id(self.url)
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
@@ -54,6 +72,10 @@ class Node:
     def restart(self) -> None:
         """Starts the node again on the same port and directory."""
         self.proc = _spawn(self.args, self.env, self.log_path)
+        self.wait_up()
+
+    def wait_up(self) -> None:
+        """Returns once the node answers /info (raises when it exits or does not within 30 s)."""
         _wait_up(self.url, self.proc, self.log_path)
 
     def freeze(self) -> None:
@@ -85,9 +107,12 @@ def start_node(
     writers: str | None = None,
     env: dict[str, str] | None = None,
     log_path: Path | None = None,
+    scheme: str = "http",
+    wait: bool = True,
 ) -> Node:
     """`agora store serve` on a free port; writes accepted from ``writers`` (default: `WRITER`);
-    stderr to ``log_path`` (default: beside ``directory``)."""
+    stderr to ``log_path`` (default: beside ``directory``). ``wait=False`` returns at once (call
+    `Node.wait_up`)."""
     port = free_port()
     args = [sys.executable, "-m", "cli", "store", "serve", "--port", str(port), "--region", region]
     if directory is not None:
@@ -96,9 +121,10 @@ def start_node(
         log_path = log_path or directory.with_name(f"{directory.name}.log")
     args += ["--writers", writers or WRITER.address, *(extra or [])]
     proc = _spawn(args, env, log_path)
-    url = f"http://127.0.0.1:{port}"
-    _wait_up(url, proc, log_path)
-    return Node(url, directory, region, proc, args, env, log_path)
+    node = Node(f"{scheme}://127.0.0.1:{port}", directory, region, proc, args, env, log_path)
+    if wait:
+        node.wait_up()
+    return node
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], log_path: Path | None) -> None:
@@ -108,7 +134,7 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], log_path: Path | None) -> 
             said = log_path.read_text(errors="replace")[-3000:] if log_path else ""
             raise RuntimeError(f"store node exited with {proc.returncode}: {said}")
         try:
-            if requests.get(f"{url}/info", timeout=1).ok:
+            if requests.get(f"{url}/info", timeout=1, verify=False).ok:
                 return
         except requests.RequestException:
             time.sleep(0.05)
@@ -123,10 +149,18 @@ def start_cluster(
     env: dict[str, str] | None = None,
     extra: list[str] | None = None,
 ) -> list[Node]:
-    """A node per region, each in ``root/node<i>`` (see `start_node`)."""
-    return [
-        start_node(root / f"node{i}", region=r, writers=writers, env=env, extra=extra) for i, r in enumerate(regions)
+    """A node per region, each in ``root/node<i>`` (see `start_node`), started side by side."""
+    nodes = [
+        start_node(root / f"node{i}", region=r, writers=writers, env=env, extra=extra, wait=False)
+        for i, r in enumerate(regions)
     ]
+    try:
+        for node in nodes:
+            node.wait_up()
+    except BaseException:
+        stop_all(nodes)
+        raise
+    return nodes
 
 
 def stop_all(nodes: list[Node]) -> None:
@@ -157,6 +191,8 @@ class LiarNode:
 
     def __init__(self) -> None:
         self.routes: dict[str, Behaviour] = {}
+        self.default: Behaviour = answer_with(404, b"no")
+        """The answer to a path without a route."""
         self.requests: list[str] = []
         self.closed: list[float] = []
         self._loop = asyncio.new_event_loop()
@@ -204,7 +240,7 @@ class LiarNode:
         length = next((int(f.split(":")[1]) for f in fields if f.lower().startswith("content-length:")), 0)
         await reader.readexactly(length)
         self.requests.append(f"{method} {path}")
-        answer = asyncio.ensure_future(self.routes.get(path, answer_with(404, b"no"))(writer))
+        answer = asyncio.ensure_future(self.routes.get(path, self.default)(writer))
         eof = asyncio.ensure_future(reader.read(1))
         done, _ = await asyncio.wait({answer, eof}, return_when=asyncio.FIRST_COMPLETED)
         if eof in done:
@@ -220,11 +256,22 @@ def _head(status: int, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def answer_with(status: int, body: bytes) -> Behaviour:
-    """An honest answer."""
+def answer_with(status: int, body: bytes, headers: dict[str, str] | None = None) -> Behaviour:
+    """An honest answer (with ``headers`` besides its length)."""
 
     async def run(writer: asyncio.StreamWriter) -> None:
-        writer.write(_head(status, {"Content-Length": str(len(body))}) + body)
+        writer.write(_head(status, {"Content-Length": str(len(body)), **(headers or {})}) + body)
+        await writer.drain()
+
+    return run
+
+
+def late(body: bytes, delay: float) -> Behaviour:
+    """The right answer, all at once, after ``delay`` seconds of silence."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(delay)
+        writer.write(_head(200, {"Content-Length": str(len(body))}) + body)
         await writer.drain()
 
     return run
@@ -268,5 +315,22 @@ def trickling(body: bytes, every: float = 2.0, *, head_too: bool = False) -> Beh
             writer.write(data[i : i + 1])
             await writer.drain()
             await asyncio.sleep(every)
+
+    return run
+
+
+def in_pieces(body: bytes, pieces: list[int], every: float) -> Behaviour:
+    """The head, then the body's first bytes in ``pieces`` (sizes), ``every`` seconds apart, then the rest."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        writer.write(_head(200, {"Content-Length": str(len(body))}))
+        at = 0
+        for size in pieces:
+            writer.write(body[at : at + size])
+            await writer.drain()
+            at += size
+            await asyncio.sleep(every)
+        writer.write(body[at:])
+        await writer.drain()
 
     return run

@@ -11,18 +11,27 @@ from eth_utils import keccak
 
 from store import QuotaBook, QuotaExceeded, Unauthenticated, authorization
 from store.auth import MAX_AHEAD, SECP256K1_N, digest, message, verify
+from store.quota import cost
 
 ALICE = Account.from_key(b"\x01" * 32)
 PATH = "/shards/" + "ab" * 32
 NOW = 1_800_000_000
+NODE = bytes(range(32))
+OTHER_NODE = bytes(32)
 
 
-def header(path: str = PATH, size: int = 10, expires: int = NOW + 600) -> str:
-    return authorization(ALICE, path, size, expires)
+def header(path: str = PATH, size: int = 10, expires: int = NOW + 600, node: bytes = NODE) -> str:
+    return authorization(ALICE, path, size, expires, node=node)
 
 
 def test_a_good_signature_names_its_signer() -> None:
-    assert verify(header(), path=PATH, size=10, now=NOW) == ALICE.address
+    assert verify(header(), path=PATH, size=10, node=NODE, now=NOW) == ALICE.address
+
+
+def test_a_signature_for_one_node_does_not_verify_on_another() -> None:
+    with pytest.raises(Unauthenticated, match="is not"):
+        verify(header(), path=PATH, size=10, node=OTHER_NODE, now=NOW)
+    assert verify(header(node=OTHER_NODE), path=PATH, size=10, node=OTHER_NODE, now=NOW) == ALICE.address
 
 
 def test_the_typed_data_is_the_documented_one() -> None:
@@ -32,15 +41,14 @@ def test_the_typed_data_is_the_documented_one() -> None:
         return n.to_bytes(32, "big")
 
     domain = keccak(keccak(b"EIP712Domain(string name,string version)") + keccak(b"Agora Store") + keccak(b"1"))
-    struct = keccak(
-        keccak(b"StorePut(string path,uint256 size,uint64 expires)") + keccak(PATH.encode()) + word(10) + word(NOW)
-    )
-    assert _hash_eip191_message(message(PATH, 10, NOW)) == keccak(b"\x19\x01" + domain + struct)
-    assert digest(PATH, 10, NOW) == keccak(b"\x19\x01" + domain + struct)  # the shortcut signers use
+    typehash = keccak(b"StorePut(bytes32 node,string path,uint256 size,uint64 expires)")
+    struct = keccak(typehash + NODE + keccak(PATH.encode()) + word(10) + word(NOW))
+    assert _hash_eip191_message(message(PATH, 10, NOW, node=NODE)) == keccak(b"\x19\x01" + domain + struct)
+    assert digest(PATH, 10, NOW, node=NODE) == keccak(b"\x19\x01" + domain + struct)  # the shortcut signers use
 
 
 def test_a_wallet_signing_the_typed_data_makes_the_same_header() -> None:
-    signed = Account.sign_message(message(PATH, 10, NOW + 600), ALICE.key).signature
+    signed = Account.sign_message(message(PATH, 10, NOW + 600, node=NODE), ALICE.key).signature
     assert header() == f"AgoraStore signer={ALICE.address},expires={NOW + 600},signature=0x{bytes(signed).hex()}"
 
 
@@ -56,28 +64,28 @@ def test_a_wallet_signing_the_typed_data_makes_the_same_header() -> None:
 )
 def test_missing_or_malformed_headers_are_refused(value: str | None, why: str) -> None:
     with pytest.raises(Unauthenticated, match=why):
-        verify(value, path=PATH, size=10, now=NOW)
+        verify(value, path=PATH, size=10, node=NODE, now=NOW)
 
 
 def test_a_signature_for_another_path_or_size_does_not_verify() -> None:
     with pytest.raises(Unauthenticated, match="is not"):
-        verify(header(), path="/shards/" + "cd" * 32, size=10, now=NOW)
+        verify(header(), path="/shards/" + "cd" * 32, size=10, node=NODE, now=NOW)
     with pytest.raises(Unauthenticated, match="is not"):
-        verify(header(), path=PATH, size=11, now=NOW)
+        verify(header(), path=PATH, size=11, node=NODE, now=NOW)
 
 
 def test_another_signer_named_in_the_header_does_not_verify() -> None:
     forged = header().replace(ALICE.address, Account.from_key(b"\x02" * 32).address)
     with pytest.raises(Unauthenticated, match="is not"):
-        verify(forged, path=PATH, size=10, now=NOW)
+        verify(forged, path=PATH, size=10, node=NODE, now=NOW)
 
 
 def test_expired_and_far_future_signatures_are_refused() -> None:
     with pytest.raises(Unauthenticated, match="expired"):
-        verify(header(expires=NOW - 1), path=PATH, size=10, now=NOW)
+        verify(header(expires=NOW - 1), path=PATH, size=10, node=NODE, now=NOW)
     with pytest.raises(Unauthenticated, match="ahead"):
-        verify(header(expires=NOW + MAX_AHEAD + 1), path=PATH, size=10, now=NOW)
-    assert verify(header(expires=NOW + MAX_AHEAD), path=PATH, size=10, now=NOW) == ALICE.address
+        verify(header(expires=NOW + MAX_AHEAD + 1), path=PATH, size=10, node=NODE, now=NOW)
+    assert verify(header(expires=NOW + MAX_AHEAD), path=PATH, size=10, node=NODE, now=NOW) == ALICE.address
 
 
 def test_the_high_s_twin_of_a_valid_signature_is_refused() -> None:
@@ -86,25 +94,60 @@ def test_the_high_s_twin_of_a_valid_signature_is_refused() -> None:
     sig = bytes.fromhex(good.rsplit("0x", 1)[1])
     r, s, v = sig[:32], int.from_bytes(sig[32:64], "big"), sig[64]
     twin = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
-    assert Account.recover_message(message(PATH, 10, NOW + 600), signature=twin) == ALICE.address
+    assert Account.recover_message(message(PATH, 10, NOW + 600, node=NODE), signature=twin) == ALICE.address
     with pytest.raises(Unauthenticated, match="canonical"):
-        verify(good.rsplit("0x", 1)[0] + "0x" + twin.hex(), path=PATH, size=10, now=NOW)
+        verify(good.rsplit("0x", 1)[0] + "0x" + twin.hex(), path=PATH, size=10, node=NODE, now=NOW)
 
 
 def test_quotas_hold_reservations_and_survive_a_restart(tmp_path: Path) -> None:
-    book = QuotaBook(tmp_path / "quota.sqlite", 100)
-    book.reserve(ALICE.address, 60)
-    with pytest.raises(QuotaExceeded, match="quota of 100 bytes"):
-        book.reserve(ALICE.address, 41)  # the 60 in progress count
-    book.release(ALICE.address, 60)
-    book.charge(ALICE.address, 60)
-    book.reserve(ALICE.address.lower(), 40)  # addresses in any case are one signer
-    book.release(ALICE.address, 40)  # the object was already there: nothing charged
-    assert book.used(ALICE.address) == 60
+    block = 4096
+    book = QuotaBook(tmp_path / "quota.sqlite", 25 * block)
+    book.reserve(ALICE.address, 10 * block)  # costs 11 blocks: 10 of bytes and 1 of overhead
+    with pytest.raises(QuotaExceeded, match=f"quota of {25 * block} bytes"):
+        book.reserve(ALICE.address, 14 * block)  # the 11 in progress count
+    book.release(ALICE.address, 10 * block)
+    book.charge(ALICE.address, 10 * block)
+    book.reserve(ALICE.address.lower(), 13 * block)  # addresses in any case are one signer
+    book.release(ALICE.address, 13 * block)  # the object was already there: nothing charged
+    assert book.used(ALICE.address) == (11 * block, 1)
     book.close()
-    again = QuotaBook(tmp_path / "quota.sqlite", 100)
-    assert again.used(ALICE.address) == 60
+    again = QuotaBook(tmp_path / "quota.sqlite", 25 * block)
+    assert again.used(ALICE.address) == (11 * block, 1)
     with pytest.raises(QuotaExceeded):
-        again.reserve(ALICE.address, 41)
-    again.reserve(ALICE.address, 40)
+        again.reserve(ALICE.address, 13 * block + 1)
+    again.reserve(ALICE.address, 13 * block)
     again.close()
+
+
+COSTS = [(0, 8192), (4, 8192), (4096, 8192), (4097, 12288), (1 << 20, (1 << 20) + 4096)]
+
+
+@pytest.mark.parametrize("size,charged", COSTS)
+def test_an_object_costs_whole_blocks_and_an_inode(size: int, charged: int) -> None:
+    """The attack found: 3,000 4-byte shards were charged 12 KB for 12 MB of disk and 3,000 inodes."""
+    assert cost(size) == charged
+
+
+def test_objects_per_writer_are_capped(tmp_path: Path) -> None:
+    book = QuotaBook(tmp_path / "quota.sqlite", 1 << 30, max_objects=3)
+    for _ in range(2):
+        book.charge(ALICE.address, 4)
+    book.reserve(ALICE.address, 4)
+    with pytest.raises(QuotaExceeded, match="3 objects|2 objects"):
+        book.reserve(ALICE.address, 4)  # two stored, one in progress
+    book.close()
+
+
+def test_a_quota_book_from_before_object_counts_opens_with_its_bytes(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "quota.sqlite")
+    db.execute("CREATE TABLE usage (signer TEXT PRIMARY KEY, bytes INTEGER NOT NULL)")
+    db.execute("INSERT INTO usage VALUES (?, 5000)", (ALICE.address.lower(),))
+    db.commit()
+    db.close()
+    book = QuotaBook(tmp_path / "quota.sqlite", 1 << 30)
+    assert book.used(ALICE.address) == (5000, 0)
+    book.charge(ALICE.address, 1)
+    assert book.used(ALICE.address) == (5000 + 8192, 1)
+    book.close()

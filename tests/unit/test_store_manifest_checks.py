@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -78,6 +79,20 @@ def _segment(hashes: list[str], nodes: list[str] | None = None) -> dict[str, Any
         (_segment(["a" * 64, "b" * 64]), "k \\+ m = 3"),
         (_segment(["a" * 64, "b" * 64, "c" * 64], ["file:///etc/passwd", "http://n1", "http://n2"]), "not an http"),
         (_segment(["a" * 64, "b" * 64, "c" * 64], ["http://n0?x=1", "http://n1", "http://n2"]), "not an http"),
+        # URLs that made urlsplit, or http.client, raise outside the manifest's checks (a 500 on a node)
+        *(
+            (_segment(["a" * 64, "b" * 64, "c" * 64], [bad, "http://n1", "http://n2"]), "not an http")
+            for bad in (
+                "http://[::1",
+                "http://ex\uff03ample",
+                "http://127.0.0.1:x",
+                "http://127.0.0.1:99999",
+                "http://127.0.0.1:-1",
+                "http://a:b@127.0.0.1:1",
+                "http://",
+                "http:// n1",
+            )
+        ),
     ],
 )
 def test_bad_shard_lists_are_refused(segment: dict[str, Any], why: str) -> None:
@@ -104,10 +119,41 @@ def test_wrong_types_and_values_are_refused_cleanly(changes: dict[str, Any]) -> 
         Manifest.from_bytes(_raw(4, 4, [4], **changes))
 
 
-@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"\xff"])
+DEEP = b"[" * 100_000 + b" " * 1_600_000 + b"]" * 100_000
+"""Nested past orjson's depth limit, yet sparse enough in brackets to be parsed at all."""
+
+
+@pytest.mark.parametrize("body", [DEEP, b'{"a":' * 5000 + b" " * 80_000 + b"1" + b"}" * 5000, b"\xff"])
 def test_hostile_bodies_are_manifest_errors(body: bytes) -> None:
     with pytest.raises(ManifestError, match="not JSON"):
         Manifest.from_bytes(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" + b"[]," * 5_000_000 + b"[]]",  # the attack found: 16 MiB of empty lists, 3.5 s and 1.47 GiB in orjson
+        b"[" + b'"ab",' * 3_000_000 + b'"ab"]',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":[' + b"0," * 1000 + b"0]}",
+    ],
+    ids=["empty-lists", "short-strings", "deep", "numbers"],
+)
+def test_bodies_far_denser_in_values_than_a_manifest_are_refused_unparsed(body: bytes) -> None:
+    start = time.perf_counter()
+    with pytest.raises(ManifestError, match="JSON values; a manifest has at most one per 16 bytes"):
+        Manifest.from_bytes(body)
+    assert time.perf_counter() - start < 0.5  # bytes.count, not a parse (which took 3.5 s)
+
+
+@pytest.mark.parametrize("node", ["http://[::]", "http://a", "https://[2001:db8::1]:7001", "http://127.0.0.1:7001"])
+@pytest.mark.parametrize("km", [(1, 1), (2, 1), (4, 2)])
+def test_the_densest_canonical_manifests_pass_the_structure_check(node: str, km: tuple[int, int]) -> None:
+    """One-byte segments and the shortest node URLs (IPv6 brackets count): still under one value per 16 bytes."""
+    k, m = km
+    refs = tuple(ShardRef(hashlib.sha256(bytes([i])).hexdigest(), node, "") for i in range(k + m))
+    manifest = Manifest(cid_of(b"x" * 2000), 2000, 1, k, m, (Segment(1, refs),) * 2000)
+    assert Manifest.from_bytes(manifest.to_bytes()) == manifest
 
 
 def test_too_large_a_manifest_is_refused_unparsed() -> None:
@@ -120,7 +166,7 @@ def test_deep_nesting_does_not_crash_a_process_whose_recursion_limit_py_evm_rais
     code = (
         "import sys; sys.setrecursionlimit(100_000)\n"
         "from store import Manifest, ManifestError, cid_of\n"
-        "body = b'[' * 100_000 + b']' * 100_000\n"
+        "body = b'[' * 100_000 + b' ' * 1_600_000 + b']' * 100_000\n"
         "try:\n    Manifest.from_bytes(body, expected_cid=cid_of(body))\n"
         "except ManifestError as exc:\n    print('refused:', exc)\n"
     )

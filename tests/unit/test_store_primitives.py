@@ -100,7 +100,7 @@ def test_any_k_shards_decode_the_segment(segment: bytes, km: tuple[int, int]) ->
     shards = codec.encode(segment, k, m)
     assert len(shards) == k + m
     for subset in itertools.islice(itertools.combinations(range(k + m), k), 10):
-        assert codec.decode({i: shards[i] for i in subset}, k, m) == segment
+        assert codec.decode({i: shards[i] for i in subset}, k, m, len(segment)) == segment
 
 
 def test_encoding_is_deterministic() -> None:

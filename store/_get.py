@@ -1,0 +1,160 @@
+"""Reading a blob: each segment from k good shards (slow ones hedged, the rest cancelled), every
+shard checked against its hash and the fragment header its manifest implies before the erasure
+code sees it, asked only of the client's own nodes; a whole read bounded in time by its size."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING
+
+from . import codec
+from ._calls import Scope
+from .cid import cid_from_digest
+from .errors import CorruptShard, NodeError, NotEnoughShards, ReadTimeout
+from .manifest import Manifest
+
+if TYPE_CHECKING:
+    from ._put import Progress
+    from .client import StoreClient
+
+
+def fetch(
+    client: StoreClient,
+    manifest: Manifest,
+    s: int,
+    i: int,
+    *,
+    nodes: list[str] | None = None,
+    scope: Scope | None = None,
+) -> bytes:
+    """Shard ``i`` of segment ``s``, checked against its hash and expected header, from its node
+    when that is one of the client's nodes, else from the client's nodes in turn (or ``nodes``)."""
+    ref, segment = manifest.segments[s].shards[i], manifest.segments[s].size
+    size = codec.shard_size(segment, manifest.k)
+    if nodes is None:
+        nodes = [ref.node] if ref.node in client.nodes else client.nodes
+    failures = []
+    for node in nodes:
+        try:
+            body = client._nodes.get(node, f"/shards/{ref.hash}", limit=size, scope=scope)
+        except NodeError as exc:
+            failures.append(exc.reason)
+            continue
+        if hashlib.sha256(body).hexdigest() != ref.hash:
+            failures.append("corrupt shard (hash mismatch)")
+            continue
+        try:
+            codec.check_shard(body, i, segment, manifest.k)
+        except CorruptShard as exc:
+            failures.append(f"corrupt shard ({exc})")
+            continue
+        return body
+    raise NodeError(ref.node, "; ".join(failures) or "no node to ask")
+
+
+def read_segment(client: StoreClient, cid: str, manifest: Manifest, s: int, suspects: set[str], parent: Scope) -> bytes:
+    """Segment ``s``: k shards, slow ones hedged with another after `hedge_after` seconds, the
+    requests still running cancelled once k are good."""
+    seg, k = manifest.segments[s], manifest.k
+    queue = sorted(range(len(seg.shards)), key=lambda i: (seg.shards[i].node in suspects, i))
+    good: dict[int, bytes] = {}
+    failures: dict[str, str] = {}
+    pending: dict[Future[bytes], int] = {}
+    scope = Scope(parent)
+
+    def launch() -> None:
+        i = queue.pop(0)
+        pending[client._pool.submit(fetch, client, manifest, s, i, scope=scope)] = i
+
+    try:
+        while len(good) < k:
+            while queue and len(good) + len(pending) < k:
+                launch()
+            if not pending:
+                break
+            done, _ = wait(pending, timeout=client.hedge_after if queue else None, return_when=FIRST_COMPLETED)
+            if not done:
+                launch()  # a slow shard: ask for one more beside it
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    good[i] = future.result()
+                except NodeError as exc:
+                    failures[f"{seg.shards[i].node} (shard {i})"] = exc.reason
+                    suspects.add(seg.shards[i].node)
+    finally:
+        scope.cancel("enough shards were read")
+        for future in pending:
+            future.cancel()
+    if len(good) < k and not parent.cancelled:
+        good.update(_search(client, manifest, s, good, Scope(parent)))
+    if len(good) < k:
+        raise NotEnoughShards(cid, s, len(good), k, failures, blob_cid=manifest.cid)
+    return codec.decode(good, k, manifest.m, seg.size)
+
+
+def _search(client: StoreClient, manifest: Manifest, s: int, good: dict[int, bytes], scope: Scope) -> dict[int, bytes]:
+    """Last resort: ask every other node of the client for the missing shards (a repair may have
+    moved them)."""
+    seg = manifest.segments[s]
+    missing = [i for i in range(len(seg.shards)) if i not in good]
+    futures = {
+        client._pool.submit(
+            fetch, client, manifest, s, i, nodes=[n for n in client.nodes if n != seg.shards[i].node], scope=scope
+        ): i
+        for i in missing
+    }
+    found = {}
+    for future, i in futures.items():
+        try:
+            found[i] = future.result()
+        except NodeError:
+            pass
+    return found
+
+
+def stream(client: StoreClient, cid: str, manifest: Manifest, progress: Progress | None) -> Iterator[bytes]:
+    """The blob segment by segment (two read ahead, on threads of this read's own), each verified,
+    the whole checked against its CID. The caller waits at most the request deadline plus the
+    blob's size at the minimum rate in all (`ReadTimeout`); time it spends with a segment is its own."""
+    budget = client.deadline + manifest.size / client.min_rate if client.min_rate > 0 else None
+    suspects: set[str] = set()
+    blob_hash = hashlib.sha256()
+    scope = Scope()
+    segments = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segment")
+    ahead: list[Future[bytes]] = []
+    count, waited = len(manifest.segments), 0.0
+    try:
+        for s in range(min(2, count)):
+            ahead.append(segments.submit(read_segment, client, cid, manifest, s, suspects, scope))
+        for s in range(count):
+            start = time.monotonic()
+            try:
+                data = ahead.pop(0).result(timeout=None if budget is None else max(0.0, budget - waited))
+            except FutureTimeout:
+                scope.cancel("the read passed its deadline")
+                raise ReadTimeout(
+                    f"reading {cid} ({manifest.size} bytes) took longer than its {budget:g}s "
+                    f"(the {client.deadline:g}s deadline plus its size at {client.min_rate} bytes a second)"
+                ) from None
+            waited += time.monotonic() - start
+            if s + 2 < count:
+                ahead.append(segments.submit(read_segment, client, cid, manifest, s + 2, suspects, scope))
+            blob_hash.update(data)
+            if progress:
+                progress(len(data))
+            yield data
+        if cid_from_digest(blob_hash.digest()) != manifest.cid:
+            raise NotEnoughShards(
+                cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"},
+                blob_cid=manifest.cid,
+            )  # fmt: skip
+    finally:
+        scope.cancel("the read stopped")
+        for future in ahead:
+            future.cancel()
+        segments.shutdown(wait=False, cancel_futures=True)
