@@ -203,7 +203,18 @@ class _Settled:
     fields, and as lazily: nothing is gathered twice.
     """
 
-    __slots__ = ("_logs", "_refunded", "accounts_to_delete", "beneficiaries", "children", "is_error", "msg", "state")
+    __slots__ = (
+        "_beneficiaries",
+        "_deletions",
+        "_logs",
+        "_refunded",
+        "accounts_to_delete",
+        "beneficiaries",
+        "children",
+        "is_error",
+        "msg",
+        "state",
+    )
 
     def __init__(self, child: Any) -> None:
         self.is_error = child.is_error
@@ -214,6 +225,8 @@ class _Settled:
         self.beneficiaries = child.beneficiaries
         self._logs = child._log_entries
         self._refunded = child._gas_meter.gas_refunded
+        self._deletions: list[bytes] | None = None
+        self._beneficiaries: list[bytes] | None = None
 
     @property
     def is_success(self) -> bool:
@@ -227,14 +240,18 @@ class _Settled:
     def get_accounts_for_deletion(self) -> list[bytes]:
         if self.is_error:
             return []
-        nested = (c.get_accounts_for_deletion() for c in self.children)
-        return list(set(itertools.chain(*nested, self.accounts_to_delete)))
+        if self._deletions is None:  # settled: asked once per ancestor, computed once
+            nested = (c.get_accounts_for_deletion() for c in self.children)
+            self._deletions = list(set(itertools.chain(*nested, self.accounts_to_delete)))
+        return list(self._deletions)
 
     def get_self_destruct_beneficiaries(self) -> list[bytes]:
         if self.is_error:
             return []
-        nested = (c.get_self_destruct_beneficiaries() for c in self.children)
-        return list(set(itertools.chain(*nested, self.beneficiaries)))
+        if self._beneficiaries is None:  # collect_touched_accounts asks every node of the tree
+            nested = (c.get_self_destruct_beneficiaries() for c in self.children)
+            self._beneficiaries = list(set(itertools.chain(*nested, self.beneficiaries)))
+        return list(self._beneficiaries)
 
     def get_raw_log_entries(self) -> tuple[Any, ...]:
         if self.is_error:
