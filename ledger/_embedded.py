@@ -260,6 +260,8 @@ class EmbeddedChain(DevControls):
             BadSignature,
         ) as exc:
             raise InvalidTransaction(f"undecodable transaction: {exc}") from None
+        if getattr(transaction, "type_id", None) == 3:
+            raise InvalidTransaction("blob transactions are not taken: this chain keeps no blobs")
         chain_id = getattr(transaction, "chain_id", None)
         if chain_id is not None and chain_id != CHAIN_ID:
             raise InvalidTransaction(f"transaction signed for chain {chain_id}, this is chain {CHAIN_ID}")

@@ -5,7 +5,8 @@ request's URL by appending chunk to chunk (quadratic, on the event loop): a clie
 connections and never finish a head, or send a URL of hundreds of megabytes. Here a head must
 arrive within `head_timeout` seconds of the connection (or of its first byte, for later requests
 on a kept-alive connection) and within `max_head` bytes; otherwise the connection is answered
-408 or 431 and closed.
+408 or 431 and closed. A client that stops reading its answer for `write_timeout` seconds is
+cut off (its unread answer would otherwise stay in memory for good).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
 
     max_head = 64 * 1024
     head_timeout = 10.0
+    write_timeout = 30.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_bytes = 0
         self._in_head = True
+        self._write_timer: asyncio.TimerHandle | None = None
         self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(self.head_timeout, self._head_expired)
 
     def data_received(self, data: bytes) -> None:
@@ -50,7 +53,27 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
+        self._cancel_write_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The client stopped reading: it has `write_timeout` seconds to start again."""
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(self.write_timeout, self._write_expired)
+
+    def resume_writing(self) -> None:
+        self._cancel_write_timer()
+        super().resume_writing()
+
+    def _cancel_write_timer(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _write_expired(self) -> None:
+        self._write_timer = None
+        self.transport.abort()  # a graceful close would wait for the client to read
 
     def _cancel_timer(self) -> None:
         if self._head_timer is not None:
@@ -70,6 +93,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
         self.transport.close()
 
 
-def bounded_protocol(*, max_head: int, head_timeout: float) -> type[Any]:
+def bounded_protocol(*, max_head: int, head_timeout: float, write_timeout: float) -> type[Any]:
     """A protocol class for `uvicorn.Config(http=...)` with these bounds."""
-    return type("ChainHttpProtocol", (BoundedHttpToolsProtocol,), {"max_head": max_head, "head_timeout": head_timeout})
+    bounds = {"max_head": max_head, "head_timeout": head_timeout, "write_timeout": write_timeout}
+    return type("ChainHttpProtocol", (BoundedHttpToolsProtocol,), bounds)

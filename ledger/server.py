@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,9 @@ class RPCApp:
         self.dispatcher = dispatcher
         self.max_body = s.rpc_body_max
         self.body_idle = s.rpc_body_idle
+        self.body_timeout = s.rpc_body_timeout
+        self.unsent_max = s.rpc_unsent_max
+        self._unsent = 0
         self.gate = Gate(s.rpc_hosts, s.rpc_cors_origins)
         self.queue = s.rpc_queue
         self._waiting = {"evm": 0, "write": 0, "read": 0}
@@ -156,15 +160,29 @@ class RPCApp:
             )
         finally:
             self._waiting[kind] -= 1
-        await _respond(send, 200, answer or b"", cors)
+        answer = answer or b""
+        if self._unsent + len(answer) > self.unsent_max:  # clients that do not read hold their answers
+            unread = f"server busy: {self.unsent_max} bytes of answers are not read yet (AGORA_RPC_UNSENT_MAX)"
+            answer = orjson.dumps(error_response(None, RPCError(LIMIT_EXCEEDED, unread)))
+        self._unsent += len(answer)
+        try:
+            await _respond(send, 200, answer, cors)
+        finally:
+            self._unsent -= len(answer)
 
     async def _read_body(self, receive: Any) -> bytes:
         chunks, size = [], 0
+        deadline = time.monotonic() + self.body_timeout
         while True:
+            left = deadline - time.monotonic()
             try:
-                message = await asyncio.wait_for(receive(), self.body_idle)
+                message = await asyncio.wait_for(receive(), min(self.body_idle, max(0.0, left)))
             except TimeoutError:
-                raise _BodyRefused(408, f"request body stalled for {self.body_idle:g}s (AGORA_RPC_BODY_IDLE)") from None
+                if left <= self.body_idle:
+                    message = f"request body not complete within {self.body_timeout:g}s (AGORA_RPC_BODY_TIMEOUT)"
+                else:
+                    message = f"request body stalled for {self.body_idle:g}s (AGORA_RPC_BODY_IDLE)"
+                raise _BodyRefused(408, message) from None
             if message["type"] == "http.disconnect":
                 raise _Disconnected
             chunk = message.get("body", b"")
@@ -180,10 +198,17 @@ def _refusal(message: str) -> bytes:
     return orjson.dumps(error_response(None, RPCError(INVALID_REQUEST, message)))
 
 
+_CHUNK = 64 * 1024
+
+
 async def _respond(send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Sends ``body`` in pieces, each after the client has taken the last (uvicorn waits for a drain)."""
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    view = memoryview(body)
+    for start in range(0, max(1, len(body)), _CHUNK):
+        last = start + _CHUNK >= len(body)
+        await send({"type": "http.response.body", "body": bytes(view[start : start + _CHUNK]), "more_body": not last})
 
 
 def serve(*, home: Path, host: str = "127.0.0.1", port: int = 8545, settings: LedgerSettings | None = None) -> None:
@@ -207,7 +232,10 @@ def serve(*, home: Path, host: str = "127.0.0.1", port: int = 8545, settings: Le
         lifespan="on",
         limit_concurrency=s.rpc_connections,
         timeout_keep_alive=5,
-        http=bounded_protocol(max_head=s.rpc_head_max, head_timeout=s.rpc_head_timeout),
+        http=bounded_protocol(
+            max_head=s.rpc_head_max, head_timeout=s.rpc_head_timeout, write_timeout=s.rpc_write_timeout
+        ),
+        ws="none",  # no websocket endpoint: an upgrade request is an ordinary request
     )
     try:
         uvicorn.Server(config).run()

@@ -45,6 +45,12 @@ class LedgerSettings(BaseSettings):
     """Bytes of one request body."""
     rpc_body_idle: float = 10.0
     """Seconds a client may pause while sending a body."""
+    rpc_body_timeout: float = 30.0
+    """Seconds a client may take to send a whole body."""
+    rpc_write_timeout: float = 30.0
+    """Seconds a client may leave its answer unread before it is cut off."""
+    rpc_unsent_max: int = 256 * 1024 * 1024
+    """Bytes of answers waiting for their clients to read them, across connections."""
     rpc_head_max: int = 64 * 1024
     """Bytes of a request's line and headers."""
     rpc_head_timeout: float = 10.0

@@ -46,6 +46,9 @@ LIMITS = {
     "AGORA_RPC_BODY_IDLE": "1",
     "AGORA_RPC_TX_TIMEOUT": "2",
     "AGORA_RPC_HEAD_TIMEOUT": "2",
+    "AGORA_RPC_BODY_TIMEOUT": "4",
+    "AGORA_RPC_WRITE_TIMEOUT": "2",
+    "AGORA_RPC_UNSENT_MAX": str(8 * 2**20),
 }
 
 
@@ -472,3 +475,77 @@ def test_calls_beyond_the_queue_are_refused_at_once(tmp_path: Path) -> None:
         still_serving(url)
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def big_answer(server: str) -> dict[str, Any]:
+    """An eth_call of a contract returning 1 MiB of zeros: a 2 MiB answer."""
+    runtime = bytes.fromhex("621000005ff3")  # RETURN(0, 0x100000)
+    init = bytes.fromhex("65") + runtime + bytes.fromhex("5f526006601af3")  # MSTORE it, RETURN its 6 bytes
+    deployer = dev_account(7)
+    nonce = int(rpc(server, "eth_getTransactionCount", deployer.address, "latest")["result"], 16)
+    fees = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": 31337, "value": 0}
+    signed = deployer.sign_transaction({"data": init, "gas": 200_000, "nonce": nonce, **fees})
+    tx_hash = rpc(server, "eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())["result"]
+    address = rpc(server, "eth_getTransactionReceipt", tx_hash)["result"]["contractAddress"]
+    call = {"jsonrpc": "2.0", "method": "eth_call", "params": [{"to": address}, "latest"]}
+    assert len(rpc(server, "eth_call", {"to": address}, "latest")["result"]) == 2 + 2 * 2**20
+    return call
+
+
+def test_a_trickled_body_is_cut_at_the_body_timeout(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        head = f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        sock.sendall(head.encode())
+        started = time.monotonic()
+        sock.setblocking(False)
+        reply = b""
+        while not reply and time.monotonic() - started < 20:
+            with contextlib.suppress(BlockingIOError):
+                sock.sendall(b" ")  # one byte every 0.5 s: never idle for the 1 s idle limit
+            time.sleep(0.5)
+            with contextlib.suppress(BlockingIOError):
+                reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 408") and b"AGORA_RPC_BODY_TIMEOUT" in reply
+
+
+def test_a_client_that_does_not_read_is_cut_off(server: str, big_answer: dict[str, Any]) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    body = orjson.dumps([{**big_answer, "id": i} for i in range(3)])  # ~6 MiB of answer
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    head = f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    sock.sendall(head.encode() + body)
+    time.sleep(6)  # the answer is computed, the client reads nothing past the write timeout (2 s)
+    received = 0
+    sock.settimeout(10)
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(1 << 20):
+            received += len(chunk)
+    sock.close()
+    assert received < 6 * 2**20, "the server kept the unread answer until the client came back"
+    still_serving(server)
+
+
+def test_answers_waiting_to_be_read_are_bounded_in_all(server: str, big_answer: dict[str, Any]) -> None:
+    answer = orjson.loads(post(server, orjson.dumps([{**big_answer, "id": i} for i in range(5)])).content)
+    assert answer["error"]["code"] == -32005 and "AGORA_RPC_UNSENT_MAX" in answer["error"]["message"]
+
+
+def test_a_websocket_upgrade_is_an_ordinary_request(server: str) -> None:
+    headers = {"connection": "Upgrade", "upgrade": "websocket", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    reply = requests.get(server, headers={**headers, "sec-websocket-version": "13"}, timeout=10)
+    assert reply.status_code == 200 and reply.json() == {"chainId": 31337}
+
+
+def test_blob_transactions_are_refused(chain: EmbeddedChain) -> None:
+    blob = {
+        "type": 3, "to": dev_account(2).address, "value": 0, "gas": 21_000, "nonce": 0, "chainId": 31337,
+        "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "maxFeePerBlobGas": 10**9,
+        "blobVersionedHashes": [b"\x01" + b"\x00" * 31],
+    }  # fmt: skip
+    raw = "0x" + bytes(dev_account(1).sign_transaction(blob).raw_transaction).hex()
+    error = answer(limited(chain), request("eth_sendRawTransaction", raw))["error"]
+    assert error["code"] == -32602 and "blob transactions" in error["message"]
