@@ -1,6 +1,7 @@
-"""Handles on requests in flight: each `Call` has a total deadline and can be aborted from any
-thread (its socket is shut down, so whatever blocks on it returns at once); a `Scope` aborts a
-group of calls together; one watchdog thread aborts every call whose deadline has passed."""
+"""Handles on requests in flight: each `Call` has a total deadline (brought forward once the size
+of its answer is known, by the minimum rate) and can be aborted from any thread (its socket is
+shut down, so whatever blocks on it returns at once); a `Scope` aborts a group of calls together;
+one watchdog thread aborts every call whose deadline has passed."""
 
 from __future__ import annotations
 
@@ -17,18 +18,29 @@ class Call:
     """One request's handle: its deadline, and `abort` to stop it from any thread."""
 
     def __init__(self, deadline: float, limit: float) -> None:
-        self.start = time.monotonic()
         self.deadline = deadline
-        self.limit = limit
+        self.why = f"no complete answer within the deadline of {limit:g}s"
+        """What passing the deadline means (`tighten` may change both)."""
         self.aborted = ""
-        self.slow = ""
-        """Set when the current wait ends at the minimum rate rather than the idle timeout."""
         self.done = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
+
+    def tighten(self, deadline: float, why: str) -> bool:
+        """Brings the deadline forward to ``deadline`` (passing it then means ``why``); whether it moved."""
+        with self._lock:
+            if deadline >= self.deadline:
+                return False
+            self.deadline, self.why = deadline, why
+            return True
+
+    def expire(self) -> None:
+        """Aborts the call when its (current) deadline has passed."""
+        if self.remaining() <= 0.001:
+            self.abort(self.why)
 
     def attach(self, sock: socket.socket) -> None:
         with self._lock:
@@ -116,7 +128,7 @@ class _Watchdog:
                 now = time.monotonic()
                 while self._heap and (self._heap[0][0] <= now or self._heap[0][2].done):
                     _, _, call = heapq.heappop(self._heap)
-                    call.abort(f"no complete answer within the deadline of {call.limit:g}s")
+                    call.expire()
                 self._cond.wait(self._heap[0][0] - now if self._heap else None)
 
 

@@ -1,6 +1,7 @@
-"""The store client's HTTP: each request has a total deadline and a minimum rate, reads at most a
-given number of bytes, and can be stopped from another thread (which frees its thread and
-connection at once). https:// nodes are spoken to over TLS with the certificate verified.
+"""The store client's HTTP: each request has a total deadline, brought forward by a minimum rate
+once the answer's length is known; it reads at most a given number of bytes, and can be stopped
+from another thread (which frees its thread and connection at once). https:// nodes are spoken
+to over TLS with the certificate verified.
 
 Built on `http.client` so the client holds each connection's socket from the first byte: a
 watchdog shuts the socket down when the deadline passes, whatever phase the request is in
@@ -29,7 +30,7 @@ CHUNK = 1024 * 1024
 REPLY_LIMIT = 64 * 1024
 """The most read of a reply whose size is not otherwise known (/info, errors, a put's answer)."""
 GRACE = 1.0
-"""Seconds a request may take before its minimum rate applies."""
+"""Seconds a body may take besides its length at the minimum rate."""
 _SHOWN = 300
 """Characters of a node's problem+json title or detail shown in an error (nothing else of a body)."""
 log = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ class Reply:
 
 
 class Transport:
-    """Requests with a total deadline, a minimum rate (bytes a second after `GRACE`; 0: none) and
-    a read limit, over per-thread keep-alive connections; TLS verified against ``ca_file`` (PEM)
-    or the system's certificates."""
+    """Requests with a total deadline and a read limit, over per-thread keep-alive connections;
+    TLS verified against ``ca_file`` (PEM) or the system's certificates. With ``min_rate`` (bytes
+    a second; 0: none), a body of declared length must be whole within `GRACE` seconds of its
+    headers plus its length at that rate (the watchdog aborts it then, like a deadline)."""
 
     def __init__(self, *, timeout: float, deadline: float, min_rate: int = 0, ca_file: str | None = None) -> None:
         self.timeout = timeout
@@ -183,7 +185,8 @@ class Transport:
         except ssl.SSLCertVerificationError as exc:
             raise NodeError("", call.aborted or f"TLS certificate not trusted ({exc.verify_message})") from None
         except TimeoutError:
-            raise NodeError("", call.aborted or call.slow or f"no answer within {self.timeout:g}s") from None
+            passed = call.why if call.remaining() <= 0.001 else f"no answer within {self.timeout:g}s"
+            raise NodeError("", call.aborted or passed) from None
         except (ConnectionRefusedError, socket.gaierror) as exc:
             raise NodeError("", call.aborted or f"unreachable ({type(exc).__name__})") from None
         except (OSError, http.client.HTTPException) as exc:
@@ -194,16 +197,9 @@ class Transport:
             conn.close()
         return reply
 
-    def _arm(self, sock: socket.socket, call: Call, got: int | None = None) -> None:
-        """Each wait on the socket lasts at most the idle timeout and what is left of the deadline;
-        reading a body (``got`` bytes so far), also at most until it falls behind the minimum rate."""
-        wait, call.slow = min(self.timeout, call.remaining()), ""
-        if got is not None and self.min_rate > 0:
-            behind = call.start + GRACE + got / self.min_rate - time.monotonic()
-            if behind < wait:  # behind already: what has arrived is still read, nothing is waited for
-                call.slow = f"slower than the minimum of {self.min_rate} bytes a second"
-                wait = behind
-        sock.settimeout(max(0.001, wait))
+    def _arm(self, sock: socket.socket, call: Call) -> None:
+        """Each wait on the socket lasts at most the idle timeout and what is left of the deadline."""
+        sock.settimeout(max(0.001, min(self.timeout, call.remaining())))
 
     def _send(
         self,
@@ -233,29 +229,41 @@ class Transport:
             raise
 
     def _read(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> Reply:
-        """The body, never more than ``limit`` bytes: a declared length is checked before reading;
-        an undeclared one is cut at the limit. Read in pieces, each wait bounded (`_arm`)."""
+        """The body, never more than ``limit`` bytes: a declared length is checked before reading
+        (and read in one piece, due by the minimum rate); an undeclared one is read in pieces and
+        cut at the limit."""
         headers = {k.lower(): v for k, v in resp.getheaders()}
         declared = resp.length
         if declared is not None and declared > limit:
             raise NodeError("", f"the answer declares {declared} bytes, more than the {limit} expected")
-        want = limit + 1 if declared is None else declared
-        chunks: list[bytes] = []
-        got = 0
-        while got < want:
-            self._arm(sock, call, got)
-            chunk = resp.read1(min(CHUNK, want - got))
-            if not chunk:
-                break
-            got += len(chunk)
-            chunks.append(chunk)
+        if declared is not None and self.min_rate > 0:
+            due = GRACE + declared / self.min_rate
+            why = f"slower than the minimum of {self.min_rate} bytes a second ({declared} bytes not in {due:.3g}s)"
+            if call.tighten(time.monotonic() + due, why):
+                WATCHDOG.watch(call)
+        self._arm(sock, call)
+        if declared is not None:
+            body = resp.read(declared)  # one buffer of the declared size; the watchdog bounds the time
+        else:
+            body = self._pieces(sock, call, resp, limit)
         if call.aborted:
             raise NodeError("", call.aborted)
-        if got > limit:
-            raise NodeError("", f"the answer is longer than the {limit} bytes expected")
-        if declared is not None and got != declared:  # http.client ends a short body quietly
-            raise NodeError("", f"the answer ended after {got} of its {declared} bytes")
-        return Reply(resp.status, headers, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if declared is not None and len(body) != declared:  # http.client ends a short body quietly
+            raise NodeError("", f"the answer ended after {len(body)} of its {declared} bytes")
+        return Reply(resp.status, headers, body)
+
+    def _pieces(self, sock: socket.socket, call: Call, resp: http.client.HTTPResponse, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        got = 0
+        while True:
+            self._arm(sock, call)
+            chunk = resp.read1(min(CHUNK, limit + 1 - got))
+            if not chunk:
+                return b"".join(chunks)
+            got += len(chunk)
+            if got > limit:
+                raise NodeError("", f"the answer is longer than the {limit} bytes expected")
+            chunks.append(chunk)
 
 
 class _Stale(Exception):
