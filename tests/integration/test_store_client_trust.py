@@ -153,7 +153,7 @@ def crafted(shard):
         struct.pack_into(fmt, data, offset, random.choice(VALUES) & MASK[fmt])
     data[67:71] = struct.pack("<I", zlib.crc32(bytes(data[:59])))
     return bytes(data)
-refused = decoded = 0
+refused = decoded = wrong = 0
 for _ in range(int(sys.argv[2])):
     k, m = random.choice([(1, 1), (2, 1), (2, 2), (3, 2), (4, 2)])
     size = random.choice([1, 10, 100, 1000, 5000])
@@ -161,14 +161,15 @@ for _ in range(int(sys.argv[2])):
     shards = codec.encode(segment, k, m)
     chosen = {i: shards[i] for i in random.sample(range(k + m), k)}
     changed = {i: crafted(s) for i, s in chosen.items() if random.random() < 0.6}
+    mutated = any(changed[i] != chosen[i] for i in changed)
     try:
-        assert codec.decode(chosen | changed, k, m, size) == segment
-        assert all(changed[i] == chosen[i] for i in changed), "a changed header was decoded"
+        got = codec.decode(chosen | changed, k, m, size)
         decoded += 1
+        wrong += mutated or got != segment  # a changed header reached the decoder, or bad bytes came out
     except StoreError:
-        assert any(changed[i] != chosen[i] for i in changed), "an honest set was refused"
         refused += 1
-print(refused, decoded)
+        wrong += not mutated  # an honest set refused
+print(refused, decoded, wrong)
 """
 
 
@@ -177,9 +178,9 @@ def test_random_fragment_header_mutations_are_refused_before_the_erasure_code() 
     done = subprocess.run(
         [sys.executable, "-c", FUZZ, "7", "400"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
-    refused, decoded = map(int, done.stdout.split())
-    assert refused > 100 and decoded > 50 and refused + decoded == 400
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])  # -11, -6: the decoder crashed
+    refused, decoded, wrong = map(int, done.stdout.split())
+    assert wrong == 0 and refused > 100 and decoded > 50 and refused + decoded == 400
 
 
 # -- 5: a valid node that trickles ---------------------------------------------------------------
