@@ -120,7 +120,8 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="store-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is call:  # due before every other: the watchdog must wake sooner
+                self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:
