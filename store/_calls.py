@@ -116,6 +116,8 @@ class _Watchdog:
 
     def watch(self, call: Call) -> None:
         with self._cond:
+            while self._heap and self._heap[0][2].done:  # finished calls leave (the watchdog sleeps long)
+                heapq.heappop(self._heap)
             heapq.heappush(self._heap, (call.deadline, next(self._seq), call))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="store-watchdog", daemon=True)
