@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from urllib3.exceptions import InsecureRequestWarning
 
 from store import authorization
 
@@ -134,8 +136,10 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], log_path: Path | None) -> 
             said = log_path.read_text(errors="replace")[-3000:] if log_path else ""
             raise RuntimeError(f"store node exited with {proc.returncode}: {said}")
         try:
-            if requests.get(f"{url}/info", timeout=1, verify=False).ok:
-                return
+            with warnings.catch_warnings():  # an https test node's certificate is its test's own
+                warnings.simplefilter("ignore", InsecureRequestWarning)
+                if requests.get(f"{url}/info", timeout=1, verify=False).ok:
+                    return
         except requests.RequestException:
             time.sleep(0.05)
     raise RuntimeError(f"store node at {url} did not start")
