@@ -228,7 +228,8 @@ def test_a_writer_whose_uploads_keep_failing_is_refused_for_a_while(node: Node) 
     failing = WRITERS["failing"]
     for _ in range(3):
         path, data = shard(1000)
-        assert signed_put(node.url, path, data[:-1] + b"!", account=failing).status_code == 400  # wrong hash
+        wrong = data[:-1] + bytes([data[-1] ^ 1])  # not the bytes the name hashes
+        assert signed_put(node.url, path, wrong, account=failing).status_code == 400
     reply = signed_put(node.url, *shard(1000), account=failing)
     assert reply.status_code == 429 and 1 <= int(reply.headers["retry-after"]) <= 60
     assert "3 failed uploads" in reply.json()["detail"]
