@@ -30,6 +30,10 @@ DEV_UNBONDING_DELAY = 60
 UNBONDING_DELAY = 7 * 24 * 3600
 MAX_JOB_DURATION = 7 * 24 * 3600
 ESCALATION_WINDOW = 24 * 3600
+# The least time a request leaves to compute (lock to commit deadline) and to reveal (commit to
+# reveal deadline); short, so dev chains and tests run jobs in seconds.
+MIN_COMPUTE_WINDOW = 10
+MIN_REVEAL_WINDOW = 10
 
 
 @dataclass
@@ -133,7 +137,17 @@ def deploy(
     reverse = create("ReverseRegistrar", registry, resolver)
     unbonding = DEV_UNBONDING_DELAY if dev else UNBONDING_DELAY
     stakes = create("StakeManager", token, me, BURN_BPS, unbonding, MIN_STAKE)
-    market = create("JobMarket", token, stakes, registry, me, MAX_JOB_DURATION, ESCALATION_WINDOW)
+    market = create(
+        "JobMarket",
+        token,
+        stakes,
+        registry,
+        me,
+        MAX_JOB_DURATION,
+        ESCALATION_WINDOW,
+        MIN_COMPUTE_WINDOW,
+        MIN_REVEAL_WINDOW,
+    )
     stake_manager = w3.eth.contract(address=to_checksum_address(stakes), abi=artifact("StakeManager")["abi"])
     transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))
     reg = w3.eth.contract(address=to_checksum_address(registry), abi=artifact("NameRegistry")["abi"])

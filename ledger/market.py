@@ -172,6 +172,7 @@ class Job:
     lock_deadline: int
     commit_deadline: int
     reveal_deadline: int
+    escalation_window: int  # the market's window when the job was posted
 
 
 @dataclass(frozen=True)
@@ -259,8 +260,12 @@ class JobMarket(_Client):
         return int(self._call(self.contract, "escrowOf", job_id))
 
     def escalation_window(self) -> int:
-        """Seconds an unresolved job waits for escalation after its reveal deadline."""
+        """Seconds an unresolved job posted now would wait for escalation after its reveal deadline."""
         return int(self._call(self.contract, "escalationWindow"))
+
+    def min_windows(self) -> tuple[int, int]:
+        """The least (compute, reveal) windows a request must leave between its deadlines."""
+        return int(self._call(self.contract, "minComputeWindow")), int(self._call(self.contract, "minRevealWindow"))
 
     def nonce_used(self, requester: str, nonce: int) -> bool:
         return bool(self._call(self.contract, "nonceUsed", requester, nonce))

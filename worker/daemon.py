@@ -123,7 +123,7 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=max(1, config.policy.max_concurrent), thread_name_prefix="job")
         self._running: dict[bytes, Future[tuple[Result, str, str]]] = {}
         self._retry_at: dict[bytes, float] = {}
-        self._escalation: int | None = None
+        self._escalation: dict[bytes, int] = {}  # each job's own window, fixed when it was posted
         self._programs: dict[str, bytes] = {}
         self._inputs: dict[bytes, bytes] = {}  # fetched before locking, until executed
         self._programs_lock = threading.Lock()
@@ -534,7 +534,7 @@ class Worker:
         if record.phase == Phase.UNRESOLVED:
             # No quorum: the collateral stays locked through the escalation window, then anyone
             # may expire the job to release it.
-            if now <= request.reveal_deadline + self._escalation_window():
+            if now <= request.reveal_deadline + self._escalation_window(job_id):
                 return False
             self._retry_at[job_id] = time.monotonic() + RETRY_AFTER
             if self.market.job(job_id).status == JobStatus.UNRESOLVED:
@@ -555,10 +555,10 @@ class Worker:
                 raise
         return True
 
-    def _escalation_window(self) -> int:
-        if self._escalation is None:
-            self._escalation = self.market.escalation_window()
-        return self._escalation
+    def _escalation_window(self, job_id: bytes) -> int:
+        if job_id not in self._escalation:
+            self._escalation[job_id] = self.market.job(job_id).escalation_window
+        return self._escalation[job_id]
 
     def _reveal(self, record: JobRecord) -> bool:
         try:

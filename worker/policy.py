@@ -37,7 +37,8 @@ class BidPolicy:
     ``min_price``: least payment per job; ``max_fuel``: largest fuel limit it runs;
     ``region``: its declared region (None: undeclared, only jobs open to every region);
     ``max_concurrent``: executions at once; ``exec_margin``: seconds it needs between locking and
-    the job's result deadline.
+    the job's result deadline; ``reveal_margin``: seconds it needs between the commit and reveal
+    deadlines to get its reveal on chain (terms with less would let it be slashed for not revealing).
     """
 
     min_price: int = 0
@@ -45,6 +46,7 @@ class BidPolicy:
     region: int | None = None
     max_concurrent: int = 2
     exec_margin: int = 2
+    reveal_margin: int = 5
 
     def evaluate(self, request: JobRequest, *, now: int) -> Verdict:
         """The standing checks, made once when a job is posted: a no here is final."""
@@ -70,6 +72,13 @@ class BidPolicy:
                 )
         if now > request.lock_deadline:
             return Verdict(False, "skipped: its lock deadline has passed")
+        reveal_window = request.reveal_deadline - request.commit_deadline
+        if request.redundancy > 1 and reveal_window < self.reveal_margin:
+            return Verdict(
+                False,
+                f"skipped: {reveal_window}s between commit and reveal deadlines, "
+                f"this worker needs {self.reveal_margin}s",
+            )
         if self.result_deadline(request) - now < self.exec_margin:
             return Verdict(False, f"skipped: less than {self.exec_margin}s left to compute before its deadline")
         return Verdict(True, "candidate", max(self.min_price, request.min_price))

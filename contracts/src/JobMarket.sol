@@ -30,9 +30,21 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     /// @notice Gas forwarded to a program's proof verifier (a Groth16 check costs ~230k).
     uint256 public constant PROOF_GAS = 600_000;
 
+    /// @notice Bounds on the owner's windows, so no setting can make a job unfair to either side.
+    uint64 public constant MIN_JOB_DURATION = 1 hours;
+    uint64 public constant MAX_JOB_DURATION = 365 days;
+    uint64 public constant MIN_ESCALATION_WINDOW = 10 minutes;
+    uint64 public constant MAX_ESCALATION_WINDOW = 30 days;
+    uint64 public constant MAX_MIN_WINDOW = 1 days;
+
     IERC20 public immutable token;
     INameRegistry public immutable registry;
+    /// @notice How far ahead of posting a job's reveal deadline may lie.
     uint64 public maxJobDuration;
+    /// @notice The least time a request leaves between its lock and commit deadlines (to compute).
+    uint64 public minComputeWindow;
+    /// @notice The least time a request leaves between its commit and reveal deadlines (to reveal).
+    uint64 public minRevealWindow;
 
     mapping(address requester => mapping(uint256 word => uint256 bits)) private _nonces;
 
@@ -42,11 +54,15 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         INameRegistry registry_,
         address owner_,
         uint64 maxJobDuration_,
-        uint64 escalationWindow_
-    ) EIP712("AgoraJobMarket", "1") Ownable(owner_) JobSettlement(stakes_, escalationWindow_) {
+        uint64 escalationWindow_,
+        uint64 minComputeWindow_,
+        uint64 minRevealWindow_
+    ) EIP712("AgoraJobMarket", "1") Ownable(owner_) JobSettlement(stakes_) {
         token = token_;
         registry = registry_;
-        maxJobDuration = maxJobDuration_;
+        _setMaxJobDuration(maxJobDuration_);
+        _setEscalationWindow(escalationWindow_);
+        _setMinWindows(minComputeWindow_, minRevealWindow_);
     }
 
     // -- deposits --------------------------------------------------------------------------------
@@ -108,22 +124,27 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
             collateral: r.collateral,
             lockDeadline: r.lockDeadline,
             commitDeadline: r.commitDeadline,
-            revealDeadline: r.revealDeadline
+            revealDeadline: r.revealDeadline,
+            escalationWindow: uint40(escalationWindow)
         });
         emit JobPosted(jobId, r.requester, r, escrow);
     }
 
     function _validate(JobRequest calldata r) private view {
-        if (r.requester == address(0)) revert InvalidRequest("requester is zero");
-        if (r.redundancy == 0 || r.redundancy > MAX_SLOTS) revert InvalidRequest("redundancy must be 1..8");
-        if (r.quorum == 0 || r.quorum > r.redundancy) revert InvalidRequest("quorum must be 1..redundancy");
-        if (r.minPrice > r.maxPrice) revert InvalidRequest("minPrice above maxPrice");
+        if (r.requester == address(0)) revert ZeroRequester();
+        if (r.redundancy == 0 || r.redundancy > MAX_SLOTS) revert InvalidRedundancy(r.redundancy, MAX_SLOTS);
+        if (r.quorum == 0 || r.quorum > r.redundancy) revert InvalidQuorum(r.quorum, r.redundancy);
+        if (r.minPrice > r.maxPrice) revert InvertedPriceRange(r.minPrice, r.maxPrice);
         if (r.mode == Mode.ZK && (r.redundancy != 1 || r.verifierNode == bytes32(0))) {
-            revert InvalidRequest("ZK jobs need redundancy 1 and a verifier name");
+            revert InvalidZkTerms(r.redundancy, r.verifierNode);
         }
-        if (block.timestamp >= r.lockDeadline || r.lockDeadline > r.commitDeadline || r.commitDeadline > r.revealDeadline)
-        {
-            revert InvalidRequest("deadlines must be future and ordered lock <= commit <= reveal");
+        if (block.timestamp >= r.lockDeadline) revert LockDeadlinePassed(r.lockDeadline, block.timestamp);
+        // Without these windows a worker could be made to miss a deadline it had no time to meet.
+        if (r.commitDeadline < uint256(r.lockDeadline) + minComputeWindow) {
+            revert ComputeWindowTooShort(r.lockDeadline, r.commitDeadline, minComputeWindow);
+        }
+        if (r.revealDeadline < uint256(r.commitDeadline) + minRevealWindow) {
+            revert RevealWindowTooShort(r.commitDeadline, r.revealDeadline, minRevealWindow);
         }
         if (r.revealDeadline - block.timestamp > maxJobDuration) {
             revert DurationTooLong(r.revealDeadline - block.timestamp, maxJobDuration);
@@ -209,7 +230,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         address verifier = resolver == address(0) ? address(0) : IPublicResolver(resolver).addr(r.verifierNode);
         if (verifier == address(0)) revert NoVerifier(r.verifierNode);
         // Enough gas for the verifier, so a valid proof is never judged invalid for want of gas.
-        if (gasleft() < PROOF_GAS * 64 / 63 + 50_000) revert InvalidRequest("not enough gas for the verifier");
+        uint256 needed = PROOF_GAS * 64 / 63 + 50_000;
+        if (gasleft() < needed) revert NotEnoughGasForVerifier(gasleft(), needed);
         bool valid;
         try IProofVerifier(verifier).verifyProof{gas: PROOF_GAS}(r.programId, r.inputDigest, digest, proof) returns (
             bool ok
@@ -259,14 +281,40 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
 
     /// @notice Sets how far ahead a job's reveal deadline may lie.
     function setMaxJobDuration(uint64 duration) external onlyOwner {
+        _setMaxJobDuration(duration);
+    }
+
+    /// @notice Sets how long an unresolved job waits for escalation; jobs already posted keep theirs.
+    function setEscalationWindow(uint64 window) external onlyOwner {
+        _setEscalationWindow(window);
+    }
+
+    /// @notice Sets the least compute and reveal windows a request must leave (each 1 s .. 1 day).
+    function setMinWindows(uint64 computeWindow, uint64 revealWindow) external onlyOwner {
+        _setMinWindows(computeWindow, revealWindow);
+    }
+
+    function _setMaxJobDuration(uint64 duration) private {
+        _checkRange(duration, MIN_JOB_DURATION, MAX_JOB_DURATION);
         emit MaxJobDurationChanged(maxJobDuration, duration);
         maxJobDuration = duration;
     }
 
-    /// @notice Sets how long an unresolved job waits for escalation before its escrow returns.
-    function setEscalationWindow(uint64 window) external onlyOwner {
+    function _setEscalationWindow(uint64 window) private {
+        _checkRange(window, MIN_ESCALATION_WINDOW, MAX_ESCALATION_WINDOW);
         emit EscalationWindowChanged(escalationWindow, window);
         escalationWindow = window;
+    }
+
+    function _setMinWindows(uint64 computeWindow, uint64 revealWindow) private {
+        _checkRange(computeWindow, 1, MAX_MIN_WINDOW);
+        _checkRange(revealWindow, 1, MAX_MIN_WINDOW);
+        emit MinWindowsChanged(computeWindow, revealWindow);
+        (minComputeWindow, minRevealWindow) = (computeWindow, revealWindow);
+    }
+
+    function _checkRange(uint256 value, uint256 minimum, uint256 maximum) private pure {
+        if (value < minimum || value > maximum) revert WindowOutOfRange(value, minimum, maximum);
     }
 
     function _ask(Job storage j) private view returns (uint256) {

@@ -10,7 +10,8 @@ abstract contract JobSettlement is IJobMarket {
     uint8 internal constant MAX_SLOTS = 8;
 
     IStakeManager public immutable stakes;
-    /// @notice Seconds an unresolved job waits for escalation after its reveal deadline.
+    /// @notice Seconds an unresolved job posted from now on waits for escalation after its reveal
+    /// deadline (each job keeps the window it was posted with).
     uint64 public escalationWindow;
 
     // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
@@ -20,9 +21,8 @@ abstract contract JobSettlement is IJobMarket {
     mapping(bytes32 jobId => Slot[8]) internal _slots;
     mapping(address account => uint256) internal _balances;
 
-    constructor(IStakeManager stakes_, uint64 escalationWindow_) {
+    constructor(IStakeManager stakes_) {
         stakes = stakes_;
-        escalationWindow = escalationWindow_;
     }
 
     /// @inheritdoc IJobMarket
@@ -87,6 +87,8 @@ abstract contract JobSettlement is IJobMarket {
     /// @dev REDUNDANT settlement: pay the quorum, slash dissenters and no-shows, refund the rest;
     /// without a quorum, slash only the no-shows and hold the rest for escalation.
     function _settle(bytes32 jobId, Job storage j) internal {
+        // Nobody took a slot: there is nothing to resolve, and the requester's refund is not held.
+        if (j.locked == 0) return _close(jobId, j);
         (bytes32 best, uint8 size, bool tie) = _largestGroup(jobId, j);
         bool quorum = size >= j.q && !tie;
         // checks-effects-interactions: the outcome is recorded before the stake manager is called
@@ -153,13 +155,13 @@ abstract contract JobSettlement is IJobMarket {
                 uint256 due = j.locked == 0 ? j.lockDeadline : j.revealDeadline;
                 revert NotExpirable(jobId, j.status, due, block.timestamp);
             }
-        } else if (j.status == JobStatus.Unresolved && block.timestamp > uint256(j.revealDeadline) + escalationWindow) {
+        } else if (j.status == JobStatus.Unresolved && block.timestamp > uint256(j.revealDeadline) + j.escalationWindow) {
             _close(jobId, j);
             for (uint8 i; i < j.locked; ++i) {
                 if (j.revealedMask & (1 << i) != 0) stakes.releaseCollateral(_slots[jobId][i].worker, jobId, j.collateral);
             }
         } else {
-            revert NotExpirable(jobId, j.status, uint256(j.revealDeadline) + escalationWindow, block.timestamp);
+            revert NotExpirable(jobId, j.status, uint256(j.revealDeadline) + j.escalationWindow, block.timestamp);
         }
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IStakeManager} from "../src/interfaces/IStakeManager.sol";
@@ -152,25 +153,64 @@ contract JobMarketTest is MarketFixture {
 
     function test_postJob_revertsOnInvalidTerms() public {
         IJobMarket.JobRequest memory r = _request(0, 1);
-        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "redundancy must be 1..8"));
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRedundancy.selector, 0, 8));
         r = _request(9, 1);
-        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "redundancy must be 1..8"));
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRedundancy.selector, 9, 8));
         r = _request(2, 3);
-        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "quorum must be 1..redundancy"));
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidQuorum.selector, 3, 2));
         r = _request(1, 1);
         r.minPrice = 11 ether;
-        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "minPrice above maxPrice"));
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvertedPriceRange.selector, 11 ether, 10 ether));
         r = _request(2, 1);
         r.mode = IJobMarket.Mode.ZK;
-        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "ZK jobs need redundancy 1 and a verifier name"));
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidZkTerms.selector, 2, bytes32(0)));
         r = _request(1, 1);
-        r.commitDeadline = r.lockDeadline - 1;
-        _postExpecting(r, abi.encodeWithSelector(
-                IJobMarket.InvalidRequest.selector, "deadlines must be future and ordered lock <= commit <= reveal"
-            ));
+        r.lockDeadline = uint40(block.timestamp);
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.LockDeadlinePassed.selector, block.timestamp, block.timestamp));
         r = _request(1, 1);
         r.requester = address(0);
-        _postExpecting(r, abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "requester is zero"));
+        _postExpecting(r, abi.encodeWithSelector(IJobMarket.ZeroRequester.selector));
+    }
+
+    /// Attack: deadlines that leave no time to compute or to reveal, so honest workers are slashed
+    /// for missing them (commitDeadline == revealDeadline kept reveals from ever opening).
+    function test_postJob_revertsWithoutComputeOrRevealWindow() public {
+        IJobMarket.JobRequest memory r = _request(2, 2);
+        r.commitDeadline = r.revealDeadline;
+        _postExpecting(
+            r,
+            abi.encodeWithSelector(
+                IJobMarket.RevealWindowTooShort.selector, r.commitDeadline, r.revealDeadline, MIN_REVEAL
+            )
+        );
+        r = _request(2, 2);
+        r.commitDeadline = uint40(r.lockDeadline + MIN_COMPUTE - 1);
+        _postExpecting(
+            r,
+            abi.encodeWithSelector(IJobMarket.ComputeWindowTooShort.selector, r.lockDeadline, r.commitDeadline, MIN_COMPUTE)
+        );
+        r = _request(2, 2);
+        r.commitDeadline = r.lockDeadline - 1; // out of order
+        _postExpecting(
+            r,
+            abi.encodeWithSelector(IJobMarket.ComputeWindowTooShort.selector, r.lockDeadline, r.commitDeadline, MIN_COMPUTE)
+        );
+        // exactly the minimum windows are accepted
+        r = _request(2, 2);
+        r.commitDeadline = uint40(r.lockDeadline + MIN_COMPUTE);
+        r.revealDeadline = uint40(r.commitDeadline + MIN_REVEAL);
+        _post(r);
+    }
+
+    function testFuzz_postJob_acceptsExactlyTheWindowsAllowed(uint32 compute, uint32 reveal) public {
+        IJobMarket.JobRequest memory r = _request(2, 2);
+        compute = uint32(bound(compute, 0, 2 * MIN_COMPUTE));
+        reveal = uint32(bound(reveal, 0, 2 * MIN_REVEAL));
+        r.commitDeadline = uint40(r.lockDeadline + compute);
+        r.revealDeadline = uint40(r.commitDeadline + reveal);
+        bytes memory signature = _sign(r, requesterKey);
+        if (compute < MIN_COMPUTE || reveal < MIN_REVEAL) vm.expectRevert();
+        market.postJob(r, signature);
     }
 
     function test_postJob_revertsWhenTooLong() public {
@@ -420,6 +460,46 @@ contract JobMarketTest is MarketFixture {
         assertEq(locked, 0);
     }
 
+    /// Attack: an owner stretching the escalation window of jobs already unresolved (or without bound).
+    function test_escalationWindow_isSnapshottedAndBounded() public {
+        bytes32 jobId = _runJob([TRUTH, LIE, keccak256("third")], [true, true, true]);
+        uint256 due = market.job(jobId).revealDeadline + ESCALATION;
+        market.setEscalationWindow(30 days);
+        assertEq(market.job(jobId).escalationWindow, ESCALATION);
+        vm.warp(due + 1);
+        market.expire(jobId); // closes on the window it was posted with
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
+
+        uint64 max = market.MAX_ESCALATION_WINDOW();
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, max + 1, 10 minutes, max));
+        market.setEscalationWindow(max + 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 10 minutes, max));
+        market.setEscalationWindow(0);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 1, 1 days));
+        market.setMinWindows(0, 60);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 1 days + 1, 1, 1 days));
+        market.setMinWindows(60, 1 days + 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 1 hours, 365 days));
+        market.setMaxJobDuration(0);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, requester));
+        market.setMinWindows(60, 60);
+        market.setMinWindows(120, 90);
+        assertEq(market.minComputeWindow(), 120);
+        assertEq(market.minRevealWindow(), 90);
+    }
+
+    /// Attack: `settle` on a job nobody locked held the requester's refund for the escalation window.
+    function test_settle_refundsAJobNobodyLocked() public {
+        IJobMarket.JobRequest memory r = _request(2, 1);
+        bytes32 jobId = _post(r);
+        vm.warp(r.revealDeadline + 1);
+        market.settle(jobId);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
+        assertEq(market.balanceOf(requester), 50_000 ether);
+        assertEq(market.escrowOf(jobId), 0);
+    }
+
     function test_settle_revertsTwice() public {
         bytes32 jobId = _runJob([TRUTH, TRUTH, TRUTH], [true, true, true]);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobNotOpen.selector, jobId, IJobMarket.JobStatus.Settled));
@@ -537,9 +617,11 @@ contract JobMarketTest is MarketFixture {
         IJobMarket.JobRequest memory r = _zkRequest();
         bytes32 jobId = _post(r);
         _lock(jobId, workers[0]);
+        uint256 needed = market.PROOF_GAS() * 64 / 63 + 50_000;
         vm.prank(workers[0]);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.InvalidRequest.selector, "not enough gas for the verifier"));
+        vm.expectPartialRevert(IJobMarket.NotEnoughGasForVerifier.selector);
         market.submitProof{gas: 300_000}(r, TRUTH, bytes32(0), _proof(r, TRUTH));
+        assertGt(needed, 300_000);
         assertEq(_totalStake(workers[0]), STAKE); // not slashed for the caller's gas limit
     }
 

@@ -67,6 +67,11 @@ def ask(r: JobRequest, posted_at: int, t: int) -> int:
         (BidPolicy(region=None), request(regions=regions_mask(["eu"])), "declared no region"),
         (BidPolicy(), request(lock_deadline=NOW - 1), "skipped: its lock deadline has passed"),
         (BidPolicy(exec_margin=30), request(commit_deadline=NOW + 10), "less than 30s left"),
+        (
+            BidPolicy(reveal_margin=5),
+            request(commit_deadline=NOW + 180, reveal_deadline=NOW + 180),
+            "skipped: 0s between commit and reveal deadlines, this worker needs 5s",
+        ),
     ],
 )
 def test_the_policy_declines_with_its_reason(policy: BidPolicy, req: JobRequest, reason: str) -> None:

@@ -62,6 +62,7 @@ interface IJobMarket {
         uint40 lockDeadline;
         uint40 commitDeadline;
         uint40 revealDeadline;
+        uint40 escalationWindow; // the market's window when the job was posted
     }
 
     /// @notice A worker's slot in a job: its lock price and then its commitment, then its digest.
@@ -71,48 +72,108 @@ interface IJobMarket {
         bytes32 sealed_; // commitment until revealed, then the result digest
     }
 
+    /// @notice A deposit or withdrawal of zero.
     error ZeroAmount();
+    /// @notice `account` has `balance` deposited and `needed` was asked of it.
     error InsufficientBalance(address account, uint256 balance, uint256 needed);
+    /// @notice The request may not be posted after `expiry`.
     error RequestExpired(uint256 expiry, uint256 now_);
+    /// @notice The signature recovers to `signer`, not to the request's `requester`.
     error InvalidSignature(address requester, address signer);
+    /// @notice `requester` already used `nonce`.
     error NonceUsed(address requester, uint256 nonce);
-    error InvalidRequest(string reason);
-    error JobNotOpen(bytes32 jobId, JobStatus status);
-    error LockClosed(bytes32 jobId, uint256 lockDeadline, uint256 now_);
-    error JobFull(bytes32 jobId, uint8 redundancy);
-    error WorkerAlreadyLocked(bytes32 jobId, address worker);
-    error RegionNotAllowed(bytes32 jobId, address worker, uint8 region, uint32 allowed);
-    error NotSlotWorker(bytes32 jobId, uint8 slot, address caller);
-    error WrongMode(bytes32 jobId, Mode mode);
-    error CommitClosed(bytes32 jobId, uint256 commitDeadline, uint256 now_);
-    error AlreadyCommitted(bytes32 jobId, uint8 slot);
-    error RevealNotOpen(bytes32 jobId, uint256 commitDeadline, uint256 now_);
-    error RevealClosed(bytes32 jobId, uint256 revealDeadline, uint256 now_);
-    error AlreadyRevealed(bytes32 jobId, uint8 slot);
-    error CommitmentMismatch(bytes32 jobId, uint8 slot);
-    error NotSettleable(bytes32 jobId, uint256 revealDeadline, uint256 now_);
-    error NotExpirable(bytes32 jobId, JobStatus status, uint256 deadline, uint256 now_);
-    error NoVerifier(bytes32 verifierNode);
+    /// @notice The request names the zero address as its requester.
+    error ZeroRequester();
+    /// @notice Redundancy (k) must be 1..`maximum`.
+    error InvalidRedundancy(uint8 redundancy, uint8 maximum);
+    /// @notice Quorum (q) must be 1..k.
+    error InvalidQuorum(uint8 quorum, uint8 redundancy);
+    /// @notice The ask would start above where it ends.
+    error InvertedPriceRange(uint256 minPrice, uint256 maxPrice);
+    /// @notice A `ZK` job needs exactly one slot and a verifier name.
+    error InvalidZkTerms(uint8 redundancy, bytes32 verifierNode);
+    /// @notice The lock deadline must lie in the future.
+    error LockDeadlinePassed(uint256 lockDeadline, uint256 now_);
+    /// @notice Too little time between the lock and commit deadlines to compute (or deadlines out of order).
+    error ComputeWindowTooShort(uint256 lockDeadline, uint256 commitDeadline, uint256 minimum);
+    /// @notice Too little time between the commit and reveal deadlines to reveal (or deadlines out of order).
+    error RevealWindowTooShort(uint256 commitDeadline, uint256 revealDeadline, uint256 minimum);
+    /// @notice The reveal deadline lies further ahead than the market allows.
     error DurationTooLong(uint256 duration, uint256 maximum);
+    /// @notice The job is not open (it was never posted, or is settled, unresolved or expired).
+    error JobNotOpen(bytes32 jobId, JobStatus status);
+    /// @notice Slots may no longer be taken.
+    error LockClosed(bytes32 jobId, uint256 lockDeadline, uint256 now_);
+    /// @notice Every one of the job's `redundancy` slots is taken.
+    error JobFull(bytes32 jobId, uint8 redundancy);
+    /// @notice `worker` already holds a slot of this job.
+    error WorkerAlreadyLocked(bytes32 jobId, address worker);
+    /// @notice `worker`'s declared `region` is not among the job's `allowed` regions.
+    error RegionNotAllowed(bytes32 jobId, address worker, uint8 region, uint32 allowed);
+    /// @notice `caller` does not hold slot `slot`.
+    error NotSlotWorker(bytes32 jobId, uint8 slot, address caller);
+    /// @notice The call does not apply to a job of this verification mode.
+    error WrongMode(bytes32 jobId, Mode mode);
+    /// @notice Commitments were due by `commitDeadline`.
+    error CommitClosed(bytes32 jobId, uint256 commitDeadline, uint256 now_);
+    /// @notice The slot has already committed.
+    error AlreadyCommitted(bytes32 jobId, uint8 slot);
+    /// @notice Reveals open when every slot has committed or the commit deadline has passed.
+    error RevealNotOpen(bytes32 jobId, uint256 commitDeadline, uint256 now_);
+    /// @notice Reveals were due by `revealDeadline`.
+    error RevealClosed(bytes32 jobId, uint256 revealDeadline, uint256 now_);
+    /// @notice The slot has already revealed.
+    error AlreadyRevealed(bytes32 jobId, uint8 slot);
+    /// @notice The digest, salt and sender do not hash to the slot's commitment.
+    error CommitmentMismatch(bytes32 jobId, uint8 slot);
+    /// @notice Settlement waits for every reveal or for the reveal deadline.
+    error NotSettleable(bytes32 jobId, uint256 revealDeadline, uint256 now_);
+    /// @notice The job cannot be closed before `deadline` (or at all, in its status).
+    error NotExpirable(bytes32 jobId, JobStatus status, uint256 deadline, uint256 now_);
+    /// @notice The verifier name resolves to no address.
+    error NoVerifier(bytes32 verifierNode);
+    /// @notice Too little gas left to give the proof verifier all it may need.
+    error NotEnoughGasForVerifier(uint256 available, uint256 needed);
+    /// @notice An owner-set window outside the bounds the contract allows.
+    error WindowOutOfRange(uint256 value, uint256 minimum, uint256 maximum);
 
+    /// @notice `account` deposited `amount` (pulled from it) into its market balance.
     event Deposited(address indexed account, uint256 amount);
+    /// @notice `account` withdrew `amount` of its market balance.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice A signed request was posted as `jobId`, moving `escrow` from the requester's balance.
     event JobPosted(bytes32 indexed jobId, address indexed requester, JobRequest request, uint256 escrow);
+    /// @notice `worker` took slot `slot` at `price`, its collateral locked.
     event JobLocked(bytes32 indexed jobId, address indexed worker, uint8 slot, uint256 price);
+    /// @notice `worker` committed to a result for its slot.
     event ResultCommitted(bytes32 indexed jobId, address indexed worker, uint8 slot, bytes32 commitment);
+    /// @notice `worker` revealed `digest` for its slot; the output is stored under `resultCid`.
     event ResultRevealed(bytes32 indexed jobId, address indexed worker, uint8 slot, bytes32 digest, bytes32 resultCid);
+    /// @notice A `ZK` job's proof verified.
     event ProofAccepted(bytes32 indexed jobId, address indexed worker, bytes32 digest, bytes32 resultCid);
+    /// @notice A `ZK` job's proof did not verify.
     event ProofRejected(bytes32 indexed jobId, address indexed worker, bytes32 digest);
+    /// @notice The job settled on `winningDigest`, revealed by `agreeing` slots.
     event JobSettled(bytes32 indexed jobId, bytes32 winningDigest, uint8 agreeing);
+    /// @notice No quorum: the largest group of equal digests had `largestGroup` of `quorum` needed.
     event JobUnresolved(bytes32 indexed jobId, uint8 largestGroup, uint8 quorum);
+    /// @notice `worker` was paid `amount` into its market balance, its collateral released.
     event WorkerPaid(bytes32 indexed jobId, address indexed worker, uint256 amount);
+    /// @notice `worker` lost `amount` of stake for `reason`.
     event WorkerSlashed(
         bytes32 indexed jobId, address indexed worker, uint256 amount, IStakeManager.SlashReason reason
     );
+    /// @notice `amount` of escrow returned to the requester's balance.
     event Refunded(bytes32 indexed jobId, address indexed requester, uint256 amount);
+    /// @notice The job closed without a result (nobody locked, no proof, or no escalation).
     event JobExpired(bytes32 indexed jobId);
+    /// @notice How far ahead a reveal deadline may lie changed.
     event MaxJobDurationChanged(uint64 oldDuration, uint64 newDuration);
+    /// @notice The escalation window for jobs posted from now on changed.
     event EscalationWindowChanged(uint64 oldWindow, uint64 newWindow);
+    /// @notice The least compute window (lock to commit deadline) and reveal window (commit to
+    /// reveal deadline) a request must leave changed.
+    event MinWindowsChanged(uint64 computeWindow, uint64 revealWindow);
 
     function deposit(uint256 amount) external;
     function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
