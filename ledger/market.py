@@ -18,11 +18,12 @@ from .clients import Token, _Client
 
 ZERO32 = b"\x00" * 32
 # Gas limits for the market's hot path, well above what each call uses (settlement loops over at
-# most 8 slots): sent after one checking eth_call instead of a two-run estimate.
+# most 8 slots, and a slash of matured stake rewrites the juror pool, ~0.5M gas each): sent after
+# one checking eth_call instead of a two-run estimate.
 POST_GAS = 400_000
 LOCK_GAS = 300_000
 COMMIT_GAS = 150_000
-SETTLE_GAS = 1_200_000
+SETTLE_GAS = 5_000_000
 
 
 class Mode(IntEnum):

@@ -8,12 +8,15 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IAgoraToken} from "./interfaces/IAgoraToken.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {StakePool} from "./libraries/StakePool.sol";
 
 /// @title StakeManager
-/// @notice Holds workers' stake in AGR. Parameters belong to one owner with a two-step transfer,
-/// so a governor and timelock can own them.
+/// @notice Holds workers' stake in AGR, and the pool from which rounds of jurors are drawn by
+/// stake. Parameters belong to one owner with a two-step transfer, so a governor and timelock can
+/// own them.
 contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
+    using StakePool for StakePool.Pool;
 
     struct Account {
         uint128 free;
@@ -24,6 +27,13 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         uint8 pendingRegion;
         uint40 regionEffectiveAt; // 0: no pending change
         bool declared;
+        uint8 poolRegion; // the region whose pool holds `weight`
+        // Bonded stake (free + locked) is `weight`, counted in the pool, plus `maturing`, which
+        // counts once it is as old as the unbonding delay (and the account holds the minimum).
+        uint128 weight;
+        uint128 maturing;
+        uint40 maturesAt;
+        uint32 leaf; // the account's place in the pools; 0: none yet
     }
 
     uint16 private constant BPS = 10_000;
@@ -41,6 +51,9 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     uint256 public totalStaked;
 
     mapping(address worker => Account) private _accounts;
+    mapping(uint8 region => StakePool.Pool) private _pools;
+    mapping(uint256 leaf => address worker) private _accountAt;
+    uint256 private _leaves;
 
     modifier onlyMarket() {
         if (msg.sender != market) revert OnlyMarket(msg.sender);
@@ -67,6 +80,9 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         totalStaked += amount;
         emit Staked(msg.sender, amount);
         _declare(a, region);
+        _refreshPool(a, msg.sender); // what has matured counts before the new stake starts maturing
+        a.maturing += uint128(amount);
+        a.maturesAt = uint40(block.timestamp + unbondingDelay);
         IERC20(address(token)).safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -82,6 +98,7 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         a.free -= uint128(amount);
         a.unbonding += uint128(amount);
         a.readyAt = uint40(block.timestamp + unbondingDelay);
+        _unbond(a, msg.sender, amount);
         emit UnstakeRequested(msg.sender, amount, a.readyAt);
     }
 
@@ -132,6 +149,7 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         part = _min(amount - taken, a.free);
         a.free -= uint128(part);
         taken += part;
+        _unbond(a, worker, taken); // locked and free stake are bonded; unbonding stake left the pool
         part = _min(amount - taken, a.unbonding);
         a.unbonding -= uint128(part);
         taken += part;
@@ -140,6 +158,52 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         emit Slashed(worker, jobId, taken, burned, reason, beneficiary);
         if (burned > 0) token.burn(burned);
         if (taken > burned) IERC20(address(token)).safeTransfer(beneficiary, taken - burned);
+    }
+
+    // -- the juror pool ---------------------------------------------------------------------------
+
+    /// @inheritdoc IStakeManager
+    function activate(address worker) external {
+        Account storage a = _accounts[worker];
+        if (!_refreshPool(a, worker)) revert NothingToActivate(worker, a.maturing, a.maturesAt);
+    }
+
+    /// @inheritdoc IStakeManager
+    function poolWeightOf(address worker)
+        external
+        view
+        returns (uint256 weight, uint256 maturing, uint256 maturesAt, uint8 region)
+    {
+        Account storage a = _accounts[worker];
+        return (a.weight, a.maturing, a.maturesAt, a.poolRegion);
+    }
+
+    /// @inheritdoc IStakeManager
+    function poolTotal(uint32 regions, uint256 atBlock) external view returns (uint256 total) {
+        uint48 at = _past(atBlock);
+        for (uint8 r; r < 32; ++r) {
+            if (regions == 0 || (regions >> r) & 1 != 0) total += _pools[r].totalAt(at);
+        }
+    }
+
+    /// @inheritdoc IStakeManager
+    function drawJuror(uint32 regions, uint256 atBlock, uint256 seed) external view returns (address) {
+        uint48 at = _past(atBlock);
+        uint256[32] memory totals;
+        uint256 total;
+        for (uint8 r; r < 32; ++r) {
+            if (regions == 0 || (regions >> r) & 1 != 0) {
+                totals[r] = _pools[r].totalAt(at);
+                total += totals[r];
+            }
+        }
+        if (total == 0) return address(0);
+        uint256 point = seed % total;
+        for (uint8 r; r < 32; ++r) {
+            if (point < totals[r]) return _accountAt[_pools[r].find(at, point)];
+            point -= totals[r];
+        }
+        return address(0); // unreachable: point < total
     }
 
     // -- views -----------------------------------------------------------------------------------
@@ -203,6 +267,50 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
             a.regionEffectiveAt = uint40(block.timestamp + unbondingDelay);
             emit RegionDeclared(msg.sender, region, a.regionEffectiveAt);
         }
+    }
+
+    /// @dev Moves the account's pool weight to the region now in effect, and counts its maturing
+    /// stake once it is old enough (and the account holds the minimum stake and has, or can get, a
+    /// place in the pools). Returns whether anything changed.
+    function _refreshPool(Account storage a, address worker) private returns (bool changed) {
+        (uint8 region,) = regionOf(worker);
+        if (region != a.poolRegion) {
+            if (a.weight > 0) {
+                _pools[a.poolRegion].sub(a.leaf, a.weight);
+                _pools[region].add(a.leaf, a.weight);
+                changed = true;
+            }
+            a.poolRegion = region;
+        }
+        uint256 maturing = a.maturing;
+        if (maturing > 0 && block.timestamp >= a.maturesAt && a.weight + maturing >= minStake) {
+            if (a.leaf == 0) {
+                if (_leaves == StakePool.CAPACITY) return changed; // full: it stays maturing
+                a.leaf = uint32(++_leaves);
+                _accountAt[a.leaf] = worker;
+            }
+            _pools[region].add(a.leaf, maturing);
+            a.weight += uint128(maturing);
+            a.maturing = 0;
+            changed = true;
+        }
+        if (changed) emit PoolWeightChanged(worker, region, a.weight);
+    }
+
+    /// @dev `amount` of bonded stake left (unstaked or slashed): from maturing stake first.
+    function _unbond(Account storage a, address worker, uint256 amount) private {
+        uint256 part = _min(amount, a.maturing);
+        a.maturing -= uint128(part);
+        part = amount - part;
+        if (part == 0) return;
+        a.weight -= uint128(part);
+        _pools[a.poolRegion].sub(a.leaf, part);
+        emit PoolWeightChanged(worker, a.poolRegion, a.weight);
+    }
+
+    function _past(uint256 atBlock) private view returns (uint48) {
+        if (atBlock >= block.number) revert SnapshotNotPast(atBlock, block.number);
+        return uint48(atBlock);
     }
 
     function _min(uint256 x, uint256 y) private pure returns (uint256) {

@@ -122,6 +122,24 @@ contract MarketHandler is Test {
 
     function warp(uint16 seconds_) external {
         vm.warp(block.timestamp + seconds_);
+        vm.roll(block.number + 1 + seconds_ / 12);
+    }
+
+    function restake(uint256 workerSeed, uint96 amount, uint8 region) external {
+        address w = workerList[workerSeed % workerList.length];
+        amount = uint96(bound(amount, 1, 500 ether));
+        token.faucet(w, amount);
+        ghostMinted += amount;
+        vm.startPrank(w);
+        token.approve(address(stakes), amount);
+        stakes.stake(amount, region % 32);
+        vm.stopPrank();
+        vm.roll(block.number + 1);
+    }
+
+    function activate(uint256 workerSeed) external {
+        try stakes.activate(workerList[workerSeed % workerList.length]) {} catch {}
+        vm.roll(block.number + 1);
     }
 
     function unstake(uint256 workerSeed, uint96 amount) external {
@@ -130,6 +148,7 @@ contract MarketHandler is Test {
         if (free == 0) return;
         vm.prank(w);
         stakes.requestUnstake(bound(amount, 1, free));
+        vm.roll(block.number + 1);
     }
 
     function withdrawStake(uint256 workerSeed) external {
@@ -148,6 +167,7 @@ contract MarketHandler is Test {
         uint256 supply = token.totalSupply();
         vm.prank(caller);
         (bool ok,) = address(market).call(call);
+        vm.roll(block.number + 1); // pool weights are read at ended blocks
         if (!ok) return;
         ghostBurned += supply - token.totalSupply();
         IJobMarket.Job memory j = market.job(jobId);
@@ -218,6 +238,21 @@ contract JobMarketInvariantTest is MarketFixture {
         }
         assertEq(stakes.totalStaked(), sum);
         assertEq(token.balanceOf(address(stakes)), sum);
+    }
+
+    /// The juror pool holds exactly the bonded stake that has matured: no stake counts twice, and
+    /// none that was unstaked or slashed is left in it.
+    /// forge-config: default.invariant.depth = 500
+    function invariant_poolWeightsEqualBondedStake() public view {
+        uint256 weights;
+        address[] memory ws = handler.workers();
+        for (uint256 i; i < ws.length; ++i) {
+            (uint256 f, uint256 l,) = stakes.stakeOf(ws[i]);
+            (uint256 weight, uint256 maturing,,) = stakes.poolWeightOf(ws[i]);
+            assertEq(weight + maturing, f + l);
+            weights += weight;
+        }
+        assertEq(stakes.poolTotal(0, block.number - 1), weights);
     }
 
     /// forge-config: default.invariant.depth = 500

@@ -4,6 +4,9 @@ pragma solidity ^0.8.24;
 /// @title Stake manager
 /// @notice Workers' stake: free, locked as job collateral, or unbonding. Only the market locks,
 /// releases and slashes. Stake that is unbonding stays slashable until it is withdrawn.
+/// Bonded stake (free + locked) that is at least as old as the unbonding delay is the account's
+/// weight in the juror pool of its region, from which dispute rounds are drawn as the pool was at
+/// a past block (so stake moved after that block changes nothing).
 interface IStakeManager {
     /// @notice Why a worker was slashed.
     enum SlashReason {
@@ -30,6 +33,11 @@ interface IStakeManager {
     error InvalidBurnShare(uint16 bps);
     /// @notice A zero amount.
     error ZeroAmount();
+    /// @notice `activate` had nothing to do: no stake has matured (or the account holds less than
+    /// the minimum), and its pool region is the one in effect.
+    error NothingToActivate(address worker, uint256 maturing, uint256 maturesAt);
+    /// @notice Draws read the pool at a block that has ended.
+    error SnapshotNotPast(uint256 atBlock, uint256 currentBlock);
 
     /// @notice `worker` added `amount` to its free stake.
     event Staked(address indexed worker, uint256 amount);
@@ -52,6 +60,8 @@ interface IStakeManager {
         SlashReason reason,
         address beneficiary
     );
+    /// @notice `worker`'s weight in the juror pool of `region` is now `weight`.
+    event PoolWeightChanged(address indexed worker, uint8 region, uint256 weight);
     /// @notice The market that may lock, release and slash was set.
     event MarketSet(address market);
     /// @notice The share of each slash that is burned changed.
@@ -79,6 +89,21 @@ interface IStakeManager {
     function slash(address worker, bytes32 jobId, uint256 amount, SlashReason reason, address beneficiary)
         external
         returns (uint256);
+
+    /// @notice Counts `worker`'s matured stake in the juror pool and moves its weight to the region
+    /// now in effect (anyone may call; staking and slashing do it too).
+    function activate(address worker) external;
+    /// @notice `worker`'s weight in the pool, stake still maturing and when it matures, and the
+    /// region whose pool holds it.
+    function poolWeightOf(address worker)
+        external
+        view
+        returns (uint256 weight, uint256 maturing, uint256 maturesAt, uint8 region);
+    /// @notice The pool's total weight within `regions` (0: every region) at the end of `atBlock`.
+    function poolTotal(uint32 regions, uint256 atBlock) external view returns (uint256);
+    /// @notice The account whose weight covers `seed` modulo the pool's total within `regions` as it
+    /// was at the end of `atBlock` (a past block); the zero address when that pool was empty.
+    function drawJuror(uint32 regions, uint256 atBlock, uint256 seed) external view returns (address);
 
     /// @notice free, locked and unbonding stake of `worker`.
     function stakeOf(address worker) external view returns (uint256 free, uint256 locked, uint256 unbonding);
