@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import typer
 from eth_account.signers.local import LocalAccount
 
+from compute import ComputeError
 from ledger import (
     DEV_CHAIN_IDS,
     ChainHandle,
@@ -60,7 +61,7 @@ def reports_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ContractRevert as exc:
             fail(f"the contract reverted with {exc}")
-        except (LedgerError, StoreError, WorkerError, ValueError) as exc:
+        except (LedgerError, StoreError, WorkerError, ComputeError, ValueError) as exc:
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]

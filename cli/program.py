@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from worker import WorkerError, build_program
+from compute import ComputeError, build_program
 
 from . import _common as c
 
@@ -22,6 +22,6 @@ def build(
     """Compile SOURCE to a WebAssembly program."""
     try:
         out = build_program(source, output)
-    except WorkerError as exc:
+    except ComputeError as exc:
         c.fail(str(exc))
     typer.echo(f"{out} ({out.stat().st_size} bytes)")

@@ -1,9 +1,9 @@
-"""Worker daemon: bidding policy, deterministic WebAssembly execution on Ray, result
-commit/reveal. May import `ledger` and `store` only.
+"""Worker daemon: bidding policy, execution on Ray, result commit/reveal. May import `ledger`,
+`store` and `compute` only.
 
-The deterministic runtime (`run`, docs/programs.md), Ray execution (`RayExecutor`), program
-builds, the market feed (`JobFeed`), the bidding policy (`BidPolicy`), the daemon (`Worker`,
-docs/worker.md) and a worker's standing read from the chain (`worker_report`).
+Ray execution of the deterministic runtime of `compute` (`RayExecutor`), the market feed
+(`JobFeed`), the bidding policy (`BidPolicy`), the daemon (`Worker`, docs/worker.md) and a
+worker's standing read from the chain (`worker_report`).
 """
 
 from .daemon import Conduct, Worker, WorkerConfig
@@ -11,9 +11,7 @@ from .errors import WorkerError
 from .execution import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
 from .feed import JobFeed, MarketEvent
 from .policy import BidPolicy, Verdict
-from .programs import build as build_program
 from .report import JobLine, WorkerReport, worker_report
-from .runtime import Result, Status, compile_module, run
 from .state import JobRecord, Phase, WorkerState
 
 __all__ = [
@@ -35,11 +33,6 @@ __all__ = [
     "worker_report",
     "MarketEvent",
     "RayExecutor",
-    "Result",
-    "Status",
     "WorkerError",
-    "build_program",
-    "compile_module",
     "result_of",
-    "run",
 ]

@@ -25,6 +25,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from compute import Result, Status
 from ledger import (
     DEV_CHAIN_IDS,
     ChainUnavailable,
@@ -48,7 +49,6 @@ from .errors import WorkerError
 from .execution import RayExecutor
 from .feed import JobFeed, MarketEvent
 from .policy import BidPolicy, amount
-from .runtime import Result, Status
 from .state import FINAL, IN_FLIGHT, JobRecord, Phase, WorkerState
 
 log = logging.getLogger("agora.worker")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 from web3 import Web3
 
+from compute import run
 from ledger import (
     JobMarket,
     JobStatus,
@@ -25,7 +26,7 @@ from ledger import (
     region_index,
     regions_mask,
 )
-from worker import run, worker_report
+from worker import worker_report
 
 from ..conftest import ROOT
 from .marketplace import (

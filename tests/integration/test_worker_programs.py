@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from worker import Status, run
+from compute import Status, run
 
 from ..conftest import ROOT, free_port, stop_group
 

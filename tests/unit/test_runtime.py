@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from wasmtime import wat2wasm
 
-from worker.runtime import Status, run
+from compute import Status, checkpoint, run
 
 # Reads all of stdin (up to 64 KiB) and writes it back reversed, byte by byte.
 REVERSE = wat2wasm(
@@ -115,3 +117,56 @@ def test_garbage_and_non_commands_are_invalid_modules() -> None:
     assert run(b"\x00asm garbage", b"", fuel=100).status is Status.INVALID_MODULE
     reactor = wat2wasm('(module (memory (export "memory") 1) (func (export "main")))')
     assert run(reactor, b"", fuel=100).status is Status.INVALID_MODULE
+
+
+# -- checkpoints -----------------------------------------------------------------------------------
+
+
+def test_a_checkpoint_past_the_end_is_the_final_state() -> None:
+    done = run(REVERSE, b"agora", fuel=1_000_000)
+    end = checkpoint(REVERSE, b"agora", fuel=1_000_000, at=10**9)
+    assert end.finished
+    assert end.fuel_used == done.fuel_used
+    assert end.input_read == 5
+    assert end.output_digest == done.output_digest
+    later = checkpoint(REVERSE, b"agora", fuel=1_000_000, at=done.fuel_used + 1)
+    assert (later.fuel_used, later.memory_digest, later.finished) == (end.fuel_used, end.memory_digest, True)
+    assert later.digest != end.digest  # the fuel count asked for is part of what is committed
+
+
+def test_a_checkpoint_stops_the_run_where_it_is_asked() -> None:
+    data = bytes(range(200))
+    done = run(REVERSE, data, fuel=1_000_000)
+    middle = checkpoint(REVERSE, data, fuel=1_000_000, at=done.fuel_used // 2)
+    assert not middle.finished
+    assert middle.fuel_used == done.fuel_used // 2
+    assert middle.input_read == len(data)  # read at once, before the copy loop
+    assert middle.output_digest == hashlib.sha256(b"").digest()  # nothing written yet
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.binary(min_size=1, max_size=500), st.integers(min_value=0, max_value=100_000))
+def test_replicas_agree_on_every_checkpoint(data: bytes, at: int) -> None:
+    first = checkpoint(REVERSE, data, fuel=10_000_000, at=at)
+    assert first == checkpoint(REVERSE, data, fuel=10_000_000, at=at)
+    assert first.digest == checkpoint(REVERSE, data, fuel=10_000_000, at=at).digest
+
+
+def test_a_checkpoint_needs_the_execution_it_names() -> None:
+    """Another input, another point in the run, or another program: another digest, so a juror
+    cannot name a checkpoint without running the job up to it."""
+    data = bytes(range(100))
+    done = run(REVERSE, data, fuel=1_000_000)
+    at = done.fuel_used * 3 // 4  # inside the copy loop: memory differs with the bytes copied
+    base = checkpoint(REVERSE, data, fuel=1_000_000, at=at).digest
+    assert checkpoint(REVERSE, data[:-1] + b"\xff", fuel=1_000_000, at=at).digest != base
+    assert checkpoint(REVERSE, data, fuel=1_000_000, at=at + 20).digest != base
+    other = module("(i32.store (i32.const 0) (i32.const 7))")
+    assert checkpoint(other, data, fuel=1_000_000, at=at).digest != base
+
+
+def test_a_checkpoint_of_a_module_that_does_not_run_is_defined() -> None:
+    bad = checkpoint(b"\x00asm-not", b"", fuel=1000, at=10)
+    assert bad.finished and bad.fuel_used == 0 and bad.memory_digest == hashlib.sha256(b"").digest()
+    with pytest.raises(ValueError):
+        checkpoint(REVERSE, b"", fuel=1000, at=-1)

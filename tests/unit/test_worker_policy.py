@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compute import Result, Status
 from ledger import JobRequest, Mode, region_code, region_index, regions_in, regions_mask
-from worker import BidPolicy, JobRecord, Phase, Result, Status, WorkerState
+from worker import BidPolicy, JobRecord, Phase, WorkerState
 
 AGR = 10**18
 NOW = 1_800_000_000

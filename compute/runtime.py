@@ -5,6 +5,10 @@ host offers only `fd_read` (stdin), `fd_write` (stdout, stderr), `proc_exit`, an
 arguments and environment: no clock, no randomness, no files, no network. A module importing
 anything else does not run (`FORBIDDEN_IMPORT`). Execution is fuel-metered, NaNs are
 canonicalised and memory is capped, so every replica computes the same (status, output, fuel).
+
+A checkpoint is the state of the same execution after a given amount of fuel: its memory, the
+output written and the input read so far. Only a replica that executes the program up to that
+point can name it, which is why jurors commit one beside their result.
 """
 
 from __future__ import annotations
@@ -16,7 +20,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from wasmtime import Config, Engine, Func, FuncType, Linker, Module, Store, Trap, TrapCode, ValType, WasmtimeError
+from wasmtime import (
+    Config,
+    Engine,
+    Func,
+    FuncType,
+    Instance,
+    Linker,
+    Memory,
+    Module,
+    Store,
+    Trap,
+    TrapCode,
+    ValType,
+    WasmtimeError,
+)
 
 WASI = "wasi_snapshot_preview1"
 ERRNO_SUCCESS, ERRNO_BADF, ERRNO_FAULT = 0, 8, 21
@@ -24,6 +42,7 @@ DEFAULT_MEMORY = 64 * 1024 * 1024
 DEFAULT_OUTPUT = 16 * 1024 * 1024
 STDERR_KEPT = 4096
 RESULT_TAG = b"agora.result.v1"
+CHECKPOINT_TAG = b"agora.checkpoint.v1"
 
 
 class Status(StrEnum):
@@ -222,35 +241,70 @@ class _Host:
         linker.define_func(WASI, "fd_seek", FuncType([i32, i64, i32, i32], [i32]), lambda _fd, _o, _w, _p: ERRNO_BADF)
 
 
-def run(
-    wasm: bytes | Module,
-    stdin: bytes,
-    *,
-    fuel: int,
-    memory_limit: int = DEFAULT_MEMORY,
-    max_output: int = DEFAULT_OUTPUT,
-    cache_key: str | None = None,
-) -> Result:
-    """Runs a program on ``stdin`` with ``fuel``; never raises for anything the program does."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """The state of an execution after ``at`` units of fuel (or its end, if it ended first)."""
+
+    at: int
+    fuel_used: int
+    finished: bool
+    memory_digest: bytes
+    output_digest: bytes
+    input_read: int
+
+    @property
+    def digest(self) -> bytes:
+        """sha256 over the domain tag, the fuel asked for and used, whether the run had ended, the
+        memory's digest, the output so far and the input bytes read (docs/programs.md)."""
+        return hashlib.sha256(
+            CHECKPOINT_TAG
+            + struct.pack(">QQ", self.at, self.fuel_used)
+            + bytes([self.finished])
+            + self.memory_digest
+            + self.output_digest
+            + struct.pack(">Q", self.input_read)
+        ).digest()
+
+
+@dataclass
+class _Run:
+    result: Result
+    host: _Host
+    store: Store | None = None
+    instance: Instance | None = None
+
+    def memory(self) -> bytes:
+        if self.store is None or self.instance is None:
+            return b""
+        memory = self.instance.exports(self.store).get("memory")
+        if not isinstance(memory, Memory):
+            return b""
+        return bytes(memory.read(self.store, 0, memory.data_len(self.store)))
+
+
+def _execute(
+    wasm: bytes | Module, stdin: bytes, *, fuel: int, memory_limit: int, max_output: int, cache_key: str | None
+) -> _Run:
+    host = _Host(stdin, max_output)
     try:
         module = wasm if isinstance(wasm, Module) else compile_module(wasm, key=cache_key)
     except WasmtimeError as exc:
-        return Result(Status.INVALID_MODULE, -1, b"", 0, str(exc).splitlines()[0][:200])
+        return _Run(Result(Status.INVALID_MODULE, -1, b"", 0, str(exc).splitlines()[0][:200]), host)
     forbidden = _forbidden_imports(module)
     if forbidden:
-        return Result(Status.FORBIDDEN_IMPORT, -1, b"", 0, "imports " + ", ".join(forbidden))
+        return _Run(Result(Status.FORBIDDEN_IMPORT, -1, b"", 0, "imports " + ", ".join(forbidden)), host)
     store = Store(engine())
     store.set_limits(memory_size=memory_limit)
     store.set_fuel(fuel)
-    host = _Host(stdin, max_output)
     linker = Linker(engine())
     host.link(linker)
     status, code, detail = Status.OK, 0, ""
+    instance = None
     try:
         instance = linker.instantiate(store, module)
         start = instance.exports(store).get("_start")
         if not isinstance(start, Func):
-            return Result(Status.INVALID_MODULE, -1, b"", 0, "no _start export: not a WASI command")
+            return _Run(Result(Status.INVALID_MODULE, -1, b"", 0, "no _start export: not a WASI command"), host)
         start(store)
     except _Exit as exit_:
         code = exit_.code
@@ -265,7 +319,52 @@ def run(
         code, detail = -1, text.splitlines()[0][:200]
     used = fuel - store.get_fuel()
     output = bytes(host.stdout) if status in (Status.OK, Status.EXIT_NONZERO) else b""
-    return Result(status, code, output, used, detail)
+    return _Run(Result(status, code, output, used, detail), host, store, instance)
+
+
+def run(
+    wasm: bytes | Module,
+    stdin: bytes,
+    *,
+    fuel: int,
+    memory_limit: int = DEFAULT_MEMORY,
+    max_output: int = DEFAULT_OUTPUT,
+    cache_key: str | None = None,
+) -> Result:
+    """Runs a program on ``stdin`` with ``fuel``; never raises for anything the program does."""
+    return _execute(
+        wasm, stdin, fuel=fuel, memory_limit=memory_limit, max_output=max_output, cache_key=cache_key
+    ).result
+
+
+def checkpoint(
+    wasm: bytes | Module,
+    stdin: bytes,
+    *,
+    fuel: int,
+    at: int,
+    memory_limit: int = DEFAULT_MEMORY,
+    max_output: int = DEFAULT_OUTPUT,
+    cache_key: str | None = None,
+) -> Checkpoint:
+    """The state of the run of ``run(wasm, stdin, fuel=fuel)`` once it has used ``at`` fuel.
+
+    The run stops there; if it ends first (or ``at`` reaches its fuel limit), the checkpoint is its
+    final state. Like `run`, it never raises for anything the program does.
+    """
+    if at < 0:
+        raise ValueError("a checkpoint's fuel count cannot be negative")
+    budget = min(at, fuel)
+    done = _execute(wasm, stdin, fuel=budget, memory_limit=memory_limit, max_output=max_output, cache_key=cache_key)
+    stopped_early = done.result.status == Status.OUT_OF_FUEL and budget < fuel
+    return Checkpoint(
+        at=at,
+        fuel_used=done.result.fuel_used,
+        finished=not stopped_early,
+        memory_digest=hashlib.sha256(done.memory()).digest(),
+        output_digest=hashlib.sha256(bytes(done.host.stdout)).digest(),
+        input_read=done.host.pos,
+    )
 
 
 def _trap_status(trap: Trap) -> Status:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from wasmtime import wat2wasm
 
-from .errors import WorkerError
+from .errors import BuildError
 
 # Flags that make the module a libc-free WASI command (see examples/programs/agora.h) and the
 # output depend only on the source and the pinned zig version.
@@ -22,12 +22,12 @@ def build(source: Path, output: Path | None = None) -> Path:
         try:
             output.write_bytes(wat2wasm(source.read_text()))
         except Exception as exc:  # wasmtime's parse errors
-            raise WorkerError(f"{source}: {exc}") from None
+            raise BuildError(f"{source}: {exc}") from None
         return output
     if source.suffix != ".c":
-        raise WorkerError(f"{source}: only .c (compiled with zig) and .wat programs can be built")
+        raise BuildError(f"{source}: only .c (compiled with zig) and .wat programs can be built")
     cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_FLAGS, "-o", str(output.resolve()), source.name]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=source.parent)
     if done.returncode != 0:
-        raise WorkerError(f"compiling {source} failed:\n{done.stderr.strip()}")
+        raise BuildError(f"compiling {source} failed:\n{done.stderr.strip()}")
     return output
