@@ -14,6 +14,8 @@ from .artifacts import artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
 from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
+    AlreadyCommitted,
+    AlreadyRevealed,
     ChainUnavailable,
     CommitmentTooNew,
     CommitmentTooOld,
@@ -30,6 +32,9 @@ from .errors import (
     NameNotFound,
     NonceUsed,
     NotDeployed,
+    NotSettleable,
+    RegionNotAllowed,
+    RevealNotOpen,
     StakeBelowMinimum,
     TransactionRejected,
     Unauthorized,
@@ -45,6 +50,11 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "NotSettleable",
+    "RevealNotOpen",
+    "AlreadyRevealed",
+    "AlreadyCommitted",
+    "RegionNotAllowed",
     "LOG_PAGE",
     "fetch_logs",
     "CHAIN_ID",

@@ -145,3 +145,33 @@ class StakeBelowMinimum(ContractRevert):
     """Raised when a worker without the minimum stake tries to lock a job."""
 
     error_name = "StakeBelowMinimum"
+
+
+class RegionNotAllowed(ContractRevert):
+    """Raised when a worker's declared region is not among the job's allowed regions."""
+
+    error_name = "RegionNotAllowed"
+
+
+class AlreadyCommitted(ContractRevert):
+    """Raised when a slot commits a second time (a commitment sent before a crash is on chain)."""
+
+    error_name = "AlreadyCommitted"
+
+
+class AlreadyRevealed(ContractRevert):
+    """Raised when a slot reveals a second time."""
+
+    error_name = "AlreadyRevealed"
+
+
+class RevealNotOpen(ContractRevert):
+    """Raised when revealing before every slot committed and before the commit deadline."""
+
+    error_name = "RevealNotOpen"
+
+
+class NotSettleable(ContractRevert):
+    """Raised when settling before every slot revealed and before the reveal deadline."""
+
+    error_name = "NotSettleable"

@@ -6,7 +6,8 @@ Ray execution of the deterministic runtime of `compute` (`RayExecutor`), the mar
 worker's standing read from the chain (`worker_report`).
 """
 
-from .daemon import Conduct, Worker, WorkerConfig
+from .conduct import Conduct, Strategy
+from .daemon import Worker, WorkerConfig
 from .errors import WorkerError
 from .execution import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
 from .feed import JobFeed, MarketEvent
@@ -21,6 +22,7 @@ __all__ = [
     "ray_temp_dir",
     "BidPolicy",
     "Conduct",
+    "Strategy",
     "JobFeed",
     "JobLine",
     "JobRecord",

@@ -1,0 +1,146 @@
+"""Results on chain: commit, reveal, and seeing each job to its outcome, one method per phase."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ledger import (
+    AlreadyCommitted,
+    AlreadyRevealed,
+    ContractRevert,
+    JobNotOpen,
+    JobRequest,
+    JobStatus,
+    NotSettleable,
+    RevealNotOpen,
+)
+from store import digest_of
+
+from ._shared import RETRY_AFTER, Shared, log, short
+from .conduct import Strategy, conduct_for
+from .running import Executions
+from .state import IN_FLIGHT, JobRecord, Phase
+
+
+class Results:
+    def __init__(self, shared: Shared, executions: Executions, strategy: Strategy) -> None:
+        self.w = shared
+        self.executions = executions
+        self.strategy = strategy
+        self._escalation: dict[bytes, int] = {}  # each job's own window, fixed when it was posted
+        self._steps: dict[Phase, Callable[[JobRecord, int], bool]] = {
+            Phase.LOCKED: self._locked,
+            Phase.EXECUTED: self._executed,
+            Phase.COMMITTED: self._committed,
+            Phase.UNRESOLVED: self._unresolved,
+            Phase.REVEALED: self._awaiting_outcome,
+            Phase.WAITING: self._awaiting_outcome,
+        }
+
+    def advance(self, now: int) -> bool:
+        """One step for every job in flight that is due; a refused transaction is retried later."""
+        w = self.w
+        moved = False
+        for record in w.state.in_phase(*IN_FLIGHT):
+            if record.job_id not in w.running and w.waiting(record.job_id):
+                continue
+            try:
+                moved |= self._steps[record.phase](record, now)
+            except ContractRevert as exc:
+                w.retry_later(record.job_id)
+                log.warning(
+                    "job %s: %s refused: %s; retrying in %.0fs",
+                    short(record.job_id),
+                    record.phase.value,
+                    exc,
+                    RETRY_AFTER,
+                )
+        return moved
+
+    def _locked(self, record: JobRecord, now: int) -> bool:
+        """Holding a slot: execute (once)."""
+        if record.job_id in self.w.running:
+            return False
+        if now > self.w.policy.result_deadline(record.request):
+            self.w.finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
+            return True
+        self.executions.start(record.job_id, record.request, conduct_for(self.strategy, record.request))
+        return True
+
+    def _executed(self, record: JobRecord, now: int) -> bool:
+        """Result known: commit it (k = 1 reveals directly)."""
+        request: JobRequest = record.request
+        conduct = conduct_for(self.strategy, request)
+        if not conduct.sends_result:
+            self.w.finish(record, Phase.WAITING, f"withholding the result ({conduct.value})")
+            return True
+        if now > self.w.policy.result_deadline(request):
+            self.w.finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
+            return True
+        if request.redundancy == 1:
+            return self._reveal(record)
+        try:
+            self.w.market.commit(record.job_id, record.slot, record.digest, record.salt)
+        except AlreadyCommitted:
+            pass  # sent before a crash: it is on chain
+        self.w.state.save(record.evolve(phase=Phase.COMMITTED, note="committed"))
+        log.info("job %s: committed", short(record.job_id))
+        return True
+
+    def _committed(self, record: JobRecord, now: int) -> bool:
+        """Committed: reveal once the window opens (every slot committed, or the commit deadline passed)."""
+        request: JobRequest = record.request
+        conduct = conduct_for(self.strategy, request)
+        if not conduct.reveals:
+            self.w.finish(record, Phase.WAITING, f"withholding the reveal ({conduct.value})")
+            return True
+        if now > request.reveal_deadline:
+            self.w.finish(record, Phase.WAITING, "missed the reveal deadline: waiting for the outcome")
+            return True
+        view = self.w.market.job(record.job_id)
+        if view.status != JobStatus.OPEN:
+            return False  # its outcome is in the events
+        locking_done = view.locked == view.k or now > view.lock_deadline
+        all_committed = locking_done and view.committed_mask == (1 << view.locked) - 1
+        if view.revealed_mask >> record.slot & 1 or all_committed or now > view.commit_deadline:
+            return self._reveal(record)
+        return False
+
+    def _unresolved(self, record: JobRecord, now: int) -> bool:
+        """No quorum: the collateral stays locked through the job's escalation window, then anyone
+        may expire the job to release it."""
+        job_id = record.job_id
+        if job_id not in self._escalation:
+            self._escalation[job_id] = self.w.market.job(job_id).escalation_window
+        if now <= record.request.reveal_deadline + self._escalation[job_id]:
+            return False
+        self.w.retry_later(job_id)
+        if self.w.market.job(job_id).status == JobStatus.UNRESOLVED:
+            self.w.market.expire(job_id)
+            log.info("job %s: expired it after the escalation window (collateral released)", short(job_id))
+        return True
+
+    def _awaiting_outcome(self, record: JobRecord, now: int) -> bool:
+        """Revealed, or nothing more to send: make sure the job gets settled once it can be."""
+        if now <= record.request.reveal_deadline:
+            return False
+        self.w.retry_later(record.job_id)
+        if self.w.market.job(record.job_id).status != JobStatus.OPEN:
+            return False
+        try:
+            self.w.market.settle(record.job_id)
+            log.info("job %s: settled it (the reveal deadline passed)", short(record.job_id))
+        except (JobNotOpen, NotSettleable):
+            pass  # settled by someone else meanwhile
+        return True
+
+    def _reveal(self, record: JobRecord) -> bool:
+        try:
+            self.w.market.reveal(record.job_id, record.slot, record.digest, record.salt, digest_of(record.result_cid))
+        except RevealNotOpen:
+            return False
+        except AlreadyRevealed:
+            pass  # sent before a crash: it is on chain
+        self.w.state.save(record.evolve(phase=Phase.REVEALED, note="revealed"))
+        log.info("job %s: revealed", short(record.job_id))
+        return True

@@ -1,0 +1,96 @@
+"""Execution: programs (cached by CID), runs on Ray, outputs into the store, results on disk."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from compute import Result, Status
+from ledger import JobRequest
+from store import cid_from_digest
+
+from ._shared import RETRY_AFTER, Shared, log, short
+from .conduct import Conduct
+from .state import JobRecord, Phase
+
+PROGRAM_CACHE = 32
+
+
+class Executions:
+    def __init__(self, shared: Shared, threads: int) -> None:
+        self.w = shared
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
+        self._programs: dict[str, bytes] = {}
+        self._programs_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def program(self, cid: str) -> bytes:
+        with self._programs_lock:
+            wasm = self._programs.get(cid)
+        if wasm is None:
+            wasm = self.w.store.get(cid, max_size=self.w.max_blob)
+            with self._programs_lock:
+                if len(self._programs) >= PROGRAM_CACHE:
+                    self._programs.pop(next(iter(self._programs)))
+                self._programs[cid] = wasm
+        return wasm
+
+    def start(self, job_id: bytes, request: JobRequest, conduct: Conduct) -> None:
+        self.w.running[job_id] = self._pool.submit(self._execute, job_id, request, conduct)
+
+    def _execute(self, job_id: bytes, request: JobRequest, conduct: Conduct) -> tuple[Result, str, str]:
+        """Fetch (CIDs checked by the store client) unless fetched before locking, run on Ray, store the output."""
+        w = self.w
+        program_cid = cid_from_digest(request.program_id)
+        wasm = self.program(program_cid)
+        stdin = w.inputs.pop(job_id, None)
+        if stdin is None:  # fetched before a restart, or dropped since
+            stdin = w.store.get(cid_from_digest(request.input_digest), max_size=w.max_blob)
+        computed, node = w.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
+        result = conduct.result(computed)
+        return result, node, w.store.put(result.output)
+
+    def collect(self) -> bool:
+        """Records each finished execution (with a fresh salt, on disk before any transaction)."""
+        w = self.w
+        moved = False
+        for job_id, future in list(w.running.items()):
+            if not future.done():
+                continue
+            del w.running[job_id]
+            record = w.state.get(job_id)
+            if record is None or record.phase != Phase.LOCKED:
+                continue
+            try:
+                result, node, result_cid = future.result()
+            except Exception as exc:  # noqa: BLE001 - the store, Ray, anything: try again shortly
+                w.retry_later(job_id)
+                log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
+                continue
+            self._executed(record, result, node, result_cid)
+            moved = True
+        return moved
+
+    def _executed(self, record: JobRecord, result: Result, node: str, result_cid: str) -> None:
+        self.w.state.save(
+            record.evolve(
+                phase=Phase.EXECUTED,
+                salt=os.urandom(32),
+                digest=result.digest,
+                result_cid=result_cid,
+                result={**result.to_json(), "node": node},
+                note=f"executed: {result.status.value}",
+            )
+        )
+        detail = f" ({result.detail})" if result.status != Status.OK and result.detail else ""
+        log.info(
+            "job %s: executed: %s%s, fuel %d, output %s",
+            short(record.job_id),
+            result.status.value,
+            detail,
+            result.fuel_used,
+            result_cid,
+        )
