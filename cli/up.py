@@ -88,6 +88,9 @@ def up(
     so a restart continues where it stopped."""
     if workers and store_nodes < 2:
         c.fail("workers need at least 2 store nodes (--store-nodes)")
+    # Ctrl-C stops everything even when `agora up` was started with SIGINT ignored (as a shell
+    # script's background job is): Python would otherwise keep it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     state = c.home(home)
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from .errors import (
     NameNotFound,
     NonceUsed,
     NotDeployed,
+    NotFinalizable,
     NotSettleable,
     RegionNotAllowed,
     RevealNotOpen,
@@ -50,6 +51,7 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "NotFinalizable",
     "NotSettleable",
     "RevealNotOpen",
     "AlreadyRevealed",

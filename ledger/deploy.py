@@ -29,7 +29,9 @@ MIN_STAKE = 100 * 10**18
 DEV_UNBONDING_DELAY = 60
 UNBONDING_DELAY = 7 * 24 * 3600
 MAX_JOB_DURATION = 7 * 24 * 3600
-ESCALATION_WINDOW = 24 * 3600
+# After a job's reveal deadline, how long its outcome can be challenged before it is final.
+CHALLENGE_WINDOW = 24 * 3600
+DEV_CHALLENGE_WINDOW = 600  # the contract's least
 # The least time a request leaves to compute (lock to commit deadline) and to reveal (commit to
 # reveal deadline); short, so dev chains and tests run jobs in seconds.
 MIN_COMPUTE_WINDOW = 10
@@ -144,7 +146,7 @@ def deploy(
         registry,
         me,
         MAX_JOB_DURATION,
-        ESCALATION_WINDOW,
+        DEV_CHALLENGE_WINDOW if dev else CHALLENGE_WINDOW,
         MIN_COMPUTE_WINDOW,
         MIN_REVEAL_WINDOW,
     )

@@ -175,3 +175,9 @@ class NotSettleable(ContractRevert):
     """Raised when settling before every slot revealed and before the reveal deadline."""
 
     error_name = "NotSettleable"
+
+
+class NotFinalizable(ContractRevert):
+    """Raised when finalizing a job that is not provisional, or before its challenge window passed."""
+
+    error_name = "NotFinalizable"

@@ -37,6 +37,7 @@ class JobStatus(IntEnum):
     SETTLED = 2
     UNRESOLVED = 3
     EXPIRED = 4
+    PROVISIONAL = 5  # a quorum agreed; final after the challenge window
 
 
 class SlashReason(IntEnum):
@@ -173,7 +174,7 @@ class Job:
     lock_deadline: int
     commit_deadline: int
     reveal_deadline: int
-    escalation_window: int  # the market's window when the job was posted
+    challenge_window: int  # the market's window when the job was posted
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,14 @@ class JobMarket(_Client):
     def settle(self, job_id: bytes) -> dict[str, Any]:
         return self._send(self.contract, "settle", job_id, gas=SETTLE_GAS, preflight=True)
 
+    def finalize(self, job_id: bytes) -> dict[str, Any]:
+        """Makes a provisional settlement final after its challenge window (anyone may)."""
+        return self._send(self.contract, "finalize", job_id, gas=SETTLE_GAS, preflight=True)
+
+    def accept(self, job_id: bytes) -> dict[str, Any]:
+        """The requester makes a result all k slots revealed alike final at once."""
+        return self._send(self.contract, "accept", job_id, gas=SETTLE_GAS, preflight=True)
+
     def expire(self, job_id: bytes) -> dict[str, Any]:
         return self._send(self.contract, "expire", job_id)
 
@@ -260,9 +269,13 @@ class JobMarket(_Client):
     def escrow_of(self, job_id: bytes) -> int:
         return int(self._call(self.contract, "escrowOf", job_id))
 
-    def escalation_window(self) -> int:
-        """Seconds an unresolved job posted now would wait for escalation after its reveal deadline."""
-        return int(self._call(self.contract, "escalationWindow"))
+    def challenge_window(self) -> int:
+        """Seconds after its reveal deadline during which a job posted now can be challenged."""
+        return int(self._call(self.contract, "challengeWindow"))
+
+    def final_after(self, job_id: bytes) -> int:
+        """When the job's provisional settlement (or unresolved state) may become final."""
+        return int(self._call(self.contract, "finalAfter", job_id))
 
     def min_windows(self) -> tuple[int, int]:
         """The least (compute, reveal) windows a request must leave between its deadlines."""

@@ -26,6 +26,25 @@ def short(job_id: bytes) -> str:
     return job_id.hex()[:10]
 
 
+class ChainClock:
+    """The chain's time as the next block will see it: wall time, or, on a chain whose clock runs
+    ahead of it (a dev chain moved on), wall time plus how far ahead the latest block was when
+    first seen; never behind the latest block. Time moves on between blocks, so a worker waiting
+    for a deadline on a quiet chain still sees it pass."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._seen_block = -1
+        self._ahead = 0.0
+
+    def now(self) -> int:
+        latest = self.w3.eth.get_block("latest")
+        stamp, number, wall = int(latest["timestamp"]), int(latest["number"]), time.time()
+        if number != self._seen_block:
+            self._seen_block, self._ahead = number, max(0.0, stamp - wall)
+        return max(stamp, int(wall + self._ahead))
+
+
 @dataclass
 class Shared:
     w3: Web3
@@ -43,10 +62,13 @@ class Shared:
     retry_at: dict[bytes, float] = field(default_factory=dict)
     running: dict[bytes, Future[tuple[Result, str, str]]] = field(default_factory=dict)
     inputs: dict[bytes, bytes] = field(default_factory=dict)  # fetched before locking, until executed
+    clock: ChainClock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clock = ChainClock(self.w3)
 
     def now(self) -> int:
-        """The chain's time as the next block will see it (never behind the latest block)."""
-        return max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+        return self.clock.now()
 
     def waiting(self, job_id: bytes) -> bool:
         return time.monotonic() < self.retry_at.get(job_id, 0)

@@ -198,15 +198,18 @@ class Worker:
                 w.state.save(record.evolve(phase=Phase.LOCKED, slot=e.args["slot"], price=e.args["price"]))
             elif record.phase == Phase.CANDIDATE and e.args["slot"] + 1 >= record.request.redundancy:
                 w.finish(record, Phase.LOST, f"lost: all {record.request.redundancy} slots taken")
+        elif e.name == "JobProvisional" and record.phase not in FINAL:
+            final_after = int(e.args["finalAfter"])
+            w.finish(record, Phase.PROVISIONAL, f"provisional: a quorum agreed, final after {final_after}")
         elif e.name == "JobSettled" and record.phase not in FINAL:
             w.finish(record, Phase.DONE, "settled")
         elif e.name == "JobUnresolved" and record.phase not in FINAL:
-            # Revealed (even if a crash kept that from the record): collateral held for escalation.
+            # Revealed (even if a crash kept that from the record): collateral held through the window.
             revealed = record.phase == Phase.REVEALED or (
                 record.slot >= 0 and bool(w.market.job(e.job_id).revealed_mask >> record.slot & 1)
             )
             phase, note = (
-                (Phase.UNRESOLVED, "no quorum: collateral held for escalation")
+                (Phase.UNRESOLVED, "no quorum: collateral held through the challenge window")
                 if revealed
                 else (Phase.DONE, "no quorum")
             )

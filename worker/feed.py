@@ -22,6 +22,7 @@ EVENTS = (
     "JobLocked",
     "ResultCommitted",
     "ResultRevealed",
+    "JobProvisional",
     "JobSettled",
     "JobUnresolved",
     "JobExpired",

@@ -38,8 +38,9 @@ class WorkerReport:
 
     @property
     def in_flight(self) -> list[JobLine]:
-        """Jobs whose collateral is still locked: open, or unresolved and awaiting escalation."""
-        return [j for j in self.jobs if j.status in (JobStatus.OPEN, JobStatus.UNRESOLVED) and not j.slashed]
+        """Jobs whose collateral is still locked: open, provisional, or unresolved."""
+        held = (JobStatus.OPEN, JobStatus.PROVISIONAL, JobStatus.UNRESOLVED)
+        return [j for j in self.jobs if j.status in held and not j.slashed]
 
     @property
     def earned(self) -> int:

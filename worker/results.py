@@ -11,6 +11,7 @@ from ledger import (
     JobNotOpen,
     JobRequest,
     JobStatus,
+    NotFinalizable,
     NotSettleable,
     RevealNotOpen,
 )
@@ -27,11 +28,12 @@ class Results:
         self.w = shared
         self.executions = executions
         self.strategy = strategy
-        self._escalation: dict[bytes, int] = {}  # each job's own window, fixed when it was posted
+        self._final_after: dict[bytes, int] = {}  # each job's own, fixed when it was posted
         self._steps: dict[Phase, Callable[[JobRecord, int], bool]] = {
             Phase.LOCKED: self._locked,
             Phase.EXECUTED: self._executed,
             Phase.COMMITTED: self._committed,
+            Phase.PROVISIONAL: self._provisional,
             Phase.UNRESOLVED: self._unresolved,
             Phase.REVEALED: self._awaiting_outcome,
             Phase.WAITING: self._awaiting_outcome,
@@ -106,18 +108,36 @@ class Results:
             return self._reveal(record)
         return False
 
+    def _due(self, job_id: bytes, now: int) -> bool:
+        """Whether the job's challenge window has passed."""
+        if job_id not in self._final_after:
+            self._final_after[job_id] = self.w.market.final_after(job_id)
+        return now > self._final_after[job_id]
+
+    def _provisional(self, record: JobRecord, now: int) -> bool:
+        """A quorum agreed: once the challenge window has passed, make it final (and be paid)."""
+        job_id = record.job_id
+        if not self._due(job_id, now):
+            return False
+        self.w.retry_later(job_id)
+        if self.w.market.job(job_id).status == JobStatus.PROVISIONAL:
+            try:
+                self.w.market.finalize(job_id)
+                log.info("job %s: finalized it after the challenge window", short(job_id))
+            except NotFinalizable:
+                pass  # finalized by someone else meanwhile
+        return True
+
     def _unresolved(self, record: JobRecord, now: int) -> bool:
-        """No quorum: the collateral stays locked through the job's escalation window, then anyone
+        """No quorum: the collateral stays locked through the job's challenge window, then anyone
         may expire the job to release it."""
         job_id = record.job_id
-        if job_id not in self._escalation:
-            self._escalation[job_id] = self.w.market.job(job_id).escalation_window
-        if now <= record.request.reveal_deadline + self._escalation[job_id]:
+        if not self._due(job_id, now):
             return False
         self.w.retry_later(job_id)
         if self.w.market.job(job_id).status == JobStatus.UNRESOLVED:
             self.w.market.expire(job_id)
-            log.info("job %s: expired it after the escalation window (collateral released)", short(job_id))
+            log.info("job %s: expired it after the challenge window (collateral released)", short(job_id))
         return True
 
     def _awaiting_outcome(self, record: JobRecord, now: int) -> bool:

@@ -28,13 +28,22 @@ class Phase(StrEnum):
     COMMITTED = "committed"  # commitment on chain; waiting for the reveal window
     REVEALED = "revealed"  # result on chain; waiting for settlement
     WAITING = "waiting"  # nothing more to send (a deadline passed); waiting for the outcome
-    UNRESOLVED = "unresolved"  # settled without quorum: collateral held until escalation ends
+    PROVISIONAL = "provisional"  # a quorum agreed: final (and paid) after the challenge window
+    UNRESOLVED = "unresolved"  # settled without quorum: collateral held through the challenge window
     DONE = "done"  # settled or expired: paid, slashed or refunded
     SKIPPED = "skipped"  # the policy declined it
     LOST = "lost"  # wanted it, but the slots went to others or the lock window closed
 
 
-IN_FLIGHT = (Phase.LOCKED, Phase.EXECUTED, Phase.COMMITTED, Phase.REVEALED, Phase.WAITING, Phase.UNRESOLVED)
+IN_FLIGHT = (
+    Phase.LOCKED,
+    Phase.EXECUTED,
+    Phase.COMMITTED,
+    Phase.REVEALED,
+    Phase.WAITING,
+    Phase.PROVISIONAL,
+    Phase.UNRESOLVED,
+)
 FINAL = (Phase.DONE, Phase.SKIPPED, Phase.LOST)
 
 

@@ -33,18 +33,12 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     /// @notice Bounds on the owner's windows, so no setting can make a job unfair to either side.
     uint64 public constant MIN_JOB_DURATION = 1 hours;
     uint64 public constant MAX_JOB_DURATION = 365 days;
-    uint64 public constant MIN_ESCALATION_WINDOW = 10 minutes;
-    uint64 public constant MAX_ESCALATION_WINDOW = 30 days;
+    uint64 public constant MIN_CHALLENGE_WINDOW = 10 minutes;
+    uint64 public constant MAX_CHALLENGE_WINDOW = 30 days;
     uint64 public constant MAX_MIN_WINDOW = 1 days;
 
     IERC20 public immutable token;
     INameRegistry public immutable registry;
-    /// @notice How far ahead of posting a job's reveal deadline may lie.
-    uint64 public maxJobDuration;
-    /// @notice The least time a request leaves between its lock and commit deadlines (to compute).
-    uint64 public minComputeWindow;
-    /// @notice The least time a request leaves between its commit and reveal deadlines (to reveal).
-    uint64 public minRevealWindow;
 
     mapping(address requester => mapping(uint256 word => uint256 bits)) private _nonces;
 
@@ -54,14 +48,14 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         INameRegistry registry_,
         address owner_,
         uint64 maxJobDuration_,
-        uint64 escalationWindow_,
+        uint64 challengeWindow_,
         uint64 minComputeWindow_,
         uint64 minRevealWindow_
     ) EIP712("AgoraJobMarket", "1") Ownable(owner_) JobSettlement(stakes_) {
         token = token_;
         registry = registry_;
         _setMaxJobDuration(maxJobDuration_);
-        _setEscalationWindow(escalationWindow_);
+        _setChallengeWindow(challengeWindow_);
         _setMinWindows(minComputeWindow_, minRevealWindow_);
     }
 
@@ -125,7 +119,7 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
             lockDeadline: r.lockDeadline,
             commitDeadline: r.commitDeadline,
             revealDeadline: r.revealDeadline,
-            escalationWindow: uint40(escalationWindow)
+            challengeWindow: uint40(challengeWindow)
         });
         emit JobPosted(jobId, r.requester, r, escrow);
     }
@@ -252,6 +246,29 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IJobMarket
+    function finalize(bytes32 jobId) external nonReentrant {
+        Job storage j = _jobs[jobId];
+        uint256 due = finalAfter(jobId);
+        if (j.status != JobStatus.Provisional || block.timestamp <= due) {
+            revert NotFinalizable(jobId, j.status, due, block.timestamp);
+        }
+        _finalize(jobId, j);
+    }
+
+    /// @inheritdoc IJobMarket
+    function accept(bytes32 jobId) external nonReentrant {
+        Job storage j = _jobs[jobId];
+        if (j.status != JobStatus.Provisional) {
+            revert NotFinalizable(jobId, j.status, finalAfter(jobId), block.timestamp);
+        }
+        if (msg.sender != j.requester) revert NotRequester(jobId, msg.sender);
+        // All k alike: no slot holder can dispute it, and the requester waives its own challenge.
+        (, uint8 agreeing,) = _largestGroup(jobId, j);
+        if (agreeing != j.k) revert NotUnanimous(jobId, agreeing, j.k);
+        _finalize(jobId, j);
+    }
+
+    /// @inheritdoc IJobMarket
     function expire(bytes32 jobId) external nonReentrant {
         _expire(jobId);
     }
@@ -284,9 +301,9 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         _setMaxJobDuration(duration);
     }
 
-    /// @notice Sets how long an unresolved job waits for escalation; jobs already posted keep theirs.
-    function setEscalationWindow(uint64 window) external onlyOwner {
-        _setEscalationWindow(window);
+    /// @notice Sets the challenge window after the reveal deadline; jobs already posted keep theirs.
+    function setChallengeWindow(uint64 window) external onlyOwner {
+        _setChallengeWindow(window);
     }
 
     /// @notice Sets the least compute and reveal windows a request must leave (each 1 s .. 1 day).
@@ -300,10 +317,10 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         maxJobDuration = duration;
     }
 
-    function _setEscalationWindow(uint64 window) private {
-        _checkRange(window, MIN_ESCALATION_WINDOW, MAX_ESCALATION_WINDOW);
-        emit EscalationWindowChanged(escalationWindow, window);
-        escalationWindow = window;
+    function _setChallengeWindow(uint64 window) private {
+        _checkRange(window, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        emit ChallengeWindowChanged(challengeWindow, window);
+        challengeWindow = window;
     }
 
     function _setMinWindows(uint64 computeWindow, uint64 revealWindow) private {

@@ -10,9 +10,16 @@ abstract contract JobSettlement is IJobMarket {
     uint8 internal constant MAX_SLOTS = 8;
 
     IStakeManager public immutable stakes;
-    /// @notice Seconds an unresolved job posted from now on waits for escalation after its reveal
-    /// deadline (each job keeps the window it was posted with).
-    uint64 public escalationWindow;
+    // One storage slot, read together when a job is posted.
+    /// @notice Seconds after a job's reveal deadline during which its outcome can be challenged
+    /// (each job keeps the window it was posted with).
+    uint64 public challengeWindow;
+    /// @notice How far ahead of posting a job's reveal deadline may lie.
+    uint64 public maxJobDuration;
+    /// @notice The least time a request leaves between its lock and commit deadlines (to compute).
+    uint64 public minComputeWindow;
+    /// @notice The least time a request leaves between its commit and reveal deadlines (to reveal).
+    uint64 public minRevealWindow;
 
     // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
     // slither-disable-next-line uninitialized-state
@@ -43,7 +50,8 @@ abstract contract JobSettlement is IJobMarket {
     /// @inheritdoc IJobMarket
     function escrowOf(bytes32 jobId) public view returns (uint256) {
         Job storage j = _jobs[jobId];
-        if (j.status != JobStatus.Open && j.status != JobStatus.Unresolved) return 0;
+        JobStatus status = j.status;
+        if (status != JobStatus.Open && status != JobStatus.Unresolved && status != JobStatus.Provisional) return 0;
         return uint256(j.k) * j.maxPrice;
     }
 
@@ -70,7 +78,7 @@ abstract contract JobSettlement is IJobMarket {
     }
 
     /// @dev The largest group of equal revealed digests; a tie for largest counts as no winner.
-    function _largestGroup(bytes32 jobId, Job storage j) private view returns (bytes32 best, uint8 size, bool tie) {
+    function _largestGroup(bytes32 jobId, Job storage j) internal view returns (bytes32 best, uint8 size, bool tie) {
         Slot[8] storage slots = _slots[jobId];
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) == 0) continue;
@@ -84,41 +92,54 @@ abstract contract JobSettlement is IJobMarket {
         }
     }
 
-    /// @dev REDUNDANT settlement: pay the quorum, slash dissenters and no-shows, refund the rest;
-    /// without a quorum, slash only the no-shows and hold the rest for escalation.
+    /// @inheritdoc IJobMarket
+    function finalAfter(bytes32 jobId) public view returns (uint256) {
+        Job storage j = _jobs[jobId];
+        return uint256(j.revealDeadline) + j.challengeWindow;
+    }
+
+    /// @dev REDUNDANT settlement: slots that did not reveal are slashed at once (a fact on chain,
+    /// nothing to dispute); a quorum makes the job provisional, to take effect after the challenge
+    /// window; without one the rest of the collateral stays locked for escalation.
     function _settle(bytes32 jobId, Job storage j) internal {
         // Nobody took a slot: there is nothing to resolve, and the requester's refund is not held.
         if (j.locked == 0) return _close(jobId, j);
         (bytes32 best, uint8 size, bool tie) = _largestGroup(jobId, j);
         bool quorum = size >= j.q && !tie;
         // checks-effects-interactions: the outcome is recorded before the stake manager is called
-        j.status = quorum ? JobStatus.Settled : JobStatus.Unresolved;
-        if (quorum) emit JobSettled(jobId, best, size);
+        j.status = quorum ? JobStatus.Provisional : JobStatus.Unresolved;
+        if (quorum) emit JobProvisional(jobId, best, size, finalAfter(jobId));
         else emit JobUnresolved(jobId, size, j.q);
+        Slot[8] storage slots = _slots[jobId];
+        for (uint8 i; i < j.locked; ++i) {
+            uint8 bit = uint8(1 << i);
+            if (j.revealedMask & bit != 0) continue;
+            IStakeManager.SlashReason reason = j.committedMask & bit != 0
+                ? IStakeManager.SlashReason.NoReveal
+                : IStakeManager.SlashReason.DeadlineMissed;
+            _slash(jobId, j, slots[i].worker, reason);
+        }
+    }
+
+    /// @dev A provisional settlement takes effect: the quorum is paid, dissenters are slashed, the
+    /// rest of the escrow goes back to the requester.
+    function _finalize(bytes32 jobId, Job storage j) internal {
+        (bytes32 best, uint8 size,) = _largestGroup(jobId, j);
+        j.status = JobStatus.Settled;
+        emit JobSettled(jobId, best, size);
         uint256 paid = 0;
         Slot[8] storage slots = _slots[jobId];
         for (uint8 i; i < j.locked; ++i) {
+            if (j.revealedMask & (1 << i) == 0) continue; // slashed at settlement
             Slot storage s = slots[i];
-            uint8 bit = uint8(1 << i);
-            if (j.revealedMask & bit != 0) {
-                if (!quorum) continue; // collateral stays locked until the job is resolved or expires
-                if (s.sealed_ == best) {
-                    paid += s.price;
-                    _pay(jobId, s.worker, s.price, j.collateral);
-                } else {
-                    _slash(jobId, j, s.worker, IStakeManager.SlashReason.WrongResult);
-                }
+            if (s.sealed_ == best) {
+                paid += s.price;
+                _pay(jobId, s.worker, s.price, j.collateral);
             } else {
-                bool committed = j.committedMask & bit != 0;
-                _slash(
-                    jobId,
-                    j,
-                    s.worker,
-                    committed ? IStakeManager.SlashReason.NoReveal : IStakeManager.SlashReason.DeadlineMissed
-                );
+                _slash(jobId, j, s.worker, IStakeManager.SlashReason.WrongResult);
             }
         }
-        if (quorum) _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
+        _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
     }
 
     /// @dev ZK settlement: a valid proof is paid, an invalid one slashed and the escrow refunded.
@@ -155,13 +176,13 @@ abstract contract JobSettlement is IJobMarket {
                 uint256 due = j.locked == 0 ? j.lockDeadline : j.revealDeadline;
                 revert NotExpirable(jobId, j.status, due, block.timestamp);
             }
-        } else if (j.status == JobStatus.Unresolved && block.timestamp > uint256(j.revealDeadline) + j.escalationWindow) {
+        } else if (j.status == JobStatus.Unresolved && block.timestamp > finalAfter(jobId)) {
             _close(jobId, j);
             for (uint8 i; i < j.locked; ++i) {
                 if (j.revealedMask & (1 << i) != 0) stakes.releaseCollateral(_slots[jobId][i].worker, jobId, j.collateral);
             }
         } else {
-            revert NotExpirable(jobId, j.status, uint256(j.revealDeadline) + j.escalationWindow, block.timestamp);
+            revert NotExpirable(jobId, j.status, finalAfter(jobId), block.timestamp);
         }
     }
 

@@ -120,6 +120,16 @@ contract MarketHandler is Test {
         _closing(jobId, abi.encodeCall(market.expire, (jobId)), address(this));
     }
 
+    function finalize(uint256 jobSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        _closing(jobId, abi.encodeCall(market.finalize, (jobId)), address(this));
+    }
+
+    function accept(uint256 jobSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        _closing(jobId, abi.encodeCall(market.accept, (jobId)), requester);
+    }
+
     function warp(uint16 seconds_) external {
         vm.warp(block.timestamp + seconds_);
         vm.roll(block.number + 1 + seconds_ / 12);

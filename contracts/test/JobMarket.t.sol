@@ -407,6 +407,87 @@ contract JobMarketTest is MarketFixture {
             vm.warp(r.revealDeadline + 1);
             market.settle(jobId);
         }
+        if (market.job(jobId).status == IJobMarket.JobStatus.Provisional) {
+            vm.warp(market.finalAfter(jobId) + 1);
+            market.finalize(jobId);
+        }
+    }
+
+    /// Reveals by all three (with `answers`) without settling: the last reveal settles.
+    function _revealAll(bytes32[3] memory answers) internal returns (bytes32 jobId, IJobMarket.JobRequest memory r) {
+        (jobId, r) = _threeLocked();
+        for (uint8 i; i < 3; ++i) {
+            _commit(jobId, i, workers[i], answers[i]);
+        }
+        for (uint8 i; i < 3; ++i) {
+            _reveal(jobId, i, workers[i], answers[i]);
+        }
+    }
+
+    /// Nothing is final until the challenge window has passed: a quorum is provisional, nobody is
+    /// paid or slashed for their digest, the escrow is held.
+    function test_settle_isProvisionalUntilTheChallengeWindowPasses() public {
+        uint256 wallet = token.balanceOf(requester);
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _revealAll([TRUTH, LIE, TRUTH]);
+        IJobMarket.Job memory j = market.job(jobId);
+        assertEq(uint8(j.status), uint8(IJobMarket.JobStatus.Provisional));
+        assertEq(market.finalAfter(jobId), r.revealDeadline + CHALLENGE);
+        assertEq(market.escrowOf(jobId), 30 ether);
+        assertEq(market.balanceOf(workers[0]), 0);
+        assertEq(_totalStake(workers[1]), STAKE); // the dissenter is not slashed yet
+        (, uint256 locked,) = stakes.stakeOf(workers[0]);
+        assertEq(locked, 50 ether);
+        uint256 due = r.revealDeadline + CHALLENGE;
+        vm.warp(due);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.NotFinalizable.selector, jobId, IJobMarket.JobStatus.Provisional, due, due)
+        );
+        market.finalize(jobId);
+        vm.warp(due + 1);
+        vm.prank(makeAddr("anyone"));
+        market.finalize(jobId);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        assertEq(market.balanceOf(workers[0]), 1 ether);
+        assertEq(_totalStake(workers[1]), STAKE - 50 ether);
+        assertEq(token.balanceOf(requester), wallet + 40 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.NotFinalizable.selector, jobId, IJobMarket.JobStatus.Settled, due, due + 1)
+        );
+        market.finalize(jobId);
+    }
+
+    function test_accept_finalizesAUnanimousResultAtOnce() public {
+        (bytes32 jobId,) = _revealAll([TRUTH, TRUTH, TRUTH]);
+        vm.prank(workers[0]); // a slot holder cannot waive the requester's challenge
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotRequester.selector, jobId, workers[0]));
+        market.accept(jobId);
+        vm.prank(requester);
+        market.accept(jobId);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        for (uint256 i; i < 3; ++i) {
+            assertEq(market.balanceOf(workers[i]), 1 ether);
+        }
+    }
+
+    /// Attack: a requester accepting early a result that one slot disputes by its reveal.
+    function test_accept_refusesWithoutUnanimity() public {
+        (bytes32 jobId,) = _revealAll([TRUTH, LIE, TRUTH]);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotUnanimous.selector, jobId, 2, 3));
+        market.accept(jobId);
+        // fewer reveals than slots is not unanimity either
+        IJobMarket.JobRequest memory r = _request(2, 1);
+        bytes32 other = _post(r);
+        _lock(other, workers[0]);
+        _lock(other, workers[1]);
+        _commit(other, 0, workers[0], TRUTH);
+        _commit(other, 1, workers[1], TRUTH);
+        _reveal(other, 0, workers[0], TRUTH);
+        vm.warp(r.revealDeadline + 1);
+        market.settle(other);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotUnanimous.selector, other, 1, 2));
+        market.accept(other);
     }
 
     function test_settle_paysAllHonestWorkers() public {
@@ -444,7 +525,7 @@ contract JobMarketTest is MarketFixture {
         assertEq(market.escrowOf(jobId), 30 ether);
         (, uint256 locked,) = stakes.stakeOf(workers[0]);
         assertEq(locked, 50 ether);
-        uint256 due = market.job(jobId).revealDeadline + ESCALATION;
+        uint256 due = market.job(jobId).revealDeadline + CHALLENGE;
         vm.expectRevert(
             abi.encodeWithSelector(
                 IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Unresolved, due, block.timestamp
@@ -460,21 +541,21 @@ contract JobMarketTest is MarketFixture {
         assertEq(locked, 0);
     }
 
-    /// Attack: an owner stretching the escalation window of jobs already unresolved (or without bound).
-    function test_escalationWindow_isSnapshottedAndBounded() public {
+    /// Attack: an owner stretching the challenge window of jobs already under way (or without bound).
+    function test_challengeWindow_isSnapshottedAndBounded() public {
         bytes32 jobId = _runJob([TRUTH, LIE, keccak256("third")], [true, true, true]);
-        uint256 due = market.job(jobId).revealDeadline + ESCALATION;
-        market.setEscalationWindow(30 days);
-        assertEq(market.job(jobId).escalationWindow, ESCALATION);
+        uint256 due = market.job(jobId).revealDeadline + CHALLENGE;
+        market.setChallengeWindow(30 days);
+        assertEq(market.job(jobId).challengeWindow, CHALLENGE);
         vm.warp(due + 1);
         market.expire(jobId); // closes on the window it was posted with
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
 
-        uint64 max = market.MAX_ESCALATION_WINDOW();
+        uint64 max = market.MAX_CHALLENGE_WINDOW();
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, max + 1, 10 minutes, max));
-        market.setEscalationWindow(max + 1);
+        market.setChallengeWindow(max + 1);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 10 minutes, max));
-        market.setEscalationWindow(0);
+        market.setChallengeWindow(0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 1, 1 days));
         market.setMinWindows(0, 60);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 1 days + 1, 1, 1 days));
@@ -489,7 +570,7 @@ contract JobMarketTest is MarketFixture {
         assertEq(market.minRevealWindow(), 90);
     }
 
-    /// Attack: `settle` on a job nobody locked held the requester's refund for the escalation window.
+    /// Attack: `settle` on a job nobody locked held the requester's refund for the challenge window.
     function test_settle_refundsAJobNobodyLocked() public {
         IJobMarket.JobRequest memory r = _request(2, 1);
         bytes32 jobId = _post(r);
@@ -506,7 +587,7 @@ contract JobMarketTest is MarketFixture {
         market.settle(jobId);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Settled, 0 + market.job(jobId).revealDeadline + ESCALATION, block.timestamp
+                IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Settled, 0 + market.job(jobId).revealDeadline + CHALLENGE, block.timestamp
             )
         );
         market.expire(jobId);
@@ -530,6 +611,9 @@ contract JobMarketTest is MarketFixture {
         bytes32 jobId = _post(_request(1, 1));
         _lock(jobId, workers[0]);
         _reveal(jobId, 0, workers[0], TRUTH);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Provisional));
+        vm.prank(requester);
+        market.accept(jobId);
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
         assertEq(market.balanceOf(workers[0]), 1 ether);
     }
@@ -662,8 +746,9 @@ contract JobMarketTest is MarketFixture {
         }
         vm.warp(r.revealDeadline + 1);
         if (market.job(jobId).status == IJobMarket.JobStatus.Open) market.settle(jobId);
-        vm.warp(r.revealDeadline + ESCALATION + 2);
+        vm.warp(r.revealDeadline + CHALLENGE + 2);
         if (market.job(jobId).status == IJobMarket.JobStatus.Unresolved) market.expire(jobId);
+        if (market.job(jobId).status == IJobMarket.JobStatus.Provisional) market.finalize(jobId);
         uint256 burned = supply - token.totalSupply();
         uint256 held = token.balanceOf(address(market)) + token.balanceOf(address(stakes));
         uint256 deposits = market.balanceOf(requester);

@@ -166,6 +166,18 @@ class Marketplace:
         """The job once it is no longer open."""
         return self.wait_closed_from(job_id, JobStatus.OPEN, timeout)
 
+    def wait_final(self, job_id: bytes, timeout: float = 120.0) -> Any:
+        """The job once final. A provisional settlement waits out its challenge window: the
+        chain's clock is moved past it, and the workers' daemons finalize it themselves."""
+        job = self.wait_closed(job_id, timeout)
+        if job.status == JobStatus.PROVISIONAL:
+            ahead = JobMarket(self.w3, self.deployment).final_after(job_id) - chain_now(self.w3) + 1
+            if ahead > 0:
+                self.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
+                self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+            job = self.wait_closed_from(job_id, JobStatus.PROVISIONAL, timeout)
+        return job
+
     def wait_closed_from(self, job_id: bytes, status: JobStatus, timeout: float = 120.0) -> Any:
         """The job once its status is no longer ``status``."""
         market = JobMarket(self.w3, self.deployment)

@@ -44,7 +44,8 @@ def free_ports(count: int) -> int:
 
 
 def start_up(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    """`agora up` until it prints ready; returns the process and what it printed."""
+    """`agora up` until it prints ready; returns the process and what it printed. It starts with
+    SIGINT ignored, as a background job of a script does: Ctrl-C (SIGINT) must stop it anyway."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "up", "--home", str(home), *args],
         cwd=ROOT,
@@ -52,6 +53,7 @@ def start_up(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     lines = []
     deadline = time.monotonic() + 240
@@ -107,6 +109,8 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         while market.job(job_id).status == JobStatus.OPEN:
             assert time.monotonic() < deadline, (tmp_path / "logs" / "worker1.log").read_text()
             time.sleep(0.2)
+        assert market.job(job_id).status == JobStatus.PROVISIONAL
+        market.accept(job_id)  # the requester takes the result: final at once
         assert market.job(job_id).status == JobStatus.SETTLED
         assert market.balance_of(dev_account(2).address) == 2 * AGR
         # the revealed output is in the store, under the CID the reveal names

@@ -171,7 +171,7 @@ def test_three_honest_workers_settle_a_job_and_are_paid(world: World) -> None:
     program, data = m.program("sha256"), m.upload(b"the quick brown fox\n" * 100)
     request = m.request(program, data, regions=regions_mask(["eu", "us"]))
     job_id = m.post(request)
-    job = m.wait_closed(job_id)
+    job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
     paid, slashed = outcomes(m, job_id)
     assert paid == {address(i): 10 * AGR for i in HONEST.values()}
@@ -234,7 +234,7 @@ def test_a_dishonest_worker_is_slashed_and_the_honest_two_are_paid(
         reveal_deadline=now + 35,
     )
     job_id = m.post(request)
-    job = m.wait_closed(job_id)
+    job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
     paid, slashed = outcomes(m, job_id)
     assert paid == {address(HONEST["alice"]): 10 * AGR, address(HONEST["bob"]): 10 * AGR}
@@ -292,7 +292,7 @@ def test_a_worker_killed_between_commit_and_reveal_reveals_after_restart(world: 
         assert time.monotonic() < deadline, victim.log()
         time.sleep(0.1)
     manual_market.reveal(job_id, slot, result.digest, salt, b"\x00" * 32)
-    job = m.wait_closed(job_id)
+    job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
     victor = Web3.to_checksum_address(market.slot(job_id, victim_slot).worker)
     paid, slashed = outcomes(m, job_id)
@@ -317,9 +317,9 @@ def test_status_of_an_unknown_name_says_so(world: World) -> None:
     assert "nobody.agora has no address record" in shown.stderr
 
 
-def test_an_unresolved_job_is_expired_after_escalation_and_collateral_released(world: World) -> None:
+def test_an_unresolved_job_is_expired_after_the_challenge_window_and_collateral_released(world: World) -> None:
     """carol (us) and mallory (ch) disagree on a k=2, q=2 job: no quorum, nobody slashed, both
-    collaterals held. Once the escalation window has passed (the chain's clock is moved on), a
+    collaterals held. Once the challenge window has passed (the chain's clock is moved on), a
     worker expires the job: the requester gets the whole escrow back and both stakes are free.
     Last in the module: it moves the shared chain's clock a day ahead."""
     m = world.m
@@ -344,8 +344,9 @@ def test_an_unresolved_job_is_expired_after_escalation_and_collateral_released(w
         time.sleep(0.2)
     stakes = StakeManager(m.w3, m.deployment)
     carol = address(HONEST["carol"])
-    assert stakes.stake_of(carol)[1] == 50 * AGR  # still locked, awaiting escalation
-    m.w3.provider.make_request("evm_increaseTime", [market.escalation_window() + 60])  # type: ignore[arg-type]
+    assert stakes.stake_of(carol)[1] == 50 * AGR  # still locked through the challenge window
+    ahead = market.final_after(job_id) - chain_now(m.w3) + 60
+    m.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
     m.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     job = m.wait_closed_from(job_id, JobStatus.UNRESOLVED)
     assert job.status == JobStatus.EXPIRED
@@ -358,4 +359,4 @@ def test_an_unresolved_job_is_expired_after_escalation_and_collateral_released(w
         assert after.stake[who] == before.stake[who]
     assert stakes.stake_of(carol)[1] == 0
     logs = world.honest["carol"].log() + world.dishonest.log()
-    assert f"job {job_id.hex()[:10]}: expired it after the escalation window" in logs
+    assert f"job {job_id.hex()[:10]}: expired it after the challenge window" in logs

@@ -80,6 +80,8 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
         while market.job(job_id).status == JobStatus.OPEN:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
+        assert market.job(job_id).status == JobStatus.PROVISIONAL
+        market.accept(job_id)  # the requester takes the result: final at once
         assert market.job(job_id).status == JobStatus.SETTLED
         assert market.job(cheap).status == JobStatus.OPEN and market.job(cheap).locked == 0
         assert market.balance_of(dev_account(WORKER).address) == 2 * AGR

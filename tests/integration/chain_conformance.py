@@ -250,6 +250,9 @@ class ChainConformance:
             market.commit(job_id, slot, truth, salt)
         for market, slot in zip(actors.workers, slots, strict=True):
             market.reveal(job_id, slot, truth, salt, b"\x33" * 32)
+        assert actors.requester.job(job_id).status is JobStatus.PROVISIONAL
+        assert not any(actors.requester.balance_of(m.transactor.address) for m in actors.workers)  # type: ignore[union-attr]
+        actors.requester.accept(job_id)  # unanimous: the requester may make it final at once
         job = actors.requester.job(job_id)
         assert job.status is JobStatus.SETTLED
         paid = [actors.requester.balance_of(m.transactor.address) for m in actors.workers]  # type: ignore[union-attr]

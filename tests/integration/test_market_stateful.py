@@ -109,6 +109,14 @@ class MarketMachine(RuleBasedStateMachine):
     def expire(self, job: bytes) -> None:
         self._closing(job, lambda: self.actors.requester.expire(job))
 
+    @rule(job=jobs)
+    def finalize(self, job: bytes) -> None:
+        self._closing(job, lambda: self.actors.requester.finalize(job))
+
+    @rule(job=jobs)
+    def accept(self, job: bytes) -> None:
+        self._closing(job, lambda: self.actors.requester.accept(job))
+
     @rule(seconds=st.sampled_from([60, 3700, 7300, 11000, 90000]))
     def advance_time(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_increaseTime", [seconds])

@@ -355,11 +355,19 @@ def test_fuzzed_requests_never_get_a_5xx_a_traceback_or_a_path(
         lines.append(f"Content-Length: {len(body)}")
     request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
     host, port = node.url.removeprefix("http://").split(":")
+    # A chunked body without its last chunk is an unfinished request: with the client's side shut,
+    # the node may drop it without an answer (it never had a whole request to answer).
+    chunked = headers.get("Transfer-Encoding", "").strip().lower() == "chunked"
+    unfinished = chunked and not body.endswith(b"0\r\n\r\n")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(request)
         sock.shutdown(socket.SHUT_WR)
         reply = http.client.HTTPResponse(sock, method=method)
-        reply.begin()
+        try:
+            reply.begin()
+        except http.client.RemoteDisconnected:
+            assert unfinished, "the node closed a whole request without answering it"
+            return
         answer = reply.read(1 << 20)
     assert reply.status < 500 or reply.status in (503, 507), (reply.status, answer[:300])
     text = answer.decode("utf-8", "replace")

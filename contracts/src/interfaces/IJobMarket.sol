@@ -13,12 +13,14 @@ interface IJobMarket {
         ZK
     }
 
+    /// @dev `Provisional`: a quorum agreed; payments, refunds and slashes wait for the challenge window.
     enum JobStatus {
         None,
         Open,
         Settled,
         Unresolved,
-        Expired
+        Expired,
+        Provisional
     }
 
     /// @notice What a requester signs (EIP-712, domain "AgoraJobMarket" version "1").
@@ -62,7 +64,7 @@ interface IJobMarket {
         uint40 lockDeadline;
         uint40 commitDeadline;
         uint40 revealDeadline;
-        uint40 escalationWindow; // the market's window when the job was posted
+        uint40 challengeWindow; // the market's window when the job was posted
     }
 
     /// @notice A worker's slot in a job: its lock price and then its commitment, then its digest.
@@ -136,6 +138,12 @@ interface IJobMarket {
     error NotEnoughGasForVerifier(uint256 available, uint256 needed);
     /// @notice An owner-set window outside the bounds the contract allows.
     error WindowOutOfRange(uint256 value, uint256 minimum, uint256 maximum);
+    /// @notice A provisional settlement becomes final only after `finalAfter`.
+    error NotFinalizable(bytes32 jobId, JobStatus status, uint256 finalAfter, uint256 now_);
+    /// @notice Only the job's requester may accept its result early.
+    error NotRequester(bytes32 jobId, address caller);
+    /// @notice Early acceptance needs every one of the k slots revealed, all with the same digest.
+    error NotUnanimous(bytes32 jobId, uint8 agreeing, uint8 redundancy);
 
     /// @notice `account` deposited `amount` (pulled from it) into its market balance.
     event Deposited(address indexed account, uint256 amount);
@@ -153,7 +161,10 @@ interface IJobMarket {
     event ProofAccepted(bytes32 indexed jobId, address indexed worker, bytes32 digest, bytes32 resultCid);
     /// @notice A `ZK` job's proof did not verify.
     event ProofRejected(bytes32 indexed jobId, address indexed worker, bytes32 digest);
-    /// @notice The job settled on `winningDigest`, revealed by `agreeing` slots.
+    /// @notice A quorum of `agreeing` slots revealed `digest`: the outcome stands unless disputed,
+    /// and takes effect (payments, refunds, slashes of dissenters) after `finalAfter`.
+    event JobProvisional(bytes32 indexed jobId, bytes32 digest, uint8 agreeing, uint256 finalAfter);
+    /// @notice The job settled on `winningDigest`, revealed by `agreeing` slots: final.
     event JobSettled(bytes32 indexed jobId, bytes32 winningDigest, uint8 agreeing);
     /// @notice No quorum: the largest group of equal digests had `largestGroup` of `quorum` needed.
     event JobUnresolved(bytes32 indexed jobId, uint8 largestGroup, uint8 quorum);
@@ -169,8 +180,8 @@ interface IJobMarket {
     event JobExpired(bytes32 indexed jobId);
     /// @notice How far ahead a reveal deadline may lie changed.
     event MaxJobDurationChanged(uint64 oldDuration, uint64 newDuration);
-    /// @notice The escalation window for jobs posted from now on changed.
-    event EscalationWindowChanged(uint64 oldWindow, uint64 newWindow);
+    /// @notice The challenge window for jobs posted from now on changed.
+    event ChallengeWindowChanged(uint64 oldWindow, uint64 newWindow);
     /// @notice The least compute window (lock to commit deadline) and reveal window (commit to
     /// reveal deadline) a request must leave changed.
     event MinWindowsChanged(uint64 computeWindow, uint64 revealWindow);
@@ -192,11 +203,21 @@ interface IJobMarket {
     /// @notice `ZK` jobs: submits the result with its proof, checked by the program's verifier.
     function submitProof(JobRequest calldata request, bytes32 digest, bytes32 resultCid, bytes calldata proof)
         external;
-    /// @notice Settles a `REDUNDANT` job once all revealed or the reveal deadline passed.
+    /// @notice Settles a `REDUNDANT` job once all revealed or the reveal deadline passed: a quorum
+    /// makes it `Provisional` (final after the challenge window), no quorum `Unresolved`; slots that
+    /// did not reveal are slashed at once.
     function settle(bytes32 jobId) external;
+    /// @notice Makes a provisional settlement final once its challenge window (after the reveal
+    /// deadline) has passed: pays the quorum, slashes dissenters, refunds the rest. Anyone may call.
+    function finalize(bytes32 jobId) external;
+    /// @notice The requester accepts a provisional result revealed alike by all k slots, making it
+    /// final at once.
+    function accept(bytes32 jobId) external;
+    /// @notice When a job's provisional settlement (or unresolved state) may become final.
+    function finalAfter(bytes32 jobId) external view returns (uint256);
     /// @notice Closes an overdue job: no worker by the lock deadline, a `ZK` job without a proof by
     /// the reveal deadline, a `REDUNDANT` job past its reveal deadline (settled as `settle` does),
-    /// or an unresolved job past its escalation window.
+    /// or an unresolved job past its challenge window.
     function expire(bytes32 jobId) external;
 
     function job(bytes32 jobId) external view returns (Job memory);

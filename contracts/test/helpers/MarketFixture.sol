@@ -21,7 +21,7 @@ abstract contract MarketFixture is Test {
     uint64 internal constant UNBONDING = 1 days;
     uint256 internal constant MIN_STAKE = 100 ether;
     uint64 internal constant MAX_DURATION = 7 days;
-    uint64 internal constant ESCALATION = 1 days;
+    uint64 internal constant CHALLENGE = 1 days;
     uint64 internal constant MIN_COMPUTE = 60;
     uint64 internal constant MIN_REVEAL = 60;
     uint256 internal constant STAKE = 1_000 ether;
@@ -46,7 +46,7 @@ abstract contract MarketFixture is Test {
         registry = new NameRegistry(address(this));
         resolver = new PublicResolver(registry);
         stakes = new StakeManager(token, address(this), BURN_BPS, UNBONDING, MIN_STAKE);
-        market = new JobMarket(IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, ESCALATION, MIN_COMPUTE, MIN_REVEAL);
+        market = new JobMarket(IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
         stakes.setMarket(address(market));
         verifier = new HashProofVerifier();
         // programs.agora/sum: its addr record is the program's verifier
