@@ -37,6 +37,13 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     }
 
     uint16 private constant BPS = 10_000;
+    /// @notice Bounds on the owner's parameters: at least half of every slash compensates the
+    /// wronged; stake can always leave, within a quarter of a year; the minimum stake is real.
+    uint16 public constant MAX_BURN_BPS = 5_000;
+    uint64 public constant MIN_UNBONDING_DELAY = 60;
+    uint64 public constant MAX_UNBONDING_DELAY = 90 days;
+    uint256 public constant MIN_MIN_STAKE = 1 ether;
+    uint256 public constant MAX_MIN_STAKE = 1_000_000 ether;
 
     IAgoraToken public immutable token;
     /// @inheritdoc IStakeManager
@@ -63,11 +70,10 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     constructor(IAgoraToken token_, address owner_, uint16 burnBps_, uint64 unbondingDelay_, uint256 minStake_)
         Ownable(owner_)
     {
-        if (burnBps_ > BPS) revert InvalidBurnShare(burnBps_);
         token = token_;
-        burnBps = burnBps_;
-        unbondingDelay = unbondingDelay_;
-        minStake = minStake_;
+        _setBurnShare(burnBps_);
+        _setUnbondingDelay(unbondingDelay_);
+        _setMinStake(minStake_);
     }
 
     // -- workers ---------------------------------------------------------------------------------
@@ -235,23 +241,42 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         emit MarketSet(market_);
     }
 
-    /// @notice Sets the share of each slash that is burned, in basis points.
+    /// @notice Sets the share of each slash that is burned, in basis points (at most 50%).
     function setBurnShare(uint16 bps) external onlyOwner {
-        if (bps > BPS) revert InvalidBurnShare(bps);
+        _setBurnShare(bps);
+    }
+
+    /// @notice Sets the unbonding delay (also the delay before a region change takes effect, and
+    /// the age stake needs to count in the juror pool): 60 s .. 90 days.
+    function setUnbondingDelay(uint64 delay) external onlyOwner {
+        _setUnbondingDelay(delay);
+    }
+
+    /// @notice Sets the minimum total stake a worker needs to lock a job: 1 .. 1,000,000 AGR.
+    function setMinStake(uint256 minimum) external onlyOwner {
+        _setMinStake(minimum);
+    }
+
+    function _setBurnShare(uint16 bps) private {
+        _checkRange(bps, 0, MAX_BURN_BPS);
         emit BurnShareChanged(burnBps, bps);
         burnBps = bps;
     }
 
-    /// @notice Sets the unbonding delay (also the delay before a region change takes effect).
-    function setUnbondingDelay(uint64 delay) external onlyOwner {
+    function _setUnbondingDelay(uint64 delay) private {
+        _checkRange(delay, MIN_UNBONDING_DELAY, MAX_UNBONDING_DELAY);
         emit UnbondingDelayChanged(unbondingDelay, delay);
         unbondingDelay = delay;
     }
 
-    /// @notice Sets the minimum total stake a worker needs to lock a job.
-    function setMinStake(uint256 minimum) external onlyOwner {
+    function _setMinStake(uint256 minimum) private {
+        _checkRange(minimum, MIN_MIN_STAKE, MAX_MIN_STAKE);
         emit MinStakeChanged(minStake, minimum);
         minStake = minimum;
+    }
+
+    function _checkRange(uint256 value, uint256 minimum, uint256 maximum) private pure {
+        if (value < minimum || value > maximum) revert ParameterOutOfRange(value, minimum, maximum);
     }
 
     function _declare(Account storage a, uint8 region) private {

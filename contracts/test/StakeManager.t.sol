@@ -106,8 +106,8 @@ contract StakeManagerTest is MarketFixture {
         vm.expectEmit(address(stakes));
         emit IStakeManager.BurnShareChanged(BURN_BPS, 5_000);
         stakes.setBurnShare(5_000);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.InvalidBurnShare.selector, 10_001));
-        stakes.setBurnShare(10_001);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 5_001, 0, 5_000));
+        stakes.setBurnShare(5_001);
         vm.expectEmit(address(stakes));
         emit IStakeManager.UnbondingDelayChanged(UNBONDING, 2 days);
         stakes.setUnbondingDelay(2 days);
@@ -116,9 +116,32 @@ contract StakeManagerTest is MarketFixture {
         stakes.setMinStake(1 ether);
     }
 
-    function test_constructor_revertsOnBurnShareAbove100Percent() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.InvalidBurnShare.selector, 10_001));
-        new StakeManager(token, address(this), 10_001, 1, 1);
+    /// Attack: an owner burning every slash (nothing left for the wronged), locking stake in for
+    /// ever, or making stake worthless as a bar to entry.
+    function test_parameters_areBounded() public {
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 10_000, 0, 5_000));
+        stakes.setBurnShare(10_000);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 0, 60, 90 days));
+        stakes.setUnbondingDelay(0);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 365 days, 60, 90 days));
+        stakes.setUnbondingDelay(365 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 0, 1 ether, 1_000_000 ether)
+        );
+        stakes.setMinStake(0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStakeManager.ParameterOutOfRange.selector, 1_000_001 ether, 1 ether, 1_000_000 ether
+            )
+        );
+        stakes.setMinStake(1_000_001 ether);
+    }
+
+    function test_constructor_revertsOnParametersOutOfBounds() public {
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 10_001, 0, 5_000));
+        new StakeManager(token, address(this), 10_001, 1 days, 100 ether);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.ParameterOutOfRange.selector, 1, 60, 90 days));
+        new StakeManager(token, address(this), 2_000, 1, 100 ether);
     }
 
     function test_ownership_transferIsTwoStep() public {

@@ -29,8 +29,8 @@ interface IStakeManager {
     error NothingToWithdraw(address worker, uint256 unbonding, uint256 readyAt);
     /// @notice A region index outside 0..31.
     error InvalidRegion(uint8 region);
-    /// @notice A burn share above 100%.
-    error InvalidBurnShare(uint16 bps);
+    /// @notice An owner-set parameter outside the bounds the contract allows.
+    error ParameterOutOfRange(uint256 value, uint256 minimum, uint256 maximum);
     /// @notice A zero amount.
     error ZeroAmount();
     /// @notice `activate` had nothing to do: no stake has matured (or the account holds less than
