@@ -38,6 +38,7 @@ class JobStatus(IntEnum):
     UNRESOLVED = 3
     EXPIRED = 4
     PROVISIONAL = 5  # a quorum agreed; final after the challenge window
+    VOID = 6  # reveals without a quorum, unresolved: every revealer paid its price
 
 
 class SlashReason(IntEnum):

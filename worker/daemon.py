@@ -214,6 +214,8 @@ class Worker:
                 else (Phase.DONE, "no quorum")
             )
             w.finish(record, phase, note)
+        elif e.name == "JobVoid" and record.phase not in FINAL:
+            w.finish(record, Phase.DONE, "void: no quorum, every revealer paid its price")
         elif e.name == "JobExpired" and record.phase not in FINAL:
             w.finish(record, Phase.LOST if record.phase == Phase.CANDIDATE else Phase.DONE, "expired")
         elif e.name == "WorkerPaid" and mine:

@@ -26,6 +26,7 @@ EVENTS = (
     "JobSettled",
     "JobUnresolved",
     "JobExpired",
+    "JobVoid",
     "WorkerPaid",
     "WorkerSlashed",
 )

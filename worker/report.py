@@ -39,7 +39,7 @@ class WorkerReport:
     @property
     def in_flight(self) -> list[JobLine]:
         """Jobs whose collateral is still locked: open, provisional, or unresolved."""
-        held = (JobStatus.OPEN, JobStatus.PROVISIONAL, JobStatus.UNRESOLVED)
+        held = (JobStatus.OPEN, JobStatus.PROVISIONAL, JobStatus.UNRESOLVED)  # not yet final
         return [j for j in self.jobs if j.status in held and not j.slashed]
 
     @property

@@ -130,14 +130,14 @@ class Results:
 
     def _unresolved(self, record: JobRecord, now: int) -> bool:
         """No quorum: the collateral stays locked through the job's challenge window, then anyone
-        may expire the job to release it."""
+        may close the job: void, every revealer paid its price and its collateral released."""
         job_id = record.job_id
         if not self._due(job_id, now):
             return False
         self.w.retry_later(job_id)
         if self.w.market.job(job_id).status == JobStatus.UNRESOLVED:
             self.w.market.expire(job_id)
-            log.info("job %s: expired it after the challenge window (collateral released)", short(job_id))
+            log.info("job %s: closed it after the challenge window (collateral released)", short(job_id))
         return True
 
     def _awaiting_outcome(self, record: JobRecord, now: int) -> bool:

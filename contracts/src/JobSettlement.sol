@@ -107,9 +107,15 @@ abstract contract JobSettlement is IJobMarket {
         (bytes32 best, uint8 size, bool tie) = _largestGroup(jobId, j);
         bool quorum = size >= j.q && !tie;
         // checks-effects-interactions: the outcome is recorded before the stake manager is called
-        j.status = quorum ? JobStatus.Provisional : JobStatus.Unresolved;
-        if (quorum) emit JobProvisional(jobId, best, size, finalAfter(jobId));
-        else emit JobUnresolved(jobId, size, j.q);
+        if (quorum) {
+            j.status = JobStatus.Provisional;
+            emit JobProvisional(jobId, best, size, finalAfter(jobId));
+        } else if (j.revealedMask != 0) {
+            j.status = JobStatus.Unresolved;
+            emit JobUnresolved(jobId, size, j.q);
+        } else {
+            _close(jobId, j); // nobody revealed: nothing to resolve, the escrow goes back now
+        }
         Slot[8] storage slots = _slots[jobId];
         for (uint8 i; i < j.locked; ++i) {
             uint8 bit = uint8(1 << i);
@@ -177,12 +183,28 @@ abstract contract JobSettlement is IJobMarket {
                 revert NotExpirable(jobId, j.status, due, block.timestamp);
             }
         } else if (j.status == JobStatus.Unresolved && block.timestamp > finalAfter(jobId)) {
-            _close(jobId, j);
-            for (uint8 i; i < j.locked; ++i) {
-                if (j.revealedMask & (1 << i) != 0) stakes.releaseCollateral(_slots[jobId][i].worker, jobId, j.collateral);
-            }
+            _void(jobId, j);
         } else {
             revert NotExpirable(jobId, j.status, finalAfter(jobId), block.timestamp);
+        }
+    }
+
+    /// @dev Reveals without a quorum that nothing resolved: a job with any reveal is never refunded
+    /// whole (a requester breaking unanimity gets no free result): each revealer is paid its price.
+    function _void(bytes32 jobId, Job storage j) private {
+        j.status = JobStatus.Void;
+        uint256 paid = 0;
+        uint8 revealed = 0;
+        Slot[8] storage slots = _slots[jobId];
+        for (uint8 i; i < j.locked; ++i) {
+            if (j.revealedMask & (1 << i) == 0) continue;
+            ++revealed;
+            paid += slots[i].price;
+        }
+        emit JobVoid(jobId, revealed);
+        _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
+        for (uint8 i; i < j.locked; ++i) {
+            if (j.revealedMask & (1 << i) != 0) _pay(jobId, slots[i].worker, slots[i].price, j.collateral);
         }
     }
 

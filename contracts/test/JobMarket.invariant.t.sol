@@ -25,6 +25,7 @@ contract MarketHandler is Test {
     uint256 public ghostBurned;
     uint256 public closedTwice;
     uint256 public honestSlashed;
+    uint256 public honestUnpaid;
 
     constructor(
         AgoraToken token_,
@@ -171,8 +172,10 @@ contract MarketHandler is Test {
     function _closing(bytes32 jobId, bytes memory call, address caller) internal {
         IJobMarket.JobStatus before = market.job(jobId).status;
         uint256[] memory stakeBefore = new uint256[](workerList.length);
+        uint256[] memory paidBefore = new uint256[](workerList.length);
         for (uint256 i; i < workerList.length; ++i) {
             stakeBefore[i] = _total(workerList[i]);
+            paidBefore[i] = market.balanceOf(workerList[i]);
         }
         uint256 supply = token.totalSupply();
         vm.prank(caller);
@@ -181,8 +184,22 @@ contract MarketHandler is Test {
         if (!ok) return;
         ghostBurned += supply - token.totalSupply();
         IJobMarket.Job memory j = market.job(jobId);
-        bool wasClosed = before == IJobMarket.JobStatus.Settled || before == IJobMarket.JobStatus.Expired;
+        bool wasClosed = before == IJobMarket.JobStatus.Settled || before == IJobMarket.JobStatus.Expired
+            || before == IJobMarket.JobStatus.Void;
         if (wasClosed) ++closedTwice;
+        if (j.status == IJobMarket.JobStatus.Void) {
+            // An honest revealer of a job nothing resolved ends with its price and all its stake.
+            for (uint8 i; i < j.locked; ++i) {
+                IJobMarket.Slot memory s = market.slot(jobId, i);
+                if (j.revealedMask & (1 << i) == 0 || s.sealed_ != _truth(jobId)) continue;
+                for (uint256 x; x < workerList.length; ++x) {
+                    if (workerList[x] != s.worker) continue;
+                    if (_total(s.worker) < stakeBefore[x]) ++honestSlashed;
+                    if (market.balanceOf(s.worker) < paidBefore[x] + s.price) ++honestUnpaid;
+                }
+            }
+            return;
+        }
         if (j.status != IJobMarket.JobStatus.Settled) return;
         // Every worker whose revealed digest is the winning one keeps all of its stake.
         bytes32 winning;
@@ -273,5 +290,10 @@ contract JobMarketInvariantTest is MarketFixture {
     /// forge-config: default.invariant.depth = 500
     function invariant_honestWorkerInQuorumIsNeverSlashed() public view {
         assertEq(handler.honestSlashed(), 0);
+    }
+
+    /// forge-config: default.invariant.depth = 500
+    function invariant_honestRevealerOfAVoidJobIsPaid() public view {
+        assertEq(handler.honestUnpaid(), 0);
     }
 }

@@ -519,7 +519,7 @@ contract JobMarketTest is MarketFixture {
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
     }
 
-    function test_settle_withoutQuorumIsUnresolvedThenExpires() public {
+    function test_settle_withoutQuorumIsUnresolvedThenVoid() public {
         bytes32 jobId = _runJob([TRUTH, LIE, keccak256("third")], [true, true, true]);
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Unresolved));
         assertEq(market.escrowOf(jobId), 30 ether);
@@ -534,11 +534,50 @@ contract JobMarketTest is MarketFixture {
         market.expire(jobId);
         vm.warp(due + 1);
         uint256 before = market.balanceOf(requester);
+        vm.expectEmit(address(market));
+        emit IJobMarket.JobVoid(jobId, 3);
         market.expire(jobId);
-        assertEq(market.balanceOf(requester), before + 30 ether);
-        assertEq(_totalStake(workers[0]), STAKE);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Void));
+        // every revealer is paid its price and keeps its collateral; the rest goes back
+        assertEq(market.balanceOf(requester), before + 27 ether);
+        for (uint256 i; i < 3; ++i) {
+            assertEq(market.balanceOf(workers[i]), 1 ether);
+            assertEq(_totalStake(workers[i]), STAKE);
+        }
         (, locked,) = stakes.stakeOf(workers[0]);
         assertEq(locked, 0);
+        assertEq(market.escrowOf(jobId), 0);
+    }
+
+    /// Attack (a free result): the requester takes a slot itself, waits for the honest reveals and
+    /// reveals junk so that no quorum forms. It no longer gets the escrow back whole: the honest
+    /// workers are paid (and the requester pays its own slot, which gains it nothing).
+    function test_attack_requesterBreakingUnanimityGetsNoFreeResult() public {
+        IJobMarket.JobRequest memory r = _request(2, 2);
+        bytes32 jobId = _post(r);
+        _stake(requester, STAKE, 0);
+        _lock(jobId, workers[0]);
+        _lock(jobId, requester);
+        _commit(jobId, 0, workers[0], TRUTH);
+        _commit(jobId, 1, requester, LIE);
+        _reveal(jobId, 0, workers[0], TRUTH);
+        _reveal(jobId, 1, requester, LIE); // seen the truth, reveals junk: a tie, no quorum
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Unresolved));
+        vm.warp(market.finalAfter(jobId) + 1);
+        market.expire(jobId);
+        assertEq(market.balanceOf(workers[0]), 1 ether); // the honest worker: price, collateral back
+        assertEq(_totalStake(workers[0]), STAKE);
+        // the requester's deposit paid the honest price; its own slot's price came back to itself
+        assertEq(market.balanceOf(requester), 50_000 ether - 1 ether);
+    }
+
+    function test_settle_nobodyRevealed_refundsAtOnce() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        vm.warp(r.revealDeadline + 1);
+        uint256 before = market.balanceOf(requester);
+        market.settle(jobId);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
+        assertEq(market.balanceOf(requester), before + 30 ether);
     }
 
     /// Attack: an owner stretching the challenge window of jobs already under way (or without bound).
@@ -549,7 +588,7 @@ contract JobMarketTest is MarketFixture {
         assertEq(market.job(jobId).challengeWindow, CHALLENGE);
         vm.warp(due + 1);
         market.expire(jobId); // closes on the window it was posted with
-        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Void));
 
         uint64 max = market.MAX_CHALLENGE_WINDOW();
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, max + 1, 10 minutes, max));
@@ -639,7 +678,7 @@ contract JobMarketTest is MarketFixture {
         for (uint256 i; i < 3; ++i) {
             assertEq(_totalStake(workers[i]), STAKE - 50 ether);
         }
-        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Unresolved));
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Expired));
     }
 
     // -- ZK ------------------------------------------------------------------------------------

@@ -317,11 +317,12 @@ def test_status_of_an_unknown_name_says_so(world: World) -> None:
     assert "nobody.agora has no address record" in shown.stderr
 
 
-def test_an_unresolved_job_is_expired_after_the_challenge_window_and_collateral_released(world: World) -> None:
+def test_an_unresolved_job_is_void_after_the_challenge_window_and_both_revealers_paid(world: World) -> None:
     """carol (us) and mallory (ch) disagree on a k=2, q=2 job: no quorum, nobody slashed, both
     collaterals held. Once the challenge window has passed (the chain's clock is moved on), a
-    worker expires the job: the requester gets the whole escrow back and both stakes are free.
-    Last in the module: it moves the shared chain's clock a day ahead."""
+    worker closes the job: void, both revealers paid their price (a job with reveals is never
+    refunded whole, so breaking unanimity buys the requester nothing), both stakes free.
+    Last in the module: it moves the shared chain's clock on."""
     m = world.m
     before = books(m)
     program, data = m.program("wordcount"), world.inputs[UNRESOLVED]
@@ -343,20 +344,22 @@ def test_an_unresolved_job_is_expired_after_the_challenge_window_and_collateral_
         assert time.monotonic() < deadline, world.honest["carol"].log()
         time.sleep(0.2)
     stakes = StakeManager(m.w3, m.deployment)
-    carol = address(HONEST["carol"])
+    carol, mallory = address(HONEST["carol"]), address(DISHONEST)
     assert stakes.stake_of(carol)[1] == 50 * AGR  # still locked through the challenge window
+    prices = {market.slot(job_id, i).worker: market.slot(job_id, i).price for i in range(2)}
     ahead = market.final_after(job_id) - chain_now(m.w3) + 60
     m.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
     m.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     job = m.wait_closed_from(job_id, JobStatus.UNRESOLVED)
-    assert job.status == JobStatus.EXPIRED
-    assert outcomes(m, job_id) == ({}, {})
+    assert job.status == JobStatus.VOID
+    assert outcomes(m, job_id) == ({carol: prices[carol], mallory: prices[mallory]}, {})
     after = books(m)
     assert_conserved(m, before, after, burned=0)
     requester = address(REQUESTER)
-    assert after.market[requester] == before.market[requester]  # the whole escrow came back
-    for who in (carol, address(DISHONEST)):
+    assert after.market[requester] == before.market[requester] - prices[carol] - prices[mallory]
+    for who in (carol, mallory):
         assert after.stake[who] == before.stake[who]
+        assert after.market[who] == before.market.get(who, 0) + prices[who]
     assert stakes.stake_of(carol)[1] == 0
     logs = world.honest["carol"].log() + world.dishonest.log()
-    assert f"job {job_id.hex()[:10]}: expired it after the challenge window" in logs
+    assert f"job {job_id.hex()[:10]}: closed it after the challenge window" in logs

@@ -14,13 +14,16 @@ interface IJobMarket {
     }
 
     /// @dev `Provisional`: a quorum agreed; payments, refunds and slashes wait for the challenge window.
+    /// `Void`: reveals without a quorum that nothing resolved: every revealer paid its price, nobody
+    /// slashed for its digest.
     enum JobStatus {
         None,
         Open,
         Settled,
         Unresolved,
         Expired,
-        Provisional
+        Provisional,
+        Void
     }
 
     /// @notice What a requester signs (EIP-712, domain "AgoraJobMarket" version "1").
@@ -176,8 +179,11 @@ interface IJobMarket {
     );
     /// @notice `amount` of escrow returned to the requester's balance.
     event Refunded(bytes32 indexed jobId, address indexed requester, uint256 amount);
-    /// @notice The job closed without a result (nobody locked, no proof, or no escalation).
+    /// @notice The job closed without a result (nobody locked or revealed, or no valid proof).
     event JobExpired(bytes32 indexed jobId);
+    /// @notice An unresolved job closed after its challenge window: its `revealed` revealers were
+    /// paid their price, nobody was slashed for a digest, the rest of the escrow went back.
+    event JobVoid(bytes32 indexed jobId, uint8 revealed);
     /// @notice How far ahead a reveal deadline may lie changed.
     event MaxJobDurationChanged(uint64 oldDuration, uint64 newDuration);
     /// @notice The challenge window for jobs posted from now on changed.
@@ -217,7 +223,7 @@ interface IJobMarket {
     function finalAfter(bytes32 jobId) external view returns (uint256);
     /// @notice Closes an overdue job: no worker by the lock deadline, a `ZK` job without a proof by
     /// the reveal deadline, a `REDUNDANT` job past its reveal deadline (settled as `settle` does),
-    /// or an unresolved job past its challenge window.
+    /// or an unresolved job past its challenge window (`Void`: every revealer paid its price).
     function expire(bytes32 jobId) external;
 
     function job(bytes32 jobId) external view returns (Job memory);
