@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, RegionNotAllowed, WorkerAlreadyLocked
+from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, MarketEvent, RegionNotAllowed, WorkerAlreadyLocked
 from store import BlobTooLarge, NotFound, cid_from_digest
 
 from ._shared import RETRY_AFTER, Shared, log, short
-from .feed import MarketEvent
 from .policy import amount
 from .running import Executions
 from .state import JobRecord, Phase

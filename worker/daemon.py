@@ -25,8 +25,10 @@ from web3 import Web3
 from ledger import (
     ChainUnavailable,
     Deployment,
+    JobFeed,
     JobMarket,
     LedgerError,
+    MarketEvent,
     Names,
     SlashReason,
     StakeManager,
@@ -40,7 +42,6 @@ from ._shared import Shared, short
 from .bidding import Bidding
 from .conduct import Conduct, Strategy
 from .execution import RayExecutor
-from .feed import JobFeed, MarketEvent
 from .policy import BidPolicy, amount
 from .results import Results
 from .running import Executions

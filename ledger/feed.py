@@ -1,5 +1,7 @@
 """Following the market from a persisted cursor: every event once, across restarts.
 
+The worker daemon follows the market through it, and so will the verifier and the API's indexer.
+
 The cursor (the last block whose events were all handed out) lives in a SQLite file; a caller
 acknowledges a batch only after acting on it, so a crash repeats at most the unacknowledged
 batch and never skips an event.
@@ -15,7 +17,10 @@ from typing import Any
 
 from web3 import Web3
 
-from ledger import Deployment, JobRequest, artifact, mapped_errors
+from ._tx import mapped_errors
+from .artifacts import artifact
+from .deploy import Deployment
+from .market import JobRequest
 
 EVENTS = (
     "JobPosted",
@@ -92,7 +97,7 @@ class JobFeed:
         for log in logs:
             name = self._by_topic.get(bytes(log["topics"][0])) if log["topics"] else None
             if name is None:
-                continue  # an event the worker does not follow (deposits, payments...)
+                continue  # an event not followed (deposits, withdrawals)
             args = dict(getattr(self.market.events, name)().process_log(log)["args"])
             events.append(MarketEvent(name, log["blockNumber"], log["logIndex"], bytes(args["jobId"]), args))
         return events, last

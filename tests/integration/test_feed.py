@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger import EmbeddedChain, Transactor, connect, deploy, dev_account
-from worker.feed import JobFeed
+from ledger import EmbeddedChain, JobFeed, Transactor, connect, deploy, dev_account
 
 from .market_helpers import fund_actors, make_request, post
 
