@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from compute import RayExecutor, run  # noqa: E402
 from compute import build_program as build  # noqa: E402
-from compute import run  # noqa: E402
 from ledger import (  # noqa: E402
     EmbeddedChain,
     JobMarket,
@@ -38,7 +38,7 @@ from ledger import (  # noqa: E402
 from store import StoreClient, digest_of  # noqa: E402
 from tests.integration.market_helpers import make_request  # noqa: E402
 from tests.integration.store_cluster import WRITER, start_cluster, stop_all  # noqa: E402
-from worker import BidPolicy, RayExecutor, Worker, WorkerConfig  # noqa: E402
+from worker import BidPolicy, Worker, WorkerConfig  # noqa: E402
 
 AGR = 10**18
 TRIVIAL = b"""

@@ -20,8 +20,8 @@ from typing import Annotated
 import requests
 import typer
 
+from compute import LOOPBACK_RAY_ENV, ray_temp_dir
 from ledger import Transactor, connect, deploy, dev_account
-from worker import LOOPBACK_RAY_ENV, ray_temp_dir
 
 from . import _common as c
 from ._supervise import Child, Supervisor

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from eth_account.signers.local import LocalAccount
 
+from compute import RayExecutor, ray_temp_dir
 from ledger import (
     ChainHandle,
     Keystore,
@@ -22,7 +23,7 @@ from ledger import (
     region_index,
     split_agora_name,
 )
-from worker import BidPolicy, RayExecutor, Worker, WorkerConfig, WorkerState, ray_temp_dir, worker_report
+from worker import BidPolicy, Worker, WorkerConfig, WorkerState, worker_report
 
 from . import _common as c
 

@@ -2,25 +2,33 @@
 
 WebAssembly execution with fuel metering (`run`, docs/programs.md), its statuses and the result
 digest workers commit (`Result`, `Status`), the state digest at a fuel checkpoint that jurors
-commit beside their result (`checkpoint`), and building programs from C or WAT
-(`build_program`). A bottom-layer package: it imports nothing of ours, so the worker, the
+commit beside their result (`checkpoint`), running it as Ray tasks on this machine or a cluster
+(`RayExecutor`, with the loopback-only settings of a local Ray), and building programs from C or
+WAT (`build_program`). A bottom-layer package: it imports nothing of ours, so the worker, the
 verifier and the CLI compute exactly the same thing.
 """
 
 from .errors import BuildError, ComputeError
 from .programs import build as build_program
+from .ray import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
 from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Checkpoint, Result, Status, checkpoint, compile_module, run
 
 __all__ = [
     "DEFAULT_MEMORY",
     "DEFAULT_OUTPUT",
+    "LOOPBACK_RAY_ENV",
     "BuildError",
     "Checkpoint",
+    "RayExecutor",
     "ComputeError",
     "Result",
     "Status",
     "build_program",
     "checkpoint",
     "compile_module",
+    "is_loopback",
+    "keep_ray_on_loopback",
+    "ray_temp_dir",
+    "result_of",
     "run",
 ]

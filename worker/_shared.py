@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 from web3 import Web3
 
-from compute import Result
+from compute import RayExecutor, Result
 from ledger import Deployment, JobMarket, Names, StakeManager, Transactor
 from store import StoreClient
 
-from .execution import RayExecutor
 from .policy import BidPolicy
 from .state import FINAL, JobRecord, Phase, WorkerState
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from compute import RayExecutor
 from ledger import (
     ChainUnavailable,
     Deployment,
@@ -41,7 +42,6 @@ from . import setup as start
 from ._shared import Shared, short
 from .bidding import Bidding
 from .conduct import Conduct, Strategy
-from .execution import RayExecutor
 from .policy import BidPolicy, amount
 from .results import Results
 from .running import Executions

@@ -15,10 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
+from compute import RayExecutor
 from ledger import JobRequest, dev_account, get_settings, load_deployment, open_chain
 from store import StoreClient
 from store import get_settings as store_settings
-from worker import BidPolicy, Conduct, RayExecutor, Worker, WorkerConfig
+from worker import BidPolicy, Conduct, Worker, WorkerConfig
 
 
 def main() -> None:

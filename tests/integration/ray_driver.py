@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import ray  # noqa: E402
 
-from worker import RayExecutor, result_of  # noqa: E402
+from compute import RayExecutor, result_of  # noqa: E402
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import ray
 from ray._private import ray_constants
 
-from compute import DEFAULT_MEMORY, DEFAULT_OUTPUT, Result, Status, run
+from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Result, Status, run
 
 log = logging.getLogger(__name__)
 
