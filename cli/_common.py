@@ -6,6 +6,8 @@ import functools
 import logging
 import os
 import re
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any, TypeVar
 import typer
 from eth_account.signers.local import LocalAccount
 
-from compute import ComputeError
+from compute import ComputeError, RayExecutor, ray_temp_dir
 from ledger import (
     DEV_CHAIN_IDS,
     ChainHandle,
@@ -171,3 +173,13 @@ def _dev(handle: ChainHandle, index: int) -> LocalAccount:
 
 def transactor(handle: ChainHandle, sender: str | None, state: Path | None = None) -> Transactor:
     return Transactor(handle.w3, account(handle, sender, state))
+
+
+def ray_with_stop(ray: str, directory: Path, stop: threading.Event) -> RayExecutor:
+    """A Ray executor (``local``: a Ray of its own with its files under ``directory``; else a
+    cluster's address), and SIGTERM or Ctrl-C setting ``stop``. The handlers are installed after
+    ``ray.init``, which installs its own that kill the process on SIGTERM."""
+    executor = RayExecutor(ray, temp_dir=ray_temp_dir(directory) if ray == "local" else None)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return executor

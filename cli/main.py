@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import _common, account, chain, name, program, store, up, worker
+from . import _common, account, chain, name, program, store, up, verifier, worker
 
 app = typer.Typer(
     name="agora",
@@ -20,6 +20,7 @@ app.add_typer(name.app, name="name")
 app.add_typer(store.app, name="store")
 app.add_typer(program.app, name="program")
 app.add_typer(worker.app, name="worker")
+app.add_typer(verifier.app, name="verifier")
 app.command("up")(up.up)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,6 @@ from typing import Annotated
 import typer
 from eth_account.signers.local import LocalAccount
 
-from compute import RayExecutor, ray_temp_dir
 from ledger import (
     ChainHandle,
     Keystore,
@@ -102,10 +100,7 @@ def run(
         account = _key(handle, sender, state, directory)
         deployment = c.deployment(handle, home)
         store = c.store_client(nodes, signer=account)  # workers have stake: nodes accept their writes
-        executor = RayExecutor(ray, temp_dir=ray_temp_dir(directory) if ray == "local" else None)
-        # After ray.init, which installs handlers that kill the process on SIGTERM.
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        executor = c.ray_with_stop(ray, directory, stop)
         daemon = Worker(handle.w3, deployment, account, config, store=store, executor=executor)
         try:
             typer.echo(f"worker {config.name}.agora ({daemon.address}) on {handle.description}")

@@ -41,7 +41,7 @@ from .errors import (
     Unauthorized,
     WorkerAlreadyLocked,
 )
-from .feed import JobFeed, MarketEvent
+from .feed import JobFeed, MarketEvent, run_until
 from .logs import LOG_PAGE, fetch_logs
 from .market import Job, JobMarket, JobRequest, JobStatus, Mode, SlashReason, Slot, StakeManager, commitment
 from .names import labelhash, namehash, reverse_name, split_agora_name
@@ -52,6 +52,7 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "run_until",
     "JobFeed",
     "MarketEvent",
     "NotFinalizable",

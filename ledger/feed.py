@@ -9,8 +9,10 @@ batch and never skips an event.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from web3 import Web3
 from ._tx import mapped_errors
 from .artifacts import artifact
 from .deploy import Deployment
+from .errors import ChainUnavailable, LedgerError
 from .market import JobRequest
 
 EVENTS = (
@@ -102,6 +105,16 @@ class JobFeed:
             events.append(MarketEvent(name, log["blockNumber"], log["logIndex"], bytes(args["jobId"]), args))
         return events, last
 
+    def drain(self, handle: Callable[[MarketEvent], None]) -> bool:
+        """Hands one batch of new events to ``handle``, in order, then acknowledges it (a crash in
+        between repeats the batch). True if there were any."""
+        events, last = self.poll()
+        for event in events:
+            handle(event)
+        if last > self.cursor:
+            self.acknowledge(last)
+        return bool(events)
+
     def follow(self) -> Iterator[tuple[list[MarketEvent], int]]:
         """Batches until caught up with the head (acknowledge each after acting on it)."""
         while True:
@@ -112,3 +125,24 @@ class JobFeed:
 
     def close(self) -> None:
         self._db.close()
+
+
+def run_until(stop: threading.Event, tick: Callable[[], bool], *, interval: float, log: logging.Logger) -> None:
+    """Calls ``tick`` until ``stop`` is set: again at once while it reports work done, else after
+    ``interval``; a chain outage or a refused transaction is logged and waited out (backing off up
+    to 10 s). The loop of every daemon that follows the market."""
+    backoff = interval
+    while not stop.is_set():
+        try:
+            busy = tick()
+            backoff = interval
+        except ChainUnavailable as exc:
+            log.warning("chain unavailable (%s); retrying in %.1fs", exc, backoff)
+            busy = False
+            backoff = min(backoff * 2, 10.0)
+        except LedgerError as exc:  # e.g. a node refusing a transaction: log, wait, go on
+            log.error("%s; retrying in %.1fs", exc, backoff)
+            busy = False
+            backoff = min(backoff * 2, 10.0)
+        if not busy:
+            stop.wait(backoff)

@@ -24,17 +24,16 @@ from web3 import Web3
 
 from compute import RayExecutor
 from ledger import (
-    ChainUnavailable,
     Deployment,
     JobFeed,
     JobMarket,
-    LedgerError,
     MarketEvent,
     Names,
     SlashReason,
     StakeManager,
     Transactor,
     region_code,
+    run_until,
 )
 from store import StoreClient
 
@@ -149,34 +148,16 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Ticks until ``stop`` is set; a chain outage is waited out."""
-        backoff = self.config.poll_interval
-        while not stop.is_set():
-            try:
-                busy = self.tick()
-                backoff = self.config.poll_interval
-            except ChainUnavailable as exc:
-                log.warning("chain unavailable (%s); retrying in %.1fs", exc, backoff)
-                busy = False
-                backoff = min(backoff * 2, 10.0)
-            except LedgerError as exc:  # e.g. a node refusing a transaction: log, wait, go on
-                log.error("%s; retrying in %.1fs", exc, backoff)
-                busy = False
-                backoff = min(backoff * 2, 10.0)
-            if not busy:
-                stop.wait(backoff)
+        run_until(stop, self.tick, interval=self.config.poll_interval, log=log)
 
     def tick(self) -> bool:
         """One step: events, bids, finished executions, due transactions. True if anything moved."""
-        events, last = self.feed.poll()
-        for event in events:
-            self._on_event(event)
-        if last > self.feed.cursor:
-            self.feed.acknowledge(last)
+        moved = self.feed.drain(self._on_event)
         now = self.shared.now()
-        moved = self.bidding.bid(now)
+        moved |= self.bidding.bid(now)
         moved |= self.executions.collect()
         moved |= self.results.advance(now)
-        return bool(events) or moved
+        return moved
 
     def close(self) -> None:
         self.executions.close()

@@ -26,6 +26,8 @@ TRUSTED = {
     ("worker/state.py", "_record"): "the worker's own SQLite job records",
     ("cli/worker.py", "_key"): "worker.json, written by this worker in its state directory",
     ("cli/chain.py", "info"): "the deployment record this process serialised",
+    ("verifier/checks.py", "_select"): "the verifier's own SQLite check records",
+    ("verifier/daemon.py", "_load_salt"): "verifier.json, written by this verifier in its state directory",
 }
 
 

@@ -1,0 +1,177 @@
+"""The verifier daemon as a process (`agora verifier run`) on a served chain, real store nodes and
+a local Ray: it re-executes what the market settles and says, per job, whether it agrees."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from compute import run
+from ledger import JobMarket, Transactor, connect, deploy, dev_account
+from store import StoreClient, digest_of
+
+from ..conftest import ROOT, start_chain_server, stop
+from .market_helpers import Actors, fund_actors, make_request, post
+from .store_cluster import WRITER, start_cluster, stop_all
+
+PROGRAMS = ROOT / "examples" / "programs" / "build"
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class World:
+    w3: Web3
+    actors: Actors
+    store: StoreClient
+    home: Path
+    env: dict[str, str]
+    wasm: bytes
+    program: bytes
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("verifier")
+    port = (
+        int(os.environ.get("AGORA_TEST_PORT", "0")) or __import__("tests.conftest", fromlist=["free_port"]).free_port()
+    )
+    chain = start_chain_server(home / "chain", port)
+    url = f"http://127.0.0.1:{port}"
+    nodes = start_cluster(home / "store", ["eu", "eu", "us"], writers="any")
+    try:
+        w3 = connect(url)
+        deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home)
+        actors = fund_actors(w3, deployment, workers=2)
+        store = StoreClient([n.url for n in nodes], k=2, m=1, signer=WRITER)
+        wasm = (PROGRAMS / "wordcount.wasm").read_bytes()
+        env = {
+            **os.environ,
+            "AGORA_RPC_URL": url,
+            "AGORA_STORE_NODES": ",".join(n.url for n in nodes),
+            "AGORA_STORE_K": "2",
+            "AGORA_STORE_M": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        yield World(w3, actors, store, home, env, wasm, digest_of(store.put(wasm)))
+        store.close()
+    finally:
+        stop_all(nodes)
+        stop(chain)
+
+
+def start_verifier(world: World, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    log = world.home / f"verifier-{time.monotonic_ns()}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "verifier", "run", "--home", str(world.home), "--poll", "0.1", *args],
+            cwd=ROOT,
+            env=world.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return proc, log
+
+
+def checks(world: World) -> dict[str, dict[str, object]]:
+    shown = subprocess.run(
+        [sys.executable, "-m", "cli", "verifier", "checks", "--json", "--home", str(world.home)],
+        cwd=ROOT,
+        env=world.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if "no verifier has run" in shown.stderr:
+        return {}  # the daemon is still starting
+    assert shown.returncode == 0, shown.stderr
+    return {c["jobId"]: c for c in json.loads(shown.stdout)}
+
+
+def wait_check(world: World, job_id: bytes, log: Path, timeout: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    key = "0x" + job_id.hex()
+    while time.monotonic() < deadline:
+        found = checks(world).get(key)
+        if found is not None and found["verdict"] != "pending":
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"no check of {key}\n{log.read_text()[-3000:]}")
+
+
+def k1_job(world: World, data: bytes, revealed: bytes) -> bytes:
+    """A k=1 job on ``data`` that worker 0 locks and reveals ``revealed`` for: provisional at once."""
+    request = make_request(world.w3, k=1, q=1, program_id=world.program, input_digest=data, ramp=0)
+    job_id = post(world.actors, request)
+    worker = world.actors.workers[0]
+    slot, _ = worker.lock(job_id)
+    worker.reveal(job_id, slot, revealed, b"\x01" * 32, b"\x02" * 32)
+    return job_id
+
+
+def truth(world: World, stdin: bytes) -> bytes:
+    return run(world.wasm, stdin, fuel=10**6).digest
+
+
+def test_the_verifier_agrees_with_an_honest_result_and_reports_a_wrong_one(world: World) -> None:
+    proc, log = start_verifier(world, "--sample-rate", "1")
+    try:
+        stdin = b"one two three\n"
+        data = digest_of(world.store.put(stdin))
+        honest = k1_job(world, data, truth(world, stdin))
+        lying = k1_job(world, data, b"\x66" * 32)  # a digest nobody computed
+        missing = k1_job(world, os.urandom(32), b"\x77" * 32)  # an input no store node has
+        good = wait_check(world, honest, log)
+        bad = wait_check(world, lying, log)
+        gone = wait_check(world, missing, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    worker = world.actors.workers[0].transactor.address  # type: ignore[union-attr]
+    assert good["verdict"] == "agrees" and good["kind"] == "provisional"
+    assert good["digest"] == "0x" + truth(world, stdin).hex()
+    assert f"revealed by {worker}" in str(good["detail"])
+    assert bad["verdict"] == "differs"
+    assert bad["claimed"] == {"0x" + "66" * 32: [worker]}
+    assert "reported (no dispute path on chain yet)" in str(bad["detail"])
+    assert gone["verdict"] == "unavailable" and "its input is on no store node" in str(gone["detail"])
+    text = log.read_text()
+    assert f"job {lying.hex()[:10]} (provisional): differs" in text
+
+
+def test_every_unresolved_job_is_checked_and_a_sample_of_the_rest(world: World) -> None:
+    """With a sample rate of 0 a provisional settlement is not re-executed (and says so), but an
+    unresolved job always is: the verifier names which of the revealed digests is right."""
+    proc, log = start_verifier(world, "--sample-rate", "0")
+    try:
+        stdin = b"alpha beta\ngamma\n"
+        data = digest_of(world.store.put(stdin))
+        skipped = k1_job(world, data, truth(world, stdin))
+        request = make_request(world.w3, k=2, q=2, program_id=world.program, input_digest=data, ramp=0)
+        job_id = post(world.actors, request)
+        honest, liar = world.actors.workers
+        answers = {honest: truth(world, stdin), liar: b"\x55" * 32}
+        slots = {m: m.lock(job_id)[0] for m in (honest, liar)}
+        for m in (honest, liar):
+            m.commit(job_id, slots[m], answers[m], b"\x03" * 32)
+        for m in (honest, liar):
+            m.reveal(job_id, slots[m], answers[m], b"\x03" * 32, b"\x04" * 32)
+        assert JobMarket(world.w3, honest.deployment).job(job_id).status.name == "UNRESOLVED"
+        not_sampled = wait_check(world, skipped, log)
+        unresolved = wait_check(world, job_id, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert not_sampled["verdict"] == "not sampled" and "outside the 0% sample" in str(not_sampled["detail"])
+    assert unresolved["kind"] == "unresolved" and unresolved["verdict"] == "agrees"
+    address = honest.transactor.address  # type: ignore[union-attr]
+    assert f"revealed by {address}" in str(unresolved["detail"])
+    assert set(unresolved["claimed"]) == {"0x" + answers[honest].hex(), "0x" + answers[liar].hex()}  # type: ignore[arg-type]

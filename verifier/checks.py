@@ -1,0 +1,100 @@
+"""The verifier's record of every check it made: which job, what was claimed, what it computed,
+its verdict and why. One SQLite file; a check is written before the verifier moves on."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Verdict(StrEnum):
+    AGREES = "agrees"  # our result digest is the one claimed (or, unresolved, one of those revealed)
+    DIFFERS = "differs"  # our result digest is not the one claimed
+    UNAVAILABLE = "unavailable"  # the program or input cannot be had from the store (or is too large)
+    NOT_SAMPLED = "not sampled"  # a provisional settlement outside this verifier's sample
+    PENDING = "pending"  # could not run yet (store or Ray unreachable): tried again
+
+
+@dataclass(frozen=True)
+class Check:
+    job_id: bytes
+    kind: str  # "provisional" or "unresolved"
+    claimed: dict[str, list[str]]  # result digest (hex) -> slot workers who revealed it
+    verdict: Verdict
+    detail: str = ""
+    digest: str = ""  # ours (hex), when we ran it
+    final_after: int = 0
+    checked_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jobId": "0x" + self.job_id.hex(),
+            "kind": self.kind,
+            "claimed": self.claimed,
+            "verdict": self.verdict.value,
+            "detail": self.detail,
+            "digest": self.digest,
+            "finalAfter": self.final_after,
+            "checkedAt": self.checked_at,
+        }
+
+
+class CheckLog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS checks (job_id BLOB PRIMARY KEY, kind TEXT NOT NULL, claimed TEXT NOT NULL,"
+            " verdict TEXT NOT NULL, detail TEXT NOT NULL, digest TEXT NOT NULL, final_after INTEGER NOT NULL,"
+            " checked_at REAL NOT NULL)"
+        )
+        self._db.commit()
+
+    def save(self, check: Check) -> Check:
+        stamped = Check(**{**check.__dict__, "checked_at": time.time()})
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stamped.job_id,
+                    stamped.kind,
+                    json.dumps(stamped.claimed),
+                    stamped.verdict.value,
+                    stamped.detail,
+                    stamped.digest,
+                    stamped.final_after,
+                    stamped.checked_at,
+                ),
+            )
+            self._db.commit()
+        return stamped
+
+    def get(self, job_id: bytes) -> Check | None:
+        rows = self._select("WHERE job_id = ?", (job_id,))
+        return rows[0] if rows else None
+
+    def all(self) -> list[Check]:
+        return self._select("ORDER BY checked_at", ())
+
+    def pending(self) -> list[Check]:
+        return self._select("WHERE verdict = ? ORDER BY checked_at", (Verdict.PENDING.value,))
+
+    def _select(self, where: str, args: tuple[Any, ...]) -> list[Check]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id, kind, claimed, verdict, detail, digest, final_after, checked_at FROM checks " + where,
+                args,
+            ).fetchall()
+        return [
+            Check(bytes(r[0]), r[1], json.loads(r[2]), Verdict(r[3]), r[4], r[5], int(r[6]), float(r[7])) for r in rows
+        ]
+
+    def close(self) -> None:
+        self._db.close()

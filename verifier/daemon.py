@@ -1,0 +1,192 @@
+"""The verifier daemon: re-executes what the market settles and says whether it agrees.
+
+It follows the market from a persisted cursor (`ledger.JobFeed`). Every unresolved job (reveals
+without a quorum) is re-executed, and a sample of provisional settlements: each with probability
+``sample_rate``, drawn from a secret salt kept in the verifier's state, so no worker can tell which
+of its jobs will be checked. A check fetches the job's program and input from the store (within
+``max_blob``), runs it on Ray with the job's fuel limit through `compute`, exactly as workers do,
+and compares its result digest with the digests revealed. Every check is recorded with its verdict
+and why (`checks.sqlite`) and logged; a check that could not run (store or Ray unreachable) is
+tried again while the job's challenge window is open.
+
+Disputing a settlement it disagrees with needs the bonded disputes of the verification issue,
+which the contracts do not have yet: for now a disagreement is reported, loudly, not acted on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from web3 import Web3
+
+from compute import RayExecutor
+from ledger import (
+    Deployment,
+    JobFeed,
+    JobMarket,
+    JobRequest,
+    MarketEvent,
+    artifact,
+    fetch_logs,
+    run_until,
+)
+from store import BlobTooLarge, NotFound, StoreClient, cid_from_digest
+
+from .checks import Check, CheckLog, Verdict
+
+log = logging.getLogger("agora.verifier")
+
+MAX_BLOB = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class VerifierConfig:
+    state_dir: Path
+    sample_rate: float = 0.1
+    """Share of provisional settlements re-executed (every unresolved job is)."""
+    max_blob: int = MAX_BLOB
+    poll_interval: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sample_rate <= 1.0:
+            raise ValueError(f"the sample rate is a share between 0 and 1, not {self.sample_rate}")
+
+
+def short(job_id: bytes) -> str:
+    return job_id.hex()[:10]
+
+
+class Verifier:
+    """Follows the market and re-executes what it settles (`run` loops; `tick` is one step)."""
+
+    def __init__(
+        self, w3: Web3, deployment: Deployment, config: VerifierConfig, *, store: StoreClient, executor: RayExecutor
+    ) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.config = config
+        self.store = store
+        self.executor = executor
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.market = JobMarket(w3, deployment)
+        self.feed = JobFeed(w3, deployment, config.state_dir / "cursor.sqlite")
+        self.checks = CheckLog(config.state_dir / "checks.sqlite")
+        self._salt = self._load_salt(config.state_dir / "verifier.json")
+        self._posted = w3.eth.contract(abi=artifact("JobMarket")["abi"]).events.JobPosted()
+
+    @staticmethod
+    def _load_salt(path: Path) -> bytes:
+        if path.exists():
+            return bytes.fromhex(json.loads(path.read_text())["salt"])
+        salt = os.urandom(32)
+        path.write_text(json.dumps({"salt": salt.hex()}) + "\n")
+        path.chmod(0o600)
+        return salt
+
+    def sampled(self, job_id: bytes) -> bool:
+        """Whether this verifier re-executes the job's provisional settlement."""
+        draw = int.from_bytes(hashlib.sha256(self._salt + job_id).digest(), "big")
+        return draw < self.config.sample_rate * 2**256
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Ticks until ``stop`` is set; a chain outage is waited out."""
+        run_until(stop, self.tick, interval=self.config.poll_interval, log=log)
+
+    def tick(self) -> bool:
+        """New settlements from the feed, then the checks still pending. True if anything was done."""
+        moved = self.feed.drain(self._on_event)
+        now = max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+        for check in self.checks.pending():
+            if now > check.final_after:
+                self._record(Check(**{**check.__dict__, "detail": check.detail + "; given up: window closed"}))
+                continue
+            self._run_check(check.job_id, check.kind, check.claimed, check.final_after)
+            moved = True
+        return moved
+
+    def close(self) -> None:
+        self.feed.close()
+        self.checks.close()
+
+    def _on_event(self, e: MarketEvent) -> None:
+        if e.name == "JobProvisional":
+            digest = "0x" + bytes(e.args["digest"]).hex()
+            claimed = {digest: self._revealers(e.job_id, digest)}
+            final_after = int(e.args["finalAfter"])
+            if not self.sampled(e.job_id):
+                rate = f"{self.config.sample_rate:.0%}"
+                self._record(Check(e.job_id, "provisional", claimed, Verdict.NOT_SAMPLED, f"outside the {rate} sample"))
+                return
+            self._run_check(e.job_id, "provisional", claimed, final_after)
+        elif e.name == "JobUnresolved":
+            self._run_check(e.job_id, "unresolved", self._revealed(e.job_id), self.market.final_after(e.job_id))
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def _revealed(self, job_id: bytes) -> dict[str, list[str]]:
+        """Every revealed digest of the job and who revealed it."""
+        job = self.market.job(job_id)
+        out: dict[str, list[str]] = {}
+        for index in range(job.locked):
+            if job.revealed_mask >> index & 1:
+                slot = self.market.slot(job_id, index)
+                out.setdefault("0x" + slot.sealed.hex(), []).append(slot.worker)
+        return out
+
+    def _revealers(self, job_id: bytes, digest: str) -> list[str]:
+        return self._revealed(job_id).get(digest, [])
+
+    def _request(self, job_id: bytes) -> JobRequest:
+        topic = "0x" + self._posted.topic.removeprefix("0x")
+        (entry,) = fetch_logs(
+            self.w3,
+            address=self.deployment.address("JobMarket"),
+            topics=[topic, "0x" + job_id.hex()],
+            from_block=self.deployment.block,
+        )
+        return JobRequest.from_abi(self._posted.process_log(entry)["args"]["request"])
+
+    def _run_check(self, job_id: bytes, kind: str, claimed: dict[str, list[str]], final_after: int) -> None:
+        check = Check(job_id, kind, claimed, Verdict.PENDING, final_after=final_after)
+        request = self._request(job_id)
+        what = "program"
+        try:
+            program_cid = cid_from_digest(request.program_id)
+            wasm = self.store.get(program_cid, max_size=self.config.max_blob)
+            what = "input"
+            stdin = self.store.get(cid_from_digest(request.input_digest), max_size=self.config.max_blob)
+            what = "execution"
+            result, node = self.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
+        except BlobTooLarge as exc:
+            self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": f"its {what}: {exc}"}))
+            return
+        except NotFound:
+            detail = f"its {what} is on no store node"
+            self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
+            return
+        except Exception as exc:  # noqa: BLE001 - the store or Ray: try again while the window is open
+            self._record(Check(**{**check.__dict__, "detail": f"{what} failed: {exc}; trying again"}))
+            return
+        ours = "0x" + result.digest.hex()
+        ran = f"{result.status.value}, fuel {result.fuel_used:,}, on {node}"
+        if ours in claimed:
+            verdict, detail = Verdict.AGREES, f"ours ({ran}) is the digest revealed by {', '.join(claimed[ours])}"
+        else:
+            others = ", ".join(f"{d[:12]}… by {', '.join(w)}" for d, w in claimed.items())
+            verdict = Verdict.DIFFERS
+            detail = f"ours {ours[:12]}… ({ran}) differs from {others}; reported (no dispute path on chain yet)"
+        self._record(Check(**{**check.__dict__, "verdict": verdict, "detail": detail, "digest": ours}))
+
+    def _record(self, check: Check) -> None:
+        self.checks.save(check)
+        level = logging.WARNING if check.verdict in (Verdict.DIFFERS, Verdict.UNAVAILABLE) else logging.INFO
+        log.log(level, "job %s (%s): %s: %s", short(check.job_id), check.kind, check.verdict.value, check.detail)
