@@ -176,9 +176,14 @@ def _start_workers(
         cmd = [*agora, "worker", "run", "--name", name, "--from", f"dev:{FIRST_WORKER_ACCOUNT + i}"]
         cmd += ["--ray", f"127.0.0.1:{ray_port}", "--home", str(state)]
         daemons.append((name, spawn(name, cmd, env=env)))
+    verifier = spawn(
+        "verifier", [*agora, "verifier", "run", "--ray", f"127.0.0.1:{ray_port}", "--home", str(state)], env=env
+    )
     for i, (name, daemon) in enumerate(daemons):
         _wait_for(str(daemon.log), name, daemon, partial(_says_ready, daemon), 180)
         typer.echo(f"worker     {name}.agora (development account {FIRST_WORKER_ACCOUNT + i})")
+    _wait_for(str(verifier.log), "the verifier", verifier, partial(_says_ready, verifier), 180)
+    typer.echo("verifier   re-executes every unresolved job and 10% of the rest (agora verifier checks)")
 
 
 def _supervise(supervisor: Supervisor) -> None:

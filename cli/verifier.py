@@ -55,7 +55,7 @@ def run(
         executor = c.ray_with_stop(ray, directory, stop)
         daemon = Verifier(handle.w3, deployment, config, store=store, executor=executor)
         try:
-            typer.echo(f"verifier on {handle.description}: sample {sample_rate:.0%}, Ray {ray}; Ctrl-C stops")
+            typer.echo(f"ready: verifier on {handle.description}, sample {sample_rate:.0%}, Ray {ray}; Ctrl-C stops")
             daemon.run(stop)
             typer.echo("stopped")
         finally:
