@@ -35,6 +35,7 @@ def run(
     max_blob: Annotated[
         str, typer.Option("--max-blob", help="Largest program or input it fetches from the store, e.g. 64MiB.")
     ] = "64MiB",
+    max_fuel: Annotated[int, typer.Option(help="Largest fuel limit of a job it re-executes.", min=1)] = 10**11,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the chain when idle.", min=0.01)] = 0.5,
     home: HomeOpt = None,
 ) -> None:
@@ -46,7 +47,11 @@ def run(
     if not nodes:
         c.fail("no store nodes: pass --store-nodes or set AGORA_STORE_NODES")
     config = VerifierConfig(
-        state_dir=directory, sample_rate=sample_rate, max_blob=c.parse_size(max_blob), poll_interval=poll
+        state_dir=directory,
+        sample_rate=sample_rate,
+        max_blob=c.parse_size(max_blob),
+        max_fuel=max_fuel,
+        poll_interval=poll,
     )
     stop = threading.Event()
     with c.chain(home) as handle:

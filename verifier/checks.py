@@ -18,6 +18,7 @@ class Verdict(StrEnum):
     DIFFERS = "differs"  # our result digest is not the one claimed
     UNAVAILABLE = "unavailable"  # the program or input cannot be had from the store (or is too large)
     NOT_SAMPLED = "not sampled"  # a provisional settlement outside this verifier's sample
+    OVER_BUDGET = "over budget"  # its fuel limit is above what this verifier runs (--max-fuel)
     PENDING = "pending"  # could not run yet (store or Ray unreachable): tried again
 
 
@@ -55,6 +56,8 @@ class CheckLog:
             " verdict TEXT NOT NULL, detail TEXT NOT NULL, digest TEXT NOT NULL, final_after INTEGER NOT NULL,"
             " checked_at REAL NOT NULL)"
         )
+        # Where each job's request is on chain (its JobPosted block), so a check reads one block.
+        self._db.execute("CREATE TABLE IF NOT EXISTS posted (job_id BLOB PRIMARY KEY, block INTEGER NOT NULL)")
         self._db.commit()
 
     def save(self, check: Check) -> Check:
@@ -75,6 +78,16 @@ class CheckLog:
             )
             self._db.commit()
         return stamped
+
+    def remember_posted(self, job_id: bytes, block: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO posted VALUES (?, ?)", (job_id, block))
+            self._db.commit()
+
+    def posted_block(self, job_id: bytes) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT block FROM posted WHERE job_id = ?", (job_id,)).fetchone()
+        return int(row[0]) if row else None
 
     def get(self, job_id: bytes) -> Check | None:
         rows = self._select("WHERE job_id = ?", (job_id,))

@@ -44,6 +44,7 @@ from .checks import Check, CheckLog, Verdict
 log = logging.getLogger("agora.verifier")
 
 MAX_BLOB = 64 * 1024 * 1024
+MAX_FUEL = 10**11  # as a worker's default maximum
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class VerifierConfig:
     sample_rate: float = 0.1
     """Share of provisional settlements re-executed (every unresolved job is)."""
     max_blob: int = MAX_BLOB
+    max_fuel: int = MAX_FUEL
+    """A job with a larger fuel limit is not run: anyone can post a job that burns this much, and
+    make it unresolved with two addresses of its own."""
     poll_interval: float = 0.5
 
     def __post_init__(self) -> None:
@@ -118,7 +122,9 @@ class Verifier:
         self.checks.close()
 
     def _on_event(self, e: MarketEvent) -> None:
-        if e.name == "JobProvisional":
+        if e.name == "JobPosted":
+            self.checks.remember_posted(e.job_id, e.block)
+        elif e.name == "JobProvisional":
             digest = "0x" + bytes(e.args["digest"]).hex()
             claimed = {digest: self._revealers(e.job_id, digest)}
             final_after = int(e.args["finalAfter"])
@@ -147,17 +153,25 @@ class Verifier:
 
     def _request(self, job_id: bytes) -> JobRequest:
         topic = "0x" + self._posted.topic.removeprefix("0x")
+        block = self.checks.posted_block(job_id)  # seen by the feed: one block to read
         (entry,) = fetch_logs(
             self.w3,
             address=self.deployment.address("JobMarket"),
             topics=[topic, "0x" + job_id.hex()],
-            from_block=self.deployment.block,
+            from_block=self.deployment.block if block is None else block,
+            to_block=block,
         )
         return JobRequest.from_abi(self._posted.process_log(entry)["args"]["request"])
 
     def _run_check(self, job_id: bytes, kind: str, claimed: dict[str, list[str]], final_after: int) -> None:
         check = Check(job_id, kind, claimed, Verdict.PENDING, final_after=final_after)
         request = self._request(job_id)
+        if request.fuel_limit > self.config.max_fuel:
+            detail = (
+                f"its fuel limit {request.fuel_limit:,} is above this verifier's {self.config.max_fuel:,} (--max-fuel)"
+            )
+            self._record(Check(**{**check.__dict__, "verdict": Verdict.OVER_BUDGET, "detail": detail}))
+            return
         what = "program"
         try:
             program_cid = cid_from_digest(request.program_id)

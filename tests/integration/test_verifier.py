@@ -107,9 +107,9 @@ def wait_check(world: World, job_id: bytes, log: Path, timeout: float = 120) -> 
     raise AssertionError(f"no check of {key}\n{log.read_text()[-3000:]}")
 
 
-def k1_job(world: World, data: bytes, revealed: bytes) -> bytes:
+def k1_job(world: World, data: bytes, revealed: bytes, **terms: object) -> bytes:
     """A k=1 job on ``data`` that worker 0 locks and reveals ``revealed`` for: provisional at once."""
-    request = make_request(world.w3, k=1, q=1, program_id=world.program, input_digest=data, ramp=0)
+    request = make_request(world.w3, k=1, q=1, program_id=world.program, input_digest=data, ramp=0, **terms)
     job_id = post(world.actors, request)
     worker = world.actors.workers[0]
     slot, _ = worker.lock(job_id)
@@ -129,9 +129,11 @@ def test_the_verifier_agrees_with_an_honest_result_and_reports_a_wrong_one(world
         honest = k1_job(world, data, truth(world, stdin))
         lying = k1_job(world, data, b"\x66" * 32)  # a digest nobody computed
         missing = k1_job(world, os.urandom(32), b"\x77" * 32)  # an input no store node has
+        costly = k1_job(world, data, b"\x88" * 32, fuel_limit=10**12)  # more fuel than it runs
         good = wait_check(world, honest, log)
         bad = wait_check(world, lying, log)
         gone = wait_check(world, missing, log)
+        over = wait_check(world, costly, log)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -143,6 +145,8 @@ def test_the_verifier_agrees_with_an_honest_result_and_reports_a_wrong_one(world
     assert bad["claimed"] == {"0x" + "66" * 32: [worker]}
     assert "reported (no dispute path on chain yet)" in str(bad["detail"])
     assert gone["verdict"] == "unavailable" and "its input is on no store node" in str(gone["detail"])
+    assert over["verdict"] == "over budget"
+    assert "fuel limit 1,000,000,000,000 is above this verifier's 100,000,000,000" in str(over["detail"])
     text = log.read_text()
     assert f"job {lying.hex()[:10]} (provisional): differs" in text
 
