@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger import EmbeddedChain, Transactor, connect, deploy, dev_account  # noqa: E402
+from ledger import EmbeddedChain, StakeManager, Transactor, connect, deploy, dev_account  # noqa: E402
 from tests.integration.market_helpers import fund_actors, make_request  # noqa: E402
 
 BOUNDLESS = {"submit": 46_054, "lock": 149_434, "fulfil": 116_712}
@@ -53,6 +53,19 @@ def run_job(actors, w3, k: int) -> list[tuple[str, int]]:  # type: ignore[no-unt
     return steps
 
 
+def pool_steps(w3, deployment, actors) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The juror pool: counting matured stake, unstaking from it, and one draw (a view)."""
+    w3.provider.make_request("evm_increaseTime", [24 * 3600])  # past the unbonding delay: matured
+    w3.provider.make_request("evm_mine", [])
+    stakes = [StakeManager(w3, deployment, market.transactor) for market in actors.workers]
+    activate = [s.activate(s.transactor.address)["gasUsed"] for s in stakes]
+    unstake = stakes[0].request_unstake(10**18)["gasUsed"]
+    head = int(w3.eth.block_number)
+    call = stakes[0].contract.functions.drawJuror(0, head, 12345)
+    draw = int(w3.eth.estimate_gas({"to": stakes[0].contract.address, "data": call._encode_transaction_data()}))
+    return {"pool_activate_gas": max(activate), "pool_unstake_gas": unstake, "draw_juror_gas": draw}
+
+
 def main() -> None:
     w3 = connect(chain=EmbeddedChain())
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), Path(tempfile.mkdtemp()))
@@ -75,7 +88,13 @@ def main() -> None:
     )
     print(f"EIP-1108 pairing floor for a Groth16 check: {PAIRING_FLOOR:,}")
     print(f"k=1 vs Boundless: {totals[1] / boundless:.2f}x; k=3: {totals[3]:,} ({totals[3] / boundless:.2f}x)")
-    print(json.dumps({"k1_total_gas": totals[1], "k3_total_gas": totals[3], "boundless_total_gas": boundless}))
+    pool = pool_steps(w3, deployment, actors)
+    print(
+        f"juror pool: counting a worker's matured stake {pool['pool_activate_gas']:,}; unstaking from it "
+        f"{pool['pool_unstake_gas']:,} (a slash of matured stake writes the same nodes); a draw (view) "
+        f"{pool['draw_juror_gas']:,}"
+    )
+    print(json.dumps({"k1_total_gas": totals[1], "k3_total_gas": totals[3], "boundless_total_gas": boundless, **pool}))
 
 
 if __name__ == "__main__":

@@ -325,3 +325,21 @@ class StakeManager(_Client):
 
     def total_staked(self) -> int:
         return int(self._call(self.contract, "totalStaked"))
+
+    # the juror pool
+    def activate(self, worker: str) -> dict[str, Any]:
+        """Counts ``worker``'s matured stake in the juror pool (anyone may send it)."""
+        return self._send(self.contract, "activate", worker)
+
+    def pool_weight_of(self, worker: str) -> tuple[int, int, int, int]:
+        """(weight in the pool, stake still maturing, when it matures, the pool's region)."""
+        weight, maturing, matures_at, region = self._call(self.contract, "poolWeightOf", worker)
+        return int(weight), int(maturing), int(matures_at), int(region)
+
+    def pool_total(self, regions: int, at_block: int) -> int:
+        """The pool's weight within ``regions`` (0: all) at the end of ``at_block``."""
+        return int(self._call(self.contract, "poolTotal", regions, at_block))
+
+    def draw_juror(self, regions: int, at_block: int, seed: int) -> str:
+        """The account ``seed`` draws from the pool as it was at the end of ``at_block``."""
+        return str(self._call(self.contract, "drawJuror", regions, at_block, seed))
