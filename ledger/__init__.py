@@ -12,6 +12,7 @@ from .accounts import DEV_CHAIN_IDS, Keystore, dev_account
 from .amounts import format_tokens, parse_tokens
 from .artifacts import artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
+from .clock import ChainClock
 from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
     AlreadyCommitted,
@@ -52,6 +53,7 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "ChainClock",
     "run_until",
     "JobFeed",
     "MarketEvent",

@@ -28,6 +28,7 @@ from web3 import Web3
 
 from compute import RayExecutor
 from ledger import (
+    ChainClock,
     Deployment,
     JobFeed,
     JobMarket,
@@ -45,6 +46,8 @@ log = logging.getLogger("agora.verifier")
 
 MAX_BLOB = 64 * 1024 * 1024
 MAX_FUEL = 10**11  # as a worker's default maximum
+RETRY_FIRST = 5.0  # seconds before a check that could not run is tried again, doubling...
+RETRY_LONGEST = 600.0  # ...up to this
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ class Verifier:
         self.checks = CheckLog(config.state_dir / "checks.sqlite")
         self._salt = self._load_salt(config.state_dir / "verifier.json")
         self._posted = w3.eth.contract(abi=artifact("JobMarket")["abi"]).events.JobPosted()
+        self.clock = ChainClock(w3)
+        self._retry_at: dict[bytes, float] = {}
+        self._retry_pause: dict[bytes, float] = {}
 
     @staticmethod
     def _load_salt(path: Path) -> bytes:
@@ -106,15 +112,16 @@ class Verifier:
         run_until(stop, self.tick, interval=self.config.poll_interval, log=log)
 
     def tick(self) -> bool:
-        """New settlements from the feed, then the checks still pending. True if anything was done."""
+        """New settlements from the feed, then the checks still pending that are due again. True if
+        there were new events (a retry is not: an idle verifier with a pending check still sleeps)."""
         moved = self.feed.drain(self._on_event)
-        now = max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+        now = self.clock.now()
         for check in self.checks.pending():
-            if now > check.final_after:
-                self._record(Check(**{**check.__dict__, "detail": check.detail + "; given up: window closed"}))
-                continue
-            self._run_check(check.job_id, check.kind, check.claimed, check.final_after)
-            moved = True
+            if now > check.final_after:  # the window closed before it could run: a final verdict
+                detail = f"{check.detail}; gave up: its challenge window closed"
+                self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
+            elif time.monotonic() >= self._retry_at.get(check.job_id, 0.0):
+                self._run_check(check.job_id, check.kind, check.claimed, check.final_after)
         return moved
 
     def close(self) -> None:
@@ -151,21 +158,30 @@ class Verifier:
     def _revealers(self, job_id: bytes, digest: str) -> list[str]:
         return self._revealed(job_id).get(digest, [])
 
-    def _request(self, job_id: bytes) -> JobRequest:
+    def _request(self, job_id: bytes) -> JobRequest | None:
         topic = "0x" + self._posted.topic.removeprefix("0x")
         block = self.checks.posted_block(job_id)  # seen by the feed: one block to read
-        (entry,) = fetch_logs(
+        entries = fetch_logs(
             self.w3,
             address=self.deployment.address("JobMarket"),
             topics=[topic, "0x" + job_id.hex()],
             from_block=self.deployment.block if block is None else block,
             to_block=block,
         )
-        return JobRequest.from_abi(self._posted.process_log(entry)["args"]["request"])
+        if len(entries) != 1:
+            return None
+        return JobRequest.from_abi(self._posted.process_log(entries[0])["args"]["request"])
 
     def _run_check(self, job_id: bytes, kind: str, claimed: dict[str, list[str]], final_after: int) -> None:
+        done = self.checks.get(job_id)
+        if done is not None and done.verdict != Verdict.PENDING and done.kind == kind:
+            return  # checked before (an event batch replayed after a crash or an outage)
         check = Check(job_id, kind, claimed, Verdict.PENDING, final_after=final_after)
         request = self._request(job_id)
+        if request is None:
+            detail = "its request is not on chain (no single JobPosted event for it)"
+            self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
+            return
         if request.fuel_limit > self.config.max_fuel:
             detail = (
                 f"its fuel limit {request.fuel_limit:,} is above this verifier's {self.config.max_fuel:,} (--max-fuel)"
@@ -188,8 +204,13 @@ class Verifier:
             self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
             return
         except Exception as exc:  # noqa: BLE001 - the store or Ray: try again while the window is open
-            self._record(Check(**{**check.__dict__, "detail": f"{what} failed: {exc}; trying again"}))
+            pause = min(RETRY_LONGEST, self._retry_pause.get(job_id, RETRY_FIRST / 2) * 2)
+            self._retry_pause[job_id] = pause
+            self._retry_at[job_id] = time.monotonic() + pause
+            self._record(Check(**{**check.__dict__, "detail": f"{what} failed: {exc}; trying again in {pause:.0f}s"}))
             return
+        self._retry_at.pop(job_id, None)
+        self._retry_pause.pop(job_id, None)
         ours = "0x" + result.digest.hex()
         ran = f"{result.status.value}, fuel {result.fuel_used:,}, on {node}"
         if ours in claimed:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from web3 import Web3
 
 from compute import RayExecutor, Result
-from ledger import Deployment, JobMarket, Names, StakeManager, Transactor
+from ledger import ChainClock, Deployment, JobMarket, Names, StakeManager, Transactor
 from store import StoreClient
 
 from .policy import BidPolicy
@@ -23,25 +23,6 @@ RETRY_AFTER = 2.0
 
 def short(job_id: bytes) -> str:
     return job_id.hex()[:10]
-
-
-class ChainClock:
-    """The chain's time as the next block will see it: wall time, or, on a chain whose clock runs
-    ahead of it (a dev chain moved on), wall time plus how far ahead the latest block was when
-    first seen; never behind the latest block. Time moves on between blocks, so a worker waiting
-    for a deadline on a quiet chain still sees it pass."""
-
-    def __init__(self, w3: Web3) -> None:
-        self.w3 = w3
-        self._seen_block = -1
-        self._ahead = 0.0
-
-    def now(self) -> int:
-        latest = self.w3.eth.get_block("latest")
-        stamp, number, wall = int(latest["timestamp"]), int(latest["number"]), time.time()
-        if number != self._seen_block:
-            self._seen_block, self._ahead = number, max(0.0, stamp - wall)
-        return max(stamp, int(wall + self._ahead))
 
 
 @dataclass

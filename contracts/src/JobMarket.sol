@@ -312,7 +312,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     }
 
     function _setMaxJobDuration(uint64 duration) private {
-        _checkRange(duration, MIN_JOB_DURATION, MAX_JOB_DURATION);
+        // Room for the least windows and an hour to lock: no pair of settings can make every job unpostable.
+        _checkRange(duration, uint256(MIN_JOB_DURATION) + minComputeWindow + minRevealWindow, MAX_JOB_DURATION);
         emit MaxJobDurationChanged(maxJobDuration, duration);
         maxJobDuration = duration;
     }
@@ -326,6 +327,7 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     function _setMinWindows(uint64 computeWindow, uint64 revealWindow) private {
         _checkRange(computeWindow, 1, MAX_MIN_WINDOW);
         _checkRange(revealWindow, 1, MAX_MIN_WINDOW);
+        _checkRange(uint256(computeWindow) + revealWindow, 2, maxJobDuration - MIN_JOB_DURATION);
         emit MinWindowsChanged(computeWindow, revealWindow);
         (minComputeWindow, minRevealWindow) = (computeWindow, revealWindow);
     }

@@ -8,6 +8,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IAgoraToken} from "./interfaces/IAgoraToken.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {StakePool} from "./libraries/StakePool.sol";
 
 /// @title StakeManager
@@ -17,6 +18,7 @@ import {StakePool} from "./libraries/StakePool.sol";
 contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using StakePool for StakePool.Pool;
+    using Checkpoints for Checkpoints.Trace208;
 
     struct Account {
         uint128 free;
@@ -59,8 +61,12 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
 
     mapping(address worker => Account) private _accounts;
     mapping(uint8 region => StakePool.Pool) private _pools;
-    mapping(uint256 leaf => address worker) private _accountAt;
+    // Who holds each place in the pools, with its history: a place given back (its holder's
+    // bonded stake reached zero) is taken by the next account, and a draw at a past block still
+    // finds the holder of that block.
+    mapping(uint256 leaf => Checkpoints.Trace208 holder) private _holders;
     uint256 private _leaves;
+    uint32[] private _freeLeaves;
 
     modifier onlyMarket() {
         if (msg.sender != market) revert OnlyMarket(msg.sender);
@@ -206,7 +212,7 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         if (total == 0) return address(0);
         uint256 point = seed % total;
         for (uint8 r; r < 32; ++r) {
-            if (point < totals[r]) return _accountAt[_pools[r].find(at, point)];
+            if (point < totals[r]) return address(uint160(_holders[_pools[r].find(at, point)].upperLookupRecent(at)));
             point -= totals[r];
         }
         return address(0); // unreachable: point < total
@@ -310,9 +316,18 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         uint256 maturing = a.maturing;
         if (maturing > 0 && block.timestamp >= a.maturesAt && a.weight + maturing >= minStake) {
             if (a.leaf == 0) {
-                if (_leaves == StakePool.CAPACITY) return changed; // full: it stays maturing
-                a.leaf = uint32(++_leaves);
-                _accountAt[a.leaf] = worker;
+                uint32 leaf;
+                if (_freeLeaves.length > 0) {
+                    leaf = _freeLeaves[_freeLeaves.length - 1];
+                    _freeLeaves.pop();
+                } else if (_leaves < StakePool.CAPACITY) {
+                    leaf = uint32(++_leaves);
+                } else {
+                    return changed; // every place held by bonded stake: it stays maturing
+                }
+                a.leaf = leaf;
+                // slither-disable-next-line unused-return
+                _holders[leaf].push(uint48(block.number), uint208(uint160(worker)));
             }
             _pools[region].add(a.leaf, maturing);
             a.weight += uint128(maturing);
@@ -331,6 +346,12 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         a.weight -= uint128(part);
         _pools[a.poolRegion].sub(a.leaf, part);
         emit PoolWeightChanged(worker, a.poolRegion, a.weight);
+        if (a.weight == 0 && a.maturing == 0) {
+            // Nothing bonded is left: the place goes back, so places cannot be used up by
+            // recycling the same minimum stake through new addresses.
+            _freeLeaves.push(a.leaf);
+            a.leaf = 0;
+        }
     }
 
     function _past(uint256 atBlock) private view returns (uint48) {

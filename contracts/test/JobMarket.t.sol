@@ -599,8 +599,21 @@ contract JobMarketTest is MarketFixture {
         market.setMinWindows(0, 60);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 1 days + 1, 1, 1 days));
         market.setMinWindows(60, 1 days + 1);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 1 hours, 365 days));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 0, 1 hours + MIN_COMPUTE + MIN_REVEAL, 365 days)
+        );
         market.setMaxJobDuration(0);
+        // Each within its bounds, together they would leave no job postable: refused either way round.
+        market.setMaxJobDuration(2 hours);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 2 days, 2, 1 hours));
+        market.setMinWindows(1 days, 1 days);
+        market.setMaxJobDuration(MAX_DURATION);
+        market.setMinWindows(1 days, 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.WindowOutOfRange.selector, 2 hours, 1 hours + 2 days, 365 days)
+        );
+        market.setMaxJobDuration(2 hours);
+        market.setMinWindows(MIN_COMPUTE, MIN_REVEAL);
         vm.prank(requester);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, requester));
         market.setMinWindows(60, 60);

@@ -8,6 +8,7 @@ import {MarketFixture} from "./helpers/MarketFixture.sol";
 /// The juror pool: who counts, how much, and that a draw at a past block cannot be moved.
 contract StakePoolTest is MarketFixture {
     uint32 internal constant ANYWHERE = 0;
+    uint256 internal constant _LEAVES_SLOT = 8; // StakeManager._leaves (forge inspect StakeManager storageLayout)
 
     /// The fixture's four workers staked 1,000 AGR each in regions 0..3; let that stake mature.
     function _matureAll() internal {
@@ -159,6 +160,42 @@ contract StakePoolTest is MarketFixture {
         (uint256 weight, uint256 maturing,,) = stakes.poolWeightOf(small);
         assertEq(weight, 0);
         assertEq(maturing, MIN_STAKE);
+    }
+
+    /// Attack: the same minimum stake recycled through new addresses (stake, mature, activate,
+    /// unstake, withdraw, pass the tokens on) once used up a place in the pools for good; 65,536
+    /// cycles would have shut every newcomer out. A place now goes back when its holder's bonded
+    /// stake reaches zero, and a draw at a past block still finds the holder of that block.
+    function test_placesGoBackAndPastDrawsKeepTheirHolder() public {
+        address first = makeAddr("sybil0");
+        address second = makeAddr("sybil1");
+        _stake(first, MIN_STAKE, 0);
+        vm.warp(block.timestamp + UNBONDING);
+        stakes.activate(first);
+        vm.roll(block.number + 1);
+        uint256 held = block.number - 1;
+        assertEq(stakes.drawJuror(uint32(1 << 0), held, 0), first);
+        vm.prank(first);
+        stakes.requestUnstake(MIN_STAKE); // nothing bonded left: its place goes back
+        vm.roll(block.number + 1);
+        _stake(second, MIN_STAKE, 0);
+        vm.warp(block.timestamp + UNBONDING);
+        stakes.activate(second); // takes the place given back
+        vm.roll(block.number + 1);
+        assertEq(stakes.drawJuror(uint32(1 << 0), block.number - 1, 0), second);
+        assertEq(stakes.drawJuror(uint32(1 << 0), held, 0), first); // the past is kept
+        // and the cycle can go on for ever without using up places: the same one comes back
+        for (uint256 i; i < 3; ++i) {
+            address next = makeAddr(string(abi.encodePacked("sybil", vm.toString(i + 2))));
+            address prev = i == 0 ? second : makeAddr(string(abi.encodePacked("sybil", vm.toString(i + 1))));
+            vm.prank(prev);
+            stakes.requestUnstake(MIN_STAKE);
+            _stake(next, MIN_STAKE, 0);
+            vm.warp(block.timestamp + UNBONDING);
+            stakes.activate(next);
+            vm.roll(block.number + 1);
+        }
+        assertEq(uint256(vm.load(address(stakes), bytes32(uint256(_LEAVES_SLOT)))), 1); // one place served all five
     }
 
     /// A draw over many accounts lands on each about in proportion to its weight.

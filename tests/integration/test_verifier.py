@@ -21,7 +21,7 @@ from store import StoreClient, digest_of
 
 from ..conftest import ROOT, start_chain_server, stop
 from .market_helpers import Actors, fund_actors, make_request, post
-from .store_cluster import WRITER, start_cluster, stop_all
+from .store_cluster import WRITER, Node, start_cluster, stop_all
 
 PROGRAMS = ROOT / "examples" / "programs" / "build"
 pytestmark = pytest.mark.slow
@@ -36,6 +36,7 @@ class World:
     env: dict[str, str]
     wasm: bytes
     program: bytes
+    nodes: list[Node]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "AGORA_STORE_M": "1",
             "PYTHONUNBUFFERED": "1",
         }
-        yield World(w3, actors, store, home, env, wasm, digest_of(store.put(wasm)))
+        yield World(w3, actors, store, home, env, wasm, digest_of(store.put(wasm)), nodes)
         store.close()
     finally:
         stop_all(nodes)
@@ -179,3 +180,30 @@ def test_every_unresolved_job_is_checked_and_a_sample_of_the_rest(world: World) 
     address = honest.transactor.address  # type: ignore[union-attr]
     assert f"revealed by {address}" in str(unresolved["detail"])
     assert set(unresolved["claimed"]) == {"0x" + answers[honest].hex(), "0x" + answers[liar].hex()}  # type: ignore[arg-type]
+
+
+def test_a_check_that_cannot_run_is_retried_then_given_up_when_its_window_closes(world: World) -> None:
+    """An input whose manifest is there but whose shards are withheld cannot be read: the check
+    stays pending, is retried with growing pauses, and once the job's challenge window has closed
+    it ends `unavailable` (it never loops, never stays pending). Last: it moves the chain's clock."""
+    proc, log = start_verifier(world, "--sample-rate", "1")
+    try:
+        hollow = world.store.put(os.urandom(3000))
+        for ref in world.store.manifest(hollow).segments[0].shards:
+            next(n for n in world.nodes if n.url == ref.node).shard_path(ref.hash).unlink()
+        job_id = k1_job(world, digest_of(hollow), b"\x99" * 32)
+        deadline = time.monotonic() + 120
+        key = "0x" + job_id.hex()
+        while "trying again in" not in str(checks(world).get(key, {}).get("detail", "")):
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        market = JobMarket(world.w3, world.actors.requester.deployment)
+        ahead = market.final_after(job_id) - int(world.w3.eth.get_block("latest")["timestamp"]) + 5
+        world.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
+        world.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        given_up = wait_check(world, job_id, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert given_up["verdict"] == "unavailable"
+    assert "gave up: its challenge window closed" in str(given_up["detail"])

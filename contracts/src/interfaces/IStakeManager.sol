@@ -91,7 +91,7 @@ interface IStakeManager {
         returns (uint256);
 
     /// @notice Counts `worker`'s matured stake in the juror pool and moves its weight to the region
-    /// now in effect (anyone may call; staking and slashing do it too).
+    /// now in effect (anyone may call; staking does it too).
     function activate(address worker) external;
     /// @notice `worker`'s weight in the pool, stake still maturing and when it matures, and the
     /// region whose pool holds it.

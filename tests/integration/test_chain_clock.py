@@ -1,11 +1,10 @@
-"""The worker's idea of chain time on a chain whose clock was moved ahead and then went quiet."""
+"""Chain time as daemons see it on a chain whose clock was moved ahead and then went quiet."""
 
 from __future__ import annotations
 
 import time
 
-from ledger import EmbeddedChain, Transactor, connect, dev_account
-from worker._shared import ChainClock
+from ledger import ChainClock, EmbeddedChain, Transactor, connect, dev_account
 
 
 def test_time_moves_on_between_blocks_on_a_chain_ahead_of_the_wall() -> None:
