@@ -36,6 +36,7 @@ def run(
         str, typer.Option("--max-blob", help="Largest program or input it fetches from the store, e.g. 64MiB.")
     ] = "64MiB",
     max_fuel: Annotated[int, typer.Option(help="Largest fuel limit of a job it re-executes.", min=1)] = 10**11,
+    max_concurrent: Annotated[int, typer.Option(help="Checks running at once.", min=1)] = 2,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the chain when idle.", min=0.01)] = 0.5,
     home: HomeOpt = None,
 ) -> None:
@@ -51,6 +52,7 @@ def run(
         sample_rate=sample_rate,
         max_blob=c.parse_size(max_blob),
         max_fuel=max_fuel,
+        max_concurrent=max_concurrent,
         poll_interval=poll,
     )
     stop = threading.Event()

@@ -21,12 +21,13 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from web3 import Web3
 
-from compute import RayExecutor
+from compute import RayExecutor, Result
 from ledger import (
     ChainClock,
     Deployment,
@@ -57,11 +58,15 @@ class VerifierConfig:
     """Share of provisional settlements re-executed (every unresolved job is)."""
     max_blob: int = MAX_BLOB
     max_fuel: int = MAX_FUEL
+    max_concurrent: int = 2
+    """Checks running at once (each a store read and a Ray task)."""
     """A job with a larger fuel limit is not run: anyone can post a job that burns this much, and
     make it unresolved with two addresses of its own."""
     poll_interval: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.max_concurrent < 1:
+            raise ValueError("a verifier runs at least one check at a time")
         if not 0.0 <= self.sample_rate <= 1.0:
             raise ValueError(f"the sample rate is a share between 0 and 1, not {self.sample_rate}")
 
@@ -90,6 +95,8 @@ class Verifier:
         self.clock = ChainClock(w3)
         self._retry_at: dict[bytes, float] = {}
         self._retry_pause: dict[bytes, float] = {}
+        self._pool = ThreadPoolExecutor(max_workers=config.max_concurrent, thread_name_prefix="check")
+        self._running: dict[bytes, tuple[Check, Future[tuple[str, Result | None, str, str]]]] = {}
 
     @staticmethod
     def _load_salt(path: Path) -> bytes:
@@ -115,8 +122,11 @@ class Verifier:
         """New settlements from the feed, then the checks still pending that are due again. True if
         there were new events (a retry is not: an idle verifier with a pending check still sleeps)."""
         moved = self.feed.drain(self._on_event)
+        moved |= self._collect()
         now = self.clock.now()
         for check in self.checks.pending():
+            if check.job_id in self._running:
+                continue
             if now > check.final_after:  # the window closed before it could run: a final verdict
                 detail = f"{check.detail}; gave up: its challenge window closed"
                 self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
@@ -125,6 +135,7 @@ class Verifier:
         return moved
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.feed.close()
         self.checks.close()
 
@@ -173,6 +184,8 @@ class Verifier:
         return JobRequest.from_abi(self._posted.process_log(entries[0])["args"]["request"])
 
     def _run_check(self, job_id: bytes, kind: str, claimed: dict[str, list[str]], final_after: int) -> None:
+        if job_id in self._running:
+            return  # running now
         done = self.checks.get(job_id)
         if done is not None and done.verdict != Verdict.PENDING and done.kind == kind:
             return  # checked before (an event batch replayed after a crash or an outage)
@@ -188,6 +201,13 @@ class Verifier:
             )
             self._record(Check(**{**check.__dict__, "verdict": Verdict.OVER_BUDGET, "detail": detail}))
             return
+        pending = Check(**{**check.__dict__, "detail": "running"})
+        self._record(pending, quiet=True)  # on disk first: after a crash the check is run again
+        self._running[job_id] = (pending, self._pool.submit(self._fetch_and_run, request))
+
+    def _fetch_and_run(self, request: JobRequest) -> tuple[str, Result | None, str, str]:
+        """In a pool thread: program and input from the store, then Ray. (what failed or "", the
+        result, the node that ran it, why it cannot run: "" when it ran)."""
         what = "program"
         try:
             program_cid = cid_from_digest(request.program_id)
@@ -197,20 +217,40 @@ class Verifier:
             what = "execution"
             result, node = self.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
         except BlobTooLarge as exc:
-            self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": f"its {what}: {exc}"}))
-            return
+            return what, None, "", f"its {what}: {exc}"
         except NotFound:
-            detail = f"its {what} is on no store node"
-            self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
-            return
+            return what, None, "", f"its {what} is on no store node"
         except Exception as exc:  # noqa: BLE001 - the store or Ray: try again while the window is open
-            pause = min(RETRY_LONGEST, self._retry_pause.get(job_id, RETRY_FIRST / 2) * 2)
-            self._retry_pause[job_id] = pause
-            self._retry_at[job_id] = time.monotonic() + pause
-            self._record(Check(**{**check.__dict__, "detail": f"{what} failed: {exc}; trying again in {pause:.0f}s"}))
-            return
-        self._retry_at.pop(job_id, None)
-        self._retry_pause.pop(job_id, None)
+            return what, None, "", f"!{what} failed: {exc}"
+        return "", result, node, ""
+
+    def _collect(self) -> bool:
+        """Records the verdict of every check that finished running."""
+        moved = False
+        for job_id, (check, future) in list(self._running.items()):
+            if not future.done():
+                continue
+            del self._running[job_id]
+            moved = True
+            _what, result, node, why = future.result()
+            if result is None and not why.startswith("!"):
+                self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": why}))
+                continue
+            if result is None:  # transient: back off
+                pause = min(RETRY_LONGEST, self._retry_pause.get(job_id, RETRY_FIRST / 2) * 2)
+                self._retry_pause[job_id] = pause
+                self._retry_at[job_id] = time.monotonic() + pause
+                detail = f"{why[1:]}; trying again in {pause:.0f}s"
+                self._record(Check(**{**check.__dict__, "detail": detail}))
+                continue
+            self._retry_at.pop(job_id, None)
+            self._retry_pause.pop(job_id, None)
+            self._record(self._verdict(check, result, node))
+        return moved
+
+    @staticmethod
+    def _verdict(check: Check, result: Result, node: str) -> Check:
+        claimed = check.claimed
         ours = "0x" + result.digest.hex()
         ran = f"{result.status.value}, fuel {result.fuel_used:,}, on {node}"
         if ours in claimed:
@@ -219,9 +259,11 @@ class Verifier:
             others = ", ".join(f"{d[:12]}… by {', '.join(w)}" for d, w in claimed.items())
             verdict = Verdict.DIFFERS
             detail = f"ours {ours[:12]}… ({ran}) differs from {others}; reported (no dispute path on chain yet)"
-        self._record(Check(**{**check.__dict__, "verdict": verdict, "detail": detail, "digest": ours}))
+        return Check(**{**check.__dict__, "verdict": verdict, "detail": detail, "digest": ours})
 
-    def _record(self, check: Check) -> None:
+    def _record(self, check: Check, *, quiet: bool = False) -> None:
         self.checks.save(check)
+        if quiet:
+            return
         level = logging.WARNING if check.verdict in (Verdict.DIFFERS, Verdict.UNAVAILABLE) else logging.INFO
         log.log(level, "job %s (%s): %s: %s", short(check.job_id), check.kind, check.verdict.value, check.detail)
