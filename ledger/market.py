@@ -270,17 +270,9 @@ class JobMarket(_Client):
     def escrow_of(self, job_id: bytes) -> int:
         return int(self._call(self.contract, "escrowOf", job_id))
 
-    def challenge_window(self) -> int:
-        """Seconds after its reveal deadline during which a job posted now can be challenged."""
-        return int(self._call(self.contract, "challengeWindow"))
-
     def final_after(self, job_id: bytes) -> int:
         """When the job's provisional settlement (or unresolved state) may become final."""
         return int(self._call(self.contract, "finalAfter", job_id))
-
-    def min_windows(self) -> tuple[int, int]:
-        """The least (compute, reveal) windows a request must leave between its deadlines."""
-        return int(self._call(self.contract, "minComputeWindow")), int(self._call(self.contract, "minRevealWindow"))
 
     def nonce_used(self, requester: str, nonce: int) -> bool:
         return bool(self._call(self.contract, "nonceUsed", requester, nonce))

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ class CheckLog:
         self._db.commit()
 
     def save(self, check: Check) -> Check:
-        stamped = Check(**{**check.__dict__, "checked_at": time.time()})
+        stamped = replace(check, checked_at=time.time())
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -22,12 +22,12 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from web3 import Web3
 
-from compute import RayExecutor, Result
+from compute import RayExecutor
 from ledger import (
     ChainClock,
     Deployment,
@@ -96,15 +96,16 @@ class Verifier:
         self._retry_at: dict[bytes, float] = {}
         self._retry_pause: dict[bytes, float] = {}
         self._pool = ThreadPoolExecutor(max_workers=config.max_concurrent, thread_name_prefix="check")
-        self._running: dict[bytes, tuple[Check, Future[tuple[str, Result | None, str, str]]]] = {}
+        self._running: dict[bytes, Future[Check]] = {}
 
     @staticmethod
     def _load_salt(path: Path) -> bytes:
         if path.exists():
             return bytes.fromhex(json.loads(path.read_text())["salt"])
         salt = os.urandom(32)
-        path.write_text(json.dumps({"salt": salt.hex()}) + "\n")
-        path.chmod(0o600)
+        # Readable by this user only from its first byte: the salt is what keeps the sample secret.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(json.dumps({"salt": salt.hex()}) + "\n")
         return salt
 
     def sampled(self, job_id: bytes) -> bool:
@@ -129,7 +130,7 @@ class Verifier:
                 continue
             if now > check.final_after:  # the window closed before it could run: a final verdict
                 detail = f"{check.detail}; gave up: its challenge window closed"
-                self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
+                self._record(replace(check, verdict=Verdict.UNAVAILABLE, detail=detail))
             elif time.monotonic() >= self._retry_at.get(check.job_id, 0.0):
                 self._run_check(check.job_id, check.kind, check.claimed, check.final_after)
         return moved
@@ -193,21 +194,21 @@ class Verifier:
         request = self._request(job_id)
         if request is None:
             detail = "its request is not on chain (no single JobPosted event for it)"
-            self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": detail}))
+            self._record(replace(check, verdict=Verdict.UNAVAILABLE, detail=detail))
             return
         if request.fuel_limit > self.config.max_fuel:
             detail = (
                 f"its fuel limit {request.fuel_limit:,} is above this verifier's {self.config.max_fuel:,} (--max-fuel)"
             )
-            self._record(Check(**{**check.__dict__, "verdict": Verdict.OVER_BUDGET, "detail": detail}))
+            self._record(replace(check, verdict=Verdict.OVER_BUDGET, detail=detail))
             return
-        pending = Check(**{**check.__dict__, "detail": "running"})
+        pending = replace(check, detail="running")
         self._record(pending, quiet=True)  # on disk first: after a crash the check is run again
-        self._running[job_id] = (pending, self._pool.submit(self._fetch_and_run, request))
+        self._running[job_id] = self._pool.submit(self._fetch_and_run, pending, request)
 
-    def _fetch_and_run(self, request: JobRequest) -> tuple[str, Result | None, str, str]:
-        """In a pool thread: program and input from the store, then Ray. (what failed or "", the
-        result, the node that ran it, why it cannot run: "" when it ran)."""
+    def _fetch_and_run(self, check: Check, request: JobRequest) -> Check:
+        """In a pool thread: program and input from the store, then Ray, then the verdict. A
+        failure that may pass (the store or Ray unreachable) leaves the check pending."""
         what = "program"
         try:
             program_cid = cid_from_digest(request.program_id)
@@ -217,49 +218,42 @@ class Verifier:
             what = "execution"
             result, node = self.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
         except BlobTooLarge as exc:
-            return what, None, "", f"its {what}: {exc}"
+            return replace(check, verdict=Verdict.UNAVAILABLE, detail=f"its {what}: {exc}")
         except NotFound:
-            return what, None, "", f"its {what} is on no store node"
+            return replace(check, verdict=Verdict.UNAVAILABLE, detail=f"its {what} is on no store node")
         except Exception as exc:  # noqa: BLE001 - the store or Ray: try again while the window is open
-            return what, None, "", f"!{what} failed: {exc}"
-        return "", result, node, ""
+            return replace(check, detail=f"{what} failed: {exc}")
+        ours = "0x" + result.digest.hex()
+        ran = f"{result.status.value}, fuel {result.fuel_used:,}, on {node}"
+        if ours in check.claimed:
+            revealers = ", ".join(check.claimed[ours])
+            return replace(
+                check, verdict=Verdict.AGREES, digest=ours, detail=f"ours ({ran}) is the digest revealed by {revealers}"
+            )
+        others = ", ".join(f"{d[:12]}… by {', '.join(w)}" for d, w in check.claimed.items())
+        detail = f"ours {ours[:12]}… ({ran}) differs from {others}; reported (no dispute path on chain yet)"
+        return replace(check, verdict=Verdict.DIFFERS, digest=ours, detail=detail)
 
     def _collect(self) -> bool:
-        """Records the verdict of every check that finished running."""
+        """Records the outcome of every check that finished running; one that could not run is
+        tried again after a pause that doubles each time."""
         moved = False
-        for job_id, (check, future) in list(self._running.items()):
+        for job_id, future in list(self._running.items()):
             if not future.done():
                 continue
             del self._running[job_id]
             moved = True
-            _what, result, node, why = future.result()
-            if result is None and not why.startswith("!"):
-                self._record(Check(**{**check.__dict__, "verdict": Verdict.UNAVAILABLE, "detail": why}))
-                continue
-            if result is None:  # transient: back off
+            done = future.result()
+            if done.verdict == Verdict.PENDING:
                 pause = min(RETRY_LONGEST, self._retry_pause.get(job_id, RETRY_FIRST / 2) * 2)
                 self._retry_pause[job_id] = pause
                 self._retry_at[job_id] = time.monotonic() + pause
-                detail = f"{why[1:]}; trying again in {pause:.0f}s"
-                self._record(Check(**{**check.__dict__, "detail": detail}))
-                continue
-            self._retry_at.pop(job_id, None)
-            self._retry_pause.pop(job_id, None)
-            self._record(self._verdict(check, result, node))
+                done = replace(done, detail=f"{done.detail}; trying again in {pause:.0f}s")
+            else:
+                self._retry_at.pop(job_id, None)
+                self._retry_pause.pop(job_id, None)
+            self._record(done)
         return moved
-
-    @staticmethod
-    def _verdict(check: Check, result: Result, node: str) -> Check:
-        claimed = check.claimed
-        ours = "0x" + result.digest.hex()
-        ran = f"{result.status.value}, fuel {result.fuel_used:,}, on {node}"
-        if ours in claimed:
-            verdict, detail = Verdict.AGREES, f"ours ({ran}) is the digest revealed by {', '.join(claimed[ours])}"
-        else:
-            others = ", ".join(f"{d[:12]}… by {', '.join(w)}" for d, w in claimed.items())
-            verdict = Verdict.DIFFERS
-            detail = f"ours {ours[:12]}… ({ran}) differs from {others}; reported (no dispute path on chain yet)"
-        return Check(**{**check.__dict__, "verdict": verdict, "detail": detail, "digest": ours})
 
     def _record(self, check: Check, *, quiet: bool = False) -> None:
         self.checks.save(check)

@@ -42,6 +42,7 @@ class Shared:
     retry_at: dict[bytes, float] = field(default_factory=dict)
     running: dict[bytes, Future[tuple[Result, str, str]]] = field(default_factory=dict)
     inputs: dict[bytes, bytes] = field(default_factory=dict)  # fetched before locking, until executed
+    final_after: dict[bytes, int] = field(default_factory=dict)  # jobs awaiting their challenge window
     clock: ChainClock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,4 +63,5 @@ class Shared:
         self.inputs.pop(record.job_id, None)
         if phase in FINAL:
             self.retry_at.pop(record.job_id, None)
+            self.final_after.pop(record.job_id, None)
         log.info("job %s: %s", short(record.job_id), note)

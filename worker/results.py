@@ -28,7 +28,6 @@ class Results:
         self.w = shared
         self.executions = executions
         self.strategy = strategy
-        self._final_after: dict[bytes, int] = {}  # each job's own, fixed when it was posted
         self._steps: dict[Phase, Callable[[JobRecord, int], bool]] = {
             Phase.LOCKED: self._locked,
             Phase.EXECUTED: self._executed,
@@ -110,9 +109,9 @@ class Results:
 
     def _due(self, job_id: bytes, now: int) -> bool:
         """Whether the job's challenge window has passed."""
-        if job_id not in self._final_after:
-            self._final_after[job_id] = self.w.market.final_after(job_id)
-        return now > self._final_after[job_id]
+        if job_id not in self.w.final_after:
+            self.w.final_after[job_id] = self.w.market.final_after(job_id)
+        return now > self.w.final_after[job_id]
 
     def _provisional(self, record: JobRecord, now: int) -> bool:
         """A quorum agreed: once the challenge window has passed, make it final (and be paid)."""
