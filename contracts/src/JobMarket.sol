@@ -36,6 +36,9 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     uint64 public constant MIN_CHALLENGE_WINDOW = 10 minutes;
     uint64 public constant MAX_CHALLENGE_WINDOW = 30 days;
     uint64 public constant MAX_MIN_WINDOW = 1 days;
+    /// @notice Seats of a court's first round, and basis points (for the collateral check).
+    uint8 public constant FIRST_ROUND_SEATS = 3;
+    uint256 private constant BPS = 10_000;
 
     IERC20 public immutable token;
     INameRegistry public immutable registry;
@@ -140,9 +143,18 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (r.revealDeadline < uint256(r.commitDeadline) + minRevealWindow) {
             revert RevealWindowTooShort(r.commitDeadline, r.revealDeadline, minRevealWindow);
         }
+        if (r.mode == Mode.REDUNDANT && court != address(0)) {
+            // A lost dispute's slash, after the burn, pays the first round's seats (docs/protocol.md).
+            uint256 needed = _ceilDiv(uint256(FIRST_ROUND_SEATS) * r.maxPrice * BPS, BPS - stakes.burnBps());
+            if (r.collateral < needed) revert CollateralTooSmall(r.collateral, needed);
+        }
         if (r.revealDeadline - block.timestamp > maxJobDuration) {
             revert DurationTooLong(r.revealDeadline - block.timestamp, maxJobDuration);
         }
+    }
+
+    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
+        return (a + b - 1) / b;
     }
 
     function _useNonce(address requester, uint256 nonce) private {
@@ -252,7 +264,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (j.status != JobStatus.Provisional || block.timestamp <= due) {
             revert NotFinalizable(jobId, j.status, due, block.timestamp);
         }
-        _finalize(jobId, j);
+        (bytes32 best,,) = _largestGroup(jobId, j);
+        _finalize(jobId, j, best, IStakeManager.SlashReason.WrongResult, j.requester);
     }
 
     /// @inheritdoc IJobMarket
@@ -263,9 +276,50 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         }
         if (msg.sender != j.requester) revert NotRequester(jobId, msg.sender);
         // All k alike: no slot holder can dispute it, and the requester waives its own challenge.
-        (, uint8 agreeing,) = _largestGroup(jobId, j);
+        (bytes32 best, uint8 agreeing,) = _largestGroup(jobId, j);
         if (agreeing != j.k) revert NotUnanimous(jobId, agreeing, j.k);
-        _finalize(jobId, j);
+        _finalize(jobId, j, best, IStakeManager.SlashReason.WrongResult, j.requester);
+    }
+
+    // -- the court -------------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarket
+    function escalate(bytes32 jobId) external nonReentrant onlyCourt {
+        Job storage j = _jobs[jobId];
+        uint256 due = finalAfter(jobId);
+        if (j.status != JobStatus.Provisional || block.timestamp > due) {
+            revert NotDisputable(jobId, j.status, due, block.timestamp);
+        }
+        j.status = JobStatus.Disputed;
+        emit JobEscalated(jobId);
+    }
+
+    /// @inheritdoc IJobMarket
+    function rule(bytes32 jobId, bytes32 digest) external nonReentrant onlyCourt {
+        Job storage j = _disputed(jobId);
+        _finalize(jobId, j, digest, IStakeManager.SlashReason.LostDispute, msg.sender);
+    }
+
+    /// @inheritdoc IJobMarket
+    function voidJob(bytes32 jobId) external nonReentrant onlyCourt {
+        _void(jobId, _disputed(jobId));
+    }
+
+    /// @notice Sets the court once; from then on disagreeing reveals and disputes go to it.
+    function setCourt(address court_) external onlyOwner {
+        if (court != address(0)) revert CourtAlreadySet(court);
+        court = court_;
+        emit CourtSet(court_);
+    }
+
+    modifier onlyCourt() {
+        if (msg.sender != court) revert OnlyCourt(msg.sender);
+        _;
+    }
+
+    function _disputed(bytes32 jobId) private view returns (Job storage j) {
+        j = _jobs[jobId];
+        if (j.status != JobStatus.Disputed) revert NotDisputable(jobId, j.status, finalAfter(jobId), block.timestamp);
     }
 
     /// @inheritdoc IJobMarket

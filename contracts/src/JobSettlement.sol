@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {ICourt} from "./interfaces/ICourt.sol";
 
 /// @title JobSettlement
 /// @notice The market's storage and its outcomes: who is paid, who is slashed, what is refunded.
@@ -20,6 +21,8 @@ abstract contract JobSettlement is IJobMarket {
     uint64 public minComputeWindow;
     /// @notice The least time a request leaves between its commit and reveal deadlines (to reveal).
     uint64 public minRevealWindow;
+    /// @inheritdoc IJobMarket
+    address public court;
 
     // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
     // slither-disable-next-line uninitialized-state
@@ -51,7 +54,10 @@ abstract contract JobSettlement is IJobMarket {
     function escrowOf(bytes32 jobId) public view returns (uint256) {
         Job storage j = _jobs[jobId];
         JobStatus status = j.status;
-        if (status != JobStatus.Open && status != JobStatus.Unresolved && status != JobStatus.Provisional) return 0;
+        if (
+            status != JobStatus.Open && status != JobStatus.Unresolved && status != JobStatus.Provisional
+                && status != JobStatus.Disputed
+        ) return 0;
         return uint256(j.k) * j.maxPrice;
     }
 
@@ -99,15 +105,21 @@ abstract contract JobSettlement is IJobMarket {
     }
 
     /// @dev REDUNDANT settlement: slots that did not reveal are slashed at once (a fact on chain,
-    /// nothing to dispute); a quorum makes the job provisional, to take effect after the challenge
-    /// window; without one the rest of the collateral stays locked for escalation.
+    /// nothing to dispute); reveals that disagree go to the court; a quorum makes the job
+    /// provisional, to take effect after the challenge window; agreeing reveals short of a quorum
+    /// stay locked until the window has passed (then void).
     function _settle(bytes32 jobId, Job storage j) internal {
         // Nobody took a slot: there is nothing to resolve, and the requester's refund is not held.
         if (j.locked == 0) return _close(jobId, j);
         (bytes32 best, uint8 size, bool tie) = _largestGroup(jobId, j);
         bool quorum = size >= j.q && !tie;
+        bool disagree = size < _count(j.revealedMask);
+        address court_ = court;
         // checks-effects-interactions: the outcome is recorded before the stake manager is called
-        if (quorum) {
+        if (disagree && court_ != address(0)) {
+            j.status = JobStatus.Disputed;
+            emit JobEscalated(jobId);
+        } else if (quorum) {
             j.status = JobStatus.Provisional;
             emit JobProvisional(jobId, best, size, finalAfter(jobId));
         } else if (j.revealedMask != 0) {
@@ -123,29 +135,42 @@ abstract contract JobSettlement is IJobMarket {
             IStakeManager.SlashReason reason = j.committedMask & bit != 0
                 ? IStakeManager.SlashReason.NoReveal
                 : IStakeManager.SlashReason.DeadlineMissed;
-            _slash(jobId, j, slots[i].worker, reason);
+            _slash(jobId, j, slots[i].worker, reason, j.requester);
         }
+        if (j.status == JobStatus.Disputed) ICourt(court_).open(jobId);
     }
 
-    /// @dev A provisional settlement takes effect: the quorum is paid, dissenters are slashed, the
-    /// rest of the escrow goes back to the requester.
-    function _finalize(bytes32 jobId, Job storage j) internal {
-        (bytes32 best, uint8 size,) = _largestGroup(jobId, j);
-        j.status = JobStatus.Settled;
-        emit JobSettled(jobId, best, size);
+    /// @dev An outcome takes effect: revealers of `best` are paid, revealers of any other digest
+    /// are slashed (`reason`, to `beneficiary`), the rest of the escrow goes back to the requester.
+    function _finalize(
+        bytes32 jobId,
+        Job storage j,
+        bytes32 best,
+        IStakeManager.SlashReason reason,
+        address beneficiary
+    ) internal {
+        uint8 size = 0;
         uint256 paid = 0;
         Slot[8] storage slots = _slots[jobId];
         for (uint8 i; i < j.locked; ++i) {
-            if (j.revealedMask & (1 << i) == 0) continue; // slashed at settlement
-            Slot storage s = slots[i];
-            if (s.sealed_ == best) {
-                paid += s.price;
-                _pay(jobId, s.worker, s.price, j.collateral);
-            } else {
-                _slash(jobId, j, s.worker, IStakeManager.SlashReason.WrongResult);
+            if (j.revealedMask & (1 << i) != 0 && slots[i].sealed_ == best) {
+                ++size;
+                paid += slots[i].price;
             }
         }
+        j.status = JobStatus.Settled;
+        emit JobSettled(jobId, best, size);
         _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
+        for (uint8 i; i < j.locked; ++i) {
+            if (j.revealedMask & (1 << i) == 0) continue; // slashed at settlement
+            Slot storage s = slots[i];
+            if (s.sealed_ == best) _pay(jobId, s.worker, s.price, j.collateral);
+            else _slash(jobId, j, s.worker, reason, beneficiary);
+        }
+    }
+
+    function _count(uint8 mask) internal pure returns (uint8 n) {
+        for (; mask != 0; mask &= mask - 1) ++n;
     }
 
     /// @dev ZK settlement: a valid proof is paid, an invalid one slashed and the escrow refunded.
@@ -162,7 +187,7 @@ abstract contract JobSettlement is IJobMarket {
             j.status = JobStatus.Expired;
             emit ProofRejected(jobId, s.worker, digest);
             _refund(jobId, j, escrow);
-            _slash(jobId, j, s.worker, IStakeManager.SlashReason.InvalidProof);
+            _slash(jobId, j, s.worker, IStakeManager.SlashReason.InvalidProof, j.requester);
         }
     }
 
@@ -174,7 +199,7 @@ abstract contract JobSettlement is IJobMarket {
             } else if (block.timestamp > j.revealDeadline) {
                 if (j.mode == Mode.ZK) {
                     _close(jobId, j);
-                    _slash(jobId, j, _slots[jobId][0].worker, IStakeManager.SlashReason.DeadlineMissed);
+                    _slash(jobId, j, _slots[jobId][0].worker, IStakeManager.SlashReason.DeadlineMissed, j.requester);
                 } else {
                     _settle(jobId, j);
                 }
@@ -191,7 +216,7 @@ abstract contract JobSettlement is IJobMarket {
 
     /// @dev Reveals without a quorum that nothing resolved: a job with any reveal is never refunded
     /// whole (a requester breaking unanimity gets no free result): each revealer is paid its price.
-    function _void(bytes32 jobId, Job storage j) private {
+    function _void(bytes32 jobId, Job storage j) internal {
         j.status = JobStatus.Void;
         uint256 paid = 0;
         uint8 revealed = 0;
@@ -220,8 +245,14 @@ abstract contract JobSettlement is IJobMarket {
         stakes.releaseCollateral(worker, jobId, collateral);
     }
 
-    function _slash(bytes32 jobId, Job storage j, address worker, IStakeManager.SlashReason reason) private {
-        uint256 taken = stakes.slash(worker, jobId, j.collateral, reason, j.requester);
+    function _slash(
+        bytes32 jobId,
+        Job storage j,
+        address worker,
+        IStakeManager.SlashReason reason,
+        address beneficiary
+    ) private {
+        uint256 taken = stakes.slash(worker, jobId, j.collateral, reason, beneficiary);
         emit WorkerSlashed(jobId, worker, taken, reason);
     }
 

@@ -51,6 +51,8 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     address public market;
     /// @inheritdoc IStakeManager
+    address public court;
+    /// @inheritdoc IStakeManager
     uint16 public burnBps;
     /// @inheritdoc IStakeManager
     uint64 public unbondingDelay;
@@ -69,7 +71,7 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
     uint32[] private _freeLeaves;
 
     modifier onlyMarket() {
-        if (msg.sender != market) revert OnlyMarket(msg.sender);
+        if (msg.sender != market && msg.sender != court) revert OnlyMarket(msg.sender);
         _;
     }
 
@@ -245,6 +247,13 @@ contract StakeManager is IStakeManager, Ownable2Step, ReentrancyGuard {
         if (market != address(0)) revert MarketAlreadySet(market);
         market = market_;
         emit MarketSet(market_);
+    }
+
+    /// @notice Sets the court once; from then on it may lock, release and slash jurors' stake.
+    function setCourt(address court_) external onlyOwner {
+        if (court != address(0)) revert MarketAlreadySet(court);
+        court = court_;
+        emit CourtSet(court_);
     }
 
     /// @notice Sets the share of each slash that is burned, in basis points (at most 50%).

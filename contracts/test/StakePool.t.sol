@@ -8,7 +8,7 @@ import {MarketFixture} from "./helpers/MarketFixture.sol";
 /// The juror pool: who counts, how much, and that a draw at a past block cannot be moved.
 contract StakePoolTest is MarketFixture {
     uint32 internal constant ANYWHERE = 0;
-    uint256 internal constant _LEAVES_SLOT = 8; // StakeManager._leaves (forge inspect StakeManager storageLayout)
+    uint256 internal constant _LEAVES_SLOT = 9; // StakeManager._leaves (forge inspect StakeManager storageLayout)
 
     /// The fixture's four workers staked 1,000 AGR each in regions 0..3; let that stake mature.
     function _matureAll() internal {

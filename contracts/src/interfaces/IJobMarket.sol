@@ -15,7 +15,8 @@ interface IJobMarket {
 
     /// @dev `Provisional`: a quorum agreed; payments, refunds and slashes wait for the challenge window.
     /// `Void`: reveals without a quorum that nothing resolved: every revealer paid its price, nobody
-    /// slashed for its digest.
+    /// slashed for its digest. `Disputed`: the reveals disagreed, or a provisional outcome was
+    /// disputed in its window: the court's drawn rounds decide it (`rule`), or void it.
     enum JobStatus {
         None,
         Open,
@@ -23,7 +24,8 @@ interface IJobMarket {
         Unresolved,
         Expired,
         Provisional,
-        Void
+        Void,
+        Disputed
     }
 
     /// @notice What a requester signs (EIP-712, domain "AgoraJobMarket" version "1").
@@ -147,9 +149,22 @@ interface IJobMarket {
     error NotRequester(bytes32 jobId, address caller);
     /// @notice Early acceptance needs every one of the k slots revealed, all with the same digest.
     error NotUnanimous(bytes32 jobId, uint8 agreeing, uint8 redundancy);
+    /// @notice Only the court may call this.
+    error OnlyCourt(address caller);
+    /// @notice The court was already set.
+    error CourtAlreadySet(address court);
+    /// @notice A redundant job's collateral after the burn must pay the first drawn round's seats
+    /// (`needed` = seats × maxPrice ÷ (1 − burn)), so a lost dispute always pays its jurors.
+    error CollateralTooSmall(uint256 collateral, uint256 needed);
+    /// @notice The job is not in the state the court's call needs.
+    error NotDisputable(bytes32 jobId, JobStatus status, uint256 finalAfter, uint256 now_);
 
     /// @notice `account` deposited `amount` (pulled from it) into its market balance.
     event Deposited(address indexed account, uint256 amount);
+    /// @notice The job went to the court: its reveals disagreed, or its provisional outcome was disputed.
+    event JobEscalated(bytes32 indexed jobId);
+    /// @notice The court that decides disputed jobs was set.
+    event CourtSet(address court);
     /// @notice `account` withdrew `amount` of its market balance.
     event Withdrawn(address indexed account, uint256 amount);
     /// @notice A signed request was posted as `jobId`, moving `escrow` from the requester's balance.
@@ -221,6 +236,16 @@ interface IJobMarket {
     function accept(bytes32 jobId) external;
     /// @notice When a job's provisional settlement (or unresolved state) may become final.
     function finalAfter(bytes32 jobId) external view returns (uint256);
+
+    /// @notice Court only: sends a provisional job to the court (within its challenge window).
+    function escalate(bytes32 jobId) external;
+    /// @notice Court only: the drawn rounds decided `digest`: its revealers are paid, revealers of
+    /// any other digest are slashed `LostDispute` to the court, the rest of the escrow is refunded.
+    function rule(bytes32 jobId, bytes32 digest) external;
+    /// @notice Court only: no round could decide: every revealer is paid its price, nobody slashed.
+    function voidJob(bytes32 jobId) external;
+    /// @notice The court that decides disputed jobs (zero: none, and disagreeing reveals go `Unresolved`).
+    function court() external view returns (address);
     /// @notice Closes an overdue job: no worker by the lock deadline, a `ZK` job without a proof by
     /// the reveal deadline, a `REDUNDANT` job past its reveal deadline (settled as `settle` does),
     /// or an unresolved job past its challenge window (`Void`: every revealer paid its price).

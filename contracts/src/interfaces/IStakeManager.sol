@@ -2,8 +2,8 @@
 pragma solidity ^0.8.24;
 
 /// @title Stake manager
-/// @notice Workers' stake: free, locked as job collateral, or unbonding. Only the market locks,
-/// releases and slashes. Stake that is unbonding stays slashable until it is withdrawn.
+/// @notice Workers' stake: free, locked as job collateral, or unbonding. Only the market (and the
+/// court, for jurors' seats) locks, releases and slashes. Stake that is unbonding stays slashable until it is withdrawn.
 /// Bonded stake (free + locked) that is at least as old as the unbonding delay is the account's
 /// weight in the juror pool of its region, from which dispute rounds are drawn as the pool was at
 /// a past block (so stake moved after that block changes nothing).
@@ -17,9 +17,9 @@ interface IStakeManager {
         LostDispute
     }
 
-    /// @notice Only the market may call this.
+    /// @notice Only the market (or, for jurors, the court) may call this.
     error OnlyMarket(address caller);
-    /// @notice The market was already set.
+    /// @notice The market (or the court) was already set.
     error MarketAlreadySet(address market);
     /// @notice An amount of zero, or one too large for the worker's free stake.
     error InsufficientFreeStake(address worker, uint256 requested, uint256 free);
@@ -64,6 +64,8 @@ interface IStakeManager {
     event PoolWeightChanged(address indexed worker, uint8 region, uint256 weight);
     /// @notice The market that may lock, release and slash was set.
     event MarketSet(address market);
+    /// @notice The court that may lock, release and slash jurors' stake was set.
+    event CourtSet(address court);
     /// @notice The share of each slash that is burned changed.
     event BurnShareChanged(uint16 oldBps, uint16 newBps);
     /// @notice The unbonding delay changed.
@@ -118,4 +120,5 @@ interface IStakeManager {
     function unbondingDelay() external view returns (uint64);
     function minStake() external view returns (uint256);
     function market() external view returns (address);
+    function court() external view returns (address);
 }

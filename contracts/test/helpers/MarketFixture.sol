@@ -8,11 +8,13 @@ import {NameRegistry} from "../../src/NameRegistry.sol";
 import {PublicResolver} from "../../src/PublicResolver.sol";
 import {StakeManager} from "../../src/StakeManager.sol";
 import {JobMarket} from "../../src/JobMarket.sol";
+import {Court} from "../../src/Court.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
 import {IStakeManager} from "../../src/interfaces/IStakeManager.sol";
 import {INameRegistry} from "../../src/interfaces/INameRegistry.sol";
 import {NameHash} from "../../src/libraries/NameHash.sol";
 import {HashProofVerifier} from "./HashProofVerifier.sol";
+import {ICourt} from "../../src/interfaces/ICourt.sol";
 
 /// Deploys token, names, stake manager and market as `agora chain deploy` does, with funded
 /// actors: one requester (with a key, to sign) and four staked workers.
@@ -25,18 +27,21 @@ abstract contract MarketFixture is Test {
     uint64 internal constant MIN_COMPUTE = 60;
     uint64 internal constant MIN_REVEAL = 60;
     uint256 internal constant STAKE = 1_000 ether;
+    uint64 internal constant VOTE_WINDOW = 1 hours;
 
     AgoraToken internal token;
     NameRegistry internal registry;
     PublicResolver internal resolver;
     StakeManager internal stakes;
     JobMarket internal market;
+    Court internal court;
     HashProofVerifier internal verifier;
     bytes32 internal verifierNode;
 
     address internal requester;
     uint256 internal requesterKey;
     address[] internal workers;
+    address[] internal jurors;
     uint256 internal nextNonce;
 
     function setUp() public virtual {
@@ -48,6 +53,9 @@ abstract contract MarketFixture is Test {
         stakes = new StakeManager(token, address(this), BURN_BPS, UNBONDING, MIN_STAKE);
         market = new JobMarket(IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
         stakes.setMarket(address(market));
+        court = new Court(IERC20(address(token)), market, stakes, address(this), VOTE_WINDOW);
+        market.setCourt(address(court));
+        stakes.setCourt(address(court));
         verifier = new HashProofVerifier();
         // programs.agora/sum: its addr record is the program's verifier
         bytes32 agora = registry.setSubnodeOwner(bytes32(0), keccak256("agora"), address(this));
@@ -141,5 +149,84 @@ abstract contract MarketFixture is Test {
     function _totalStake(address w) internal view returns (uint256) {
         (uint256 f, uint256 l, uint256 u) = stakes.stakeOf(w);
         return f + l + u;
+    }
+
+    // -- the court ----------------------------------------------------------------------------
+
+    /// Stakes `n` jurors in region 0 and lets every stake (workers' too) mature into the pool.
+    function _enlistJurors(uint256 n) internal {
+        for (uint256 i; i < n; ++i) {
+            address j = makeAddr(string(abi.encodePacked("juror", vm.toString(jurors.length))));
+            jurors.push(j);
+            _stake(j, STAKE, 0);
+        }
+        vm.warp(block.timestamp + UNBONDING);
+        for (uint256 i; i < jurors.length; ++i) {
+            (uint256 weight,,,) = stakes.poolWeightOf(jurors[i]);
+            if (weight == 0) stakes.activate(jurors[i]);
+        }
+        for (uint256 i; i < workers.length; ++i) {
+            (uint256 weight,,,) = stakes.poolWeightOf(workers[i]);
+            if (weight == 0) stakes.activate(workers[i]);
+        }
+        vm.roll(block.number + 1);
+    }
+
+    /// The checkpoint every honest juror reveals for `jobId` in its current round.
+    function _checkpoint(bytes32 jobId) internal view returns (bytes32) {
+        ICourt.Case memory c = court.caseOf(jobId);
+        return keccak256(abi.encode("state", jobId, c.checkpointFuel));
+    }
+
+    function _voteSalt(address juror) internal pure returns (bytes32) {
+        return keccak256(abi.encode("vote salt", juror));
+    }
+
+    function _commitVote(bytes32 jobId, address juror, bytes32 digest, bytes32 checkpoint) internal {
+        vm.prank(juror);
+        court.commitVote(jobId, keccak256(abi.encode(digest, checkpoint, _voteSalt(juror), juror)));
+    }
+
+    function _revealVote(bytes32 jobId, address juror, bytes32 digest, bytes32 checkpoint) internal {
+        vm.prank(juror);
+        court.revealVote(jobId, digest, checkpoint, _voteSalt(juror));
+    }
+
+    /// Mines past the round's seed block and draws it.
+    function _draw(bytes32 jobId) internal {
+        ICourt.Case memory c = court.caseOf(jobId);
+        vm.roll(uint256(c.seedBlock) + 1);
+        court.draw(jobId);
+    }
+
+    /// Every juror of the current round votes `digest` with the honest checkpoint, then the round is counted.
+    function _voteRound(bytes32 jobId, bytes32 digest) internal {
+        ICourt.Case memory c = court.caseOf(jobId);
+        bytes32 checkpoint = _checkpoint(jobId);
+        address[] memory drawn = court.jurorsOf(jobId, c.round);
+        for (uint256 i; i < drawn.length; ++i) {
+            _commitVote(jobId, drawn[i], digest, checkpoint);
+        }
+        for (uint256 i; i < drawn.length; ++i) {
+            _revealVote(jobId, drawn[i], digest, checkpoint);
+        }
+        court.resolve(jobId);
+    }
+
+    /// Runs the case to its end with every juror voting `digest` honestly, no appeal.
+    function _decideCourt(bytes32 jobId, bytes32 digest) internal {
+        for (uint256 guard; guard < 8; ++guard) {
+            ICourt.Case memory c = court.caseOf(jobId);
+            if (c.phase == ICourt.Phase.Drawing) {
+                _draw(jobId);
+            } else if (c.phase == ICourt.Phase.Voting) {
+                _voteRound(jobId, digest);
+            } else if (c.phase == ICourt.Phase.Ruled) {
+                vm.warp(uint256(c.appealDeadline) + 1);
+                court.finalize(jobId);
+            } else {
+                return;
+            }
+        }
     }
 }
