@@ -22,7 +22,7 @@ from typing import Any
 import ray
 from ray._private import ray_constants
 
-from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Result, Status, run
+from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Result, Status, checkpoint, run
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,25 @@ def _execute(key: str, wasm: bytes, stdin: bytes, fuel: int, memory_limit: int, 
 _execute_remote = ray.remote(num_cpus=1, max_retries=0)(_execute)
 
 
+def _judge(
+    key: str, wasm: bytes, stdin: bytes, fuel: int, at: int, memory_limit: int, max_output: int
+) -> dict[str, Any]:
+    """A juror's execution: the whole run, and the state digest after ``at`` fuel."""
+    data = _execute(key, wasm, stdin, fuel, memory_limit, max_output)
+    try:
+        state = checkpoint(
+            wasm, stdin, fuel=fuel, at=at, memory_limit=memory_limit, max_output=max_output, cache_key=key
+        )
+        data["checkpoint"] = state.digest
+    except BaseException as exc:  # noqa: BLE001 - a task must return data, never die
+        data["checkpoint"] = b""
+        data["detail"] = f"host error at the checkpoint: {type(exc).__name__}: {exc}"[:200]
+    return data
+
+
+_judge_remote = ray.remote(num_cpus=1, max_retries=0)(_judge)
+
+
 def result_of(data: dict[str, Any]) -> tuple[Result, str]:
     """The `Result` and the Ray node id from a task's return value."""
     result = Result(
@@ -158,6 +177,23 @@ class RayExecutor:
     def run(self, key: str, wasm: bytes, stdin: bytes, *, fuel: int, **kwargs: Any) -> tuple[Result, str]:
         """Runs one execution and waits for it; returns the result and the node that ran it."""
         return result_of(ray.get(self.submit(key, wasm, stdin, fuel=fuel, **kwargs)))
+
+    def judge(
+        self,
+        key: str,
+        wasm: bytes,
+        stdin: bytes,
+        *,
+        fuel: int,
+        at: int,
+        memory_limit: int = DEFAULT_MEMORY,
+        max_output: int = DEFAULT_OUTPUT,
+    ) -> tuple[Result, bytes]:
+        """What a drawn juror reveals: the run's result and the state digest after ``at`` fuel
+        (`checkpoint`), computed on Ray. An empty checkpoint means the host failed, not the program."""
+        data = ray.get(_judge_remote.remote(key, wasm, stdin, fuel, at, memory_limit, max_output))
+        result, _node = result_of(data)
+        return result, bytes(data["checkpoint"])
 
     def shutdown(self) -> None:
         if self.owned and ray.is_initialized():

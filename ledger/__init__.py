@@ -13,11 +13,13 @@ from .amounts import format_tokens, parse_tokens
 from .artifacts import artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
 from .clock import ChainClock
+from .court import Case, CasePhase, Court, Vote, vote_commitment
 from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
     AlreadyCommitted,
     AlreadyRevealed,
     ChainUnavailable,
+    CollateralTooSmall,
     CommitmentTooNew,
     CommitmentTooOld,
     ContractRevert,
@@ -33,14 +35,20 @@ from .errors import (
     NameNotFound,
     NonceUsed,
     NotDeployed,
+    NotDisputable,
     NotFinalizable,
+    NothingToClaim,
     NotSettleable,
+    NotYet,
     RegionNotAllowed,
     RevealNotOpen,
+    SeedNotReady,
     StakeBelowMinimum,
     TransactionRejected,
     Unauthorized,
+    VoteAlreadyCast,
     WorkerAlreadyLocked,
+    WrongPhase,
 )
 from .feed import JobFeed, MarketEvent, run_until
 from .logs import LOG_PAGE, fetch_logs
@@ -53,6 +61,18 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "Case",
+    "CasePhase",
+    "CollateralTooSmall",
+    "Court",
+    "NotDisputable",
+    "NothingToClaim",
+    "NotYet",
+    "SeedNotReady",
+    "Vote",
+    "VoteAlreadyCast",
+    "WrongPhase",
+    "vote_commitment",
     "ChainClock",
     "run_until",
     "JobFeed",

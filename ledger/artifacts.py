@@ -21,6 +21,7 @@ CONTRACT_NAMES = (
     "ReverseRegistrar",
     "StakeManager",
     "JobMarket",
+    "Court",
 )
 
 

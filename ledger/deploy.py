@@ -36,6 +36,9 @@ DEV_CHALLENGE_WINDOW = 600  # the contract's least
 # reveal deadline); short, so dev chains and tests run jobs in seconds.
 MIN_COMPUTE_WINDOW = 10
 MIN_REVEAL_WINDOW = 10
+# How long a drawn round's jurors have to commit, then to reveal, and the losing side to appeal.
+VOTE_WINDOW = 24 * 3600
+DEV_VOTE_WINDOW = 10  # the contract's least
 
 
 @dataclass
@@ -150,8 +153,12 @@ def deploy(
         MIN_COMPUTE_WINDOW,
         MIN_REVEAL_WINDOW,
     )
+    court = create("Court", token, market, stakes, me, DEV_VOTE_WINDOW if dev else VOTE_WINDOW)
     stake_manager = w3.eth.contract(address=to_checksum_address(stakes), abi=artifact("StakeManager")["abi"])
+    job_market = w3.eth.contract(address=to_checksum_address(market), abi=artifact("JobMarket")["abi"])
     transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))
+    transactor.send(to=stakes, data=stake_manager.encode_abi("setCourt", args=[court]))
+    transactor.send(to=market, data=job_market.encode_abi("setCourt", args=[court]))
     reg = w3.eth.contract(address=to_checksum_address(registry), abi=artifact("NameRegistry")["abi"])
     root = b"\x00" * 32
     for node, label, owner in (
@@ -170,6 +177,7 @@ def deploy(
         "ReverseRegistrar": reverse,
         "StakeManager": stakes,
         "JobMarket": market,
+        "Court": court,
     }
     deployment = Deployment(
         chain_id=chain_id,

@@ -181,3 +181,45 @@ class NotFinalizable(ContractRevert):
     """Raised when finalizing a job that is not provisional, or before its challenge window passed."""
 
     error_name = "NotFinalizable"
+
+
+class NotDisputable(ContractRevert):
+    """Raised when disputing a job that is not provisional, or after its challenge window."""
+
+    error_name = "NotDisputable"
+
+
+class CollateralTooSmall(ContractRevert):
+    """Raised when a redundant request's collateral cannot pay the first drawn round's seats."""
+
+    error_name = "CollateralTooSmall"
+
+
+class WrongPhase(ContractRevert):
+    """Raised when a court case is not in the phase a call needs (already drawn, counted, final)."""
+
+    error_name = "WrongPhase"
+
+
+class SeedNotReady(ContractRevert):
+    """Raised when drawing a round before its seed block is mined."""
+
+    error_name = "SeedNotReady"
+
+
+class NotYet(ContractRevert):
+    """Raised when counting a round's votes, or making a ruling final, before its time."""
+
+    error_name = "NotYet"
+
+
+class VoteAlreadyCast(ContractRevert):
+    """Raised when a juror commits or reveals twice in one round."""
+
+    error_name = "VoteAlreadyCast"
+
+
+class NothingToClaim(ContractRevert):
+    """Raised when an account has no winning (or refundable) bond in a case."""
+
+    error_name = "NothingToClaim"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
+from web3.contract import Contract
 
 from ._tx import mapped_errors
 from .artifacts import artifact
@@ -37,12 +38,24 @@ EVENTS = (
     "JobVoid",
     "WorkerPaid",
     "WorkerSlashed",
+    "JobEscalated",
+)
+COURT_EVENTS = (
+    "RoundScheduled",
+    "Disputed",
+    "JurorDrawn",
+    "RoundDrawn",
+    "VoteCommitted",
+    "VoteRevealed",
+    "RoundResolved",
+    "CaseDecided",
+    "CaseVoid",
 )
 
 
 @dataclass(frozen=True)
 class MarketEvent:
-    """One market event: its name, block, position, job id and decoded arguments."""
+    """One market (or court) event: its name, block, position, job id and decoded arguments."""
 
     name: str
     block: int
@@ -56,7 +69,7 @@ class MarketEvent:
 
 
 class JobFeed:
-    """Market events in chain order from a cursor kept in ``state`` (a SQLite file)."""
+    """Market and court events in chain order from a cursor kept in ``state`` (a SQLite file)."""
 
     def __init__(self, w3: Web3, deployment: Deployment, state: Path, *, batch_blocks: int = 2_000) -> None:
         self.w3 = w3
@@ -69,8 +82,20 @@ class JobFeed:
         self._db.execute("CREATE TABLE IF NOT EXISTS cursor (market TEXT PRIMARY KEY, block INTEGER NOT NULL)")
         self._db.commit()
         self._start = deployment.block
+        followed: list[tuple[Contract, tuple[str, ...]]] = [(self.market, EVENTS)]
+        if "Court" in deployment.contracts:
+            court = w3.eth.contract(
+                address=Web3.to_checksum_address(deployment.address("Court")), abi=artifact("Court")["abi"]
+            )
+            followed.append((court, COURT_EVENTS))
+        self._addresses = [contract.address for contract, _ in followed]
         self._by_topic = {
-            bytes.fromhex(getattr(self.market.events, name)().topic.removeprefix("0x")): name for name in EVENTS
+            (contract.address, bytes.fromhex(getattr(contract.events, name)().topic.removeprefix("0x"))): (
+                contract,
+                name,
+            )
+            for contract, names in followed
+            for name in names
         }
 
     @property
@@ -95,13 +120,15 @@ class JobFeed:
             if first > head:
                 return [], head
             last = min(head, first + self.batch_blocks - 1)
-            logs = self.w3.eth.get_logs({"fromBlock": first, "toBlock": last, "address": self.market.address})
+            logs = self.w3.eth.get_logs({"fromBlock": first, "toBlock": last, "address": self._addresses})
         events = []
-        for log in logs:
-            name = self._by_topic.get(bytes(log["topics"][0])) if log["topics"] else None
-            if name is None:
+        for log in sorted(logs, key=lambda entry: (entry["blockNumber"], entry["logIndex"])):
+            key = (Web3.to_checksum_address(log["address"]), bytes(log["topics"][0])) if log["topics"] else None
+            found = self._by_topic.get(key) if key else None
+            if found is None:
                 continue  # an event not followed (deposits, withdrawals)
-            args = dict(getattr(self.market.events, name)().process_log(log)["args"])
+            contract, name = found
+            args = dict(getattr(contract.events, name)().process_log(log)["args"])
             events.append(MarketEvent(name, log["blockNumber"], log["logIndex"], bytes(args["jobId"]), args))
         return events, last
 

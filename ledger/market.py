@@ -15,6 +15,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from .clients import Token, _Client
+from .logs import fetch_logs
 
 ZERO32 = b"\x00" * 32
 # Gas limits for the market's hot path, well above what each call uses (settlement loops over at
@@ -38,7 +39,8 @@ class JobStatus(IntEnum):
     UNRESOLVED = 3
     EXPIRED = 4
     PROVISIONAL = 5  # a quorum agreed; final after the challenge window
-    VOID = 6  # reveals without a quorum, unresolved: every revealer paid its price
+    VOID = 6  # nothing could resolve it: every revealer paid its price, nobody slashed
+    DISPUTED = 7  # reveals disagreed, or the provisional outcome was disputed: the court decides
 
 
 class SlashReason(IntEnum):
@@ -273,6 +275,21 @@ class JobMarket(_Client):
     def final_after(self, job_id: bytes) -> int:
         """When the job's provisional settlement (or unresolved state) may become final."""
         return int(self._call(self.contract, "finalAfter", job_id))
+
+    def request_of(self, job_id: bytes, *, block: int | None = None) -> JobRequest | None:
+        """The signed request of ``job_id``, from its `JobPosted` event (in ``block`` when known,
+        else searched from the deployment on); None when there is not exactly one."""
+        posted = self.contract.events.JobPosted()
+        entries = fetch_logs(
+            self.w3,
+            address=self.address,
+            topics=["0x" + posted.topic.removeprefix("0x"), "0x" + job_id.hex()],
+            from_block=self.deployment.block if block is None else block,
+            to_block=block,
+        )
+        if len(entries) != 1:
+            return None
+        return JobRequest.from_abi(posted.process_log(entries[0])["args"]["request"])
 
     def nonce_used(self, requester: str, nonce: int) -> bool:
         return bool(self._call(self.contract, "nonceUsed", requester, nonce))

@@ -35,8 +35,6 @@ from ledger import (
     JobMarket,
     JobRequest,
     MarketEvent,
-    artifact,
-    fetch_logs,
     run_until,
 )
 from store import BlobTooLarge, NotFound, StoreClient, cid_from_digest
@@ -91,7 +89,6 @@ class Verifier:
         self.feed = JobFeed(w3, deployment, config.state_dir / "cursor.sqlite")
         self.checks = CheckLog(config.state_dir / "checks.sqlite")
         self._salt = self._load_salt(config.state_dir / "verifier.json")
-        self._posted = w3.eth.contract(abi=artifact("JobMarket")["abi"]).events.JobPosted()
         self.clock = ChainClock(w3)
         self._retry_at: dict[bytes, float] = {}
         self._retry_pause: dict[bytes, float] = {}
@@ -171,18 +168,8 @@ class Verifier:
         return self._revealed(job_id).get(digest, [])
 
     def _request(self, job_id: bytes) -> JobRequest | None:
-        topic = "0x" + self._posted.topic.removeprefix("0x")
-        block = self.checks.posted_block(job_id)  # seen by the feed: one block to read
-        entries = fetch_logs(
-            self.w3,
-            address=self.deployment.address("JobMarket"),
-            topics=[topic, "0x" + job_id.hex()],
-            from_block=self.deployment.block if block is None else block,
-            to_block=block,
-        )
-        if len(entries) != 1:
-            return None
-        return JobRequest.from_abi(self._posted.process_log(entries[0])["args"]["request"])
+        # Where each job's request is on chain (its JobPosted block), so a check reads one block.
+        return self.market.request_of(job_id, block=self.checks.posted_block(job_id))
 
     def _run_check(self, job_id: bytes, kind: str, claimed: dict[str, list[str]], final_after: int) -> None:
         if job_id in self._running:

@@ -5,6 +5,8 @@ tick, it reads new market events from its persisted cursor, decides on posted jo
 `BidPolicy` and locks when the ask is right (`bidding`), fetches program and input from the store,
 executes on Ray and puts the output in the store (`running`), commits (the salt is on disk first),
 reveals when the window opens, and calls settle once the reveal deadline has passed (`results`).
+Its stake makes it a juror: drawn into a court's round, it re-executes and votes, and it keeps
+every case it sees moving (`jury`).
 Every decision is logged in words.
 
 State (jobs, salts) lives in SQLite under the worker's directory; the chain is read again for
@@ -41,6 +43,7 @@ from . import setup as start
 from ._shared import Shared, short
 from .bidding import Bidding
 from .conduct import Conduct, Strategy
+from .jury import Jury
 from .policy import BidPolicy, amount
 from .results import Results
 from .running import Executions
@@ -107,6 +110,7 @@ class Worker:
         self.executions = Executions(self.shared, config.policy.max_concurrent)
         self.bidding = Bidding(self.shared, self.executions)
         self.results = Results(self.shared, self.executions, conduct)
+        self.jury = Jury(self.shared, self.executions, conduct, config.state_dir)
 
     @property
     def address(self) -> str:
@@ -157,10 +161,12 @@ class Worker:
         moved |= self.bidding.bid(now)
         moved |= self.executions.collect()
         moved |= self.results.advance(now)
+        moved |= self.jury.advance(now)
         return moved
 
     def close(self) -> None:
         self.executions.close()
+        self.jury.close()
         self.feed.close()
         self.shared.state.close()
 
@@ -171,6 +177,7 @@ class Worker:
         if e.name == "JobPosted":
             self.bidding.consider(e)
             return
+        self.jury.on_event(e)
         record = w.state.get(e.job_id)
         if record is None:
             return
@@ -183,6 +190,8 @@ class Worker:
         elif e.name == "JobProvisional" and record.phase not in FINAL:
             final_after = int(e.args["finalAfter"])
             w.finish(record, Phase.PROVISIONAL, f"provisional: a quorum agreed, final after {final_after}")
+        elif e.name == "JobEscalated" and record.phase not in FINAL:
+            w.finish(record, Phase.DISPUTED, "in court: the reveals disagree or the outcome was disputed")
         elif e.name == "JobSettled" and record.phase not in FINAL:
             w.finish(record, Phase.DONE, "settled")
         elif e.name == "JobUnresolved" and record.phase not in FINAL:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from compute import Result, Status
 from ledger import JobRequest
@@ -15,6 +17,7 @@ from .conduct import Conduct
 from .state import JobRecord, Phase
 
 PROGRAM_CACHE = 32
+T = TypeVar("T")
 
 
 class Executions:
@@ -37,6 +40,10 @@ class Executions:
                     self._programs.pop(next(iter(self._programs)))
                 self._programs[cid] = wasm
         return wasm
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Runs ``fn`` in the execution pool (a juror's re-execution shares it with the jobs)."""
+        return self._pool.submit(fn, *args)
 
     def start(self, job_id: bytes, request: JobRequest, conduct: Conduct) -> None:
         self.w.running[job_id] = self._pool.submit(self._execute, job_id, request, conduct)

@@ -30,6 +30,7 @@ class Phase(StrEnum):
     WAITING = "waiting"  # nothing more to send (a deadline passed); waiting for the outcome
     PROVISIONAL = "provisional"  # a quorum agreed: final (and paid) after the challenge window
     UNRESOLVED = "unresolved"  # settled without quorum: collateral held through the challenge window
+    DISPUTED = "disputed"  # the reveals disagreed or the outcome was disputed: the court decides
     DONE = "done"  # settled, void or expired: paid, slashed or refunded
     SKIPPED = "skipped"  # the policy declined it
     LOST = "lost"  # wanted it, but the slots went to others or the lock window closed

@@ -1,0 +1,242 @@
+"""Serving the court: the worker's stake makes it a juror, and any worker keeps cases moving.
+
+A worker whose stake is drawn into a round re-executes the job on Ray (the whole run and the state
+digest at the round's fuel checkpoint), commits its vote with a salt that is on disk first, and
+reveals it once reveals open. Every worker also keeps the cases it sees moving: it draws a round
+once its seed block is mined (on a development chain, where blocks come only with transactions,
+it sends an empty one to mine it), counts a round's votes after its reveal deadline, and makes a
+ruling final after its appeal window. Whoever sends one of these first does it; the others'
+attempts are refused and forgotten.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from compute import Result
+from ledger import (
+    DEV_CHAIN_IDS,
+    CasePhase,
+    ContractRevert,
+    Court,
+    JobRequest,
+    MarketEvent,
+    NotYet,
+    SeedNotReady,
+    WrongPhase,
+)
+from store import cid_from_digest
+
+from ._shared import Shared, log, short
+from .conduct import Strategy, conduct_for
+from .running import Executions
+
+POOL_CHECK = 5
+"""Seconds (chain time) between looks at whether the worker's stake has matured into the pool."""
+
+
+@dataclass
+class Duty:
+    """This worker's seats in one round, and its vote (the salt is saved before it commits)."""
+
+    job_id: bytes
+    round: int
+    seats: int
+    salt: bytes
+    digest: bytes = b""
+    checkpoint: bytes = b""
+    committed: bool = False
+    revealed: bool = False
+
+
+class JuryState:
+    """Cases to keep moving and rounds to serve in, in SQLite beside the worker's jobs."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS cases (job_id BLOB PRIMARY KEY)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS duties (job_id BLOB, round INTEGER, seats INTEGER, salt BLOB,"
+            " digest BLOB, checkpoint BLOB, committed INTEGER, revealed INTEGER, PRIMARY KEY (job_id, round))"
+        )
+        self._db.commit()
+
+    def add_case(self, job_id: bytes) -> None:
+        self._db.execute("INSERT OR IGNORE INTO cases VALUES (?)", (job_id,))
+        self._db.commit()
+
+    def drop_case(self, job_id: bytes) -> None:
+        self._db.execute("DELETE FROM cases WHERE job_id = ?", (job_id,))
+        self._db.commit()
+
+    def cases(self) -> list[bytes]:
+        return [bytes(row[0]) for row in self._db.execute("SELECT job_id FROM cases")]
+
+    def save(self, d: Duty) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO duties VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (d.job_id, d.round, d.seats, d.salt, d.digest, d.checkpoint, int(d.committed), int(d.revealed)),
+        )
+        self._db.commit()
+
+    def duty(self, job_id: bytes, round_: int) -> Duty | None:
+        row = self._db.execute("SELECT * FROM duties WHERE job_id = ? AND round = ?", (job_id, round_)).fetchone()
+        if row is None:
+            return None
+        job_id, round_, seats, salt, digest, checkpoint, committed, revealed = row
+        return Duty(bytes(job_id), round_, seats, bytes(salt), bytes(digest), bytes(checkpoint), committed, revealed)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Jury:
+    def __init__(self, shared: Shared, executions: Executions, strategy: Strategy, state_dir: Path) -> None:
+        self.w = shared
+        self.executions = executions
+        self.strategy = strategy
+        self.court = Court(shared.w3, shared.deployment, shared.transactor)
+        self.state = JuryState(state_dir / "jury.sqlite")
+        self._judging: dict[tuple[bytes, int], Future[tuple[JobRequest, Result, bytes]]] = {}
+        self._dev = shared.transactor.chain_id() in DEV_CHAIN_IDS
+        self._pool_check = 0
+
+    def close(self) -> None:
+        self.state.close()
+
+    def on_event(self, e: MarketEvent) -> None:
+        if e.name == "RoundScheduled":
+            self.state.add_case(e.job_id)
+        elif e.name == "JurorDrawn" and str(e.args["juror"]).lower() == self.w.address.lower():
+            round_, seats = int(e.args["round"]), int(e.args["seats"])
+            if self.state.duty(e.job_id, round_) is None:
+                self.state.save(Duty(e.job_id, round_, seats, os.urandom(32)))
+                log.info("job %s: drawn as a juror for round %d (%d seats)", short(e.job_id), round_, seats)
+        elif e.name in ("CaseDecided", "CaseVoid"):
+            self.state.drop_case(e.job_id)
+
+    def advance(self, now: int) -> bool:
+        """Matured stake into the pool, then one step for every open case that is due; True if
+        anything was sent or recorded."""
+        moved = self._join_pool(now)
+        for job_id in self.state.cases():
+            if self.w.waiting(job_id):
+                continue
+            try:
+                moved |= self._step(job_id, now)
+            except (WrongPhase, SeedNotReady, NotYet):
+                self.w.retry_later(job_id)  # another worker was first, or the chain is a block behind
+            except ContractRevert as exc:
+                self.w.retry_later(job_id)
+                log.warning("job %s: court step refused: %s", short(job_id), exc)
+        return moved
+
+    def _join_pool(self, now: int) -> bool:
+        """Stake counts in the juror pool once it is as old as the unbonding delay; the worker
+        activates its own as soon as it has matured (looking every few seconds)."""
+        if now < self._pool_check:
+            return False
+        self._pool_check = now + POOL_CHECK
+        _weight, maturing, matures_at, _region = self.w.stakes.pool_weight_of(self.w.address)
+        if not maturing or now <= matures_at:
+            return False
+        try:
+            self.w.stakes.activate(self.w.address)
+        except ContractRevert as exc:  # below the minimum stake, say: nothing to serve with
+            log.info("stake not counted in the juror pool: %s", exc)
+            return False
+        log.info("matured stake joined the juror pool")
+        return True
+
+    def _step(self, job_id: bytes, now: int) -> bool:
+        case = self.court.case(job_id)
+        if case.phase in (CasePhase.DECIDED, CasePhase.VOID, CasePhase.NONE):
+            self.state.drop_case(job_id)
+            return False
+        if case.phase == CasePhase.DRAWING:
+            if self.w.w3.eth.block_number <= case.seed_block:
+                if not self._dev:
+                    return False
+                self.w.transactor.send(to=self.w.address)  # mines the seed block on a quiet dev chain
+            self.court.draw(job_id)
+            log.info("job %s: drew round %d of its case", short(job_id), case.round)
+            return True
+        if case.phase == CasePhase.RULED:
+            if now <= case.appeal_deadline:
+                return False
+            self.court.finalize(job_id)
+            log.info("job %s: made the court's ruling final", short(job_id))
+            return True
+        return self._vote(job_id, case.round, case.checkpoint_fuel, case.commit_deadline, case.reveal_deadline, now)
+
+    def _vote(self, job_id: bytes, round_: int, at: int, commit_by: int, reveal_by: int, now: int) -> bool:
+        duty = self.state.duty(job_id, round_)
+        if duty is not None and not duty.revealed:
+            if not duty.digest:
+                return self._judge(duty, at)
+            if not duty.committed and now <= commit_by:
+                self.court.commit_vote(job_id, duty.digest, duty.checkpoint, duty.salt)
+                duty.committed = True
+                self.state.save(duty)
+                log.info("job %s: committed its vote in round %d", short(job_id), round_)
+                return True
+            if duty.committed and now <= reveal_by and (now > commit_by or self._all_committed(job_id, round_)):
+                self.court.reveal_vote(job_id, duty.digest, duty.checkpoint, duty.salt)
+                duty.revealed = True
+                self.state.save(duty)
+                log.info("job %s: revealed its vote in round %d", short(job_id), round_)
+                return True
+        if now > reveal_by or self._all_revealed(job_id, round_):
+            self.court.resolve(job_id)
+            log.info("job %s: counted round %d of its case", short(job_id), round_)
+            return True
+        return False
+
+    def _judge(self, duty: Duty, at: int) -> bool:
+        """Re-executes the job in a pool thread; records the vote once it is done."""
+        key = (duty.job_id, duty.round)
+        future = self._judging.get(key)
+        if future is None:
+            request = self.w.market.request_of(duty.job_id)
+            if request is None:
+                log.warning("job %s: its request is not on chain; cannot judge it", short(duty.job_id))
+                self.w.retry_later(duty.job_id)
+                return False
+            self._judging[key] = self.executions.submit(self._execute, request, at)
+            return True
+        if not future.done():
+            return False
+        del self._judging[key]
+        try:
+            request, result, checkpoint = future.result()
+        except Exception as exc:  # noqa: BLE001 - the store or Ray: try again shortly
+            log.warning("job %s: could not judge it: %s", short(duty.job_id), exc)
+            self.w.retry_later(duty.job_id)
+            return False
+        if not checkpoint:
+            log.warning("job %s: the checkpoint failed on this host: %s", short(duty.job_id), result.detail)
+            self.w.retry_later(duty.job_id)
+            return False
+        duty.digest = conduct_for(self.strategy, request).result(result).digest
+        duty.checkpoint = checkpoint
+        self.state.save(duty)
+        log.info("job %s: judged it: %s, fuel %d", short(duty.job_id), result.status.value, result.fuel_used)
+        return True
+
+    def _execute(self, request: JobRequest, at: int) -> tuple[JobRequest, Result, bytes]:
+        program_cid = cid_from_digest(request.program_id)
+        wasm = self.executions.program(program_cid)
+        stdin = self.w.store.get(cid_from_digest(request.input_digest), max_size=self.w.max_blob)
+        result, checkpoint = self.w.executor.judge(program_cid, wasm, stdin, fuel=request.fuel_limit, at=at)
+        return request, result, checkpoint
+
+    def _all_committed(self, job_id: bytes, round_: int) -> bool:
+        jurors = self.court.jurors(job_id, round_)
+        return all(self.court.vote(job_id, round_, j).commitment != b"\x00" * 32 for j in jurors)
+
+    def _all_revealed(self, job_id: bytes, round_: int) -> bool:
+        return all(self.court.vote(job_id, round_, j).revealed for j in self.court.jurors(job_id, round_))
