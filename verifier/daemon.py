@@ -151,6 +151,8 @@ class Verifier:
             self._run_check(e.job_id, "provisional", claimed, final_after)
         elif e.name == "JobUnresolved":
             self._run_check(e.job_id, "unresolved", self._revealed(e.job_id), self.market.final_after(e.job_id))
+        elif e.name == "JobEscalated":  # in court: the drawn round decides; say which digest is right
+            self._run_check(e.job_id, "disputed", self._revealed(e.job_id), self.market.final_after(e.job_id))
 
     # -- checks ----------------------------------------------------------------------------------
 

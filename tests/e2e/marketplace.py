@@ -167,9 +167,12 @@ class Marketplace:
         return self.wait_closed_from(job_id, JobStatus.OPEN, timeout)
 
     def wait_final(self, job_id: bytes, timeout: float = 120.0) -> Any:
-        """The job once final. A provisional settlement waits out its challenge window: the
-        chain's clock is moved past it, and the workers' daemons finalize it themselves."""
+        """The job once final. A disputed one waits for the court's round (drawn, voted and made
+        final by the workers' daemons). A provisional settlement waits out its challenge window:
+        the chain's clock is moved past it, and the workers' daemons finalize it themselves."""
         job = self.wait_closed(job_id, timeout)
+        if job.status == JobStatus.DISPUTED:  # the workers' jury decides it, in real time
+            job = self.wait_closed_from(job_id, JobStatus.DISPUTED, timeout)
         if job.status == JobStatus.PROVISIONAL:
             ahead = JobMarket(self.w3, self.deployment).final_after(job_id) - chain_now(self.w3) + 1
             if ahead > 0:

@@ -1,7 +1,9 @@
 """Worker daemons end to end: real chain (served), store nodes and a Ray cluster, each daemon a
 process of its own. Honest workers are paid; a dishonest one (driven through the Python API) is
-slashed with the matching reason; a worker SIGKILLed between commit and reveal recovers; and
-every scenario conserves tokens exactly."""
+slashed with the matching reason; disagreeing reveals go to the court, whose round is drawn from
+the workers' stake and decided by a juror daemon that re-executes (two colluding addresses and a
+decoy dispute lose to it); too little stake to draw a round voids the job; a worker SIGKILLed
+between commit and reveal recovers; and every scenario conserves tokens exactly."""
 
 from __future__ import annotations
 
@@ -16,17 +18,19 @@ from web3 import Web3
 
 from compute import run
 from ledger import (
+    Court,
     JobMarket,
     JobStatus,
     SlashReason,
     StakeManager,
     Token,
+    Transactor,
     artifact,
     dev_account,
     region_index,
     regions_mask,
 )
-from worker import worker_report
+from worker import Conduct, worker_report
 
 from ..conftest import ROOT
 from .marketplace import (
@@ -45,11 +49,15 @@ pytestmark = pytest.mark.slow
 HONEST = {"alice": 2, "bob": 3, "carol": 4}  # dev account of each honest daemon
 DISHONEST = 5
 MANUAL = 6
+JUROR = 7  # dave: never bids (its least price is above every job's), serves the court in region sg
+COLLUDER = 8  # driven by hand: reveals mallory's junk beside it
 BURN_SHARE = 0.2
+UNBONDING = 60  # the dev chain's: stake counts in the juror pool once this old
 
 
 CONDUCTS = ("wrong_output", "no_reveal", "miss_deadline")
-UNRESOLVED = "unresolved"  # an input mallory answers wrongly in a k=2 job: a tie, no quorum
+UNRESOLVED = "unresolved"  # an input mallory answers wrongly in a k=2 job nobody can judge
+COLLUSION = "collusion"  # an input mallory and the colluder answer alike, wrongly
 
 
 @dataclass
@@ -57,6 +65,7 @@ class World:
     m: Marketplace
     honest: dict[str, Daemon]
     dishonest: Daemon
+    juror: Daemon
     inputs: dict[str, bytes]  # conduct -> the input of the job mallory fails that way
 
 
@@ -73,14 +82,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             for (name, index), region in zip(HONEST.items(), ("eu", "eu", "us"), strict=True)
         }
         # Inputs name their jobs: mallory is told, per input, how to fail.
-        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in (*CONDUCTS, UNRESOLVED)}
+        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in (*CONDUCTS, UNRESOLVED, COLLUSION)}
         conducts = {data.hex(): conduct for conduct, data in inputs.items() if conduct in CONDUCTS}
         conducts[inputs[UNRESOLVED].hex()] = "wrong_output"
+        conducts[inputs[COLLUSION].hex()] = "wrong_output"
         spec = {"account": DISHONEST, "region": region_index("ch"), "stake": 500, "conducts": conducts}
         dishonest = m.start_worker("mallory", driver=spec)
-        for daemon in [*honest.values(), dishonest]:
+        juror = m.start_worker(
+            "dave", "--from", f"dev:{JUROR}", "--region", "sg", "--min-price", "1000", "--stake", "500"
+        )
+        for daemon in [*honest.values(), dishonest, juror]:
             daemon.wait_for("ready:", timeout=180)
-        yield World(m, honest, dishonest, inputs)
+        # Let the stakes mature into the juror pool (the chain's clock moved on), and the daemons
+        # activate their own.
+        m.w3.provider.make_request("evm_increaseTime", [UNBONDING + 1])  # type: ignore[arg-type]
+        m.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        juror.wait_for("matured stake joined the juror pool", timeout=60)
+        yield World(m, honest, dishonest, juror, inputs)
     finally:
         m.close()
 
@@ -124,6 +142,7 @@ def books(m: Marketplace) -> Books:
     s = {a: sum(stakes.stake_of(a)) for a in accounts}
     supply = token.total_supply()
     assert sum(t.values()) == supply
+    assert t.get(m.deployment.address("Court"), 0) == 0  # no case open in between scenarios, no bond unclaimed
     assert t[m.deployment.address("JobMarket")] == sum(b.values())
     assert t[m.deployment.address("StakeManager")] == sum(s.values()) == stakes.total_staked()
     return Books(t, b, s, supply)
@@ -131,7 +150,7 @@ def books(m: Marketplace) -> Books:
 
 def assert_conserved(m: Marketplace, before: Books, after: Books, burned: int) -> None:
     """What everyone owns (tokens, market balance, stake) fell by exactly what was burned."""
-    contracts = {m.deployment.address("JobMarket"), m.deployment.address("StakeManager")}
+    contracts = {m.deployment.address(name) for name in ("JobMarket", "StakeManager", "Court")}
     people = (set(before.token) | set(after.token)) - contracts
     owned_before = sum(before.value(a) for a in people)
     owned_after = sum(after.value(a) for a in people)
@@ -211,7 +230,7 @@ def test_three_honest_workers_settle_a_job_and_are_paid(world: World) -> None:
 @pytest.mark.parametrize(
     "conduct,reason",
     [
-        (CONDUCTS[0], SlashReason.WRONG_RESULT),
+        (CONDUCTS[0], SlashReason.LOST_DISPUTE),
         (CONDUCTS[1], SlashReason.NO_REVEAL),
         (CONDUCTS[2], SlashReason.DEADLINE_MISSED),
     ],
@@ -219,7 +238,9 @@ def test_three_honest_workers_settle_a_job_and_are_paid(world: World) -> None:
 def test_a_dishonest_worker_is_slashed_and_the_honest_two_are_paid(
     world: World, conduct: str, reason: SlashReason
 ) -> None:
-    """alice and bob (eu) and mallory (ch) take the job; mallory fails it as told."""
+    """alice and bob (eu) and mallory (ch) take the job (dave, in sg, never bids); mallory fails
+    it as told. A wrong result disagrees with the others: the job goes to the court, whose round
+    (dave, the only staker in the job's regions without a slot) re-executes and decides."""
     m = world.m
     before = books(m)
     program, data = m.program("wordcount"), world.inputs[conduct]
@@ -228,7 +249,7 @@ def test_a_dishonest_worker_is_slashed_and_the_honest_two_are_paid(
     request = m.request(
         program,
         data,
-        regions=regions_mask(["eu", "ch"]),
+        regions=regions_mask(["eu", "ch", "sg"]),
         lock_deadline=now + 15,
         commit_deadline=now + 25,
         reveal_deadline=now + 35,
@@ -237,16 +258,88 @@ def test_a_dishonest_worker_is_slashed_and_the_honest_two_are_paid(
     job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
     paid, slashed = outcomes(m, job_id)
-    assert paid == {address(HONEST["alice"]): 10 * AGR, address(HONEST["bob"]): 10 * AGR}
+    alice, bob = address(HONEST["alice"]), address(HONEST["bob"])
+    assert paid == {alice: 10 * AGR, bob: 10 * AGR}
     assert slashed == {address(DISHONEST): reason}
     burned = int(50 * AGR * BURN_SHARE)
     after = books(m)
     assert_conserved(m, before, after, burned=burned)
-    requester, cheat = address(REQUESTER), address(DISHONEST)
+    requester, cheat, dave = address(REQUESTER), address(DISHONEST), address(JUROR)
     assert after.market[requester] == before.market[requester] - 20 * AGR
-    assert after.token[requester] == before.token[requester] + 50 * AGR - burned
     assert after.stake[cheat] == before.stake[cheat] - 50 * AGR
+    if reason == SlashReason.LOST_DISPUTE:
+        # the 40 AGR left after the burn pay dave's three seats (10 AGR each, the job's price),
+        # and the rest goes to the winning claims: alice's and bob's collateral, 5 AGR each
+        assert after.token[dave] == before.token.get(dave, 0) + 30 * AGR
+        assert after.stake[dave] == before.stake[dave]
+        for honest in (alice, bob):
+            assert after.token[honest] == before.token.get(honest, 0) + 5 * AGR
+        assert after.token[requester] == before.token[requester]
+        world.juror.wait_for(f"job {job_id.hex()[:10]}: revealed its vote in round 0")
+    else:
+        assert after.token[requester] == before.token[requester] + 50 * AGR - burned
     world.dishonest.wait_for(f"job {job_id.hex()[:10]}: slashed 50 AGR ({reason.describe()})")
+
+
+def test_two_colluding_addresses_and_a_decoy_lose_to_the_drawn_round(world: World) -> None:
+    """carol (us) is honest; mallory and a colluder (both ch) reveal the same junk, a quorum of two
+    against one. The reveals disagree, so the job goes to the court by itself; the colluder also
+    bonds a decoy dispute naming a third digest. The drawn round (dave, in sg) re-executes and
+    decides for carol's digest, for everyone: both colluders slashed LostDispute, the decoy's
+    bond lost, carol paid her price and the pot's rest."""
+    m = world.m
+    wasm = (PROGRAMS / "wordcount.wasm").read_bytes()
+    program, data = m.upload(wasm), world.inputs[COLLUSION]
+    account = dev_account(COLLUDER)
+    Token(m.w3, m.deployment, Transactor(m.w3, dev_account(0))).faucet(account.address, 60 * AGR)
+    colluder, _ = stake_manually(m, COLLUDER, region_index("ch"))
+    before = books(m)
+    now = chain_now(m.w3)
+    request = m.request(
+        program,
+        data,
+        regions=regions_mask(["us", "ch", "sg"]),
+        lock_deadline=now + 15,
+        commit_deadline=now + 25,
+        reveal_deadline=now + 35,
+    )
+    junk = Conduct.WRONG_OUTPUT.result(run(wasm, scenario_input(COLLUSION), fuel=request.fuel_limit)).digest
+    job_id = m.post(request)
+    slot, _ = colluder.lock(job_id)
+    salt = b"\x22" * 32
+    colluder.commit(job_id, slot, junk, salt)
+    market = JobMarket(m.w3, m.deployment)
+    deadline = time.monotonic() + 60
+    while market.job(job_id).committed_mask != 0b111:
+        assert time.monotonic() < deadline, world.honest["carol"].log()
+        time.sleep(0.1)
+    colluder.reveal(job_id, slot, junk, salt, b"\x00" * 32)
+    job = m.wait_closed(job_id)
+    assert job.status == JobStatus.DISPUTED
+    court = Court(m.w3, m.deployment, Transactor(m.w3, account))
+    bond = court.min_bond(job_id, 0)
+    assert bond == 60 * AGR  # 3 seats and 3 slots at the job's price
+    court.dispute(job_id, b"\xde" * 32, bond)
+    job = m.wait_final(job_id)
+    assert job.status == JobStatus.SETTLED
+    assert court.case(job_id).round == 0
+    carol, mallory, dave = address(HONEST["carol"]), address(DISHONEST), address(JUROR)
+    paid, slashed = outcomes(m, job_id)
+    assert paid == {carol: 10 * AGR}
+    assert slashed == {mallory: SlashReason.LOST_DISPUTE, account.address: SlashReason.LOST_DISPUTE}
+    after = books(m)
+    assert_conserved(m, before, after, burned=2 * 10 * AGR)
+    # the pot: 2 x 40 AGR from the colluders and the decoy's 60; dave's three seats take 30, and
+    # carol's claim, the only one on the ruling, the other 110
+    assert after.token[dave] == before.token[dave] + 30 * AGR
+    assert after.token[carol] == before.token.get(carol, 0) + 110 * AGR
+    assert after.stake[carol] == before.stake[carol]
+    assert after.token[account.address] == before.token[account.address] - bond
+    for cheat in (mallory, account.address):
+        assert after.stake[cheat] == before.stake[cheat] - 50 * AGR
+    requester = address(REQUESTER)
+    assert after.market[requester] == before.market[requester] - 10 * AGR  # junk is not paid for
+    assert after.token[requester] == before.token[requester]
 
 
 def test_a_worker_killed_between_commit_and_reveal_reveals_after_restart(world: World) -> None:
@@ -317,12 +410,11 @@ def test_status_of_an_unknown_name_says_so(world: World) -> None:
     assert "nobody.agora has no address record" in shown.stderr
 
 
-def test_an_unresolved_job_is_void_after_the_challenge_window_and_both_revealers_paid(world: World) -> None:
-    """carol (us) and mallory (ch) disagree on a k=2, q=2 job: no quorum, nobody slashed, both
-    collaterals held. Once the challenge window has passed (the chain's clock is moved on), a
-    worker closes the job: void, both revealers paid their price (a job with reveals is never
-    refunded whole, so breaking unanimity buys the requester nothing), both stakes free.
-    Last in the module: it moves the shared chain's clock on."""
+def test_a_dispute_nobody_can_judge_is_void_and_both_revealers_paid(world: World) -> None:
+    """carol (us) and mallory (ch) disagree on a k=2 job allowed in us and ch only: it goes to the
+    court, but no staker in those regions is outside the job, so no round can be drawn. The job
+    is void: both revealers paid their price (a job with reveals is never refunded whole, so
+    breaking unanimity buys the requester nothing), nobody slashed, both stakes free."""
     m = world.m
     before = books(m)
     program, data = m.program("wordcount"), world.inputs[UNRESOLVED]
@@ -339,19 +431,12 @@ def test_an_unresolved_job_is_void_after_the_challenge_window_and_both_revealers
     )
     job_id = m.post(request)
     market = JobMarket(m.w3, m.deployment)
-    deadline = time.monotonic() + 90
-    while market.job(job_id).status != JobStatus.UNRESOLVED:
-        assert time.monotonic() < deadline, world.honest["carol"].log()
-        time.sleep(0.2)
-    stakes = StakeManager(m.w3, m.deployment)
-    carol, mallory = address(HONEST["carol"]), address(DISHONEST)
-    assert stakes.stake_of(carol)[1] == 50 * AGR  # still locked through the challenge window
+    job = m.wait_closed(job_id)
+    assert job.status == JobStatus.DISPUTED
     prices = {market.slot(job_id, i).worker: market.slot(job_id, i).price for i in range(2)}
-    ahead = market.final_after(job_id) - chain_now(m.w3) + 60
-    m.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
-    m.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    job = m.wait_closed_from(job_id, JobStatus.UNRESOLVED)
+    job = m.wait_closed_from(job_id, JobStatus.DISPUTED)
     assert job.status == JobStatus.VOID
+    carol, mallory = address(HONEST["carol"]), address(DISHONEST)
     assert outcomes(m, job_id) == ({carol: prices[carol], mallory: prices[mallory]}, {})
     after = books(m)
     assert_conserved(m, before, after, burned=0)
@@ -360,6 +445,6 @@ def test_an_unresolved_job_is_void_after_the_challenge_window_and_both_revealers
     for who in (carol, mallory):
         assert after.stake[who] == before.stake[who]
         assert after.market[who] == before.market.get(who, 0) + prices[who]
-    assert stakes.stake_of(carol)[1] == 0
-    logs = world.honest["carol"].log() + world.dishonest.log()
-    assert f"job {job_id.hex()[:10]}: closed it after the challenge window" in logs
+    assert StakeManager(m.w3, m.deployment).stake_of(carol)[1] == 0
+    logs = world.honest["carol"].log() + world.dishonest.log() + world.juror.log()
+    assert f"job {job_id.hex()[:10]}: drew round 0 of its case" in logs

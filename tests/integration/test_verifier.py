@@ -152,9 +152,9 @@ def test_the_verifier_agrees_with_an_honest_result_and_reports_a_wrong_one(world
     assert f"job {lying.hex()[:10]} (provisional): differs" in text
 
 
-def test_every_unresolved_job_is_checked_and_a_sample_of_the_rest(world: World) -> None:
-    """With a sample rate of 0 a provisional settlement is not re-executed (and says so), but an
-    unresolved job always is: the verifier names which of the revealed digests is right."""
+def test_every_disputed_job_is_checked_and_a_sample_of_the_rest(world: World) -> None:
+    """With a sample rate of 0 a provisional settlement is not re-executed (and says so), but a
+    job whose reveals disagree (in court) always is: the verifier names which digest is right."""
     proc, log = start_verifier(world, "--sample-rate", "0")
     try:
         stdin = b"alpha beta\ngamma\n"
@@ -169,17 +169,17 @@ def test_every_unresolved_job_is_checked_and_a_sample_of_the_rest(world: World) 
             m.commit(job_id, slots[m], answers[m], b"\x03" * 32)
         for m in (honest, liar):
             m.reveal(job_id, slots[m], answers[m], b"\x03" * 32, b"\x04" * 32)
-        assert JobMarket(world.w3, honest.deployment).job(job_id).status.name == "UNRESOLVED"
+        assert JobMarket(world.w3, honest.deployment).job(job_id).status.name == "DISPUTED"
         not_sampled = wait_check(world, skipped, log)
-        unresolved = wait_check(world, job_id, log)
+        disputed = wait_check(world, job_id, log)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
     assert not_sampled["verdict"] == "not sampled" and "outside the 0% sample" in str(not_sampled["detail"])
-    assert unresolved["kind"] == "unresolved" and unresolved["verdict"] == "agrees"
+    assert disputed["kind"] == "disputed" and disputed["verdict"] == "agrees"
     address = honest.transactor.address  # type: ignore[union-attr]
-    assert f"revealed by {address}" in str(unresolved["detail"])
-    assert set(unresolved["claimed"]) == {"0x" + answers[honest].hex(), "0x" + answers[liar].hex()}  # type: ignore[arg-type]
+    assert f"revealed by {address}" in str(disputed["detail"])
+    assert set(disputed["claimed"]) == {"0x" + answers[honest].hex(), "0x" + answers[liar].hex()}  # type: ignore[arg-type]
 
 
 def test_a_check_that_cannot_run_is_retried_then_given_up_when_its_window_closes(world: World) -> None:
