@@ -1,4 +1,5 @@
-"""Gas of each step of a job, and of whole jobs for k=1 and k=3, on the embedded chain.
+"""Gas of each step of a job, of whole jobs for k=1 and k=3, and of a job decided by the court
+(escalated by a disagreeing reveal, or disputed with a bond), on the embedded chain.
 
 Side by side with Boundless (submit 46,054 + lock 149,434 + fulfil 116,712 = 312,200 for one
 request, mock verifier) and the EIP-1108 floor of a Groth16 pairing check (181,000). Figures are
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger import EmbeddedChain, StakeManager, Transactor, connect, deploy, dev_account  # noqa: E402
+from ledger import Court, EmbeddedChain, StakeManager, Token, Transactor, connect, deploy, dev_account  # noqa: E402
 from tests.integration.market_helpers import fund_actors, make_request  # noqa: E402
 
 BOUNDLESS = {"submit": 46_054, "lock": 149_434, "fulfil": 116_712}
@@ -66,10 +67,58 @@ def pool_steps(w3, deployment, actors) -> dict[str, int]:  # type: ignore[no-unt
     return {"pool_activate_gas": max(activate), "pool_unstake_gas": unstake, "draw_juror_gas": draw}
 
 
+def court_steps(w3, deployment, actors, *, escalate: bool) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """A k=3 job decided by a round of 3 seats drawn from the pool (the three workers outside the
+    job): by itself when one reveal disagrees (`escalate`), or after a bonded dispute of a
+    unanimous provisional outcome. Every juror votes the truth; the ruling is made final after the
+    appeal window."""
+    request = make_request(w3, k=3, q=2, nonce=next(_nonce))
+    market = actors.requester
+    signature = request.sign(dev_account(1), chain_id=w3.eth.chain_id, market=market.address)
+    market._send(market.contract, "postJob", request.as_tuple(), signature)
+    job_id = request.struct_hash()
+    truth, lie, salt = b"\x11" * 32, b"\x44" * 32, b"\x22" * 32
+    answers = [truth, truth, lie if escalate else truth]
+    slots = actors.workers[:3]
+    for worker in slots:
+        worker._send(worker.contract, "lock", job_id)
+    for i, worker in enumerate(slots):
+        worker.commit(job_id, i, answers[i], salt)
+    steps = []
+    for i, worker in enumerate(slots):
+        gas = worker.reveal(job_id, i, answers[i], salt, b"\x33" * 32)["gasUsed"]
+        if i == 2:
+            steps.append(("reveal #3 + settle" + (" + open case" if escalate else ""), gas))
+    court = Court(w3, deployment, Transactor(w3, dev_account(0)))
+    if not escalate:
+        token = Token(w3, deployment, court.transactor)
+        token.faucet(court.transactor.address, 10**24)
+        token.approve(court.address, 2**256 - 1)  # once per disputer, not counted
+        bond = court.dispute(job_id, lie, court.min_bond(job_id, 0))["gasUsed"]
+        steps.append(("dispute (bond, opens)", bond))
+    case = court.case(job_id)
+    while int(w3.eth.block_number) <= case.seed_block:
+        w3.provider.make_request("evm_mine", [])
+    steps.append(("draw (3 seats)", court.draw(job_id)["gasUsed"]))
+    case = court.case(job_id)
+    checkpoint = b"\x55" * 32
+    jurors = {a.transactor.address: Court(w3, deployment, a.transactor) for a in actors.workers[3:]}
+    drawn = [jurors[j] for j in court.jurors(job_id, case.round)]
+    for n, juror in enumerate(drawn):
+        steps.append((f"commit vote #{n + 1}", juror.commit_vote(job_id, truth, checkpoint, salt)["gasUsed"]))
+    for n, juror in enumerate(drawn):
+        steps.append((f"reveal vote #{n + 1}", juror.reveal_vote(job_id, truth, checkpoint, salt)["gasUsed"]))
+    steps.append(("resolve (count)", court.resolve(job_id)["gasUsed"]))
+    w3.provider.make_request("evm_increaseTime", [court.vote_window() + 1])
+    w3.provider.make_request("evm_mine", [])
+    steps.append(("finalize (ruling)", court.finalize(job_id)["gasUsed"]))
+    return steps
+
+
 def main() -> None:
     w3 = connect(chain=EmbeddedChain())
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), Path(tempfile.mkdtemp()))
-    actors = fund_actors(w3, deployment, workers=3)
+    actors = fund_actors(w3, deployment, workers=6)  # three take jobs, three more are drawn as jurors
     run_job(actors, w3, 3)  # warm up: first payments create balances
     totals = {}
     for k in (1, 3):
@@ -94,7 +143,22 @@ def main() -> None:
         f"{pool['pool_unstake_gas']:,} (a slash of matured stake writes the same nodes); a draw (view) "
         f"{pool['draw_juror_gas']:,}"
     )
-    print(json.dumps({"k1_total_gas": totals[1], "k3_total_gas": totals[3], "boundless_total_gas": boundless, **pool}))
+    court = {}
+    for escalate in (True, False):
+        steps = court_steps(w3, deployment, actors, escalate=escalate)
+        key = "escalation_total_gas" if escalate else "dispute_total_gas"
+        court[key] = sum(g for _, g in steps)
+        print(
+            "a k=3 job escalated by a disagreeing reveal:" if escalate else "a bonded dispute of a provisional k=3 job:"
+        )
+        for label, gas in steps:
+            print(f"  {label:<24} {gas:>9,}  ({gas / court[key]:.0%})")
+        print(f"  {'court total':<24} {court[key]:>9,}  (beside the whole undisputed k=3 job: {totals[3]:,})")
+    print(
+        json.dumps(
+            {"k1_total_gas": totals[1], "k3_total_gas": totals[3], "boundless_total_gas": boundless, **pool, **court}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -206,7 +206,7 @@ class Worker:
             )
             w.finish(record, phase, note)
         elif e.name == "JobVoid" and record.phase not in FINAL:
-            w.finish(record, Phase.DONE, "void: no quorum, every revealer paid its price")
+            w.finish(record, Phase.DONE, "void: nothing could resolve it; every revealer paid its price")
         elif e.name == "JobExpired" and record.phase not in FINAL:
             w.finish(record, Phase.LOST if record.phase == Phase.CANDIDATE else Phase.DONE, "expired")
         elif e.name == "WorkerPaid" and mine:
