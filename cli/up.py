@@ -28,6 +28,8 @@ from ._supervise import Child, Supervisor
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
 FIRST_WORKER_ACCOUNT = 2  # development accounts 0 (deployer) and 1 (the examples' requester) stay free
+VERIFIER_ACCOUNT = 9  # the last of the ten: the verifier disputes with it
+MAX_WORKERS = VERIFIER_ACCOUNT - FIRST_WORKER_ACCOUNT
 
 
 def _wait_for(probe: str, what: str, child: Child, check: Callable[[], bool], timeout: float) -> None:
@@ -80,7 +82,9 @@ def up(
     rpc_port: Annotated[int, typer.Option(help="Port of the chain's JSON-RPC endpoint.")] = 8545,
     store_nodes: Annotated[int, typer.Option(help="Store node processes (0: none).", min=0)] = 6,
     store_port: Annotated[int, typer.Option(help="Port of the first store node; the others follow.")] = 7001,
-    workers: Annotated[int, typer.Option(help="Worker daemons (development accounts 2, 3, …).", min=0)] = 3,
+    workers: Annotated[
+        int, typer.Option(help="Worker daemons (development accounts 2 .. 8).", min=0, max=MAX_WORKERS)
+    ] = 3,
     ray_port: Annotated[int, typer.Option(help="Port of the Ray head the workers join.")] = 6390,
 ) -> None:
     """Start the marketplace on the embedded chain: serve the chain, deploy the contracts, start
@@ -177,13 +181,28 @@ def _start_workers(
         cmd += ["--ray", f"127.0.0.1:{ray_port}", "--home", str(state)]
         daemons.append((name, spawn(name, cmd, env=env)))
     verifier = spawn(
-        "verifier", [*agora, "verifier", "run", "--ray", f"127.0.0.1:{ray_port}", "--home", str(state)], env=env
+        "verifier",
+        [
+            *agora,
+            "verifier",
+            "run",
+            "--ray",
+            f"127.0.0.1:{ray_port}",
+            "--from",
+            f"dev:{VERIFIER_ACCOUNT}",
+            "--home",
+            str(state),
+        ],
+        env=env,
     )
     for i, (name, daemon) in enumerate(daemons):
         _wait_for(str(daemon.log), name, daemon, partial(_says_ready, daemon), 180)
         typer.echo(f"worker     {name}.agora (development account {FIRST_WORKER_ACCOUNT + i})")
     _wait_for(str(verifier.log), "the verifier", verifier, partial(_says_ready, verifier), 180)
-    typer.echo("verifier   re-executes every unresolved job and 10% of the rest (agora verifier checks)")
+    typer.echo(
+        "verifier   re-executes every job in court and 10% of the rest, disputes what it finds wrong "
+        f"(development account {VERIFIER_ACCOUNT}; agora verifier checks)"
+    )
 
 
 def _supervise(supervisor: Supervisor) -> None:

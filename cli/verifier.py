@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from eth_account.signers.local import LocalAccount
 
+from ledger import DEV_CHAIN_IDS, ChainHandle, Deployment, Token, Transactor, dev_account, parse_tokens
 from verifier import CheckLog, Verifier, VerifierConfig
 
 from . import _common as c
@@ -19,6 +21,19 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (d
 
 def verifier_dir(home: Path) -> Path:
     return home / "verifier"
+
+
+def _fund(handle: ChainHandle, deployment: Deployment, account: LocalAccount, max_bond: int) -> None:
+    """On a development chain, gas from account 0 and bonds (ten of the largest) from the faucet;
+    elsewhere the operator funds the key."""
+    if int(handle.w3.eth.chain_id) not in DEV_CHAIN_IDS:
+        return
+    if int(handle.w3.eth.get_balance(account.address)) < 10**18:
+        Transactor(handle.w3, dev_account(0)).send(to=account.address, value=10 * 10**18)
+    token = Token(handle.w3, deployment, Transactor(handle.w3, account))
+    missing = 10 * max_bond - token.balance_of(account.address)
+    if missing > 0:
+        token.faucet(account.address, missing)
 
 
 @app.command()
@@ -38,11 +53,20 @@ def run(
     max_fuel: Annotated[int, typer.Option(help="Largest fuel limit of a job it re-executes.", min=1)] = 10**11,
     max_concurrent: Annotated[int, typer.Option(help="Checks running at once.", min=1)] = 2,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the chain when idle.", min=0.01)] = 0.5,
+    sender: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Dispute with this key (keystore address or dev:N): a settlement it disagrees with is "
+            "bonded against within its challenge window. Without it, disagreements are reported only.",
+        ),
+    ] = None,
+    max_bond: Annotated[str, typer.Option("--max-bond", help="Largest bond it posts per dispute (AGR).")] = "100",
     home: HomeOpt = None,
 ) -> None:
-    """Follow the market and re-execute every unresolved job and a secret sample of provisional
-    settlements on Ray, logging and recording each check, until Ctrl-C. Its cursor and checks
-    persist under --home/verifier."""
+    """Follow the market and re-execute every job in court and a secret sample of provisional
+    settlements on Ray, logging and recording each check, until Ctrl-C; with --from, dispute a
+    settlement it disagrees with. Its cursor and checks persist under --home/verifier."""
     directory = verifier_dir(c.home(home))
     nodes = c.store_nodes(store_nodes)
     if not nodes:
@@ -54,15 +78,21 @@ def run(
         max_fuel=max_fuel,
         max_concurrent=max_concurrent,
         poll_interval=poll,
+        max_bond=parse_tokens(max_bond),
     )
     stop = threading.Event()
     with c.chain(home) as handle:
         deployment = c.deployment(handle, home)
         store = c.store_client(nodes)  # reads only
         executor = c.ray_with_stop(ray, directory, stop)
-        daemon = Verifier(handle.w3, deployment, config, store=store, executor=executor)
+        account = None if sender is None else c.account(handle, sender, home)
+        if account is not None:
+            _fund(handle, deployment, account, config.max_bond)
+        daemon = Verifier(handle.w3, deployment, config, store=store, executor=executor, account=account)
+        disputes = "reports only" if account is None else f"disputes as {account.address}"
         try:
-            typer.echo(f"ready: verifier on {handle.description}, sample {sample_rate:.0%}, Ray {ray}; Ctrl-C stops")
+            where = f"on {handle.description}, sample {sample_rate:.0%}, Ray {ray}"
+            typer.echo(f"ready: verifier {where}, {disputes}; Ctrl-C stops")
             daemon.run(stop)
             typer.echo("stopped")
         finally:

@@ -25,7 +25,7 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class Check:
     job_id: bytes
-    kind: str  # "provisional" or "unresolved"
+    kind: str  # "provisional", "disputed" or "unresolved"
     claimed: dict[str, list[str]]  # result digest (hex) -> slot workers who revealed it
     verdict: Verdict
     detail: str = ""
@@ -58,6 +58,8 @@ class CheckLog:
         )
         # Where each job's request is on chain (its JobPosted block), so a check reads one block.
         self._db.execute("CREATE TABLE IF NOT EXISTS posted (job_id BLOB PRIMARY KEY, block INTEGER NOT NULL)")
+        # Disputes it bonded, until their case is over and the bond claimed.
+        self._db.execute("CREATE TABLE IF NOT EXISTS bonds (job_id BLOB PRIMARY KEY, amount TEXT NOT NULL)")
         self._db.commit()
 
     def save(self, check: Check) -> Check:
@@ -88,6 +90,20 @@ class CheckLog:
         with self._lock:
             row = self._db.execute("SELECT block FROM posted WHERE job_id = ?", (job_id,)).fetchone()
         return int(row[0]) if row else None
+
+    def remember_bond(self, job_id: bytes, amount: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO bonds VALUES (?, ?)", (job_id, str(amount)))
+            self._db.commit()
+
+    def bonded(self, job_id: bytes) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM bonds WHERE job_id = ?", (job_id,)).fetchone() is not None
+
+    def forget_bond(self, job_id: bytes) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM bonds WHERE job_id = ?", (job_id,))
+            self._db.commit()
 
     def get(self, job_id: bytes) -> Check | None:
         rows = self._select("WHERE job_id = ?", (job_id,))

@@ -9,8 +9,12 @@ and compares its result digest with the digests revealed. Every check is recorde
 and why (`checks.sqlite`) and logged; a check that could not run (store or Ray unreachable) is
 tried again while the job's challenge window is open.
 
-Disputing a settlement it disagrees with needs the bonded disputes of the verification issue,
-which the contracts do not have yet: for now a disagreement is reported, loudly, not acted on.
+With an account (`account`), a provisional settlement it disagrees with is disputed within its
+challenge window: a bond (the court's least, up to ``max_bond``) naming its own digest sends the
+job to the court, whose drawn round decides; once the case is decided the verifier claims what
+its bond won (its bond back and a share of the pot) or records that it lost. Without an account a
+disagreement is reported, loudly, not acted on. Every job in court is re-executed too, and the
+verdict says which of the revealed digests is right.
 """
 
 from __future__ import annotations
@@ -25,16 +29,23 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from compute import RayExecutor
 from ledger import (
     ChainClock,
+    ContractRevert,
+    Court,
     Deployment,
     JobFeed,
     JobMarket,
     JobRequest,
     MarketEvent,
+    NothingToClaim,
+    Token,
+    Transactor,
+    format_tokens,
     run_until,
 )
 from store import BlobTooLarge, NotFound, StoreClient, cid_from_digest
@@ -61,6 +72,8 @@ class VerifierConfig:
     """A job with a larger fuel limit is not run: anyone can post a job that burns this much, and
     make it unresolved with two addresses of its own."""
     poll_interval: float = 0.5
+    max_bond: int = 100 * 10**18
+    """The largest bond it posts to dispute one settlement (with an account)."""
 
     def __post_init__(self) -> None:
         if self.max_concurrent < 1:
@@ -77,7 +90,14 @@ class Verifier:
     """Follows the market and re-executes what it settles (`run` loops; `tick` is one step)."""
 
     def __init__(
-        self, w3: Web3, deployment: Deployment, config: VerifierConfig, *, store: StoreClient, executor: RayExecutor
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        config: VerifierConfig,
+        *,
+        store: StoreClient,
+        executor: RayExecutor,
+        account: LocalAccount | None = None,
     ) -> None:
         self.w3 = w3
         self.deployment = deployment
@@ -86,6 +106,9 @@ class Verifier:
         self.executor = executor
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.market = JobMarket(w3, deployment)
+        transactor = None if account is None else Transactor(w3, account)
+        self.court = None if transactor is None else Court(w3, deployment, transactor)
+        self.token = Token(w3, deployment, transactor)
         self.feed = JobFeed(w3, deployment, config.state_dir / "cursor.sqlite")
         self.checks = CheckLog(config.state_dir / "checks.sqlite")
         self._salt = self._load_salt(config.state_dir / "verifier.json")
@@ -153,6 +176,8 @@ class Verifier:
             self._run_check(e.job_id, "unresolved", self._revealed(e.job_id), self.market.final_after(e.job_id))
         elif e.name == "JobEscalated":  # in court: the drawn round decides; say which digest is right
             self._run_check(e.job_id, "disputed", self._revealed(e.job_id), self.market.final_after(e.job_id))
+        elif e.name in ("CaseDecided", "CaseVoid") and self.checks.bonded(e.job_id):
+            self._claim(e.job_id)
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -220,8 +245,39 @@ class Verifier:
                 check, verdict=Verdict.AGREES, digest=ours, detail=f"ours ({ran}) is the digest revealed by {revealers}"
             )
         others = ", ".join(f"{d[:12]}… by {', '.join(w)}" for d, w in check.claimed.items())
-        detail = f"ours {ours[:12]}… ({ran}) differs from {others}; reported (no dispute path on chain yet)"
+        detail = f"ours {ours[:12]}… ({ran}) differs from {others}"
         return replace(check, verdict=Verdict.DIFFERS, digest=ours, detail=detail)
+
+    # -- disputes --------------------------------------------------------------------------------
+
+    def _dispute(self, check: Check) -> Check:
+        """A provisional settlement it disagrees with: bond on its own digest (with an account)."""
+        if self.court is None:
+            return replace(check, detail=f"{check.detail}; reported (no account to dispute with: --from)")
+        try:
+            bond = self.court.min_bond(check.job_id, 0)
+            if bond > self.config.max_bond:
+                limit = format_tokens(self.config.max_bond)
+                detail = f"{check.detail}; not disputed: its bond {format_tokens(bond)} AGR is above --max-bond {limit}"
+                return replace(check, detail=detail)
+            self.court.dispute(check.job_id, bytes.fromhex(check.digest.removeprefix("0x")), bond)
+        except ContractRevert as exc:  # the window closed, the balance is short, …
+            return replace(check, detail=f"{check.detail}; could not dispute: {exc}")
+        self.checks.remember_bond(check.job_id, bond)
+        return replace(check, detail=f"{check.detail}; disputed with a bond of {format_tokens(bond)} AGR naming ours")
+
+    def _claim(self, job_id: bytes) -> None:
+        """The case of a job it disputed is over: claim what the bond won, or record the loss."""
+        assert self.court is not None and self.court.transactor is not None
+        me = self.court.transactor.address
+        before = self.token.balance_of(me)
+        try:
+            self.court.claim_bond(job_id)
+            won = self.token.balance_of(me) - before
+            log.info("job %s: its dispute was upheld: claimed %s AGR", short(job_id), format_tokens(won))
+        except NothingToClaim:
+            log.warning("job %s: its dispute was rejected: the bond is lost", short(job_id))
+        self.checks.forget_bond(job_id)
 
     def _collect(self) -> bool:
         """Records the outcome of every check that finished running; one that could not run is
@@ -241,6 +297,8 @@ class Verifier:
             else:
                 self._retry_at.pop(job_id, None)
                 self._retry_pause.pop(job_id, None)
+                if done.verdict == Verdict.DIFFERS and done.kind == "provisional":
+                    done = self._dispute(done)
             self._record(done)
         return moved
 

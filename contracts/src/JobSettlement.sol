@@ -22,6 +22,8 @@ abstract contract JobSettlement is IJobMarket {
     /// @notice The least time a request leaves between its commit and reveal deadlines (to reveal).
     uint64 public minRevealWindow;
     /// @inheritdoc IJobMarket
+    // Set once by JobMarket.setCourt; slither analyses this abstract base alone.
+    // slither-disable-next-line uninitialized-state
     address public court;
 
     // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
@@ -152,10 +154,12 @@ abstract contract JobSettlement is IJobMarket {
         uint8 size = 0;
         uint256 paid = 0;
         Slot[8] storage slots = _slots[jobId];
+        // Effects first: every payment credited before the stake manager is called.
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) != 0 && slots[i].sealed_ == best) {
                 ++size;
                 paid += slots[i].price;
+                _credit(jobId, slots[i].worker, slots[i].price);
             }
         }
         j.status = JobStatus.Settled;
@@ -164,7 +168,7 @@ abstract contract JobSettlement is IJobMarket {
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) == 0) continue; // slashed at settlement
             Slot storage s = slots[i];
-            if (s.sealed_ == best) _pay(jobId, s.worker, s.price, j.collateral);
+            if (s.sealed_ == best) stakes.releaseCollateral(s.worker, jobId, j.collateral);
             else _slash(jobId, j, s.worker, reason, beneficiary);
         }
     }
@@ -229,7 +233,10 @@ abstract contract JobSettlement is IJobMarket {
         emit JobVoid(jobId, revealed);
         _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
         for (uint8 i; i < j.locked; ++i) {
-            if (j.revealedMask & (1 << i) != 0) _pay(jobId, slots[i].worker, slots[i].price, j.collateral);
+            if (j.revealedMask & (1 << i) != 0) _credit(jobId, slots[i].worker, slots[i].price);
+        }
+        for (uint8 i; i < j.locked; ++i) {
+            if (j.revealedMask & (1 << i) != 0) stakes.releaseCollateral(slots[i].worker, jobId, j.collateral);
         }
     }
 
@@ -240,9 +247,13 @@ abstract contract JobSettlement is IJobMarket {
     }
 
     function _pay(bytes32 jobId, address worker, uint256 price, uint256 collateral) private {
+        _credit(jobId, worker, price);
+        stakes.releaseCollateral(worker, jobId, collateral);
+    }
+
+    function _credit(bytes32 jobId, address worker, uint256 price) private {
         _balances[worker] += price;
         emit WorkerPaid(jobId, worker, price);
-        stakes.releaseCollateral(worker, jobId, collateral);
     }
 
     function _slash(

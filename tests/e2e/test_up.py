@@ -89,7 +89,7 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert "contracts  deployed" in banner
         assert "store      3 nodes, 2+1 coding" in banner
         assert "worker     worker1.agora (development account 2)" in banner
-        assert "verifier   re-executes every unresolved job" in banner
+        assert "verifier   re-executes every job in court and 10% of the rest, disputes" in banner
         w3 = connect(f"http://127.0.0.1:{port}")
         deployment = load_deployment(w3, tmp_path)
         # a requester's k=1 job, run by the worker `agora up` started; with a deposit in the

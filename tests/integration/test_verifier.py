@@ -16,7 +16,7 @@ import pytest
 from web3 import Web3
 
 from compute import run
-from ledger import JobMarket, Transactor, connect, deploy, dev_account
+from ledger import Court, JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account
 from store import StoreClient, digest_of
 
 from ..conftest import ROOT, start_chain_server, stop
@@ -144,7 +144,7 @@ def test_the_verifier_agrees_with_an_honest_result_and_reports_a_wrong_one(world
     assert f"revealed by {worker}" in str(good["detail"])
     assert bad["verdict"] == "differs"
     assert bad["claimed"] == {"0x" + "66" * 32: [worker]}
-    assert "reported (no dispute path on chain yet)" in str(bad["detail"])
+    assert "reported (no account to dispute with: --from)" in str(bad["detail"])
     assert gone["verdict"] == "unavailable" and "its input is on no store node" in str(gone["detail"])
     assert over["verdict"] == "over budget"
     assert "fuel limit 1,000,000,000,000 is above this verifier's 100,000,000,000" in str(over["detail"])
@@ -180,6 +180,60 @@ def test_every_disputed_job_is_checked_and_a_sample_of_the_rest(world: World) ->
     address = honest.transactor.address  # type: ignore[union-attr]
     assert f"revealed by {address}" in str(disputed["detail"])
     assert set(disputed["claimed"]) == {"0x" + answers[honest].hex(), "0x" + answers[liar].hex()}  # type: ignore[arg-type]
+
+
+def test_a_wrong_settlement_is_disputed_and_the_bond_wins_at_the_court(world: World) -> None:
+    """A k=1 job whose only slot reveals junk (an all-colluding quorum): the verifier (with a key,
+    --from) re-executes it, disputes within the window with the least bond naming its own digest,
+    and once the drawn round (worker 1, the only other staker, driven here as the juror) rules for
+    that digest, claims its bond and the pot's rest: 40 AGR back and 10 more. Moves the chain's
+    clock (to let stake mature into the pool, and past the appeal window)."""
+    w3, actors = world.w3, world.actors
+    juror = actors.workers[1]
+    w3.provider.make_request("evm_increaseTime", [61])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    actors.stakes[1].activate(juror.transactor.address)  # type: ignore[union-attr]
+    me = dev_account(9).address
+    proc, log = start_verifier(world, "--sample-rate", "1", "--from", "dev:9", "--max-bond", "40")
+    try:
+        token = Token(w3, juror.deployment)
+        deadline = time.monotonic() + 120
+        while token.balance_of(me) == 0:  # funded from the faucet on start
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.2)
+        wallet = token.balance_of(me)
+        stdin = b"a quorum of one, lying\n"
+        data = digest_of(world.store.put(stdin))
+        job_id = k1_job(world, data, b"\x42" * 32)
+        market = JobMarket(w3, juror.deployment)
+        while market.job(job_id).status != JobStatus.DISPUTED:
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        court = Court(w3, juror.deployment, juror.transactor)
+        assert court.bond_of(job_id, me, truth(world, stdin)) == 40 * 10**18
+        while int(w3.eth.block_number) <= court.case(job_id).seed_block:
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        court.draw(job_id)
+        assert court.jurors(job_id, 0) == [juror.transactor.address]  # type: ignore[union-attr]
+        checkpoint, salt = b"\x07" * 32, b"\x08" * 32
+        court.commit_vote(job_id, truth(world, stdin), checkpoint, salt)
+        court.reveal_vote(job_id, truth(world, stdin), checkpoint, salt)
+        court.resolve(job_id)
+        w3.provider.make_request("evm_increaseTime", [court.vote_window() + 1])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        court.finalize(job_id)
+        assert market.job(job_id).status == JobStatus.SETTLED
+        while token.balance_of(me) == wallet - 40 * 10**18:
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert token.balance_of(me) == wallet + 10 * 10**18
+    check = checks(world)["0x" + job_id.hex()]
+    assert check["verdict"] == "differs"
+    assert "disputed with a bond of 40 AGR naming ours" in str(check["detail"])
+    assert f"job {job_id.hex()[:10]}: its dispute was upheld: claimed 50 AGR" in log.read_text()
 
 
 def test_a_check_that_cannot_run_is_retried_then_given_up_when_its_window_closes(world: World) -> None:
