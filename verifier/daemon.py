@@ -175,6 +175,9 @@ class Verifier:
         elif e.name == "JobUnresolved":
             self._run_check(e.job_id, "unresolved", self._revealed(e.job_id), self.market.final_after(e.job_id))
         elif e.name == "JobEscalated":  # in court: the drawn round decides; say which digest is right
+            done = self.checks.get(e.job_id)
+            if done is not None and done.digest:
+                return  # already re-executed (a sampled settlement; perhaps this verifier disputed it)
             self._run_check(e.job_id, "disputed", self._revealed(e.job_id), self.market.final_after(e.job_id))
         elif e.name in ("CaseDecided", "CaseVoid") and self.checks.bonded(e.job_id):
             self._claim(e.job_id)
