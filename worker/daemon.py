@@ -73,6 +73,8 @@ class WorkerConfig:
     setup_name: bool = True
     max_blob: int = MAX_BLOB
     """Bytes: a program or input larger than this is refused before any of it is read."""
+    max_appeal_bond: int = 100 * 10**18
+    """The largest bond (from the worker's wallet) it posts to appeal a ruling against its result."""
 
 
 class Worker:
@@ -110,7 +112,9 @@ class Worker:
         self.executions = Executions(self.shared, config.policy.max_concurrent)
         self.bidding = Bidding(self.shared, self.executions)
         self.results = Results(self.shared, self.executions, conduct)
-        self.jury = Jury(self.shared, self.executions, conduct, config.state_dir)
+        self.jury = Jury(
+            self.shared, self.executions, conduct, config.state_dir, max_appeal_bond=config.max_appeal_bond
+        )
 
     @property
     def address(self) -> str:

@@ -6,7 +6,9 @@ reveals it once reveals open. Every worker also keeps the cases it sees moving: 
 once its seed block is mined (on a development chain, where blocks come only with transactions,
 it sends an empty one to mine it), counts a round's votes after its reveal deadline, and makes a
 ruling final after its appeal window. Whoever sends one of these first does it; the others'
-attempts are refused and forgotten.
+attempts are refused and forgotten. A worker whose revealed result a round ruled against appeals
+to the next, larger round, bonding from its wallet (within its limit), and claims the bond's
+winnings once the case is decided.
 """
 
 from __future__ import annotations
@@ -25,15 +27,19 @@ from ledger import (
     Court,
     JobRequest,
     MarketEvent,
+    NothingToClaim,
     NotYet,
     SeedNotReady,
+    Token,
     WrongPhase,
+    format_tokens,
 )
 from store import cid_from_digest
 
 from ._shared import Shared, log, short
 from .conduct import Strategy, conduct_for
 from .running import Executions
+from .state import Phase
 
 POOL_CHECK = 5
 """Seconds (chain time) between looks at whether the worker's stake has matured into the pool."""
@@ -63,6 +69,8 @@ class JuryState:
             "CREATE TABLE IF NOT EXISTS duties (job_id BLOB, round INTEGER, seats INTEGER, salt BLOB,"
             " digest BLOB, checkpoint BLOB, committed INTEGER, revealed INTEGER, PRIMARY KEY (job_id, round))"
         )
+        # Appeals it bonded, until their case is over and the bond claimed.
+        self._db.execute("CREATE TABLE IF NOT EXISTS appeals (job_id BLOB PRIMARY KEY)")
         self._db.commit()
 
     def add_case(self, job_id: bytes) -> None:
@@ -75,6 +83,16 @@ class JuryState:
 
     def cases(self) -> list[bytes]:
         return [bytes(row[0]) for row in self._db.execute("SELECT job_id FROM cases")]
+
+    def add_appeal(self, job_id: bytes) -> None:
+        self._db.execute("INSERT OR IGNORE INTO appeals VALUES (?)", (job_id,))
+        self._db.commit()
+
+    def take_appeal(self, job_id: bytes) -> bool:
+        """Whether it had appealed in this case (forgotten from now on)."""
+        gone = self._db.execute("DELETE FROM appeals WHERE job_id = ?", (job_id,)).rowcount
+        self._db.commit()
+        return bool(gone)
 
     def save(self, d: Duty) -> None:
         self._db.execute(
@@ -95,8 +113,12 @@ class JuryState:
 
 
 class Jury:
-    def __init__(self, shared: Shared, executions: Executions, strategy: Strategy, state_dir: Path) -> None:
+    def __init__(
+        self, shared: Shared, executions: Executions, strategy: Strategy, state_dir: Path, *, max_appeal_bond: int
+    ) -> None:
         self.w = shared
+        self.max_appeal_bond = max_appeal_bond
+        self.token = Token(shared.w3, shared.deployment, shared.transactor)
         self.executions = executions
         self.strategy = strategy
         self.court = Court(shared.w3, shared.deployment, shared.transactor)
@@ -116,8 +138,49 @@ class Jury:
             if self.state.duty(e.job_id, round_) is None:
                 self.state.save(Duty(e.job_id, round_, seats, os.urandom(32)))
                 log.info("job %s: drawn as a juror for round %d (%d seats)", short(e.job_id), round_, seats)
+        elif e.name == "RoundResolved" and e.args["majority"] and int(e.args["appealDeadline"]):
+            self._maybe_appeal(e.job_id, int(e.args["round"]), bytes(e.args["digest"]))
         elif e.name in ("CaseDecided", "CaseVoid"):
             self.state.drop_case(e.job_id)
+            if self.state.take_appeal(e.job_id):
+                self._claim(e.job_id)
+
+    def _maybe_appeal(self, job_id: bytes, round_: int, ruling: bytes) -> None:
+        """The round ruled against the digest this worker revealed: appeal to the next, larger
+        round, bonding from its wallet (up to ``max_appeal_bond``)."""
+        record = self.w.state.get(job_id)
+        if record is None or record.phase != Phase.DISPUTED or not record.digest or record.digest == ruling:
+            return
+        bond = self.court.min_bond(job_id, round_ + 1)
+        wallet = self.token.balance_of(self.w.address)
+        if bond > min(wallet, self.max_appeal_bond):
+            log.warning(
+                "job %s: round %d ruled against its result; not appealing: the bond is %s AGR, its wallet "
+                "holds %s, its limit is %s",
+                short(job_id),
+                round_,
+                format_tokens(bond),
+                format_tokens(wallet),
+                format_tokens(self.max_appeal_bond),
+            )
+            return
+        try:
+            self.court.dispute(job_id, record.digest, bond)
+        except ContractRevert as exc:  # the window closed, someone appealed first and drew: refused
+            log.warning("job %s: could not appeal round %d: %s", short(job_id), round_, exc)
+            return
+        self.state.add_appeal(job_id)
+        log.info("job %s: appealed round %d's ruling with a bond of %s AGR", short(job_id), round_, format_tokens(bond))
+
+    def _claim(self, job_id: bytes) -> None:
+        before = self.token.balance_of(self.w.address)
+        try:
+            self.court.claim_bond(job_id)
+        except NothingToClaim:
+            log.warning("job %s: its appeal was rejected: the bond is lost", short(job_id))
+            return
+        won = self.token.balance_of(self.w.address) - before
+        log.info("job %s: its appeal was upheld: claimed %s AGR", short(job_id), format_tokens(won))
 
     def advance(self, now: int) -> bool:
         """Matured stake into the pool, then one step for every open case that is due; True if
