@@ -6,18 +6,23 @@ import {AgoraToken} from "../src/AgoraToken.sol";
 import {StakeManager} from "../src/StakeManager.sol";
 import {JobMarket} from "../src/JobMarket.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {Court} from "../src/Court.sol";
+import {ICourt} from "../src/interfaces/ICourt.sol";
 import {MarketFixture} from "./helpers/MarketFixture.sol";
 
-/// Drives whole jobs with honest and dishonest workers, at random times, keeping ghost state.
+/// Drives whole jobs with honest and dishonest workers, at random times, and the court's cases
+/// (disputes, draws, juror votes honest or not, counts, rulings), keeping ghost state.
 contract MarketHandler is Test {
     AgoraToken internal token;
     StakeManager internal stakes;
     JobMarket internal market;
+    Court internal court;
     address internal requester;
     uint256 internal requesterKey;
     address[] internal workerList;
 
     bytes32[] public jobIds;
+    bytes32[] internal cases; // jobs that went to the court, for its actions to pick from
     mapping(bytes32 jobId => mapping(uint8 slot => bytes32)) internal committedDigest;
     uint256 internal nonce;
 
@@ -26,18 +31,20 @@ contract MarketHandler is Test {
     uint256 public closedTwice;
     uint256 public honestSlashed;
     uint256 public honestUnpaid;
+    mapping(bytes32 jobId => bool) public claimed; // the handler claimed its bonds in this case
 
     constructor(
         AgoraToken token_,
         StakeManager stakes_,
         JobMarket market_,
+        Court court_,
         address requester_,
         uint256 key,
         address[] memory workers_,
         uint256 minted
     ) {
-        (token, stakes, market, requester, requesterKey, workerList) =
-            (token_, stakes_, market_, requester_, key, workers_);
+        (token, stakes, market, court, requester, requesterKey, workerList) =
+            (token_, stakes_, market_, court_, requester_, key, workers_);
         ghostMinted = minted;
     }
 
@@ -53,8 +60,20 @@ contract MarketHandler is Test {
         return keccak256(abi.encode("truth", jobId));
     }
 
+    /// Mostly one of the three latest cases, so that cases get through their whole life.
+    function _case(uint256 seed) internal view returns (bytes32) {
+        uint256 n = cases.length;
+        if (n == 0) return bytes32(0);
+        if (seed % 4 == 0) return cases[(seed >> 2) % n];
+        return cases[n - 1 - (seed >> 2) % (n < 3 ? n : 3)];
+    }
+
+    /// Mostly one of the three latest jobs, so that jobs get through their whole life.
     function _job(uint256 seed) internal view returns (bytes32) {
-        return jobIds.length == 0 ? bytes32(0) : jobIds[seed % jobIds.length];
+        uint256 n = jobIds.length;
+        if (n == 0) return bytes32(0);
+        if (seed % 4 == 0) return jobIds[(seed >> 2) % n];
+        return jobIds[n - 1 - (seed >> 2) % (n < 3 ? n : 3)];
     }
 
     function post(uint8 kSeed, uint8 qSeed, uint96 price, uint32 ramp) external {
@@ -131,7 +150,100 @@ contract MarketHandler is Test {
         _closing(jobId, abi.encodeCall(market.accept, (jobId)), requester);
     }
 
+    // -- the court -------------------------------------------------------------------------------
+
+    /// A whole job at once up to its reveals, some slots lying: the court gets cases often enough
+    /// for its draws, votes, counts and rulings to be exercised in every run.
+    function disagree(uint8 kSeed, uint8 liars, uint256 workerSeed) external {
+        this.post(uint8(bound(kSeed, 2, 3)), 2, 5 ether, 0);
+        uint256 n = jobIds.length;
+        bytes32 jobId = jobIds[n - 1];
+        uint8 k = market.job(jobId).k;
+        for (uint8 i; i < k; ++i) {
+            this.lock((n - 1) << 2, workerSeed + i); // `_job` reads seed % 4 == 0 as "any job"
+        }
+        for (uint8 i; i < k; ++i) {
+            this.commit((n - 1) << 2, i, (liars >> i) & 1 == 0);
+        }
+        for (uint8 i; i < k; ++i) {
+            this.reveal((n - 1) << 2, i);
+        }
+    }
+
+    /// A bond from the handler (an outside disputer) naming the truth or a lie.
+    function dispute(uint256 jobSeed, bool truthful) external {
+        bytes32 jobId = _job(jobSeed);
+        ICourt.Case memory c = court.caseOf(jobId);
+        uint8 round = c.phase == ICourt.Phase.Ruled ? c.round + 1 : c.round;
+        if (jobId == bytes32(0) || round >= court.ROUNDS()) return;
+        uint256 bond = court.minBond(jobId, round);
+        token.faucet(address(this), bond);
+        ghostMinted += bond;
+        token.approve(address(court), bond);
+        bytes32 digest = truthful ? _truth(jobId) : keccak256(abi.encode("bonded lie", jobId));
+        _deciding(jobId, abi.encodeCall(court.dispute, (jobId, digest, bond)), address(this));
+    }
+
+    function draw(uint256 jobSeed) external {
+        bytes32 jobId = _case(jobSeed);
+        ICourt.Case memory c = court.caseOf(jobId);
+        if (c.phase == ICourt.Phase.Drawing && block.number <= c.seedBlock) vm.roll(uint256(c.seedBlock) + 1);
+        _deciding(jobId, abi.encodeCall(court.draw, (jobId)), address(this));
+    }
+
+    /// Every juror of the current round commits and reveals, each honestly or not, some silent.
+    function vote(uint256 jobSeed, uint16 liars, uint16 silent) external {
+        bytes32 jobId = _case(jobSeed);
+        ICourt.Case memory c = court.caseOf(jobId);
+        if (c.phase != ICourt.Phase.Voting) return;
+        address[] memory drawn = court.jurorsOf(jobId, c.round);
+        bytes32 checkpoint = keccak256(abi.encode("state", jobId, c.checkpointFuel));
+        for (uint256 i; i < drawn.length; ++i) {
+            bytes32 d = (liars >> i) & 1 == 1 ? keccak256(abi.encode("juror lie", jobId)) : _truth(jobId);
+            vm.prank(drawn[i]);
+            try court.commitVote(jobId, keccak256(abi.encode(d, checkpoint, bytes32(uint256(9)), drawn[i]))) {} catch {}
+        }
+        for (uint256 i; i < drawn.length; ++i) {
+            if ((silent >> i) & 1 == 1) continue;
+            bytes32 d = (liars >> i) & 1 == 1 ? keccak256(abi.encode("juror lie", jobId)) : _truth(jobId);
+            vm.prank(drawn[i]);
+            try court.revealVote(jobId, d, checkpoint, bytes32(uint256(9))) {} catch {}
+        }
+    }
+
+    /// Counts the round, once its reveal deadline has passed if need be (time moves on).
+    function resolve(uint256 jobSeed, bool wait) external {
+        bytes32 jobId = _case(jobSeed);
+        ICourt.Case memory c = court.caseOf(jobId);
+        if (wait && c.phase == ICourt.Phase.Voting && block.timestamp <= c.revealDeadline) {
+            vm.warp(uint256(c.revealDeadline) + 1);
+        }
+        _deciding(jobId, abi.encodeCall(court.resolve, (jobId)), address(this));
+    }
+
+    /// Makes a ruling final, once its appeal window has passed if need be.
+    function rule(uint256 jobSeed, bool wait) external {
+        bytes32 jobId = _case(jobSeed);
+        ICourt.Case memory c = court.caseOf(jobId);
+        if (wait && c.phase == ICourt.Phase.Ruled && block.timestamp <= c.appealDeadline) {
+            vm.warp(uint256(c.appealDeadline) + 1);
+        }
+        _deciding(jobId, abi.encodeCall(court.finalize, (jobId)), address(this));
+    }
+
+    function claimBond(uint256 jobSeed) external {
+        bytes32 jobId = _case(jobSeed);
+        try court.claimBond(jobId) {
+            claimed[jobId] = true;
+        } catch {}
+    }
+
+    function truthOf(bytes32 jobId) external pure returns (bytes32) {
+        return _truth(jobId);
+    }
+
     function warp(uint16 seconds_) external {
+        seconds_ = uint16(bound(seconds_, 0, 4_000)); // deadlines and vote windows pass, a few at a time
         vm.warp(block.timestamp + seconds_);
         vm.roll(block.number + 1 + seconds_ / 12);
     }
@@ -168,8 +280,16 @@ contract MarketHandler is Test {
         try stakes.withdraw() {} catch {}
     }
 
-    /// Runs a call that may close a job, accounting burns and checking who lost stake.
+    function _deciding(bytes32 jobId, bytes memory call, address caller) internal {
+        _run(jobId, address(court), call, caller);
+    }
+
     function _closing(bytes32 jobId, bytes memory call, address caller) internal {
+        _run(jobId, address(market), call, caller);
+    }
+
+    /// Runs a call that may close a job, accounting burns and checking who lost stake.
+    function _run(bytes32 jobId, address target, bytes memory call, address caller) internal {
         IJobMarket.JobStatus before = market.job(jobId).status;
         uint256[] memory stakeBefore = new uint256[](workerList.length);
         uint256[] memory paidBefore = new uint256[](workerList.length);
@@ -179,11 +299,22 @@ contract MarketHandler is Test {
         }
         uint256 supply = token.totalSupply();
         vm.prank(caller);
-        (bool ok,) = address(market).call(call);
+        (bool ok,) = target.call(call);
         vm.roll(block.number + 1); // pool weights are read at ended blocks
         if (!ok) return;
         ghostBurned += supply - token.totalSupply();
+        _check(jobId, before, stakeBefore, paidBefore);
+    }
+
+    /// After a call that succeeded: nothing closed twice, and no honest slot lost anything.
+    function _check(
+        bytes32 jobId,
+        IJobMarket.JobStatus before,
+        uint256[] memory stakeBefore,
+        uint256[] memory paidBefore
+    ) internal {
         IJobMarket.Job memory j = market.job(jobId);
+        if (j.status == IJobMarket.JobStatus.Disputed && before != IJobMarket.JobStatus.Disputed) cases.push(jobId);
         bool wasClosed = before == IJobMarket.JobStatus.Settled || before == IJobMarket.JobStatus.Expired
             || before == IJobMarket.JobStatus.Void;
         if (wasClosed) ++closedTwice;
@@ -201,11 +332,14 @@ contract MarketHandler is Test {
             return;
         }
         if (j.status != IJobMarket.JobStatus.Settled) return;
-        // Every worker whose revealed digest is the winning one keeps all of its stake.
+        // Every worker whose revealed digest is the winning one keeps all of its stake (unless an
+        // attacker captured the court's rounds: a ruling other than the truth is not checked).
         bytes32 winning;
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) != 0 && market.slot(jobId, i).sealed_ == _truth(jobId)) winning = _truth(jobId);
         }
+        ICourt.Case memory c = court.caseOf(jobId);
+        if (c.phase == ICourt.Phase.Decided && c.ruling != _truth(jobId)) return;
         for (uint8 i; i < j.locked; ++i) {
             IJobMarket.Slot memory s = market.slot(jobId, i);
             if (j.revealedMask & (1 << i) == 0 || s.sealed_ != winning) continue;
@@ -226,14 +360,24 @@ contract JobMarketInvariantTest is MarketFixture {
 
     function setUp() public override {
         super.setUp();
-        handler = new MarketHandler(token, stakes, market, requester, requesterKey, workers, token.totalSupply());
+        _enlistJurors(3); // every stake matured into the pool: cases can be drawn and decided
+        address[] memory everyone = new address[](workers.length + jurors.length);
+        for (uint256 i; i < workers.length; ++i) {
+            everyone[i] = workers[i];
+        }
+        for (uint256 i; i < jurors.length; ++i) {
+            everyone[workers.length + i] = jurors[i];
+        }
+        workers = everyone;
+        handler =
+            new MarketHandler(token, stakes, market, court, requester, requesterKey, workers, token.totalSupply());
         targetContract(address(handler));
     }
 
     /// forge-config: default.invariant.depth = 500
     function invariant_tokenConservation() public view {
         uint256 sum = token.balanceOf(requester) + token.balanceOf(address(market)) + token.balanceOf(address(stakes))
-            + token.balanceOf(address(this)) + token.balanceOf(address(handler));
+            + token.balanceOf(address(this)) + token.balanceOf(address(handler)) + token.balanceOf(address(court));
         address[] memory ws = handler.workers();
         for (uint256 i; i < ws.length; ++i) {
             sum += token.balanceOf(ws[i]);
@@ -280,6 +424,34 @@ contract JobMarketInvariantTest is MarketFixture {
             weights += weight;
         }
         assertEq(stakes.poolTotal(0, block.number - 1), weights);
+    }
+
+    /// The court holds exactly what it still owes: the bonds of cases not decided, and what winning
+    /// bonds have not claimed (plus pro-rata rounding, a wei per payee at most).
+    /// forge-config: default.invariant.depth = 500
+    function invariant_courtHoldsOnlyWhatItOwes() public view {
+        uint256 owed;
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            bytes32 jobId = handler.jobIds(i);
+            ICourt.Case memory c = court.caseOf(jobId);
+            if (c.phase == ICourt.Phase.None) continue;
+            if (c.phase == ICourt.Phase.Void) {
+                if (handler.claimed(jobId)) continue;
+                owed += court.bondOf(jobId, address(handler), handler.truthOf(jobId))
+                    + court.bondOf(jobId, address(handler), keccak256(abi.encode("bonded lie", jobId)));
+                continue;
+            }
+            if (c.phase != ICourt.Phase.Decided) {
+                owed += c.bonds + c.pot;
+                continue;
+            }
+            uint256 on = court.bondOf(jobId, address(handler), c.ruling);
+            uint256 claimed = court.claimedOn(jobId, c.ruling);
+            if (on > 0 && !handler.claimed(jobId)) owed += on + on * c.winnersShare / claimed;
+        }
+        uint256 held = token.balanceOf(address(court));
+        assertGe(held, owed);
+        assertLe(held, owed + 64 * handler.jobCount());
     }
 
     /// forge-config: default.invariant.depth = 500
