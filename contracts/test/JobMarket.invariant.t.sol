@@ -160,7 +160,7 @@ contract MarketHandler is Test {
         bytes32 jobId = jobIds[n - 1];
         uint8 k = market.job(jobId).k;
         for (uint8 i; i < k; ++i) {
-            this.lock((n - 1) << 2, workerSeed + i); // `_job` reads seed % 4 == 0 as "any job"
+            this.lock((n - 1) << 2, workerSeed % workerList.length + i); // seed % 4 == 0: "any job"
         }
         for (uint8 i; i < k; ++i) {
             this.commit((n - 1) << 2, i, (liars >> i) & 1 == 0);
