@@ -71,6 +71,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
 
     /// @inheritdoc ICourt
     function dispute(bytes32 jobId, bytes32 digest, uint256 amount) external nonReentrant {
+        if (digest == _unavailable()) revert NotAResult(jobId, digest); // a claim that can never win
         Case storage c = _cases[jobId];
         Phase phase = c.phase;
         if (phase == Phase.None) {
@@ -228,9 +229,10 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         }
         // The pair of digest and checkpoint with the most seats; a strict majority decides.
         uint256 best;
+        bytes32 unavailable = _unavailable();
         for (uint256 i; i < jurors.length; ++i) {
             Vote storage v = _votes[jobId][round][jurors[i]];
-            if (!v.revealed) continue;
+            if (!v.revealed || v.digest == unavailable) continue; // a claim, never a ruling
             uint256 n;
             for (uint256 x; x < jurors.length; ++x) {
                 Vote storage w = _votes[jobId][round][jurors[x]];
@@ -320,12 +322,16 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
 
     /// @dev Releases the jurors who revealed the ruling coherently, slashes the others who revealed.
     function _settleJurors(bytes32 jobId, Case storage c, bytes32 ruling) private returns (uint256 coherentSeats) {
+        bytes32 unavailable = _unavailable();
         for (uint8 r; r <= c.round; ++r) {
             address[] storage jurors = _jurors[jobId][r];
             for (uint256 i; i < jurors.length; ++i) {
                 Vote storage v = _votes[jobId][r][jurors[i]];
                 if (!v.revealed) continue; // slashed when its round was counted
-                if (_coherent(jobId, r, v, ruling)) {
+                if (v.digest == unavailable) {
+                    // could not have the data: neither paid nor slashed
+                    stakes.releaseCollateral(jurors[i], jobId, uint256(v.seats) * c.collateral);
+                } else if (_coherent(jobId, r, v, ruling)) {
                     coherentSeats += v.seats;
                     stakes.releaseCollateral(jurors[i], jobId, uint256(v.seats) * c.collateral);
                 } else {
@@ -483,6 +489,10 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
             if (revealed) return digest;
         }
         return bytes32(0);
+    }
+
+    function _unavailable() private view returns (bytes32) {
+        return market.UNAVAILABLE();
     }
 
     function _contains(address[] memory list, uint256 n, address a) private pure returns (bool) {

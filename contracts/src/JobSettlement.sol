@@ -9,6 +9,9 @@ import {ICourt} from "./interfaces/ICourt.sol";
 /// @notice The market's storage and its outcomes: who is paid, who is slashed, what is refunded.
 abstract contract JobSettlement is IJobMarket {
     uint8 internal constant MAX_SLOTS = 8;
+    /// @notice The digest a worker (or juror) reveals when the job's program or input cannot be
+    /// had: never slashed, never a result; paid `minPrice / 4` only when nobody revealed a result.
+    bytes32 public constant UNAVAILABLE = keccak256("agora.unavailable");
 
     IStakeManager public immutable stakes;
     // One storage slot, read together when a job is posted.
@@ -118,7 +121,9 @@ abstract contract JobSettlement is IJobMarket {
         bool disagree = size < _count(j.revealedMask);
         address court_ = court;
         // checks-effects-interactions: the outcome is recorded before the stake manager is called
-        if (disagree && court_ != address(0)) {
+        if (!disagree && best == UNAVAILABLE) {
+            _void(jobId, j); // every revealer says the data cannot be had: a small fee each, the rest back
+        } else if (disagree && court_ != address(0)) {
             j.status = JobStatus.Disputed;
             emit JobEscalated(jobId);
         } else if (quorum) {
@@ -168,7 +173,8 @@ abstract contract JobSettlement is IJobMarket {
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) == 0) continue; // slashed at settlement
             Slot storage s = slots[i];
-            if (s.sealed_ == best) stakes.releaseCollateral(s.worker, jobId, j.collateral);
+            // "Unavailable" is a claim, not a result: never slashed (and unpaid next to a result).
+            if (s.sealed_ == best || s.sealed_ == UNAVAILABLE) stakes.releaseCollateral(s.worker, jobId, j.collateral);
             else _slash(jobId, j, s.worker, reason, beneficiary);
         }
     }
@@ -218,8 +224,9 @@ abstract contract JobSettlement is IJobMarket {
         }
     }
 
-    /// @dev Reveals without a quorum that nothing resolved: a job with any reveal is never refunded
-    /// whole (a requester breaking unanimity gets no free result): each revealer is paid its price.
+    /// @dev Reveals that nothing resolved: a job with any reveal is never refunded whole (a
+    /// requester breaking unanimity gets no free result): each revealer of a result is paid its
+    /// price, each "unavailable" claim `minPrice / 4` (at most its price).
     function _void(bytes32 jobId, Job storage j) internal {
         j.status = JobStatus.Void;
         uint256 paid = 0;
@@ -228,16 +235,22 @@ abstract contract JobSettlement is IJobMarket {
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) == 0) continue;
             ++revealed;
-            paid += slots[i].price;
+            paid += _voidPay(j, slots[i]);
         }
         emit JobVoid(jobId, revealed);
         _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
         for (uint8 i; i < j.locked; ++i) {
-            if (j.revealedMask & (1 << i) != 0) _credit(jobId, slots[i].worker, slots[i].price);
+            if (j.revealedMask & (1 << i) != 0) _credit(jobId, slots[i].worker, _voidPay(j, slots[i]));
         }
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) != 0) stakes.releaseCollateral(slots[i].worker, jobId, j.collateral);
         }
+    }
+
+    function _voidPay(Job storage j, Slot storage s) private view returns (uint256) {
+        if (s.sealed_ != UNAVAILABLE) return s.price;
+        uint256 fee = j.minPrice / 4;
+        return fee < s.price ? fee : s.price;
     }
 
     function _close(bytes32 jobId, Job storage j) private {

@@ -505,6 +505,55 @@ contract CourtTest is MarketFixture {
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
     }
 
+    // -- "unavailable" ---------------------------------------------------------------------------
+
+    /// Every slot says the data cannot be had: nobody slashed, each paid minPrice / 4 (not its
+    /// price: naming nothing is no way to be paid for work), the rest refunded at once.
+    function test_unavailableAloneIsPaidASmallFee() public {
+        bytes32 na = market.UNAVAILABLE();
+        (bytes32 jobId, IJobMarket.JobRequest memory r) =
+            _job(_three(workers[0], workers[1], workers[2]), _answers(na, na, na), 2);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Void));
+        uint256 fee = r.minPrice / 4;
+        for (uint256 i; i < 3; ++i) {
+            assertEq(market.balanceOf(workers[i]), fee);
+            assertEq(_totalStake(workers[i]), STAKE);
+        }
+        assertEq(market.escrowOf(jobId), 0);
+    }
+
+    /// A result next to "unavailable" claims goes to the court; confirmed, it is paid in full, and
+    /// the claims are neither paid nor slashed.
+    function test_aResultBesideUnavailableClaimsIsConfirmedAndPaidInFull() public {
+        bytes32 na = market.UNAVAILABLE();
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, na, na), 2);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Disputed));
+        _decideCourt(jobId, TRUTH);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        assertEq(market.balanceOf(workers[0]), PRICE);
+        for (uint256 i = 1; i < 3; ++i) {
+            assertEq(market.balanceOf(workers[i]), 0);
+            assertEq(_totalStake(workers[i]), STAKE);
+        }
+    }
+
+    /// Jurors who cannot have the data vote "unavailable": never a ruling, never slashed; a round
+    /// of such votes has no majority and a larger one follows.
+    function test_unavailableVotesNeverRuleAndAreNotSlashed() public {
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
+        _draw(jobId);
+        address[] memory drawn = court.jurorsOf(jobId, 0);
+        _voteRound(jobId, market.UNAVAILABLE());
+        assertEq(court.caseOf(jobId).round, 1); // no majority: the next round
+        _decideCourt(jobId, TRUTH);
+        for (uint256 i; i < drawn.length; ++i) {
+            if (court.voteOf(jobId, 1, drawn[i]).seats == 0) assertEq(_totalStake(drawn[i]), STAKE);
+        }
+        bytes32 na = market.UNAVAILABLE();
+        vm.expectRevert(abi.encodeWithSelector(ICourt.NotAResult.selector, jobId, na));
+        court.dispute(jobId, na, 1_000 ether);
+    }
+
     // -- fuzz ------------------------------------------------------------------------------------
 
     /// Whatever the jurors vote, tokens are conserved and the case ends (decided or void); when the

@@ -60,6 +60,8 @@ interface ICourt {
     error SeedNotReady(bytes32 jobId, uint256 seedBlock, uint256 currentBlock);
     /// @notice A dispute must name a digest other than the outcome it disputes.
     error SameDigest(bytes32 jobId, bytes32 digest);
+    /// @notice Bonds name results: the "unavailable" sentinel is a claim that can never be ruled.
+    error NotAResult(bytes32 jobId, bytes32 digest);
     /// @notice A bond below what the round it may cause costs.
     error BondTooSmall(bytes32 jobId, uint256 amount, uint256 minimum);
     /// @notice The appeal window of the ruling has closed, or the last round was decided.

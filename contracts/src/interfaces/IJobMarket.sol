@@ -246,6 +246,10 @@ interface IJobMarket {
     function voidJob(bytes32 jobId) external;
     /// @notice The court that decides disputed jobs (zero: none, and disagreeing reveals go `Unresolved`).
     function court() external view returns (address);
+    /// @notice The "unavailable" sentinel digest: revealed (or voted) when the job's program or
+    /// input cannot be had. Never slashed, never a result: next to a result it sends the job to the
+    /// court (a confirmed result is paid in full); alone, each such claim is paid `minPrice / 4`.
+    function UNAVAILABLE() external view returns (bytes32);
     /// @notice Closes an overdue job: no worker by the lock deadline, a `ZK` job without a proof by
     /// the reveal deadline, a `REDUNDANT` job past its reveal deadline (settled as `settle` does),
     /// or an unresolved job past its challenge window (`Void`: every revealer paid its price).
