@@ -52,7 +52,18 @@ from .errors import (
 )
 from .feed import JobFeed, MarketEvent, run_until
 from .logs import LOG_PAGE, fetch_logs
-from .market import Job, JobMarket, JobRequest, JobStatus, Mode, SlashReason, Slot, StakeManager, commitment
+from .market import (
+    UNAVAILABLE,
+    Job,
+    JobMarket,
+    JobRequest,
+    JobStatus,
+    Mode,
+    SlashReason,
+    Slot,
+    StakeManager,
+    commitment,
+)
 from .names import labelhash, namehash, reverse_name, split_agora_name
 from .provider import EmbeddedProvider, connect
 from .regions import REGIONS, region_code, region_index, regions_in, regions_mask
@@ -61,6 +72,7 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "UNAVAILABLE",
     "Case",
     "CasePhase",
     "CollateralTooSmall",

@@ -18,6 +18,9 @@ from .clients import Token, _Client
 from .logs import fetch_logs
 
 ZERO32 = b"\x00" * 32
+UNAVAILABLE = keccak(text="agora.unavailable")
+"""The digest revealed (or voted) when a job's program or input cannot be had: never slashed,
+never a result (docs/protocol.md)."""
 # Gas limits for the market's hot path, well above what each call uses (settlement loops over at
 # most 8 slots, and a slash of matured stake rewrites the juror pool, ~0.5M gas each): sent after
 # one checking eth_call instead of a two-run estimate.

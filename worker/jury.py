@@ -22,6 +22,7 @@ from pathlib import Path
 from compute import Result
 from ledger import (
     DEV_CHAIN_IDS,
+    UNAVAILABLE,
     CasePhase,
     ContractRevert,
     Court,
@@ -34,7 +35,7 @@ from ledger import (
     WrongPhase,
     format_tokens,
 )
-from store import cid_from_digest
+from store import BlobTooLarge, NotFound, cid_from_digest
 
 from ._shared import Shared, log, short
 from .conduct import Strategy, conduct_for
@@ -276,6 +277,12 @@ class Jury:
         del self._judging[key]
         try:
             request, result, checkpoint = future.result()
+        except (NotFound, BlobTooLarge) as exc:
+            # It cannot have the data: it says so, which is never slashed (and never a ruling).
+            duty.digest, duty.checkpoint = UNAVAILABLE, b"\x00" * 32
+            self.state.save(duty)
+            log.warning("job %s: cannot judge it: %s; votes unavailable", short(duty.job_id), exc)
+            return True
         except Exception as exc:  # noqa: BLE001 - the store or Ray: try again shortly
             log.warning("job %s: could not judge it: %s", short(duty.job_id), exc)
             self.w.retry_later(duty.job_id)

@@ -155,7 +155,8 @@ class Results:
 
     def _reveal(self, record: JobRecord) -> bool:
         try:
-            self.w.market.reveal(record.job_id, record.slot, record.digest, record.salt, digest_of(record.result_cid))
+            output = digest_of(record.result_cid) if record.result_cid else b"\x00" * 32  # none: "unavailable"
+            self.w.market.reveal(record.job_id, record.slot, record.digest, record.salt, output)
         except RevealNotOpen:
             return False
         except AlreadyRevealed:

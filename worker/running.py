@@ -9,14 +9,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from compute import Result, Status
-from ledger import JobRequest
-from store import cid_from_digest
+from ledger import UNAVAILABLE, JobRequest
+from store import BlobTooLarge, NotFound, cid_from_digest
 
 from ._shared import RETRY_AFTER, Shared, log, short
 from .conduct import Conduct
 from .state import JobRecord, Phase
 
 PROGRAM_CACHE = 32
+MISSING_TRIES = 3
+"""Fetches that find a program or input on no store node before the worker says it is unavailable."""
 T = TypeVar("T")
 
 
@@ -25,6 +27,7 @@ class Executions:
         self.w = shared
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
         self._programs: dict[str, bytes] = {}
+        self._missing_tries: dict[bytes, int] = {}
         self._programs_lock = threading.Lock()
 
     def close(self) -> None:
@@ -73,6 +76,9 @@ class Executions:
                 continue
             try:
                 result, node, result_cid = future.result()
+            except (NotFound, BlobTooLarge) as exc:
+                moved |= self._missing(record, exc)
+                continue
             except Exception as exc:  # noqa: BLE001 - the store, Ray, anything: try again shortly
                 w.retry_later(job_id)
                 log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
@@ -80,6 +86,29 @@ class Executions:
             self._executed(record, result, node, result_cid)
             moved = True
         return moved
+
+    def _missing(self, record: JobRecord, exc: Exception) -> bool:
+        """Its program or input is on no store node (or larger than the worker takes): tried again
+        a few times, then the worker stands behind the "unavailable" claim, which is never
+        slashed (and beside a result, the court decides the result)."""
+        tries = self._missing_tries.get(record.job_id, 0) + 1
+        self._missing_tries[record.job_id] = tries
+        if tries < MISSING_TRIES:
+            self.w.retry_later(record.job_id)
+            log.warning("job %s: %s; trying again in %.0fs", short(record.job_id), exc, RETRY_AFTER)
+            return False
+        del self._missing_tries[record.job_id]
+        self.w.state.save(
+            record.evolve(
+                phase=Phase.EXECUTED,
+                salt=os.urandom(32),
+                digest=UNAVAILABLE,
+                result_cid="",
+                note=f"unavailable: {exc}",
+            )
+        )
+        log.warning("job %s: unavailable: %s (claims it, never slashed for it)", short(record.job_id), exc)
+        return True
 
     def _executed(self, record: JobRecord, result: Result, node: str, result_cid: str) -> None:
         self.w.state.save(

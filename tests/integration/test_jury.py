@@ -13,6 +13,7 @@ import pytest
 from web3 import Web3
 
 from ledger import (
+    UNAVAILABLE,
     CasePhase,
     Court,
     Deployment,
@@ -31,6 +32,7 @@ from worker import BidPolicy, Worker, WorkerConfig
 from worker.state import Phase
 
 from .market_helpers import make_request
+from .store_cluster import start_cluster, stop_all
 
 AGR = 10**18
 NODES = ["http://127.0.0.1:7001", "http://127.0.0.1:7002"]
@@ -129,3 +131,52 @@ def test_a_worker_appeals_a_captured_round_and_wins_at_the_larger_one(
         assert f"job {job_id.hex()[:10]}: appealed round 0's ruling with a bond of 90 AGR" in caplog.text
     finally:
         daemon.close()
+
+
+def test_a_worker_whose_input_is_gone_claims_unavailable_and_is_paid_the_small_fee(
+    chain: tuple[Web3, Deployment], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A k=1 job whose program is on no store node by the time the locked worker fetches it: the
+    worker tries a few times, then reveals the "unavailable" digest (the contract's own), which is
+    never slashed: the job is void, the worker paid minPrice / 4 and its stake whole."""
+    w3, deployment = chain
+    assert JobMarket(w3, deployment).contract.functions.UNAVAILABLE().call() == UNAVAILABLE
+    owner = Token(w3, deployment, Transactor(w3, dev_account(0)))
+    account = dev_account(WORKER)
+    owner.faucet(account.address, 1_000 * AGR)
+    StakeManager(w3, deployment, Transactor(w3, account)).stake(1_000 * AGR, 0)
+    owner.faucet(dev_account(REQUESTER).address, 1_000 * AGR)
+    requester = JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER)))
+    requester.deposit(1_000 * AGR)
+    nodes = start_cluster(tmp_path / "store", ["eu", "eu", "us"], writers="any")
+    caplog.set_level(logging.INFO, logger="agora.worker")
+    daemon = None
+    try:
+        store = StoreClient([n.url for n in nodes], k=2, m=1)
+        config = WorkerConfig(
+            name="unlucky",
+            state_dir=tmp_path / "worker",
+            store_nodes=[n.url for n in nodes],
+            policy=BidPolicy(min_price=10**24),  # bids for nothing: its slot is taken by hand
+            poll_interval=0.01,
+        )
+        daemon = Worker(w3, deployment, account, config, store=store, executor=None)  # type: ignore[arg-type]
+        request = make_request(w3, k=1, q=1, ramp=0, min_price=8 * AGR, max_price=10 * AGR)
+        signature = request.sign(dev_account(REQUESTER), chain_id=deployment.chain_id, market=requester.address)
+        job_id = requester.post_job(request, signature)
+        daemon.tick()  # sees the posting (and skips it)
+        slot, price = JobMarket(w3, deployment, Transactor(w3, account)).lock(job_id)
+        record = daemon.state.get(job_id)
+        assert record is not None
+        daemon.state.save(record.evolve(phase=Phase.LOCKED, slot=slot, price=price))
+        market = JobMarket(w3, deployment)
+        ticks_until(daemon, lambda: market.job(job_id).status != JobStatus.OPEN)
+        assert market.job(job_id).status == JobStatus.VOID
+        assert market.slot(job_id, slot).sealed == UNAVAILABLE
+        assert market.balance_of(account.address) == 2 * AGR  # minPrice / 4
+        assert sum(StakeManager(w3, deployment).stake_of(account.address)) == 1_000 * AGR
+        assert f"job {job_id.hex()[:10]}: unavailable:" in caplog.text
+    finally:
+        if daemon is not None:
+            daemon.close()
+        stop_all(nodes)
