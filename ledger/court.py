@@ -31,6 +31,7 @@ class CasePhase(IntEnum):
 class Case:
     phase: CasePhase
     round: int
+    redraws: int
     regions: int
     pool_block: int
     seed_block: int
@@ -107,7 +108,7 @@ class Court(_Client):
     def case(self, job_id: bytes) -> Case:
         values = list(self._call(self.contract, "caseOf", job_id))
         values[0] = CasePhase(values[0])
-        values[9] = bytes(values[9])
+        values[10] = bytes(values[10])
         return Case(*values)
 
     def jurors(self, job_id: bytes, round_: int) -> list[str]:
@@ -128,3 +129,7 @@ class Court(_Client):
 
     def vote_window(self) -> int:
         return int(self._call(self.contract, "voteWindow"))
+
+    def seat_terms(self) -> tuple[int, int]:
+        """(the least fee a seat is paid, the collateral a seat locks)."""
+        return int(self._call(self.contract, "minSeatFee")), int(self._call(self.contract, "seatCollateral"))

@@ -39,6 +39,9 @@ MIN_REVEAL_WINDOW = 10
 # How long a drawn round's jurors have to commit, then to reveal, and the losing side to appeal.
 VOTE_WINDOW = 24 * 3600
 DEV_VOTE_WINDOW = 30  # room for a juror to fetch and re-execute on a loaded machine
+# A seat is paid at least this (and bonds are priced at it), and locks this much of a juror's stake.
+SEAT_FEE_FLOOR = 1 * 10**18
+SEAT_COLLATERAL = 50 * 10**18
 
 
 @dataclass
@@ -153,7 +156,9 @@ def deploy(
         MIN_COMPUTE_WINDOW,
         MIN_REVEAL_WINDOW,
     )
-    court = create("Court", token, market, stakes, me, DEV_VOTE_WINDOW if dev else VOTE_WINDOW)
+    court = create(
+        "Court", token, market, stakes, me, DEV_VOTE_WINDOW if dev else VOTE_WINDOW, SEAT_FEE_FLOOR, SEAT_COLLATERAL
+    )
     stake_manager = w3.eth.contract(address=to_checksum_address(stakes), abi=artifact("StakeManager")["abi"])
     job_market = w3.eth.contract(address=to_checksum_address(market), abi=artifact("JobMarket")["abi"])
     transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))

@@ -26,6 +26,20 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     uint64 public constant CHECKPOINT_SPAN = 1 << 20;
     uint64 public constant MIN_VOTE_WINDOW = 10;
     uint64 public constant MAX_VOTE_WINDOW = 7 days;
+    /// @notice A round whose seats cannot be filled is drawn again, with a new seed and a new pool
+    /// block, this many times before the case gives up on it.
+    uint8 public constant MAX_REDRAWS = 3;
+    /// @notice Bounds on the seat terms: a seat is never free to dispute, nor a lever to lock
+    /// jurors' stake without limit.
+    uint256 public constant MAX_MIN_SEAT_FEE = 1_000 ether;
+    uint256 public constant MIN_SEAT_COLLATERAL = 1 ether;
+    uint256 public constant MAX_SEAT_COLLATERAL = 100_000 ether;
+
+    enum Standing {
+        Slashed,
+        Released,
+        Paid
+    }
 
     /// @dev A round's count: reveals come in once every juror committed, or after the deadline.
     struct Tally {
@@ -41,6 +55,10 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     IStakeManager public immutable stakes;
     /// @inheritdoc ICourt
     uint64 public voteWindow;
+    /// @inheritdoc ICourt
+    uint256 public minSeatFee;
+    /// @inheritdoc ICourt
+    uint256 public seatCollateral;
 
     mapping(bytes32 jobId => Case) private _cases;
     mapping(bytes32 jobId => mapping(uint8 round => address[])) private _jurors;
@@ -52,13 +70,20 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     mapping(bytes32 jobId => mapping(address account => mapping(bytes32 digest => uint256))) private _bonds;
     mapping(bytes32 jobId => mapping(address account => uint256)) private _bondTotals;
 
-    constructor(IERC20 token_, IJobMarket market_, IStakeManager stakes_, address owner_, uint64 voteWindow_)
-        Ownable(owner_)
-    {
+    constructor(
+        IERC20 token_,
+        IJobMarket market_,
+        IStakeManager stakes_,
+        address owner_,
+        uint64 voteWindow_,
+        uint256 minSeatFee_,
+        uint256 seatCollateral_
+    ) Ownable(owner_) {
         token = token_;
         market = market_;
         stakes = stakes_;
         _setVoteWindow(voteWindow_);
+        _setSeatTerms(minSeatFee_, seatCollateral_);
     }
 
     // -- opening and bonds -----------------------------------------------------------------------
@@ -82,9 +107,10 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         } else if (phase == Phase.Ruled) {
             if (block.timestamp > c.appealDeadline) revert AppealClosed(jobId, c.appealDeadline, block.timestamp);
             if (digest == c.ruling) revert SameDigest(jobId, digest);
-            ++c.round; // Ruled is never the last round: that one is decided at once
+            (c.round, c.redraws) = (c.round + 1, 0); // Ruled is never the last round: decided at once
             _schedule(jobId, c);
-        } else if (phase != Phase.Drawing && phase != Phase.Voting) {
+        } else if (phase != Phase.Drawing) {
+            // Once votes are cast, a bond on the winning side would be a free ride on the pot.
             revert WrongPhase(jobId, phase);
         }
         uint256 minimum = minBond(jobId, c.round);
@@ -100,7 +126,8 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
 
     function _open(bytes32 jobId, Case storage c) private {
         IJobMarket.Job memory j = market.job(jobId);
-        (c.phase, c.regions, c.fee, c.collateral) = (Phase.Drawing, j.regions, j.maxPrice, j.collateral);
+        (c.phase, c.regions, c.fee, c.collateral) =
+            (Phase.Drawing, j.regions, uint96(_seatFee(j.maxPrice)), uint96(seatCollateral));
         // A revealing slot's locked collateral is its bond on its digest.
         for (uint8 i; i < j.locked; ++i) {
             (bool revealed, bytes32 digest) = _revealed(jobId, j, i);
@@ -133,7 +160,15 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         uint8 round = c.round;
         uint256 seed = uint256(keccak256(abi.encode(hash, jobId, round)));
         (address[] memory jurors, uint8[] memory seats, uint256 count) = _drawSeats(jobId, c, seed, seatsOf(round));
-        if (count == 0) return _noRound(jobId, c);
+        if (count == 0) {
+            // Too little eligible stake for this seed: a new seed over the pool as it is then, so
+            // stake moved out of reach after a seed was seen cannot starve the round for good.
+            if (c.redraws < MAX_REDRAWS) {
+                ++c.redraws;
+                return _schedule(jobId, c);
+            }
+            return _noRound(jobId, c);
+        }
         address[] storage stored = _jurors[jobId][round];
         for (uint256 i; i < count; ++i) {
             (address juror, uint8 n) = (jurors[i], seats[i]);
@@ -192,6 +227,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     function commitVote(bytes32 jobId, bytes32 commitment) external {
         Case storage c = _voting(jobId);
         if (block.timestamp > c.commitDeadline) revert VoteCommitClosed(jobId, c.commitDeadline, block.timestamp);
+        if (commitment == bytes32(0)) revert EmptyCommitment(jobId);
         Vote storage v = _seat(jobId, c.round);
         if (v.commitment != bytes32(0)) revert VoteAlreadyCast(jobId, msg.sender);
         v.commitment = commitment;
@@ -252,7 +288,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         } else if (last) {
             _void(jobId, c);
         } else {
-            ++c.round;
+            (c.round, c.redraws) = (c.round + 1, 0);
             _schedule(jobId, c);
         }
     }
@@ -294,11 +330,11 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         }
     }
 
-    /// @dev A round could not be drawn: a ruling not yet final stands, else the job is void.
+    /// @dev A round could not be drawn: the latest ruling (any earlier round's majority) stands,
+    /// else the job is void.
     function _noRound(bytes32 jobId, Case storage c) private {
-        if (c.round > 0 && _tallies[jobId][c.round - 1].majority) {
-            --c.round;
-            return _decide(jobId, c);
+        for (uint8 r; r < c.round; ++r) {
+            if (_tallies[jobId][r].majority) return _decide(jobId, c); // c.ruling: the latest majority
         }
         _void(jobId, c);
     }
@@ -313,30 +349,29 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         uint256 before = token.balanceOf(address(this));
         market.rule(jobId, ruling);
         c.pot += token.balanceOf(address(this)) - before; // the losing slots' slashes
-        uint256 coherentSeats = _settleJurors(jobId, c, ruling); // adds the losing jurors' slashes
+        uint256 paidSeats = _settleJurors(jobId, c, ruling); // adds the losing jurors' slashes
         uint256 pot = c.pot + c.bonds - _bonded[jobId][ruling];
         c.pot = pot;
-        uint256 paid = coherentSeats == 0 ? 0 : _payJurors(jobId, c, ruling, _min(coherentSeats * c.fee, pot), coherentSeats);
+        uint256 paid = paidSeats == 0 ? 0 : _payJurors(jobId, c, ruling, _min(paidSeats * c.fee, pot), paidSeats);
         _payWinners(jobId, c, ruling, pot, paid);
     }
 
-    /// @dev Releases the jurors who revealed the ruling coherently, slashes the others who revealed.
-    function _settleJurors(bytes32 jobId, Case storage c, bytes32 ruling) private returns (uint256 coherentSeats) {
+    /// @dev Releases the jurors who revealed the ruling (or "unavailable"), slashes the others who
+    /// revealed; returns the seats to be paid: those held to a checkpoint and true to it.
+    function _settleJurors(bytes32 jobId, Case storage c, bytes32 ruling) private returns (uint256 paidSeats) {
         bytes32 unavailable = _unavailable();
         for (uint8 r; r <= c.round; ++r) {
             address[] storage jurors = _jurors[jobId][r];
             for (uint256 i; i < jurors.length; ++i) {
                 Vote storage v = _votes[jobId][r][jurors[i]];
                 if (!v.revealed) continue; // slashed when its round was counted
-                if (v.digest == unavailable) {
-                    // could not have the data: neither paid nor slashed
-                    stakes.releaseCollateral(jurors[i], jobId, uint256(v.seats) * c.collateral);
-                } else if (_coherent(jobId, r, v, ruling)) {
-                    coherentSeats += v.seats;
-                    stakes.releaseCollateral(jurors[i], jobId, uint256(v.seats) * c.collateral);
-                } else {
+                Standing standing = _standing(jobId, r, v, ruling, unavailable);
+                if (standing == Standing.Slashed) {
                     _take(jobId, c, jurors[i], v.seats, IStakeManager.SlashReason.LostDispute);
+                    continue;
                 }
+                if (standing == Standing.Paid) paidSeats += v.seats;
+                stakes.releaseCollateral(jurors[i], jobId, uint256(v.seats) * c.collateral);
             }
         }
     }
@@ -349,7 +384,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
             address[] storage jurors = _jurors[jobId][r];
             for (uint256 i; i < jurors.length; ++i) {
                 Vote storage v = _votes[jobId][r][jurors[i]];
-                if (!v.revealed || !_coherent(jobId, r, v, ruling)) continue;
+                if (!v.revealed || _standing(jobId, r, v, ruling, bytes32(0)) != Standing.Paid) continue;
                 uint256 amount = fees * v.seats / coherentSeats;
                 paid += amount;
                 emit JurorPaid(jobId, jurors[i], amount);
@@ -418,7 +453,11 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc ICourt
     function minBond(bytes32 jobId, uint8 round) public view returns (uint256) {
         IJobMarket.Job memory j = market.job(jobId);
-        return (uint256(seatsOf(round)) + j.k) * j.maxPrice;
+        return (uint256(seatsOf(round)) + j.k) * _seatFee(j.maxPrice);
+    }
+
+    function _seatFee(uint256 maxPrice) private view returns (uint256) {
+        return maxPrice > minSeatFee ? maxPrice : minSeatFee;
     }
 
     /// @inheritdoc ICourt
@@ -451,6 +490,23 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         _setVoteWindow(window);
     }
 
+    /// @notice Sets the least fee a seat is paid (and bonds are priced at) and the collateral a
+    /// seat locks; cases already open keep theirs.
+    function setSeatTerms(uint256 minSeatFee_, uint256 seatCollateral_) external onlyOwner {
+        _setSeatTerms(minSeatFee_, seatCollateral_);
+    }
+
+    function _setSeatTerms(uint256 minSeatFee_, uint256 seatCollateral_) private {
+        if (minSeatFee_ == 0 || minSeatFee_ > MAX_MIN_SEAT_FEE) {
+            revert ParameterOutOfRange(minSeatFee_, 1, MAX_MIN_SEAT_FEE);
+        }
+        if (seatCollateral_ < MIN_SEAT_COLLATERAL || seatCollateral_ > MAX_SEAT_COLLATERAL) {
+            revert ParameterOutOfRange(seatCollateral_, MIN_SEAT_COLLATERAL, MAX_SEAT_COLLATERAL);
+        }
+        (minSeatFee, seatCollateral) = (minSeatFee_, seatCollateral_);
+        emit SeatTermsChanged(minSeatFee_, seatCollateral_);
+    }
+
     function _setVoteWindow(uint64 window) private {
         if (window < MIN_VOTE_WINDOW || window > MAX_VOTE_WINDOW) {
             revert ParameterOutOfRange(window, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
@@ -469,12 +525,20 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         if (v.seats == 0) revert NotJuror(jobId, round, msg.sender);
     }
 
-    /// @dev Coherent: revealed the ruling, with its round's majority checkpoint where that
-    /// majority named the ruling (elsewhere there is no checkpoint to hold it to).
-    function _coherent(bytes32 jobId, uint8 round, Vote storage v, bytes32 ruling) private view returns (bool) {
-        if (v.digest != ruling) return false;
+    /// @dev A revealing juror at the ruling: another digest is slashed ("unavailable" only
+    /// released); the ruling is paid where its round's majority named it and the juror's
+    /// checkpoint is that majority's, slashed where the checkpoint differs, and only released
+    /// where its round had no such majority (no checkpoint to hold it to: a juror who copied the
+    /// digest must not be paid for it).
+    function _standing(bytes32 jobId, uint8 round, Vote storage v, bytes32 ruling, bytes32 unavailable)
+        private
+        view
+        returns (Standing)
+    {
+        if (v.digest != ruling) return v.digest == unavailable ? Standing.Released : Standing.Slashed;
         Tally storage t = _tallies[jobId][round];
-        return !(t.majority && t.digest == ruling) || v.checkpoint == t.checkpoint;
+        if (!t.majority || t.digest != ruling) return Standing.Released;
+        return v.checkpoint == t.checkpoint ? Standing.Paid : Standing.Slashed;
     }
 
     function _revealed(bytes32 jobId, IJobMarket.Job memory j, uint8 index) private view returns (bool, bytes32) {

@@ -128,9 +128,11 @@ abstract contract JobSettlement is IJobMarket {
             emit JobEscalated(jobId);
         } else if (quorum) {
             j.status = JobStatus.Provisional;
+            _windowFromNow(j);
             emit JobProvisional(jobId, best, size, finalAfter(jobId));
         } else if (j.revealedMask != 0) {
             j.status = JobStatus.Unresolved;
+            _windowFromNow(j);
             emit JobUnresolved(jobId, size, j.q);
         } else {
             _close(jobId, j); // nobody revealed: nothing to resolve, the escrow goes back now
@@ -176,6 +178,14 @@ abstract contract JobSettlement is IJobMarket {
             // "Unavailable" is a claim, not a result: never slashed (and unpaid next to a result).
             if (s.sealed_ == best || s.sealed_ == UNAVAILABLE) stakes.releaseCollateral(s.worker, jobId, j.collateral);
             else _slash(jobId, j, s.worker, reason, beneficiary);
+        }
+    }
+
+    /// @dev Settled after its reveal deadline, a job's challenge window runs from now: settling
+    /// late cannot shorten the time anyone has to dispute it.
+    function _windowFromNow(Job storage j) private {
+        if (block.timestamp > j.revealDeadline) {
+            j.challengeWindow = uint40(block.timestamp - j.revealDeadline + j.challengeWindow);
         }
     }
 

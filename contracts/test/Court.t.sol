@@ -428,6 +428,10 @@ contract CourtTest is MarketFixture {
         _reveal(jobId, 1, newcomer, LIE);
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Disputed));
         uint256 deposit = market.balanceOf(requester);
+        for (uint256 i; i < court.MAX_REDRAWS(); ++i) {
+            _draw(jobId); // a new seed over the pool as it is then, each time
+            assertEq(uint8(court.caseOf(jobId).phase), uint8(ICourt.Phase.Drawing));
+        }
         _draw(jobId);
         assertEq(uint8(court.caseOf(jobId).phase), uint8(ICourt.Phase.Void));
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Void));
@@ -552,6 +556,127 @@ contract CourtTest is MarketFixture {
         bytes32 na = market.UNAVAILABLE();
         vm.expectRevert(abi.encodeWithSelector(ICourt.NotAResult.selector, jobId, na));
         court.dispute(jobId, na, 1_000 ether);
+    }
+
+    // -- found in review ---------------------------------------------------------------------------
+
+    /// Stake moved out of reach once the seed is public (unstaked: skipped, yet counted at the pool
+    /// block) can starve one draw, not the case: the round is drawn again over the pool as it is.
+    function test_attack_unstakingAfterTheSeedOnlyDelaysTheDraw() public {
+        address sybil = makeAddr("sybil");
+        _stake(sybil, 60_000 ether, 0);
+        vm.warp(block.timestamp + UNBONDING);
+        stakes.activate(sybil);
+        vm.roll(block.number + 1);
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
+        ICourt.Case memory c = court.caseOf(jobId);
+        vm.roll(uint256(c.seedBlock) + 1);
+        vm.prank(sybil);
+        stakes.requestUnstake(60_000 ether);
+        court.draw(jobId);
+        c = court.caseOf(jobId);
+        assertEq(uint8(c.phase), uint8(ICourt.Phase.Drawing));
+        assertEq(c.redraws, 1);
+        _decideCourt(jobId, TRUTH);
+        assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Settled));
+        assertEq(_totalStake(workers[1]), STAKE - COLLATERAL);
+    }
+
+    /// A zero-price job is no free lever on jurors: bonds are priced at the court's least seat
+    /// fee, and a seat locks the court's seat collateral, not the job's choice.
+    function test_attack_zeroPriceDisputeStillCostsABond() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        (r.minPrice, r.maxPrice, r.collateral) = (0, 0, 5_000 ether);
+        _stake(workers[0], 10_000 ether, 0);
+        bytes32 jobId = _post(r);
+        _lock(jobId, workers[0]);
+        _reveal(jobId, 0, workers[0], TRUTH);
+        assertEq(court.minBond(jobId, 0), 4 * SEAT_FEE_FLOOR);
+        vm.expectRevert(abi.encodeWithSelector(ICourt.BondTooSmall.selector, jobId, 0, 4 * SEAT_FEE_FLOOR));
+        court.dispute(jobId, LIE, 0);
+        _bond(makeAddr("griefer"), jobId, LIE);
+        assertEq(court.caseOf(jobId).collateral, SEAT_COLLATERAL);
+    }
+
+    /// A zero commitment would count as committed and leave the seat free to commit again, opening
+    /// reveals early for a juror to copy: refused.
+    function test_attack_emptyCommitmentIsRefused() public {
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
+        _draw(jobId);
+        address juror = court.jurorsOf(jobId, 0)[0];
+        vm.prank(juror);
+        vm.expectRevert(abi.encodeWithSelector(ICourt.EmptyCommitment.selector, jobId));
+        court.commitVote(jobId, bytes32(0));
+    }
+
+    /// Once votes are cast, a bond on the majority would be a free ride on the pot: refused.
+    function test_attack_noBondOnceTheRoundIsVoting() public {
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
+        _draw(jobId);
+        address rider = makeAddr("rider");
+        token.faucet(rider, 1_000 ether);
+        vm.startPrank(rider);
+        token.approve(address(court), type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(ICourt.WrongPhase.selector, jobId, ICourt.Phase.Voting));
+        court.dispute(jobId, TRUTH, 1_000 ether);
+        vm.stopPrank();
+    }
+
+    /// Jurors who reveal the slots' majority digest with made-up checkpoints split their round; when
+    /// a larger round rules that digest they are released, but not paid: nothing held them to a
+    /// checkpoint.
+    function test_attack_lazyJurorsOfARoundWithoutMajorityAreNotPaid() public {
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, TRUTH), 2);
+        _draw(jobId);
+        address[] memory lazy = court.jurorsOf(jobId, 0);
+        vm.assume(lazy.length == 3);
+        for (uint256 i; i < 3; ++i) {
+            _commitVote(jobId, lazy[i], TRUTH, bytes32(i + 1));
+        }
+        for (uint256 i; i < 3; ++i) {
+            _revealVote(jobId, lazy[i], TRUTH, bytes32(i + 1));
+        }
+        court.resolve(jobId);
+        assertEq(court.caseOf(jobId).round, 1);
+        uint256[] memory before = _wallets(lazy);
+        _decideCourt(jobId, TRUTH);
+        for (uint256 i; i < 3; ++i) {
+            if (court.voteOf(jobId, 1, lazy[i]).seats > 0) continue; // also drawn in round 1: paid there
+            assertEq(token.balanceOf(lazy[i]), before[i]);
+            assertEq(_totalStake(lazy[i]), STAKE);
+        }
+    }
+
+    /// A ruling stands when a later round cannot be drawn, whichever earlier round made it; the
+    /// appeal bond that named the losing digest is lost.
+    function test_attack_anOlderRulingStandsWhenNoRoundCanBeDrawn() public {
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
+        _draw(jobId);
+        _voteRound(jobId, TRUTH); // round 0 rules the truth
+        uint256 bond = _bond(workers[1], jobId, LIE); // the liar appeals
+        _draw(jobId);
+        vm.warp(uint256(court.caseOf(jobId).revealDeadline) + 1);
+        court.resolve(jobId); // round 1 silent: no majority, round 2 scheduled
+        assertEq(court.caseOf(jobId).round, 2);
+        // every juror unstakes: round 2 can never be filled
+        for (uint256 i; i < jurors.length; ++i) {
+            (uint256 free,,) = stakes.stakeOf(jurors[i]);
+            vm.prank(jurors[i]);
+            if (free > 0) stakes.requestUnstake(free);
+        }
+        (uint256 w3free,,) = stakes.stakeOf(workers[3]);
+        vm.prank(workers[3]);
+        stakes.requestUnstake(w3free);
+        for (uint256 i; i <= court.MAX_REDRAWS(); ++i) {
+            _draw(jobId);
+        }
+        assertEq(uint8(court.caseOf(jobId).phase), uint8(ICourt.Phase.Decided));
+        assertEq(court.caseOf(jobId).ruling, TRUTH);
+        assertEq(_totalStake(workers[1]), STAKE - COLLATERAL);
+        vm.prank(workers[1]);
+        vm.expectRevert(abi.encodeWithSelector(ICourt.NothingToClaim.selector, jobId, workers[1]));
+        court.claimBond(jobId);
+        assertEq(bond, court.minBond(jobId, 1));
     }
 
     // -- fuzz ------------------------------------------------------------------------------------

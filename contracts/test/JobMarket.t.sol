@@ -525,7 +525,7 @@ contract JobMarketTest is MarketFixture {
         assertEq(market.escrowOf(jobId), 30 ether);
         (, uint256 locked,) = stakes.stakeOf(workers[0]);
         assertEq(locked, 50 ether);
-        uint256 due = market.job(jobId).revealDeadline + CHALLENGE;
+        uint256 due = market.job(jobId).revealDeadline + 1 + CHALLENGE; // settled a second late
         vm.expectRevert(
             abi.encodeWithSelector(
                 IJobMarket.NotExpirable.selector, jobId, IJobMarket.JobStatus.Unresolved, due, block.timestamp
@@ -557,12 +557,41 @@ contract JobMarketTest is MarketFixture {
         assertEq(market.balanceOf(requester), before + 30 ether);
     }
 
+    /// Attack: settling late to leave no time to dispute (colluders leave one slot unrevealed so
+    /// the job does not settle by itself, and settle and finalize in one block): the window runs
+    /// from the settlement.
+    function test_attack_lateSettleStillLeavesTheWholeChallengeWindow() public {
+        (bytes32 jobId, IJobMarket.JobRequest memory r) = _threeLocked();
+        for (uint8 i; i < 3; ++i) {
+            _commit(jobId, i, workers[i], LIE);
+        }
+        vm.warp(r.commitDeadline + 1);
+        _reveal(jobId, 0, workers[0], LIE);
+        _reveal(jobId, 1, workers[1], LIE);
+        uint256 settledAt = r.revealDeadline + CHALLENGE + 1; // the window would be over
+        vm.warp(settledAt);
+        market.settle(jobId);
+        assertEq(market.finalAfter(jobId), settledAt + CHALLENGE);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IJobMarket.NotFinalizable.selector,
+                jobId,
+                IJobMarket.JobStatus.Provisional,
+                settledAt + CHALLENGE,
+                settledAt
+            )
+        );
+        market.finalize(jobId);
+    }
+
     /// Attack: an owner stretching the challenge window of jobs already under way (or without bound).
     function test_challengeWindow_isSnapshottedAndBounded() public {
         bytes32 jobId = _runJob([TRUTH, TRUTH, TRUTH], [true, false, false]); // short of its quorum
-        uint256 due = market.job(jobId).revealDeadline + CHALLENGE;
+        // settled a second after its reveal deadline: the window runs from the settlement
+        uint256 due = market.job(jobId).revealDeadline + 1 + CHALLENGE;
+        assertEq(market.finalAfter(jobId), due);
         market.setChallengeWindow(30 days);
-        assertEq(market.job(jobId).challengeWindow, CHALLENGE);
+        assertEq(market.job(jobId).challengeWindow, CHALLENGE + 1);
         vm.warp(due + 1);
         market.expire(jobId); // closes on the window it was posted with
         assertEq(uint8(market.job(jobId).status), uint8(IJobMarket.JobStatus.Void));

@@ -28,6 +28,7 @@ interface ICourt {
     struct Case {
         Phase phase;
         uint8 round; // 0, 1, 2: 3, 7 and 15 seats
+        uint8 redraws; // draws of this round that could not fill its seats (a new seed each time)
         uint32 regions; // the job's regions: jurors are drawn within them
         uint40 poolBlock; // the pool is read as it was at the end of this block
         uint40 seedBlock; // the hash of this block seeds the draw
@@ -36,8 +37,8 @@ interface ICourt {
         uint40 appealDeadline;
         uint64 checkpointFuel; // jurors reveal the runtime's state digest after this much fuel
         bytes32 ruling; // the last round's majority digest
-        uint96 fee; // paid per coherent seat (the job's maxPrice)
-        uint96 collateral; // locked per seat (the job's collateral)
+        uint96 fee; // paid per coherent seat: the job's maxPrice, at least the court's floor
+        uint96 collateral; // locked per seat: the court's seat collateral (not the job's choice)
         uint256 pot; // slashes and losing bonds received, to pay the winners
         uint256 bonds; // every bond posted, any digest
         uint256 winnersShare; // after the ruling: what the winning claims share, pro rata
@@ -60,6 +61,8 @@ interface ICourt {
     error SeedNotReady(bytes32 jobId, uint256 seedBlock, uint256 currentBlock);
     /// @notice A dispute must name a digest other than the outcome it disputes.
     error SameDigest(bytes32 jobId, bytes32 digest);
+    /// @notice A zero commitment (it would let a juror commit again and open reveals early).
+    error EmptyCommitment(bytes32 jobId);
     /// @notice Bonds name results: the "unavailable" sentinel is a claim that can never be ruled.
     error NotAResult(bytes32 jobId, bytes32 digest);
     /// @notice A bond below what the round it may cause costs.
@@ -119,12 +122,15 @@ interface ICourt {
     event ClaimPaid(bytes32 indexed jobId, address indexed account, uint256 amount);
     /// @notice The vote window changed.
     event VoteWindowChanged(uint64 oldWindow, uint64 newWindow);
+    /// @notice The least fee per seat, or the collateral a seat locks, changed.
+    event SeatTermsChanged(uint256 minSeatFee, uint256 seatCollateral);
 
     /// @notice Market only: opens the case of a job whose reveals disagree.
     function open(bytes32 jobId) external;
     /// @notice Bonds `amount` (pulled from the caller) on `digest`. Disputes a provisional job
-    /// within its challenge window (naming another digest), joins an open case's pool, or appeals a
-    /// ruling within its appeal window (naming another digest; a larger round is drawn).
+    /// within its challenge window (naming another digest), joins an open case's pool while its
+    /// round is still to be drawn (never once votes are cast), or appeals a ruling within its
+    /// appeal window (naming another digest; a larger round is drawn).
     function dispute(bytes32 jobId, bytes32 digest, uint256 amount) external;
     /// @notice Draws the round's seats once its seed block is mined (anyone).
     function draw(bytes32 jobId) external;
@@ -149,4 +155,6 @@ interface ICourt {
     function claimedOn(bytes32 jobId, bytes32 digest) external view returns (uint256);
     function bondOf(bytes32 jobId, address account, bytes32 digest) external view returns (uint256);
     function voteWindow() external view returns (uint64);
+    function minSeatFee() external view returns (uint256);
+    function seatCollateral() external view returns (uint256);
 }

@@ -28,6 +28,8 @@ abstract contract MarketFixture is Test {
     uint64 internal constant MIN_REVEAL = 60;
     uint256 internal constant STAKE = 1_000 ether;
     uint64 internal constant VOTE_WINDOW = 1 hours;
+    uint256 internal constant SEAT_FEE_FLOOR = 1 ether;
+    uint256 internal constant SEAT_COLLATERAL = 50 ether;
 
     AgoraToken internal token;
     NameRegistry internal registry;
@@ -53,7 +55,9 @@ abstract contract MarketFixture is Test {
         stakes = new StakeManager(token, address(this), BURN_BPS, UNBONDING, MIN_STAKE);
         market = new JobMarket(IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
         stakes.setMarket(address(market));
-        court = new Court(IERC20(address(token)), market, stakes, address(this), VOTE_WINDOW);
+        court = new Court(
+            IERC20(address(token)), market, stakes, address(this), VOTE_WINDOW, SEAT_FEE_FLOOR, SEAT_COLLATERAL
+        );
         market.setCourt(address(court));
         stakes.setCourt(address(court));
         verifier = new HashProofVerifier();
