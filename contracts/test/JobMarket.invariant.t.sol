@@ -22,7 +22,7 @@ contract MarketHandler is Test {
     address[] internal workerList;
 
     bytes32[] public jobIds;
-    bytes32[] internal cases; // jobs that went to the court, for its actions to pick from
+    bytes32[] public cases; // jobs that went to the court, for its actions to pick from
     mapping(bytes32 jobId => mapping(uint8 slot => bytes32)) internal committedDigest;
     uint256 internal nonce;
 
@@ -50,6 +50,10 @@ contract MarketHandler is Test {
 
     function jobCount() external view returns (uint256) {
         return jobIds.length;
+    }
+
+    function caseCount() external view returns (uint256) {
+        return cases.length;
     }
 
     function workers() external view returns (address[] memory) {
@@ -374,20 +378,33 @@ contract JobMarketInvariantTest is MarketFixture {
         targetContract(address(handler));
     }
 
+    /// Every property below, checked after every call of one campaign (256 runs of 500 calls):
+    /// one campaign instead of one per property, the same calls behind each. A failure names the
+    /// property in its message.
     /// forge-config: default.invariant.depth = 500
-    function invariant_tokenConservation() public view {
+    function invariant_marketCourtAndStakes() public view {
+        _tokenConservation();
+        _escrowHeldEqualsOpenObligations();
+        _stakeHeldEqualsSumOfStakes();
+        _poolWeightsEqualBondedStake();
+        _courtHoldsOnlyWhatItOwes();
+        _jobClosesAtMostOnce();
+        _honestWorkerInQuorumIsNeverSlashed();
+        _honestRevealerOfAVoidJobIsPaid();
+    }
+
+    function _tokenConservation() internal view {
         uint256 sum = token.balanceOf(requester) + token.balanceOf(address(market)) + token.balanceOf(address(stakes))
             + token.balanceOf(address(this)) + token.balanceOf(address(handler)) + token.balanceOf(address(court));
         address[] memory ws = handler.workers();
         for (uint256 i; i < ws.length; ++i) {
             sum += token.balanceOf(ws[i]);
         }
-        assertEq(sum, token.totalSupply());
-        assertEq(token.totalSupply() + handler.ghostBurned(), handler.ghostMinted());
+        assertEq(sum, token.totalSupply(), "tokenConservation");
+        assertEq(token.totalSupply() + handler.ghostBurned(), handler.ghostMinted(), "tokenConservation");
     }
 
-    /// forge-config: default.invariant.depth = 500
-    function invariant_escrowHeldEqualsOpenObligations() public view {
+    function _escrowHeldEqualsOpenObligations() internal view {
         uint256 owed = market.balanceOf(requester);
         address[] memory ws = handler.workers();
         for (uint256 i; i < ws.length; ++i) {
@@ -396,45 +413,41 @@ contract JobMarketInvariantTest is MarketFixture {
         for (uint256 i; i < handler.jobCount(); ++i) {
             owed += market.escrowOf(handler.jobIds(i));
         }
-        assertEq(token.balanceOf(address(market)), owed);
+        assertEq(token.balanceOf(address(market)), owed, "escrowHeldEqualsOpenObligations");
     }
 
-    /// forge-config: default.invariant.depth = 500
-    function invariant_stakeHeldEqualsSumOfStakes() public view {
+    function _stakeHeldEqualsSumOfStakes() internal view {
         uint256 sum;
         address[] memory ws = handler.workers();
         for (uint256 i; i < ws.length; ++i) {
             (uint256 f, uint256 l, uint256 u) = stakes.stakeOf(ws[i]);
             sum += f + l + u;
         }
-        assertEq(stakes.totalStaked(), sum);
-        assertEq(token.balanceOf(address(stakes)), sum);
+        assertEq(stakes.totalStaked(), sum, "stakeHeldEqualsSumOfStakes");
+        assertEq(token.balanceOf(address(stakes)), sum, "stakeHeldEqualsSumOfStakes");
     }
 
     /// The juror pool holds exactly the bonded stake that has matured: no stake counts twice, and
     /// none that was unstaked or slashed is left in it.
-    /// forge-config: default.invariant.depth = 500
-    function invariant_poolWeightsEqualBondedStake() public view {
+    function _poolWeightsEqualBondedStake() internal view {
         uint256 weights;
         address[] memory ws = handler.workers();
         for (uint256 i; i < ws.length; ++i) {
             (uint256 f, uint256 l,) = stakes.stakeOf(ws[i]);
             (uint256 weight, uint256 maturing,,) = stakes.poolWeightOf(ws[i]);
-            assertEq(weight + maturing, f + l);
+            assertEq(weight + maturing, f + l, "poolWeightsEqualBondedStake");
             weights += weight;
         }
-        assertEq(stakes.poolTotal(0, block.number - 1), weights);
+        assertEq(stakes.poolTotal(0, block.number - 1), weights, "poolWeightsEqualBondedStake");
     }
 
     /// The court holds exactly what it still owes: the bonds of cases not decided, and what winning
     /// bonds have not claimed (plus pro-rata rounding, a wei per payee at most).
-    /// forge-config: default.invariant.depth = 500
-    function invariant_courtHoldsOnlyWhatItOwes() public view {
+    function _courtHoldsOnlyWhatItOwes() internal view {
         uint256 owed;
-        for (uint256 i; i < handler.jobCount(); ++i) {
-            bytes32 jobId = handler.jobIds(i);
+        for (uint256 i; i < handler.caseCount(); ++i) {
+            bytes32 jobId = handler.cases(i);
             ICourt.Case memory c = court.caseOf(jobId);
-            if (c.phase == ICourt.Phase.None) continue;
             if (c.phase == ICourt.Phase.Void) {
                 if (handler.claimed(jobId)) continue;
                 owed += court.bondOf(jobId, address(handler), handler.truthOf(jobId))
@@ -450,22 +463,19 @@ contract JobMarketInvariantTest is MarketFixture {
             if (on > 0 && !handler.claimed(jobId)) owed += on + on * c.winnersShare / claimed;
         }
         uint256 held = token.balanceOf(address(court));
-        assertGe(held, owed);
-        assertLe(held, owed + 64 * handler.jobCount());
+        assertGe(held, owed, "courtHoldsOnlyWhatItOwes");
+        assertLe(held, owed + 64 * handler.caseCount(), "courtHoldsOnlyWhatItOwes");
     }
 
-    /// forge-config: default.invariant.depth = 500
-    function invariant_jobClosesAtMostOnce() public view {
-        assertEq(handler.closedTwice(), 0);
+    function _jobClosesAtMostOnce() internal view {
+        assertEq(handler.closedTwice(), 0, "jobClosesAtMostOnce");
     }
 
-    /// forge-config: default.invariant.depth = 500
-    function invariant_honestWorkerInQuorumIsNeverSlashed() public view {
-        assertEq(handler.honestSlashed(), 0);
+    function _honestWorkerInQuorumIsNeverSlashed() internal view {
+        assertEq(handler.honestSlashed(), 0, "honestWorkerInQuorumIsNeverSlashed");
     }
 
-    /// forge-config: default.invariant.depth = 500
-    function invariant_honestRevealerOfAVoidJobIsPaid() public view {
-        assertEq(handler.honestUnpaid(), 0);
+    function _honestRevealerOfAVoidJobIsPaid() internal view {
+        assertEq(handler.honestUnpaid(), 0, "honestRevealerOfAVoidJobIsPaid");
     }
 }
