@@ -109,8 +109,10 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
             if (digest == c.ruling) revert SameDigest(jobId, digest);
             (c.round, c.redraws) = (c.round + 1, 0); // Ruled is never the last round: decided at once
             _schedule(jobId, c);
+        } else if (phase == Phase.Voting) {
+            // Once votes are revealed, a bond on the winning side would be a free ride on the pot.
+            if (_tallies[jobId][c.round].revealed != 0) revert VotesRevealed(jobId, c.round);
         } else if (phase != Phase.Drawing) {
-            // Once votes are cast, a bond on the winning side would be a free ride on the pot.
             revert WrongPhase(jobId, phase);
         }
         uint256 minimum = minBond(jobId, c.round);

@@ -609,15 +609,23 @@ contract CourtTest is MarketFixture {
         court.commitVote(jobId, bytes32(0));
     }
 
-    /// Once votes are cast, a bond on the majority would be a free ride on the pot: refused.
-    function test_attack_noBondOnceTheRoundIsVoting() public {
+    /// Once votes are revealed, a bond on the majority would be a free ride on the pot: refused;
+    /// while they are sealed a bond is a real bet, and joins.
+    function test_attack_noBondOnceVotesAreRevealed() public {
         (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
         _draw(jobId);
+        address[] memory drawn = court.jurorsOf(jobId, 0);
+        bytes32 checkpoint = _checkpoint(jobId);
+        for (uint256 i; i < drawn.length; ++i) {
+            _commitVote(jobId, drawn[i], TRUTH, checkpoint);
+        }
+        _bond(makeAddr("early"), jobId, TRUTH); // votes sealed: a bet like any other
+        _revealVote(jobId, drawn[0], TRUTH, checkpoint);
         address rider = makeAddr("rider");
         token.faucet(rider, 1_000 ether);
         vm.startPrank(rider);
         token.approve(address(court), type(uint256).max);
-        vm.expectRevert(abi.encodeWithSelector(ICourt.WrongPhase.selector, jobId, ICourt.Phase.Voting));
+        vm.expectRevert(abi.encodeWithSelector(ICourt.VotesRevealed.selector, jobId, 0));
         court.dispute(jobId, TRUTH, 1_000 ether);
         vm.stopPrank();
     }

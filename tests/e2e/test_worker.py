@@ -309,16 +309,17 @@ def test_two_colluding_addresses_and_a_decoy_lose_to_the_drawn_round(world: Worl
     salt = b"\x22" * 32
     colluder.commit(job_id, slot, junk, salt)
     market = JobMarket(m.w3, m.deployment)
-    deadline = time.monotonic() + 60
-    while market.job(job_id).committed_mask != 0b111:
-        assert time.monotonic() < deadline, world.honest["carol"].log()
-        time.sleep(0.1)
-    colluder.reveal(job_id, slot, junk, salt, b"\x00" * 32)
-    job = m.wait_closed(job_id)
-    assert job.status == JobStatus.DISPUTED
     court = Court(m.w3, m.deployment, Transactor(m.w3, account))
     bond = court.min_bond(job_id, 0)
     assert bond == 60 * AGR  # 3 seats and 3 slots at the job's price
+    others = 0b111 & ~(1 << slot)
+    deadline = time.monotonic() + 60
+    while market.job(job_id).revealed_mask != others:  # carol and mallory first
+        assert time.monotonic() < deadline, world.honest["carol"].log()
+        time.sleep(0.1)
+    colluder.reveal(job_id, slot, junk, salt, b"\x00" * 32)  # the last reveal: the case opens
+    assert market.job(job_id).status == JobStatus.DISPUTED
+    # at once, while no vote of the round is revealed (the juror must still re-execute)
     court.dispute(job_id, b"\xde" * 32, bond)
     job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED

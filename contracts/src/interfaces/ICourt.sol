@@ -61,6 +61,8 @@ interface ICourt {
     error SeedNotReady(bytes32 jobId, uint256 seedBlock, uint256 currentBlock);
     /// @notice A dispute must name a digest other than the outcome it disputes.
     error SameDigest(bytes32 jobId, bytes32 digest);
+    /// @notice No bond joins a round once any of its votes is revealed.
+    error VotesRevealed(bytes32 jobId, uint8 round);
     /// @notice A zero commitment (it would let a juror commit again and open reveals early).
     error EmptyCommitment(bytes32 jobId);
     /// @notice Bonds name results: the "unavailable" sentinel is a claim that can never be ruled.
@@ -128,8 +130,8 @@ interface ICourt {
     /// @notice Market only: opens the case of a job whose reveals disagree.
     function open(bytes32 jobId) external;
     /// @notice Bonds `amount` (pulled from the caller) on `digest`. Disputes a provisional job
-    /// within its challenge window (naming another digest), joins an open case's pool while its
-    /// round is still to be drawn (never once votes are cast), or appeals a ruling within its
+    /// within its challenge window (naming another digest), joins an open case's pool until its
+    /// round's first vote is revealed, or appeals a ruling within its
     /// appeal window (naming another digest; a larger round is drawn).
     function dispute(bytes32 jobId, bytes32 digest, uint256 amount) external;
     /// @notice Draws the round's seats once its seed block is mined (anyone).
