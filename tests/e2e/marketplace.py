@@ -17,6 +17,8 @@ from typing import Any
 from web3 import Web3
 
 from ledger import (
+    CasePhase,
+    Court,
     Deployment,
     JobMarket,
     JobRequest,
@@ -171,8 +173,19 @@ class Marketplace:
         final by the workers' daemons). A provisional settlement waits out its challenge window:
         the chain's clock is moved past it, and the workers' daemons finalize it themselves."""
         job = self.wait_closed(job_id, timeout)
-        if job.status == JobStatus.DISPUTED:  # the workers' jury decides it, in real time
-            job = self.wait_closed_from(job_id, JobStatus.DISPUTED, timeout)
+        if job.status == JobStatus.DISPUTED:
+            # The workers' jury draws, votes and counts in real time; a ruling's appeal window is
+            # waited out by moving the chain's clock past it (the workers make it final).
+            court, market = Court(self.w3, self.deployment), JobMarket(self.w3, self.deployment)
+            deadline = time.monotonic() + timeout
+            while market.job(job_id).status == JobStatus.DISPUTED and time.monotonic() < deadline:
+                case = court.case(job_id)
+                ahead = case.appeal_deadline - chain_now(self.w3) + 1
+                if case.phase == CasePhase.RULED and ahead > 0:
+                    self.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
+                    self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+                time.sleep(0.25)
+            job = self.wait_closed_from(job_id, JobStatus.DISPUTED, 1)
         if job.status == JobStatus.PROVISIONAL:
             ahead = JobMarket(self.w3, self.deployment).final_after(job_id) - chain_now(self.w3) + 1
             if ahead > 0:
