@@ -227,7 +227,13 @@ class Jury:
                     return False
                 self.w.transactor.send(to=self.w.address)  # mines the seed block on a quiet dev chain
             self.court.draw(job_id)
-            log.info("job %s: drew round %d of its case", short(job_id), case.round)
+            after = self.court.case(job_id)
+            if after.phase == CasePhase.VOTING:
+                log.info("job %s: drew round %d of its case", short(job_id), case.round)
+            elif after.phase == CasePhase.DRAWING:
+                log.info("job %s: round %d could not be filled: drawn again with a new seed", short(job_id), case.round)
+            else:
+                log.info("job %s: no round could be drawn: the case ends %s", short(job_id), after.phase.name.lower())
             return True
         if case.phase == CasePhase.RULED:
             if now <= case.appeal_deadline:
