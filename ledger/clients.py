@@ -70,6 +70,14 @@ class Token(_Client):
     def approve(self, spender: str, amount: int) -> dict[str, Any]:
         return self._send(self.contract, "approve", spender, amount)
 
+    def allow(self, spender: str, amount: int) -> None:
+        """Lets ``spender`` pull at least ``amount`` from this client's account: approves without
+        limit when the allowance is short (once per spender), sends nothing otherwise."""
+        if self.transactor is None:
+            raise LedgerError("approving sends a transaction: this client has no account")
+        if self.allowance(self.transactor.address, spender) < amount:
+            self.approve(spender, 2**256 - 1)
+
     def faucet(self, to: str, amount: int) -> dict[str, Any]:
         """Mints ``amount`` to ``to`` (development chains only: `FaucetDisabled` elsewhere)."""
         return self._send(self.contract, "faucet", to, amount)

@@ -76,10 +76,7 @@ class Court(_Client):
     def dispute(self, job_id: bytes, digest: bytes, amount: int) -> dict[str, Any]:
         """Approves (when needed) and bonds ``amount`` on ``digest``: a dispute of a provisional
         job, a claim in an open case, or an appeal of a ruling."""
-        assert self.transactor is not None
-        token = Token(self.w3, self.deployment, self.transactor)
-        if token.allowance(self.transactor.address, self.address) < amount:
-            token.approve(self.address, 2**256 - 1)
+        Token(self.w3, self.deployment, self.transactor).allow(self.address, amount)
         return self._send(self.contract, "dispute", job_id, digest, amount, gas=COURT_GAS, preflight=True)
 
     def claim_bond(self, job_id: bytes) -> dict[str, Any]:

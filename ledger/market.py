@@ -207,10 +207,7 @@ class JobMarket(_Client):
     # deposits
     def deposit(self, amount: int) -> dict[str, Any]:
         """Approves (when needed) and deposits ``amount``."""
-        assert self.transactor is not None
-        token = self._token()
-        if token.allowance(self.transactor.address, self.address) < amount:
-            token.approve(self.address, 2**256 - 1)
+        self._token().allow(self.address, amount)
         return self._send(self.contract, "deposit", amount)
 
     def withdraw(self, amount: int) -> dict[str, Any]:
@@ -311,10 +308,7 @@ class StakeManager(_Client):
 
     def stake(self, amount: int, region: int) -> dict[str, Any]:
         """Approves (when needed) and stakes ``amount``, declaring ``region`` (0..31)."""
-        assert self.transactor is not None
-        token = Token(self.w3, self.deployment, self.transactor)
-        if token.allowance(self.transactor.address, self.contract.address) < amount:
-            token.approve(self.contract.address, 2**256 - 1)
+        Token(self.w3, self.deployment, self.transactor).allow(self.contract.address, amount)
         return self._send(self.contract, "stake", amount, region)
 
     def declare_region(self, region: int) -> dict[str, Any]:

@@ -127,6 +127,9 @@ class Jury:
         self._judging: dict[tuple[bytes, int], Future[tuple[JobRequest, Result, bytes]]] = {}
         self._dev = shared.transactor.chain_id() in DEV_CHAIN_IDS
         self._pool_check = 0
+        # Cases with votes committed or revealed since their count was last read: only those are
+        # read again before their deadlines (every open case once after a start).
+        self._votes_moved: set[bytes] = set(self.state.cases())
 
     def close(self) -> None:
         self.state.close()
@@ -139,6 +142,8 @@ class Jury:
             if self.state.duty(e.job_id, round_) is None:
                 self.state.save(Duty(e.job_id, round_, seats, os.urandom(32)))
                 log.info("job %s: drawn as a juror for round %d (%d seats)", short(e.job_id), round_, seats)
+        elif e.name in ("VoteCommitted", "VoteRevealed"):
+            self._votes_moved.add(e.job_id)
         elif e.name == "RoundResolved" and e.args["majority"] and int(e.args["appealDeadline"]):
             self._maybe_appeal(e.job_id, int(e.args["round"]), bytes(e.args["digest"]))
         elif e.name in ("CaseDecided", "CaseVoid"):
@@ -244,6 +249,7 @@ class Jury:
         return self._vote(job_id, case.round, case.checkpoint_fuel, case.commit_deadline, case.reveal_deadline, now)
 
     def _vote(self, job_id: bytes, round_: int, at: int, commit_by: int, reveal_by: int, now: int) -> bool:
+        moved = job_id in self._votes_moved  # else the counts read last time still hold
         duty = self.state.duty(job_id, round_)
         if duty is not None and not duty.revealed:
             if not duty.digest:
@@ -254,16 +260,21 @@ class Jury:
                 self.state.save(duty)
                 log.info("job %s: committed its vote in round %d", short(job_id), round_)
                 return True
-            if duty.committed and now <= reveal_by and (now > commit_by or self._all_committed(job_id, round_)):
+            if (
+                duty.committed
+                and now <= reveal_by
+                and (now > commit_by or (moved and self._all_committed(job_id, round_)))
+            ):
                 self.court.reveal_vote(job_id, duty.digest, duty.checkpoint, duty.salt)
                 duty.revealed = True
                 self.state.save(duty)
                 log.info("job %s: revealed its vote in round %d", short(job_id), round_)
                 return True
-        if now > reveal_by or self._all_revealed(job_id, round_):
+        if now > reveal_by or (moved and self._all_revealed(job_id, round_)):
             self.court.resolve(job_id)
             log.info("job %s: counted round %d of its case", short(job_id), round_)
             return True
+        self._votes_moved.discard(job_id)
         return False
 
     def _judge(self, duty: Duty, at: int) -> bool:
@@ -271,7 +282,8 @@ class Jury:
         key = (duty.job_id, duty.round)
         future = self._judging.get(key)
         if future is None:
-            request = self.w.market.request_of(duty.job_id)
+            record = self.w.state.get(duty.job_id)  # seen when posted (judged, if only to skip it)
+            request = record.request if record is not None else self.w.market.request_of(duty.job_id)
             if request is None:
                 log.warning("job %s: its request is not on chain; cannot judge it", short(duty.job_id))
                 self.w.retry_later(duty.job_id)

@@ -6,6 +6,7 @@ import {IStakeManager} from "../src/interfaces/IStakeManager.sol";
 import {ICourt} from "../src/interfaces/ICourt.sol";
 import {Court} from "../src/Court.sol";
 import {MarketFixture} from "./helpers/MarketFixture.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 /// Tries draws and reverts until one seats it: a draw that could be re-rolled would let it.
 contract Reroller {
@@ -337,7 +338,9 @@ contract CourtTest is MarketFixture {
         _revealVote(jobId, juror, LIE, checkpoint);
         _revealVote(jobId, juror, TRUTH, checkpoint);
         vm.warp(uint256(c.revealDeadline) + 1);
-        vm.expectRevert(abi.encodeWithSelector(ICourt.VoteRevealClosed.selector, jobId, c.revealDeadline, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICourt.VoteRevealClosed.selector, jobId, c.revealDeadline, block.timestamp)
+        );
         _revealVote(jobId, juror, TRUTH, checkpoint);
     }
 
@@ -685,6 +688,34 @@ contract CourtTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(ICourt.NothingToClaim.selector, jobId, workers[1]));
         court.claimBond(jobId);
         assertEq(bond, court.minBond(jobId, 1));
+    }
+
+    /// Only the owner sets the court's terms, and only within bounds: nobody can make seats free to
+    /// dispute, lock jurors' stake without limit, or leave no time to vote.
+    function test_parameters_areOwnersAndBounded() public {
+        address who = makeAddr("who");
+        vm.startPrank(who);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, who));
+        court.setSeatTerms(1 ether, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, who));
+        court.setVoteWindow(1 days);
+        vm.stopPrank();
+        uint256 maxFee = court.MAX_MIN_SEAT_FEE();
+        vm.expectRevert(abi.encodeWithSelector(ICourt.ParameterOutOfRange.selector, 0, 1, maxFee));
+        court.setSeatTerms(0, 50 ether);
+        uint256 maxCollateral = court.MAX_SEAT_COLLATERAL();
+        vm.expectRevert(
+            abi.encodeWithSelector(ICourt.ParameterOutOfRange.selector, maxCollateral + 1, 1 ether, maxCollateral)
+        );
+        court.setSeatTerms(1 ether, maxCollateral + 1);
+        vm.expectRevert(abi.encodeWithSelector(ICourt.ParameterOutOfRange.selector, 9, 10, 7 days));
+        court.setVoteWindow(9);
+        // a case keeps the terms it opened with
+        (bytes32 jobId,) = _job(_three(workers[0], workers[1], workers[2]), _answers(TRUTH, LIE, LIE), 2);
+        court.setSeatTerms(2 ether, 80 ether);
+        assertEq(court.caseOf(jobId).collateral, SEAT_COLLATERAL);
+        assertEq(court.minSeatFee(), 2 ether);
+        assertEq(court.seatCollateral(), 80 ether);
     }
 
     // -- fuzz ------------------------------------------------------------------------------------

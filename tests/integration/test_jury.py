@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,11 @@ from ledger import (
     CasePhase,
     Court,
     Deployment,
-    EmbeddedChain,
     JobMarket,
     JobStatus,
     StakeManager,
     Token,
     Transactor,
-    connect,
-    deploy,
     dev_account,
 )
 from store import StoreClient
@@ -40,15 +36,6 @@ TRUTH, LIE = b"\x11" * 32, b"\x66" * 32
 WORKER, LIAR, JUROR, REQUESTER = 5, 6, 7, 1
 
 
-@pytest.fixture
-def chain(tmp_path: Path) -> Iterator[tuple[Web3, Deployment]]:
-    embedded = EmbeddedChain()
-    w3 = connect(chain=embedded)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
-    yield w3, deployment
-    embedded.close()
-
-
 def ticks_until(daemon: Worker, done: object, limit: float = 60.0) -> None:
     deadline = time.monotonic() + limit
     while not done():  # type: ignore[operator]
@@ -57,9 +44,9 @@ def ticks_until(daemon: Worker, done: object, limit: float = 60.0) -> None:
 
 
 def test_a_worker_appeals_a_captured_round_and_wins_at_the_larger_one(
-    chain: tuple[Web3, Deployment], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    deployed: tuple[Web3, Deployment], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    w3, deployment = chain
+    w3, deployment = deployed
     owner = Token(w3, deployment, Transactor(w3, dev_account(0)))
     clients = {}
     for index in (WORKER, LIAR, JUROR):
@@ -134,12 +121,12 @@ def test_a_worker_appeals_a_captured_round_and_wins_at_the_larger_one(
 
 
 def test_a_worker_whose_input_is_gone_claims_unavailable_and_is_paid_the_small_fee(
-    chain: tuple[Web3, Deployment], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    deployed: tuple[Web3, Deployment], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A k=1 job whose program is on no store node by the time the locked worker fetches it: the
     worker tries a few times, then reveals the "unavailable" digest (the contract's own), which is
     never slashed: the job is void, the worker paid minPrice / 4 and its stake whole."""
-    w3, deployment = chain
+    w3, deployment = deployed
     assert JobMarket(w3, deployment).contract.functions.UNAVAILABLE().call() == UNAVAILABLE
     owner = Token(w3, deployment, Transactor(w3, dev_account(0)))
     account = dev_account(WORKER)

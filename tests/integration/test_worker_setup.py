@@ -3,7 +3,6 @@ once, and refused clearly when it cannot be done."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,8 @@ from web3 import Web3
 
 from ledger import (
     Deployment,
-    EmbeddedChain,
     Names,
     StakeManager,
-    Transactor,
-    connect,
-    deploy,
     dev_account,
     region_index,
 )
@@ -29,15 +24,6 @@ AGR = 10**18
 NODES = ["http://127.0.0.1:7001", "http://127.0.0.1:7002"]
 
 
-@pytest.fixture
-def chain(tmp_path: Path) -> Iterator[tuple[Web3, Deployment]]:
-    embedded = EmbeddedChain()
-    w3 = connect(chain=embedded)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
-    yield w3, deployment
-    embedded.close()
-
-
 def worker(w3: Web3, deployment: Deployment, account: Any, tmp_path: Path, **config: Any) -> Worker:
     """A daemon for its set-up only: the store client is never used and no Ray is started."""
     values: dict[str, Any] = {"name": "setup", "state_dir": tmp_path / "w", "store_nodes": NODES, **config}
@@ -45,8 +31,8 @@ def worker(w3: Web3, deployment: Deployment, account: Any, tmp_path: Path, **con
     return Worker(w3, deployment, account, WorkerConfig(**values), store=store, executor=None)  # type: ignore[arg-type]
 
 
-def test_setup_funds_names_and_stakes_once(chain: tuple[Web3, Deployment], tmp_path: Path) -> None:
-    w3, deployment = chain
+def test_setup_funds_names_and_stakes_once(deployed: tuple[Web3, Deployment], tmp_path: Path) -> None:
+    w3, deployment = deployed
     key = Account.create()
     daemon = worker(w3, deployment, key, tmp_path, stake=300 * AGR, region=region_index("ch"))
     said: list[str] = []
@@ -73,15 +59,15 @@ def test_setup_funds_names_and_stakes_once(chain: tuple[Web3, Deployment], tmp_p
     assert again == ["taking 50 AGR from the development faucet for the stake", "staking 50 AGR (to 350 AGR)"]
 
 
-def test_setup_refuses_a_name_another_key_owns(chain: tuple[Web3, Deployment], tmp_path: Path) -> None:
-    w3, deployment = chain
+def test_setup_refuses_a_name_another_key_owns(deployed: tuple[Web3, Deployment], tmp_path: Path) -> None:
+    w3, deployment = deployed
     worker(w3, deployment, dev_account(2), tmp_path).setup(lambda _m: None)
     with pytest.raises(WorkerError, match="setup.agora belongs to 0x3C44"):
         worker(w3, deployment, dev_account(3), tmp_path / "other").setup(lambda _m: None)
 
 
-def test_setup_without_tokens_says_what_is_missing(chain: tuple[Web3, Deployment], tmp_path: Path) -> None:
-    w3, deployment = chain
+def test_setup_without_tokens_says_what_is_missing(deployed: tuple[Web3, Deployment], tmp_path: Path) -> None:
+    w3, deployment = deployed
     account = dev_account(5)  # ETH for gas, no AGR; no faucet top-up asked for
     daemon = worker(w3, deployment, account, tmp_path, fund_on_dev_chain=False, setup_name=False)
     with pytest.raises(WorkerError, match="staking 200 AGR more needs AGR .* has 0 AGR"):
