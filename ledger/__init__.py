@@ -18,6 +18,7 @@ from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
     AlreadyCommitted,
     AlreadyRevealed,
+    AuditClosed,
     ChainUnavailable,
     CollateralTooSmall,
     CommitmentTooNew,
@@ -31,9 +32,11 @@ from .errors import (
     KeystoreError,
     LedgerError,
     LockClosed,
+    LockingOpen,
     NameNotAvailable,
     NameNotFound,
     NonceUsed,
+    NotAuditable,
     NotDeployed,
     NotDisputable,
     NotFinalizable,
@@ -53,6 +56,8 @@ from .errors import (
 from .feed import JobFeed, MarketEvent, run_until
 from .logs import LOG_PAGE, fetch_logs
 from .market import (
+    AUDIT_DECIDED,
+    AUDIT_NONE,
     UNAVAILABLE,
     Job,
     JobMarket,
@@ -72,7 +77,12 @@ from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 
 __all__ = [
+    "AUDIT_DECIDED",
+    "AUDIT_NONE",
     "UNAVAILABLE",
+    "AuditClosed",
+    "LockingOpen",
+    "NotAuditable",
     "Case",
     "CasePhase",
     "CollateralTooSmall",

@@ -83,6 +83,11 @@ class Court(_Client):
         return self._send(self.contract, "claimBond", job_id)
 
     # rounds (anyone may send these)
+    def audit(self, job_id: bytes) -> dict[str, Any]:
+        """Moves a job's audit on: schedules it (locking ended short of k), or decides it once its
+        seed block is mined (an auditor drawn into slot k, or none)."""
+        return self._send(self.contract, "audit", job_id, gas=COURT_GAS, preflight=True)
+
     def draw(self, job_id: bytes) -> dict[str, Any]:
         return self._send(self.contract, "draw", job_id, gas=COURT_GAS, preflight=True)
 

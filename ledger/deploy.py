@@ -42,6 +42,8 @@ DEV_VOTE_WINDOW = 30  # room for a juror to fetch and re-execute on a loaded mac
 # A seat is paid at least this (and bonds are priced at it), and locks this much of a juror's stake.
 SEAT_FEE_FLOOR = 1 * 10**18
 SEAT_COLLATERAL = 50 * 10**18
+AUDIT_BPS = 1_000
+"""One audited job in ten gets a drawn auditor (docs/protocol.md, "Sampling audits")."""
 
 
 @dataclass
@@ -110,9 +112,17 @@ def is_current(w3: Web3, deployment: Deployment) -> bool:
 
 
 def deploy(
-    w3: Web3, transactor: Transactor, home: Path, *, min_commitment_age: int | None = None
+    w3: Web3,
+    transactor: Transactor,
+    home: Path,
+    *,
+    min_commitment_age: int | None = None,
+    audit_bps: int = AUDIT_BPS,
 ) -> tuple[Deployment, bool]:
     """Deploys every contract unless the record shows them deployed with the current code.
+
+    ``audit_bps`` is the chance that a redundant job gets a drawn auditor (0 turns audits off:
+    no audit fee is escrowed); the market's owner may change it later (`setAuditRate`).
 
     Returns the deployment and whether anything was deployed.
     """
@@ -164,6 +174,8 @@ def deploy(
     transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))
     transactor.send(to=stakes, data=stake_manager.encode_abi("setCourt", args=[court]))
     transactor.send(to=market, data=job_market.encode_abi("setCourt", args=[court]))
+    if audit_bps:
+        transactor.send(to=market, data=job_market.encode_abi("setAuditRate", args=[audit_bps]))
     reg = w3.eth.contract(address=to_checksum_address(registry), abi=artifact("NameRegistry")["abi"])
     root = b"\x00" * 32
     for node, label, owner in (
@@ -202,6 +214,7 @@ def deploy(
             "minCommitmentAge": min_age,
             "maxCommitmentAge": MAX_COMMITMENT_AGE,
             "initialSupply": str(INITIAL_SUPPLY),
+            "auditBps": audit_bps,
         },
     )
     path.parent.mkdir(parents=True, exist_ok=True)

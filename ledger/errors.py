@@ -207,6 +207,24 @@ class SeedNotReady(ContractRevert):
     error_name = "SeedNotReady"
 
 
+class NotAuditable(ContractRevert):
+    """Raised when a job's audit is not waiting to be scheduled or decided (none, or decided)."""
+
+    error_name = "NotAuditable"
+
+
+class AuditClosed(ContractRevert):
+    """Raised when an audit could no longer be drawn in time (it lapsed; its fee is refunded)."""
+
+    error_name = "AuditClosed"
+
+
+class LockingOpen(ContractRevert):
+    """Raised when scheduling an audit while slots may still be taken."""
+
+    error_name = "LockingOpen"
+
+
 class NotYet(ContractRevert):
     """Raised when counting a round's votes, or making a ruling final, before its time."""
 

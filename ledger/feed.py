@@ -50,6 +50,9 @@ COURT_EVENTS = (
     "RoundResolved",
     "CaseDecided",
     "CaseVoid",
+    "AuditScheduled",
+    "AuditorDrawn",
+    "AuditSkipped",
 )
 
 

@@ -181,6 +181,33 @@ class Job:
     commit_deadline: int
     reveal_deadline: int
     challenge_window: int  # the market's window when the job was posted
+    audit: int  # AUDIT_NONE, AUDIT_AWAITING, AUDIT_DECIDED, or the block whose hash decides it
+
+    @property
+    def audited(self) -> bool:
+        """Whether the job escrowed an audit fee (an auditor may take slot k)."""
+        return self.audit != AUDIT_NONE
+
+    @property
+    def audit_deadline(self) -> int:
+        """Until when an auditor may be drawn: half-way through the compute window."""
+        return self.lock_deadline + (self.commit_deadline - self.lock_deadline) // 2
+
+    def audit_pending(self, now: int) -> bool:
+        """Whether reveals wait for the audit (an auditor must commit before any digest is seen)."""
+        return self.audit not in (AUDIT_NONE, AUDIT_DECIDED) and now <= self.audit_deadline
+
+    def reveals_open(self, now: int) -> bool:
+        """The contract's rule: locking and the audit done and every slot committed, or the commit
+        deadline passed."""
+        if now > self.commit_deadline:
+            return True
+        locking_done = self.locked >= self.k or now > self.lock_deadline
+        return locking_done and not self.audit_pending(now) and self.committed_mask == (1 << self.locked) - 1
+
+
+AUDIT_NONE, AUDIT_AWAITING, AUDIT_DECIDED = 0, 1, 2
+"""`Job.audit` below 3: no audit (no fee); waiting for locking to end; decided (auditor or none)."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +298,14 @@ class JobMarket(_Client):
 
     def escrow_of(self, job_id: bytes) -> int:
         return int(self._call(self.contract, "escrowOf", job_id))
+
+    def audit_bps(self) -> int:
+        """The chance, in basis points, that an audited job gets a drawn auditor."""
+        return int(self._call(self.contract, "auditBps"))
+
+    def set_audit_rate(self, bps: int) -> dict[str, Any]:
+        """Owner only: the chance (basis points, 0..10000) that an audited job gets an auditor."""
+        return self._send(self.contract, "setAuditRate", bps)
 
     def final_after(self, job_id: bytes) -> int:
         """When the job's provisional settlement (or unresolved state) may become final."""

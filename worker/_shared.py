@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from web3 import Web3
 
 from compute import RayExecutor, Result
-from ledger import ChainClock, Deployment, JobMarket, Names, StakeManager, Transactor
+from ledger import ChainClock, Court, Deployment, JobMarket, Names, StakeManager, Transactor
 from store import StoreClient
 
 from .policy import BidPolicy
@@ -32,6 +32,7 @@ class Shared:
     address: str
     transactor: Transactor
     market: JobMarket
+    court: Court
     stakes: StakeManager
     names: Names
     store: StoreClient
@@ -43,6 +44,7 @@ class Shared:
     running: dict[bytes, Future[tuple[Result, str, str]]] = field(default_factory=dict)
     inputs: dict[bytes, bytes] = field(default_factory=dict)  # fetched before locking, until executed
     final_after: dict[bytes, int] = field(default_factory=dict)  # jobs awaiting their challenge window
+    audits: set[bytes] = field(default_factory=set)  # jobs whose audit it keeps moving (`jury`)
     clock: ChainClock = field(init=False)
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ from web3 import Web3
 
 from compute import RayExecutor
 from ledger import (
+    Court,
     Deployment,
     JobFeed,
     JobMarket,
@@ -47,7 +48,7 @@ from .jury import Jury
 from .policy import BidPolicy, amount
 from .results import Results
 from .running import Executions
-from .state import FINAL, Phase, WorkerState
+from .state import FINAL, JobRecord, Phase, WorkerState
 
 log = logging.getLogger("agora.worker")
 
@@ -100,6 +101,7 @@ class Worker:
             address=str(account.address),
             transactor=transactor,
             market=JobMarket(w3, deployment, transactor),
+            court=Court(w3, deployment, transactor),
             stakes=StakeManager(w3, deployment, transactor),
             names=Names(w3, deployment, transactor),
             store=store,
@@ -176,6 +178,24 @@ class Worker:
 
     # -- events ----------------------------------------------------------------------------------
 
+    def _take_slot(self, e: MarketEvent, record: JobRecord | None) -> None:
+        """A slot of its own: the lock it sent, or a slot it was drawn into as the job's auditor
+        (its collateral is locked: it runs the job like any other, whatever its policy)."""
+        w = self.shared
+        slot, price = int(e.args["slot"]), int(e.args["price"])
+        auditor = record is None or record.phase != Phase.CANDIDATE or slot >= record.request.redundancy
+        if record is None:
+            request = w.market.request_of(e.job_id)
+            if request is None:
+                log.warning("job %s: holds slot %d but its request is not on chain", short(e.job_id), slot)
+                return
+            record = JobRecord(e.job_id, request, Phase.LOCKED)
+            w.state.add(record)
+        note = "drawn as its auditor" if auditor else f"locked at {amount(price)}"
+        w.state.save(record.evolve(phase=Phase.LOCKED, slot=slot, price=price, note=note))
+        if auditor:
+            log.info("job %s: drawn as its auditor (slot %d, paid %s)", short(e.job_id), slot, amount(price))
+
     def _on_event(self, e: MarketEvent) -> None:
         w = self.shared
         if e.name == "JobPosted":
@@ -183,13 +203,17 @@ class Worker:
             return
         self.jury.on_event(e)
         record = w.state.get(e.job_id)
+        mine = str(e.args.get("worker", "")).lower() == w.address.lower()
+        unheld = record is None or record.phase in (Phase.CANDIDATE, Phase.LOST, Phase.SKIPPED)
+        if e.name == "JobLocked" and mine and unheld:
+            self._take_slot(e, record)
+            return
         if record is None:
             return
-        mine = str(e.args.get("worker", "")).lower() == w.address.lower()
         if e.name == "JobLocked":
-            if mine and record.phase in (Phase.CANDIDATE, Phase.LOST):
-                w.state.save(record.evolve(phase=Phase.LOCKED, slot=e.args["slot"], price=e.args["price"]))
-            elif record.phase == Phase.CANDIDATE and e.args["slot"] + 1 >= record.request.redundancy:
+            if e.args["slot"] + 1 == record.request.redundancy:
+                w.audits.add(e.job_id)  # the last slot fixed the audit's seed block: see it decided
+            if record.phase == Phase.CANDIDATE and e.args["slot"] + 1 >= record.request.redundancy:
                 w.finish(record, Phase.LOST, f"lost: all {record.request.redundancy} slots taken")
         elif e.name == "JobProvisional" and record.phase not in FINAL:
             final_after = int(e.args["finalAfter"])

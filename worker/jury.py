@@ -9,6 +9,10 @@ ruling final after its appeal window. Whoever sends one of these first does it; 
 attempts are refused and forgotten. A worker whose revealed result a round ruled against appeals
 to the next, larger round, bonding from its wallet (within its limit), and claims the bond's
 winnings once the case is decided.
+
+Audits are kept moving the same way: once a job's last slot is taken (or its audit is scheduled),
+the worker decides the audit when its seed block is mined, drawing an auditor or none; the
+first commit after the seed block usually has, and then there is nothing to do.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from pathlib import Path
 
 from compute import Result
 from ledger import (
+    AUDIT_DECIDED,
     DEV_CHAIN_IDS,
     UNAVAILABLE,
+    AuditClosed,
     CasePhase,
     ContractRevert,
-    Court,
     JobRequest,
+    JobStatus,
+    LockingOpen,
     MarketEvent,
+    NotAuditable,
     NothingToClaim,
     NotYet,
     SeedNotReady,
@@ -122,7 +130,7 @@ class Jury:
         self.token = Token(shared.w3, shared.deployment, shared.transactor)
         self.executions = executions
         self.strategy = strategy
-        self.court = Court(shared.w3, shared.deployment, shared.transactor)
+        self.court = shared.court
         self.state = JuryState(state_dir / "jury.sqlite")
         self._judging: dict[tuple[bytes, int], Future[tuple[JobRequest, Result, bytes]]] = {}
         self._dev = shared.transactor.chain_id() in DEV_CHAIN_IDS
@@ -137,6 +145,10 @@ class Jury:
     def on_event(self, e: MarketEvent) -> None:
         if e.name == "RoundScheduled":
             self.state.add_case(e.job_id)
+        elif e.name == "AuditScheduled":
+            self.w.audits.add(e.job_id)
+        elif e.name in ("AuditorDrawn", "AuditSkipped"):
+            self.w.audits.discard(e.job_id)
         elif e.name == "JurorDrawn" and str(e.args["juror"]).lower() == self.w.address.lower():
             round_, seats = int(e.args["round"]), int(e.args["seats"])
             if self.state.duty(e.job_id, round_) is None:
@@ -192,6 +204,9 @@ class Jury:
         """Matured stake into the pool, then one step for every open case that is due; True if
         anything was sent or recorded."""
         moved = self._join_pool(now)
+        for job_id in sorted(self.w.audits):
+            if not self.w.waiting(job_id):
+                moved |= self._audit(job_id, now)
         for job_id in self.state.cases():
             if self.w.waiting(job_id):
                 continue
@@ -219,6 +234,41 @@ class Jury:
             log.info("stake not counted in the juror pool: %s", exc)
             return False
         log.info("matured stake joined the juror pool")
+        return True
+
+    def _audit(self, job_id: bytes, now: int) -> bool:
+        """Schedules or decides the job's audit when it can be; forgets it once it is decided."""
+        view = self.w.market.job(job_id)
+        if view.status != JobStatus.OPEN or not view.audit_pending(now):
+            self.w.audits.discard(job_id)
+            return False
+        if view.audit > AUDIT_DECIDED and self.w.w3.eth.block_number <= view.audit:
+            if not self._dev:
+                self.w.retry_later(job_id)
+                return False
+            self.w.transactor.send(to=self.w.address)  # mines the seed block on a quiet dev chain
+        try:
+            self.court.audit(job_id)
+        except (NotAuditable, AuditClosed):
+            self.w.audits.discard(job_id)  # decided by someone else meanwhile, or lapsed
+            return False
+        except (SeedNotReady, LockingOpen):
+            self.w.retry_later(job_id)
+            return False
+        except ContractRevert as exc:
+            self.w.retry_later(job_id)
+            log.warning("job %s: audit step refused: %s", short(job_id), exc)
+            return False
+        after = self.w.market.job(job_id)
+        if after.audit != AUDIT_DECIDED:
+            log.info("job %s: scheduled its audit (seed block %d)", short(job_id), after.audit)
+            return True
+        self.w.audits.discard(job_id)
+        if after.locked > view.locked:
+            auditor = self.w.market.slot(job_id, view.locked).worker
+            log.info("job %s: decided its audit: %s drawn as the auditor", short(job_id), auditor)
+        else:
+            log.info("job %s: decided its audit: no auditor", short(job_id))
         return True
 
     def _step(self, job_id: bytes, now: int) -> bool:

@@ -69,7 +69,7 @@ class Results:
         return True
 
     def _executed(self, record: JobRecord, now: int) -> bool:
-        """Result known: commit it (k = 1 reveals directly)."""
+        """Result known: commit it (a lone slot of a job without an audit reveals directly)."""
         request: JobRequest = record.request
         conduct = conduct_for(self.strategy, request)
         if not conduct.sends_result:
@@ -78,7 +78,7 @@ class Results:
         if now > self.w.policy.result_deadline(request):
             self.w.finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
             return True
-        if request.redundancy == 1:
+        if request.redundancy == 1 and not self.w.market.job(record.job_id).audited:
             return self._reveal(record)
         try:
             self.w.market.commit(record.job_id, record.slot, record.digest, record.salt)
@@ -101,10 +101,10 @@ class Results:
         view = self.w.market.job(record.job_id)
         if view.status != JobStatus.OPEN:
             return False  # its outcome is in the events
-        locking_done = view.locked == view.k or now > view.lock_deadline
-        all_committed = locking_done and view.committed_mask == (1 << view.locked) - 1
-        if view.revealed_mask >> record.slot & 1 or all_committed or now > view.commit_deadline:
+        if view.revealed_mask >> record.slot & 1 or view.reveals_open(now):
             return self._reveal(record)
+        if view.audit_pending(now):
+            self.w.audits.add(record.job_id)  # reveals wait for it: see it decided (`jury`)
         return False
 
     def _due(self, job_id: bytes, now: int) -> bool:

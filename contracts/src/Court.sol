@@ -29,6 +29,11 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     /// @notice A round whose seats cannot be filled is drawn again, with a new seed and a new pool
     /// block, this many times before the case gives up on it.
     uint8 public constant MAX_REDRAWS = 3;
+    // `IJobMarket.Job.audit`: no audit; waiting for locking to end; decided; else the seed block.
+    uint32 private constant AUDIT_NONE = 0;
+    uint32 private constant AUDIT_AWAITING = 1;
+    uint32 private constant AUDIT_DECIDED = 2;
+    uint256 private constant BPS = 10_000;
     /// @notice Bounds on the seat terms: a seat is never free to dispute, nor a lever to lock
     /// jurors' stake without limit.
     uint256 public constant MAX_MIN_SEAT_FEE = 1_000 ether;
@@ -143,6 +148,64 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     function _schedule(bytes32 jobId, Case storage c) private {
         (c.phase, c.poolBlock, c.seedBlock) = (Phase.Drawing, uint40(block.number - 1), uint40(block.number + SEED_DELAY));
         emit RoundScheduled(jobId, c.round, c.poolBlock, c.seedBlock);
+    }
+
+    // -- audits ----------------------------------------------------------------------------------
+
+    /// @inheritdoc ICourt
+    function audit(bytes32 jobId) external nonReentrant {
+        IJobMarket.Job memory j = market.job(jobId);
+        uint32 state = j.audit;
+        if (j.status != IJobMarket.JobStatus.Open || state == AUDIT_NONE || state == AUDIT_DECIDED || j.locked == 0) {
+            revert NotAuditable(jobId, state);
+        }
+        uint256 deadline = market.auditDeadline(jobId);
+        if (block.timestamp > deadline) revert AuditClosed(jobId, deadline, block.timestamp);
+        if (state == AUDIT_AWAITING) {
+            if (j.locked < j.k && block.timestamp <= j.lockDeadline) {
+                revert LockingOpen(jobId, j.lockDeadline, block.timestamp);
+            }
+            return _scheduleAudit(jobId);
+        }
+        if (block.number <= state) revert SeedNotReady(jobId, state, block.number);
+        bytes32 hash = blockhash(state);
+        if (hash == bytes32(0)) return _scheduleAudit(jobId); // aged out unread: a later block
+        uint256 seed = uint256(keccak256(abi.encode(hash, jobId, "audit")));
+        address auditor;
+        bool sampled = seed % BPS < market.auditBps();
+        if (sampled) auditor = _drawAuditor(jobId, j, seed, state - SEED_DELAY - 1);
+        if (auditor == address(0)) emit AuditSkipped(jobId, sampled);
+        else emit AuditorDrawn(jobId, auditor);
+        market.setAudit(jobId, AUDIT_DECIDED, auditor);
+    }
+
+    function _scheduleAudit(bytes32 jobId) private {
+        uint256 seedBlock = block.number + SEED_DELAY;
+        emit AuditScheduled(jobId, seedBlock);
+        market.setAudit(jobId, uint32(seedBlock), address(0));
+    }
+
+    /// @dev One account by stake from the pool as it was before the seed was fixed, within the
+    /// job's regions, not a slot holder, able to back the job's collateral; else none.
+    function _drawAuditor(bytes32 jobId, IJobMarket.Job memory j, uint256 seed, uint256 poolBlock)
+        private
+        view
+        returns (address)
+    {
+        uint256 minimum = stakes.minStake();
+        for (uint256 attempt; attempt < DRAWS_PER_SEAT; ++attempt) {
+            address a = stakes.drawJuror(j.regions, poolBlock, uint256(keccak256(abi.encode(seed, attempt))));
+            if (a == address(0)) break; // the pool was empty
+            if (!_isSlotHolder(jobId, j, a) && _canBack(a, 1, j.collateral, minimum)) return a;
+        }
+        return address(0);
+    }
+
+    function _isSlotHolder(bytes32 jobId, IJobMarket.Job memory j, address a) private view returns (bool) {
+        for (uint8 i; i < j.locked; ++i) {
+            if (market.slot(jobId, i).worker == a) return true;
+        }
+        return false;
     }
 
     // -- drawing ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ICourt} from "./interfaces/ICourt.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {INameRegistry} from "./interfaces/INameRegistry.sol";
 import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
@@ -38,6 +39,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     uint64 public constant MAX_MIN_WINDOW = 1 days;
     /// @notice Seats of a court's first round, and basis points (for the collateral check).
     uint8 public constant FIRST_ROUND_SEATS = 3;
+    /// @notice Blocks between the last lock and the block whose hash decides the job's audit.
+    uint256 public constant AUDIT_SEED_DELAY = 2;
     uint256 private constant BPS = 10_000;
 
     IERC20 public immutable token;
@@ -100,7 +103,9 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         address signer = ECDSA.recover(_hashTypedDataV4(jobId), signature);
         if (signer != r.requester) revert InvalidSignature(r.requester, signer);
         _useNonce(r.requester, r.nonce);
-        uint256 escrow = uint256(r.redundancy) * r.maxPrice;
+        // With a court, a redundant job pays for a possible audit: one more slot, drawn (k < 8).
+        bool audited = r.mode == Mode.REDUNDANT && court != address(0) && auditBps != 0 && r.redundancy < MAX_SLOTS;
+        uint256 escrow = (uint256(r.redundancy) + (audited ? 1 : 0)) * r.maxPrice;
         uint256 balance = _balances[r.requester];
         if (balance < escrow) revert InsufficientBalance(r.requester, balance, escrow);
         _balances[r.requester] = balance - escrow;
@@ -119,10 +124,12 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
             ramp: r.ramp,
             regions: r.regions,
             collateral: r.collateral,
-            lockDeadline: r.lockDeadline,
-            commitDeadline: r.commitDeadline,
-            revealDeadline: r.revealDeadline,
-            challengeWindow: uint40(challengeWindow)
+            // Deadlines lie within maxJobDuration of now: uint32 holds them until 2106.
+            lockDeadline: uint32(r.lockDeadline),
+            commitDeadline: uint32(r.commitDeadline),
+            revealDeadline: uint32(r.revealDeadline),
+            challengeWindow: uint32(challengeWindow),
+            audit: audited ? AUDIT_AWAITING : AUDIT_NONE
         });
         emit JobPosted(jobId, r.requester, r, escrow);
     }
@@ -186,6 +193,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         Slot storage s = _slots[jobId][index];
         (s.worker, s.price) = (msg.sender, uint96(price));
         j.locked = index + 1;
+        // The last slot taken fixes the block whose hash decides the audit: unknown to every locker.
+        if (index + 1 == j.k && j.audit == AUDIT_AWAITING) j.audit = uint32(block.number + AUDIT_SEED_DELAY);
         emit JobLocked(jobId, msg.sender, index, price);
         stakes.lockCollateral(msg.sender, jobId, j.collateral);
     }
@@ -198,6 +207,12 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         j.committedMask |= uint8(1 << index);
         _slots[jobId][index].sealed_ = commitment;
         emit ResultCommitted(jobId, msg.sender, index, commitment);
+        // The first commit after the audit's seed block decides it, sparing a transaction. A
+        // failure (or too little gas) leaves it undecided, for anyone to decide by `Court.audit`.
+        uint32 state = j.audit;
+        if (state > AUDIT_DECIDED && block.number > state && _auditPending(j)) {
+            try ICourt(court).audit(jobId) {} catch {}
+        }
     }
 
     /// @inheritdoc IJobMarket
@@ -209,8 +224,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (block.timestamp > j.revealDeadline) revert RevealClosed(jobId, j.revealDeadline, block.timestamp);
         if (j.revealedMask & (1 << index) != 0) revert AlreadyRevealed(jobId, index);
         bool committed = j.committedMask & (1 << index) != 0;
-        // With one slot there is nobody to copy from: it may reveal without committing.
-        if (committed || j.k > 1) {
+        // A lone slot has nobody to copy from: it may reveal without committing, once no auditor can come.
+        if (committed || j.locked > 1 || _auditPending(j)) {
             if (!_allCommitted(j) && block.timestamp <= j.commitDeadline) {
                 revert RevealNotOpen(jobId, j.commitDeadline, block.timestamp);
             }
@@ -277,7 +292,7 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (msg.sender != j.requester) revert NotRequester(jobId, msg.sender);
         // All k alike: no slot holder can dispute it, and the requester waives its own challenge.
         (bytes32 best, uint8 agreeing,) = _largestGroup(jobId, j);
-        if (agreeing != j.k) revert NotUnanimous(jobId, agreeing, j.k);
+        if (agreeing < j.k || agreeing != j.locked) revert NotUnanimous(jobId, agreeing, j.locked);
         _finalize(jobId, j, best, IStakeManager.SlashReason.WrongResult, j.requester);
     }
 
@@ -303,6 +318,27 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     /// @inheritdoc IJobMarket
     function voidJob(bytes32 jobId) external nonReentrant onlyCourt {
         _void(jobId, _disputed(jobId));
+    }
+
+    /// @inheritdoc IJobMarket
+    function setAudit(bytes32 jobId, uint32 seedBlock, address auditor) external nonReentrant onlyCourt {
+        Job storage j = _openJob(jobId);
+        if (!_auditPending(j)) revert AuditNotPending(jobId, j.audit);
+        j.audit = seedBlock;
+        if (auditor == address(0)) return;
+        uint8 index = j.locked;
+        Slot storage s = _slots[jobId][index];
+        (s.worker, s.price) = (auditor, j.maxPrice);
+        j.locked = index + 1;
+        emit JobLocked(jobId, auditor, index, j.maxPrice);
+        stakes.lockCollateral(auditor, jobId, j.collateral);
+    }
+
+    /// @notice Sets the chance (basis points, at most all) that an audited job gets a drawn auditor.
+    function setAuditRate(uint16 bps) external onlyOwner {
+        _checkRange(bps, 0, BPS);
+        emit AuditRateChanged(auditBps, bps);
+        auditBps = bps;
     }
 
     /// @notice Sets the court once; from then on disagreeing reveals and disputes go to it.

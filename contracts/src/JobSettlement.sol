@@ -12,6 +12,10 @@ abstract contract JobSettlement is IJobMarket {
     /// @notice The digest a worker (or juror) reveals when the job's program or input cannot be
     /// had: never slashed, never a result; paid `minPrice / 4` only when nobody revealed a result.
     bytes32 public constant UNAVAILABLE = keccak256("agora.unavailable");
+    // `Job.audit`: no audit; waiting for locking to end; decided; otherwise the seed block.
+    uint32 internal constant AUDIT_NONE = 0;
+    uint32 internal constant AUDIT_AWAITING = 1;
+    uint32 internal constant AUDIT_DECIDED = 2;
 
     IStakeManager public immutable stakes;
     // One storage slot, read together when a job is posted.
@@ -28,6 +32,8 @@ abstract contract JobSettlement is IJobMarket {
     // Set once by JobMarket.setCourt; slither analyses this abstract base alone.
     // slither-disable-next-line uninitialized-state
     address public court;
+    /// @inheritdoc IJobMarket
+    uint16 public auditBps;
 
     // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
     // slither-disable-next-line uninitialized-state
@@ -63,7 +69,32 @@ abstract contract JobSettlement is IJobMarket {
             status != JobStatus.Open && status != JobStatus.Unresolved && status != JobStatus.Provisional
                 && status != JobStatus.Disputed
         ) return 0;
-        return uint256(j.k) * j.maxPrice;
+        return _escrow(j);
+    }
+
+    /// @inheritdoc IJobMarket
+    function auditPending(bytes32 jobId) external view returns (bool) {
+        return _auditPending(_jobs[jobId]);
+    }
+
+    /// @inheritdoc IJobMarket
+    function auditDeadline(bytes32 jobId) external view returns (uint256) {
+        return _auditDeadline(_jobs[jobId]);
+    }
+
+    /// @dev k slots at maxPrice, and one more when the job pays for an audit.
+    function _escrow(Job storage j) internal view returns (uint256) {
+        return (uint256(j.k) + (j.audit == AUDIT_NONE ? 0 : 1)) * j.maxPrice;
+    }
+
+    /// @dev Reveals wait while an auditor may still be drawn: it must commit before seeing any digest.
+    function _auditPending(Job storage j) internal view returns (bool) {
+        uint32 state = j.audit;
+        return state != AUDIT_NONE && state != AUDIT_DECIDED && block.timestamp <= _auditDeadline(j);
+    }
+
+    function _auditDeadline(Job storage j) internal view returns (uint256) {
+        return uint256(j.lockDeadline) + (uint256(j.commitDeadline) - j.lockDeadline) / 2;
     }
 
     function _openJob(bytes32 jobId) internal view returns (Job storage j) {
@@ -75,9 +106,10 @@ abstract contract JobSettlement is IJobMarket {
         return uint8((uint256(1) << n) - 1);
     }
 
-    /// @dev No more slots will be taken: all k are, or the lock deadline passed.
+    /// @dev No more slots will be taken: all k are (or the lock deadline passed), and the audit
+    /// is decided (or can no longer be drawn).
     function _lockingDone(Job storage j) private view returns (bool) {
-        return j.locked == j.k || block.timestamp > j.lockDeadline;
+        return (j.locked >= j.k || block.timestamp > j.lockDeadline) && !_auditPending(j);
     }
 
     function _allCommitted(Job storage j) internal view returns (bool) {
@@ -171,7 +203,7 @@ abstract contract JobSettlement is IJobMarket {
         }
         j.status = JobStatus.Settled;
         emit JobSettled(jobId, best, size);
-        _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
+        _refund(jobId, j, _escrow(j) - paid);
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) == 0) continue; // slashed at settlement
             Slot storage s = slots[i];
@@ -185,7 +217,7 @@ abstract contract JobSettlement is IJobMarket {
     /// late cannot shorten the time anyone has to dispute it.
     function _windowFromNow(Job storage j) private {
         if (block.timestamp > j.revealDeadline) {
-            j.challengeWindow = uint40(block.timestamp - j.revealDeadline + j.challengeWindow);
+            j.challengeWindow = uint32(block.timestamp - j.revealDeadline + j.challengeWindow);
         }
     }
 
@@ -196,7 +228,7 @@ abstract contract JobSettlement is IJobMarket {
     /// @dev ZK settlement: a valid proof is paid, an invalid one slashed and the escrow refunded.
     function _settleProof(bytes32 jobId, Job storage j, bytes32 digest, bytes32 resultCid, bool valid) internal {
         Slot storage s = _slots[jobId][0];
-        uint256 escrow = uint256(j.k) * j.maxPrice;
+        uint256 escrow = _escrow(j);
         if (valid) {
             (s.sealed_, j.revealedMask, j.status) = (digest, 1, JobStatus.Settled);
             emit ProofAccepted(jobId, s.worker, digest, resultCid);
@@ -248,7 +280,7 @@ abstract contract JobSettlement is IJobMarket {
             paid += _voidPay(j, slots[i]);
         }
         emit JobVoid(jobId, revealed);
-        _refund(jobId, j, uint256(j.k) * j.maxPrice - paid);
+        _refund(jobId, j, _escrow(j) - paid);
         for (uint8 i; i < j.locked; ++i) {
             if (j.revealedMask & (1 << i) != 0) _credit(jobId, slots[i].worker, _voidPay(j, slots[i]));
         }
@@ -266,7 +298,7 @@ abstract contract JobSettlement is IJobMarket {
     function _close(bytes32 jobId, Job storage j) private {
         j.status = JobStatus.Expired;
         emit JobExpired(jobId);
-        _refund(jobId, j, uint256(j.k) * j.maxPrice);
+        _refund(jobId, j, _escrow(j));
     }
 
     function _pay(bytes32 jobId, address worker, uint256 price, uint256 collateral) private {

@@ -220,7 +220,7 @@ def start_marketplace(home: Path) -> Marketplace:
     chain = start_chain_server(home / "chain", port)
     url = f"http://127.0.0.1:{port}"
     w3 = connect(url)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
     token = Token(w3, deployment, Transactor(w3, dev_account(0)))
     token.faucet(dev_account(REQUESTER).address, 10_000 * AGR)
     JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER))).deposit(10_000 * AGR)

@@ -27,7 +27,7 @@ WORKER, REQUESTER = 8, 9  # accounts the anvil conformance tests leave alone
 @pytest.mark.slow
 def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path) -> None:
     w3 = connect(anvil_url)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path, audit_bps=0)
     writers = f"{dev_account(WORKER).address},{dev_account(REQUESTER).address}"
     nodes = start_cluster(tmp_path / "store", ["eu", "eu", "eu"], writers=writers)
     urls = [n.url for n in nodes]

@@ -50,7 +50,7 @@ class ChainConformance:
     @pytest.fixture(scope="class")
     @classmethod
     def deployment(cls, w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-        deployed, fresh = deploy(w3, Transactor(w3, dev_account(0)), tmp_path_factory.mktemp("deploy"))
+        deployed, fresh = deploy(w3, Transactor(w3, dev_account(0)), tmp_path_factory.mktemp("deploy"), audit_bps=0)
         assert fresh
         return deployed
 
@@ -227,9 +227,9 @@ class ChainConformance:
         self, w3: Web3, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
         home = tmp_path_factory.mktemp("redeploy")
-        first, fresh = deploy(w3, Transactor(w3, dev_account(0)), home)
+        first, fresh = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
         height = w3.eth.block_number
-        again, fresh_again = deploy(w3, Transactor(w3, dev_account(0)), home)
+        again, fresh_again = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
         assert fresh and not fresh_again
         assert again.contracts == first.contracts
         assert w3.eth.block_number == height

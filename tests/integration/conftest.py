@@ -16,6 +16,6 @@ def deployed(tmp_path: Path) -> Iterator[tuple[Web3, Deployment]]:
     """A fresh embedded chain with the contracts deployed (by development account 0)."""
     embedded = EmbeddedChain()
     w3 = connect(chain=embedded)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path, audit_bps=0)
     yield w3, deployment
     embedded.close()

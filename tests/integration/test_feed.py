@@ -11,7 +11,7 @@ from .market_helpers import fund_actors, make_request, post
 
 def test_feed_sees_every_job_once_across_restarts(tmp_path: Path) -> None:
     w3 = connect(chain=EmbeddedChain())
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path / "home")
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path / "home", audit_bps=0)
     actors = fund_actors(w3, deployment, workers=1)
     state = tmp_path / "worker" / "feed.sqlite"
 

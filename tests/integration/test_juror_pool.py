@@ -14,7 +14,7 @@ from .market_helpers import STAKE, fund_actors
 
 def test_matured_stake_is_drawn_and_a_past_draw_stays_put(tmp_path: Path) -> None:
     w3 = connect(chain=EmbeddedChain())
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path, audit_bps=0)
     actors = fund_actors(w3, deployment, workers=2)
     stakes = [StakeManager(w3, deployment, m.transactor) for m in actors.workers]
     addresses = [s.transactor.address for s in stakes]  # type: ignore[union-attr]

@@ -37,7 +37,7 @@ def _world() -> dict[str, Any]:
         from pathlib import Path
 
         w3 = connect(chain=EmbeddedChain())
-        deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), Path(tempfile.mkdtemp()))
+        deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), Path(tempfile.mkdtemp()), audit_bps=0)
         _SHARED.update(w3=w3, deployment=deployment)
     return _SHARED
 

@@ -18,7 +18,7 @@ DEV_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 @pytest.fixture(scope="module")
 def served_deployment(served_chain: str, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     w3 = connect(served_chain)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path_factory.mktemp("cast"))
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path_factory.mktemp("cast"), audit_bps=0)
     Token(w3, deployment, Transactor(w3, dev_account(0))).transfer(dev_account(1).address, 10**20)
     return deployment
 

@@ -132,7 +132,7 @@ def test_chain_writers_are_accounts_with_stake_or_a_deposit(tmp_path: Path) -> N
     try:
         w3 = connect(url)
         deployer = Transactor(w3, dev_account(0))
-        deploy(w3, deployer, tmp_path / "home")
+        deploy(w3, deployer, tmp_path / "home", audit_bps=0)
         deployment = load_deployment(w3, tmp_path / "home")
         depositor, staker, stranger, latecomer = (Account.create() for _ in range(4))
         for account in (depositor, staker):

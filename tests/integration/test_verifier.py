@@ -50,7 +50,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     nodes = start_cluster(home / "store", ["eu", "eu", "us"], writers="any")
     try:
         w3 = connect(url)
-        deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home)
+        deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
         actors = fund_actors(w3, deployment, workers=2)
         store = StoreClient([n.url for n in nodes], k=2, m=1, signer=WRITER)
         wasm = (PROGRAMS / "wordcount.wasm").read_bytes()

@@ -87,6 +87,12 @@ interface ICourt {
     error NotYet(bytes32 jobId, uint256 due, uint256 now_);
     /// @notice Nothing to claim for this account in this case.
     error NothingToClaim(bytes32 jobId, address account);
+    /// @notice The job's audit is not waiting to be scheduled or decided (see `IJobMarket.Job.audit`).
+    error NotAuditable(bytes32 jobId, uint32 audit);
+    /// @notice Slots may still be taken: the audit is scheduled when locking ends.
+    error LockingOpen(bytes32 jobId, uint256 lockDeadline, uint256 now_);
+    /// @notice An auditor could no longer compute in time: the audit lapsed (its fee is refunded).
+    error AuditClosed(bytes32 jobId, uint256 deadline, uint256 now_);
     /// @notice An owner-set parameter outside its bounds.
     error ParameterOutOfRange(uint256 value, uint256 minimum, uint256 maximum);
 
@@ -122,6 +128,13 @@ interface ICourt {
     event JurorPaid(bytes32 indexed jobId, address indexed juror, uint256 amount);
     /// @notice `account` received `amount` for its claim (a winning bond or slot, or a refund).
     event ClaimPaid(bytes32 indexed jobId, address indexed account, uint256 amount);
+    /// @notice The job's audit will be decided by the hash of `seedBlock` (again, later, when that
+    /// hash aged out unread).
+    event AuditScheduled(bytes32 indexed jobId, uint256 seedBlock);
+    /// @notice `auditor` was drawn into the job's next slot: it commits and reveals like the others.
+    event AuditorDrawn(bytes32 indexed jobId, address indexed auditor);
+    /// @notice The job gets no auditor: not sampled, or (`sampled`) no eligible account was drawn.
+    event AuditSkipped(bytes32 indexed jobId, bool sampled);
     /// @notice The vote window changed.
     event VoteWindowChanged(uint64 oldWindow, uint64 newWindow);
     /// @notice The least fee per seat, or the collateral a seat locks, changed.
@@ -134,6 +147,12 @@ interface ICourt {
     /// round's first vote is revealed, or appeals a ruling within its
     /// appeal window (naming another digest; a larger round is drawn).
     function dispute(bytes32 jobId, bytes32 digest, uint256 amount) external;
+    /// @notice Moves a job's audit on (anyone; the market's first commit after the seed block does
+    /// it too): schedules it when locking ended short of k slots, and once the seed block is mined
+    /// samples it at the market's `auditBps` and draws the auditor by stake from the pool as it was
+    /// before the seed was fixed, skipping slot holders and accounts that cannot back the job's
+    /// collateral.
+    function audit(bytes32 jobId) external;
     /// @notice Draws the round's seats once its seed block is mined (anyone).
     function draw(bytes32 jobId) external;
     /// @notice A drawn juror commits its vote.

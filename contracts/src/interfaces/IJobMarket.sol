@@ -51,6 +51,8 @@ interface IJobMarket {
     }
 
     /// @notice A job as stored: one slot of packed fields and two of prices and deadlines.
+    /// `audit`: 0 no audit (no fee escrowed); 1 waiting for locking to end; 2 decided (an auditor
+    /// drawn into the next slot, or none); any other value the block whose hash decides it.
     struct Job {
         address requester;
         uint40 postedAt;
@@ -66,10 +68,11 @@ interface IJobMarket {
         uint32 ramp;
         uint32 regions;
         uint96 collateral;
-        uint40 lockDeadline;
-        uint40 commitDeadline;
-        uint40 revealDeadline;
-        uint40 challengeWindow; // the market's window when the job was posted
+        uint32 lockDeadline;
+        uint32 commitDeadline;
+        uint32 revealDeadline;
+        uint32 challengeWindow; // the market's window when the job was posted
+        uint32 audit;
     }
 
     /// @notice A worker's slot in a job: its lock price and then its commitment, then its digest.
@@ -158,6 +161,8 @@ interface IJobMarket {
     error CollateralTooSmall(uint256 collateral, uint256 needed);
     /// @notice The job is not in the state the court's call needs.
     error NotDisputable(bytes32 jobId, JobStatus status, uint256 finalAfter, uint256 now_);
+    /// @notice The job's audit is not waiting for this step (see `Job.audit`).
+    error AuditNotPending(bytes32 jobId, uint32 audit);
 
     /// @notice `account` deposited `amount` (pulled from it) into its market balance.
     event Deposited(address indexed account, uint256 amount);
@@ -206,20 +211,24 @@ interface IJobMarket {
     /// @notice The least compute window (lock to commit deadline) and reveal window (commit to
     /// reveal deadline) a request must leave changed.
     event MinWindowsChanged(uint64 computeWindow, uint64 revealWindow);
+    /// @notice The chance that an audited job gets a drawn auditor changed.
+    event AuditRateChanged(uint16 oldBps, uint16 newBps);
 
     function deposit(uint256 amount) external;
     function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
     function withdraw(uint256 amount) external;
 
     /// @notice Posts a job from a signed request (anyone may relay it); returns its id, the
-    /// request's EIP-712 struct hash. Moves k x maxPrice from the requester's deposit to escrow.
+    /// request's EIP-712 struct hash. Moves k x maxPrice from the requester's deposit to escrow,
+    /// and one maxPrice more for an audit of a redundant job (k < 8) once a court is set:
+    /// refunded unless an auditor is drawn and earns it.
     function postJob(JobRequest calldata request, bytes calldata signature) external returns (bytes32 jobId);
     /// @notice Takes a free slot at the current ask, locking the job's collateral.
     function lock(bytes32 jobId) external returns (uint8 slot);
     /// @notice Commits keccak256(abi.encode(digest, salt, worker)) for the caller's slot.
     function commit(bytes32 jobId, uint8 slot, bytes32 commitment) external;
-    /// @notice Reveals the committed digest (k = 1 may reveal without committing); settles when
-    /// every locked slot has revealed.
+    /// @notice Reveals the committed digest (a lone slot may reveal without committing once its
+    /// audit is decided without an auditor); settles when every locked slot has revealed.
     function reveal(bytes32 jobId, uint8 slot, bytes32 digest, bytes32 salt, bytes32 resultCid) external;
     /// @notice `ZK` jobs: submits the result with its proof, checked by the program's verifier.
     function submitProof(JobRequest calldata request, bytes32 digest, bytes32 resultCid, bytes calldata proof)
@@ -244,6 +253,18 @@ interface IJobMarket {
     function rule(bytes32 jobId, bytes32 digest) external;
     /// @notice Court only: no round could decide: every revealer is paid its price, nobody slashed.
     function voidJob(bytes32 jobId) external;
+    /// @notice Court only: schedules the job's audit on the hash of block `seedBlock` (`auditor`
+    /// zero), or decides it (`seedBlock` 2): `auditor`, if any, takes the next slot at maxPrice
+    /// from the audit fee, its collateral locked, and commits and reveals like any slot holder.
+    function setAudit(bytes32 jobId, uint32 seedBlock, address auditor) external;
+    /// @notice Whether a job's reveals wait for its audit: the fee is escrowed, the audit not yet
+    /// decided, and its draw deadline (half-way through the compute window) not passed.
+    function auditPending(bytes32 jobId) external view returns (bool);
+    /// @notice The chance, in basis points, that a redundant job posted with an audit fee gets a
+    /// drawn auditor (read when the audit is decided).
+    function auditBps() external view returns (uint16);
+    /// @notice Until when an audit may be drawn: half-way between the lock and commit deadlines.
+    function auditDeadline(bytes32 jobId) external view returns (uint256);
     /// @notice The court that decides disputed jobs (zero: none, and disagreeing reveals go `Unresolved`).
     function court() external view returns (address);
     /// @notice The "unavailable" sentinel digest: revealed (or voted) when the job's program or
