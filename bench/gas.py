@@ -17,7 +17,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger import Court, EmbeddedChain, StakeManager, Token, Transactor, connect, deploy, dev_account  # noqa: E402
+from ledger import (  # noqa: E402
+    Court,
+    EmbeddedChain,
+    JobMarket,
+    StakeManager,
+    Token,
+    Transactor,
+    connect,
+    deploy,
+    dev_account,
+)
+from ledger.deploy import AUDIT_BPS  # noqa: E402
 from tests.integration.market_helpers import fund_actors, make_request  # noqa: E402
 
 BOUNDLESS = {"submit": 46_054, "lock": 149_434, "fulfil": 116_712}
@@ -27,7 +38,16 @@ PAIRING_FLOOR = 181_000
 _nonce = iter(range(10**9))
 
 
-def run_job(actors, w3, k: int) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def mine(w3, blocks: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(blocks):
+        w3.provider.make_request("evm_mine", [])
+
+
+def run_job(actors, w3, k: int, *, audited: bool = False) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """One job of k slots, accepted once provisional. With audits on (the deployment's rate), the
+    last lock fixes the seed block; the workers compute for a few blocks, so the first commit finds
+    it mined and decides the audit (`commit #1 + audit`); a lone slot commits too. ``audited``:
+    the rate is 100%, and the drawn auditor (a seventh worker) commits and reveals as slot k."""
     # Sequential nonces, as a requester's SDK issues them: they share a word of the nonce bitmap.
     request = make_request(w3, k=k, q=max(1, k - 1), nonce=next(_nonce))
     market = actors.requester
@@ -40,13 +60,27 @@ def run_job(actors, w3, k: int) -> list[tuple[str, int]]:  # type: ignore[no-unt
         receipt = worker._send(worker.contract, "lock", job_id)
         slots.append(i)
         steps.append((f"lock #{i + 1}", receipt["gasUsed"]))
-    if k > 1:
-        for i, worker in enumerate(actors.workers[:k]):
+    holders = list(actors.workers[:k])
+    if market.job(job_id).audited:
+        mine(w3, 2)  # computing: the seed block is mined meanwhile
+    if k > 1 or market.job(job_id).audited:
+        for i, worker in enumerate(holders):
             receipt = worker.commit(job_id, slots[i], truth, salt)
-            steps.append((f"commit #{i + 1}", receipt["gasUsed"]))
-    for i, worker in enumerate(actors.workers[:k]):
+            steps.append(
+                (f"commit #{i + 1}" + (" + audit" if i == 0 and market.job(job_id).audited else ""), receipt["gasUsed"])
+            )
+        job = market.job(job_id)
+        assert not job.audit_pending(job.lock_deadline), "the first commit decided the audit"
+        if job.locked > k:
+            if not audited:
+                return []  # sampled at the default rate: the caller runs another job
+            auditor = next(w for w in actors.workers if w.transactor.address == market.slot(job_id, k).worker)
+            holders.append(auditor)
+            slots.append(k)
+            steps.append(("auditor commit", auditor.commit(job_id, k, truth, salt)["gasUsed"]))
+    for i, worker in enumerate(holders):
         receipt = worker.reveal(job_id, slots[i], truth, salt, b"\x33" * 32)
-        label = f"reveal #{i + 1}" + (" + settle" if i == k - 1 else "")
+        label = f"reveal #{i + 1}" + (" + settle" if i == len(holders) - 1 else "")
         steps.append((label, receipt["gasUsed"]))
     # Provisional until final: the requester accepts the unanimous result (the claim: payments,
     # refund); `finalize` after the challenge window costs the same.
@@ -115,20 +149,34 @@ def court_steps(w3, deployment, actors, *, escalate: bool) -> list[tuple[str, in
     return steps
 
 
+def job_totals(actors, w3, market: JobMarket, bps: int, title: str) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Gas of a k=1 and a k=3 job at audit rate ``bps`` (10000: an auditor in every job; else a
+    job the audit passed over), step by step."""
+    market.set_audit_rate(bps)
+    totals = {}
+    for k in (1, 3):
+        steps: list[tuple[str, int]] = []
+        while not steps:  # at a rate below 100%, a job that drew an auditor is left, and another run
+            steps = run_job(actors, w3, k, audited=bps == 10_000)
+        totals[k] = sum(g for _, g in steps)
+        print(f"k={k} job, {title}:")
+        for label, gas in steps:
+            print(f"  {label:<20} {gas:>9,}")
+        print(f"  {'total':<20} {totals[k]:>9,}")
+    return totals
+
+
 def main() -> None:
     w3 = connect(chain=EmbeddedChain())
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), Path(tempfile.mkdtemp()))
+    owner = JobMarket(w3, deployment, Transactor(w3, dev_account(0)))
     actors = fund_actors(w3, deployment, workers=6)  # three take jobs, three more are drawn as jurors
+    pool = pool_steps(w3, deployment, actors)  # every worker's stake in the juror pool
+    owner.set_audit_rate(0)
     run_job(actors, w3, 3)  # warm up: first payments create balances
-    totals = {}
-    for k in (1, 3):
-        steps = run_job(actors, w3, k)
-        total = sum(g for _, g in steps)
-        totals[k] = total
-        print(f"k={k} job:")
-        for label, gas in steps:
-            print(f"  {label:<20} {gas:>9,}")
-        print(f"  {'total':<20} {total:>9,}")
+    unaudited = job_totals(actors, w3, owner, 0, "audits off (no fee, no commit for k=1)")
+    totals = job_totals(actors, w3, owner, AUDIT_BPS, f"audits at the default {AUDIT_BPS / 100:.0f}%, not drawn")
+    audited = job_totals(actors, w3, owner, 10_000, "an auditor drawn (slot k)")
     boundless = sum(BOUNDLESS.values())
     print(
         "Boundless, one request (mock verifier): "
@@ -137,12 +185,12 @@ def main() -> None:
     )
     print(f"EIP-1108 pairing floor for a Groth16 check: {PAIRING_FLOOR:,}")
     print(f"k=1 vs Boundless: {totals[1] / boundless:.2f}x; k=3: {totals[3]:,} ({totals[3] / boundless:.2f}x)")
-    pool = pool_steps(w3, deployment, actors)
     print(
         f"juror pool: counting a worker's matured stake {pool['pool_activate_gas']:,}; unstaking from it "
         f"{pool['pool_unstake_gas']:,} (a slash of matured stake writes the same nodes); a draw (view) "
         f"{pool['draw_juror_gas']:,}"
     )
+    owner.set_audit_rate(0)  # the court's own steps, as before audits
     court = {}
     for escalate in (True, False):
         steps = court_steps(w3, deployment, actors, escalate=escalate)
@@ -156,7 +204,17 @@ def main() -> None:
         print(f"  {'court total':<24} {court[key]:>9,}  (beside the whole undisputed k=3 job: {totals[3]:,})")
     print(
         json.dumps(
-            {"k1_total_gas": totals[1], "k3_total_gas": totals[3], "boundless_total_gas": boundless, **pool, **court}
+            {
+                "k1_total_gas": totals[1],
+                "k3_total_gas": totals[3],
+                "k1_unaudited_gas": unaudited[1],
+                "k3_unaudited_gas": unaudited[3],
+                "k1_audited_gas": audited[1],
+                "k3_audited_gas": audited[3],
+                "boundless_total_gas": boundless,
+                **pool,
+                **court,
+            }
         )
     )
 

@@ -26,7 +26,7 @@ never a result (docs/protocol.md)."""
 # one checking eth_call instead of a two-run estimate.
 POST_GAS = 400_000
 LOCK_GAS = 300_000
-COMMIT_GAS = 150_000
+COMMIT_GAS = 1_000_000  # the first commit after an audit's seed block decides it (a draw reads the pool up to 32 times)
 SETTLE_GAS = 5_000_000
 
 

@@ -12,7 +12,7 @@ import {IStakeManager} from "./interfaces/IStakeManager.sol";
 
 /// @title Court
 /// @notice Drawn rounds of jurors decide disputed redundant jobs (see ICourt and docs/protocol.md).
-/// Every loop is bounded: at most 8 slots, 3 rounds, 15 seats a round, 3 draws a seat.
+/// Every loop is bounded: at most 8 slots, 3 rounds, 15 seats a round, 6 draws a seat, 32 for an auditor.
 contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -21,7 +21,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     /// @notice Blocks between asking for a round and the block whose hash seeds it.
     uint256 public constant SEED_DELAY = 2;
     /// @notice Draws tried per seat before a round is judged impossible (too little eligible stake).
-    uint256 public constant DRAWS_PER_SEAT = 3;
+    uint256 public constant DRAWS_PER_SEAT = 6;
     /// @notice The checkpoint is taken after 1 .. 2^20 units of fuel (or at the end of the run).
     uint64 public constant CHECKPOINT_SPAN = 1 << 20;
     uint64 public constant MIN_VOTE_WINDOW = 10;
@@ -34,6 +34,10 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
     uint32 private constant AUDIT_AWAITING = 1;
     uint32 private constant AUDIT_DECIDED = 2;
     uint256 private constant BPS = 10_000;
+    /// @notice Draws tried for an auditor: a slot holder (or an account too small to back the job's
+    /// collateral) drawn is passed over, so a party holding a share s of the pool leaves the job
+    /// unaudited with chance s^32 only.
+    uint256 public constant AUDIT_DRAWS = 32;
     /// @notice Bounds on the seat terms: a seat is never free to dispute, nor a lever to lock
     /// jurors' stake without limit.
     uint256 public constant MAX_MIN_SEAT_FEE = 1_000 ether;
@@ -193,7 +197,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         returns (address)
     {
         uint256 minimum = stakes.minStake();
-        for (uint256 attempt; attempt < DRAWS_PER_SEAT; ++attempt) {
+        for (uint256 attempt; attempt < AUDIT_DRAWS; ++attempt) {
             address a = stakes.drawJuror(j.regions, poolBlock, uint256(keccak256(abi.encode(seed, attempt))));
             if (a == address(0)) break; // the pool was empty
             if (!_isSlotHolder(jobId, j, a) && _canBack(a, 1, j.collateral, minimum)) return a;

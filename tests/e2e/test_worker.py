@@ -58,6 +58,8 @@ UNBONDING = 60  # the dev chain's: stake counts in the juror pool once this old
 CONDUCTS = ("wrong_output", "no_reveal", "miss_deadline")
 UNRESOLVED = "unresolved"  # an input mallory answers wrongly in a k=2 job nobody can judge
 COLLUSION = "collusion"  # an input mallory and the colluder answer alike, wrongly
+AUDITED = "audited"  # an input two colluders answer alike, wrongly, holding every slot of its job
+SECOND_COLLUDER = 9  # driven by hand with MANUAL (both jp), outside the juror pool
 
 
 @dataclass
@@ -82,7 +84,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             for (name, index), region in zip(HONEST.items(), ("eu", "eu", "us"), strict=True)
         }
         # Inputs name their jobs: mallory is told, per input, how to fail.
-        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in (*CONDUCTS, UNRESOLVED, COLLUSION)}
+        inputs = {conduct: m.upload(scenario_input(conduct)) for conduct in (*CONDUCTS, UNRESOLVED, COLLUSION, AUDITED)}
         conducts = {data.hex(): conduct for conduct, data in inputs.items() if conduct in CONDUCTS}
         conducts[inputs[UNRESOLVED].hex()] = "wrong_output"
         conducts[inputs[COLLUSION].hex()] = "wrong_output"
@@ -341,6 +343,83 @@ def test_two_colluding_addresses_and_a_decoy_lose_to_the_drawn_round(world: Worl
     requester = address(REQUESTER)
     assert after.market[requester] == before.market[requester] - 10 * AGR  # junk is not paid for
     assert after.token[requester] == before.token[requester]
+
+
+def test_an_all_colluding_quorum_is_caught_by_a_drawn_auditor(world: World) -> None:
+    """Two colluding addresses (both jp, driven by hand) take both slots of a k=2 job and commit
+    the same junk: a unanimous quorum, which no dispute would ever see. With audits on, the last
+    lock fixed a seed block; the workers decide the audit once it is mined and draw an auditor by
+    stake from the pool, passing over the slot holders and whoever cannot back the job's 250 AGR
+    collateral: dave (sg). dave's daemon takes the third slot, re-executes, commits before any
+    digest is revealed and reveals the truth. The reveals disagree, so the job goes to the court;
+    alice and bob (eu) are drawn and decide for dave: both colluders slashed LostDispute, dave
+    paid the job's price and the pot's rest, the requester pays for the truth only."""
+    m = world.m
+    owner = JobMarket(m.w3, m.deployment, Transactor(m.w3, dev_account(0)))
+    program, data = m.program("wordcount"), world.inputs[AUDITED]
+    for index in (MANUAL, SECOND_COLLUDER):
+        stake_manually(m, index, region_index("jp"))
+    before = books(m)
+    owner.set_audit_rate(10_000)  # every audited job gets an auditor (the default is one in ten)
+    try:
+        _catch_the_quorum(world, program, data, before)
+    finally:
+        owner.set_audit_rate(0)
+
+
+def _catch_the_quorum(world: World, program: bytes, data: bytes, before: Books) -> None:
+    m = world.m
+    colluders = [JobMarket(m.w3, m.deployment, Transactor(m.w3, dev_account(i))) for i in (MANUAL, SECOND_COLLUDER)]
+    wasm = (PROGRAMS / "wordcount.wasm").read_bytes()
+    now = chain_now(m.w3)
+    request = m.request(
+        program,
+        data,
+        redundancy=2,
+        quorum=2,
+        collateral=250 * AGR,  # above alice's and bob's 200 AGR of stake: they can sit as jurors only
+        regions=regions_mask(["jp", "sg", "eu"]),
+        lock_deadline=now + 15,
+        commit_deadline=now + 35,
+        reveal_deadline=now + 45,
+    )
+    job_id = m.post(request)
+    market = JobMarket(m.w3, m.deployment)
+    assert market.escrow_of(job_id) == 3 * 10 * AGR  # k slots and the audit fee
+    junk = Conduct.WRONG_OUTPUT.result(run(wasm, scenario_input(AUDITED), fuel=request.fuel_limit)).digest
+    salt = b"\x33" * 32
+    slots = [colluder.lock(job_id)[0] for colluder in colluders]
+    for colluder, slot in zip(colluders, slots, strict=True):
+        colluder.commit(job_id, slot, junk, salt)
+    dave, alice, bob = (address(i) for i in (JUROR, HONEST["alice"], HONEST["bob"]))
+    cheats = [address(MANUAL), address(SECOND_COLLUDER)]
+    deadline = time.monotonic() + 60
+    while not market.job(job_id).reveals_open(chain_now(m.w3)):
+        assert time.monotonic() < deadline, world.juror.log()
+        time.sleep(0.1)
+    job = market.job(job_id)
+    assert job.locked == 3 and market.slot(job_id, 2).worker == dave
+    world.juror.wait_for(f"job {job_id.hex()[:10]}: drawn as its auditor (slot 2, paid 10 AGR)")
+    for colluder, slot in zip(colluders, slots, strict=True):
+        colluder.reveal(job_id, slot, junk, salt, b"\x00" * 32)
+    job = m.wait_final(job_id)
+    assert job.status == JobStatus.SETTLED
+    paid, slashed = outcomes(m, job_id)
+    assert paid == {dave: 10 * AGR}
+    assert slashed == dict.fromkeys(cheats, SlashReason.LOST_DISPUTE)
+    after = books(m)
+    assert_conserved(m, before, after, burned=2 * 50 * AGR)
+    jurors = Court(m.w3, m.deployment).jurors(job_id, 0)
+    assert set(jurors) <= {alice, bob}
+    # the pot: 2 x 200 AGR from the colluders; three seats take 30, dave's claim the other 370
+    assert sum(after.token[j] - before.token[j] for j in {alice, bob}) == 30 * AGR
+    assert after.token[dave] == before.token[dave] + 370 * AGR
+    assert after.market[dave] == before.market.get(dave, 0) + 10 * AGR
+    assert after.stake[dave] == before.stake[dave]
+    for cheat in cheats:
+        assert after.stake[cheat] == before.stake[cheat] - 250 * AGR
+    requester = address(REQUESTER)
+    assert after.market[requester] == before.market[requester] - 10 * AGR  # only the truth is paid for
 
 
 def test_a_worker_killed_between_commit_and_reveal_reveals_after_restart(world: World) -> None:
