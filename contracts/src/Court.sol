@@ -5,7 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ICourt} from "./interfaces/ICourt.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
@@ -13,7 +13,7 @@ import {IStakeManager} from "./interfaces/IStakeManager.sol";
 /// @title Court
 /// @notice Drawn rounds of jurors decide disputed redundant jobs (see ICourt and docs/protocol.md).
 /// Every loop is bounded: at most 8 slots, 3 rounds, 15 seats a round, 6 draws a seat, 32 for an auditor.
-contract Court is ICourt, Ownable2Step, ReentrancyGuard {
+contract Court is ICourt, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Rounds of 3, 7 and 15 seats; the last one binds.
@@ -163,7 +163,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuard {
         if (j.status != IJobMarket.JobStatus.Open || state == AUDIT_NONE || state == AUDIT_DECIDED || j.locked == 0) {
             revert NotAuditable(jobId, state);
         }
-        uint256 deadline = market.auditDeadline(jobId);
+        uint256 deadline = uint256(j.lockDeadline) + (uint256(j.commitDeadline) - j.lockDeadline) / 2;
         if (block.timestamp > deadline) revert AuditClosed(jobId, deadline, block.timestamp);
         if (state == AUDIT_AWAITING) {
             if (j.locked < j.k && block.timestamp <= j.lockDeadline) {
