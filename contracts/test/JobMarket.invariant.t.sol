@@ -114,9 +114,15 @@ contract MarketHandler is Test {
         try market.lock(_job(jobSeed)) {} catch {}
     }
 
+    /// Schedules or decides a job's audit (half the audited jobs draw an auditor into slot k).
+    function audit(uint256 jobSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        _deciding(jobId, abi.encodeCall(court.audit, (jobId)), address(this));
+    }
+
     function commit(uint256 jobSeed, uint8 slotSeed, bool honest) external {
         bytes32 jobId = _job(jobSeed);
-        uint8 index = uint8(slotSeed % 3);
+        uint8 index = uint8(slotSeed % 4); // slot 3: a k=3 job's auditor
         address w = market.slot(jobId, index).worker;
         bytes32 digest = honest ? _truth(jobId) : keccak256(abi.encode("lie", w));
         vm.prank(w);
@@ -127,7 +133,7 @@ contract MarketHandler is Test {
 
     function reveal(uint256 jobSeed, uint8 slotSeed) external {
         bytes32 jobId = _job(jobSeed);
-        uint8 index = uint8(slotSeed % 3);
+        uint8 index = uint8(slotSeed % 4);
         address w = market.slot(jobId, index).worker;
         bytes32 digest = committedDigest[jobId][index];
         if (digest == bytes32(0)) digest = _truth(jobId); // k = 1 reveals without committing
@@ -373,6 +379,7 @@ contract JobMarketInvariantTest is MarketFixture {
             everyone[workers.length + i] = jurors[i];
         }
         workers = everyone;
+        market.setAuditRate(5_000); // every redundant job pays an audit fee; half draw an auditor
         handler =
             new MarketHandler(token, stakes, market, court, requester, requesterKey, workers, token.totalSupply());
         targetContract(address(handler));
