@@ -150,8 +150,9 @@ interface IJobMarket {
     error NotFinalizable(bytes32 jobId, JobStatus status, uint256 finalAfter, uint256 now_);
     /// @notice Only the job's requester may accept its result early.
     error NotRequester(bytes32 jobId, address caller);
-    /// @notice Early acceptance needs every one of the k slots revealed, all with the same digest.
-    error NotUnanimous(bytes32 jobId, uint8 agreeing, uint8 redundancy);
+    /// @notice Early acceptance needs every one of the locked `slots` (k, and an auditor if drawn)
+    /// revealed, all with the same digest.
+    error NotUnanimous(bytes32 jobId, uint8 agreeing, uint8 slots);
     /// @notice Only the court may call this.
     error OnlyCourt(address caller);
     /// @notice The court was already set.
