@@ -522,7 +522,8 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICourt
     function minBond(bytes32 jobId, uint8 round) public view returns (uint256) {
         IJobMarket.Job memory j = market.job(jobId);
-        return (uint256(seatsOf(round)) + j.k) * _seatFee(j.maxPrice);
+        uint256 slots = j.locked > j.k ? j.locked : j.k; // an auditor's slot is delayed too
+        return (uint256(seatsOf(round)) + slots) * _seatFee(j.maxPrice);
     }
 
     function _seatFee(uint256 maxPrice) private view returns (uint256) {

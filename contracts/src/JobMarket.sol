@@ -225,7 +225,7 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (j.revealedMask & (1 << index) != 0) revert AlreadyRevealed(jobId, index);
         bool committed = j.committedMask & (1 << index) != 0;
         // A lone slot has nobody to copy from: it may reveal without committing, once no auditor can come.
-        if (committed || j.locked > 1 || _auditPending(j)) {
+        if (committed || j.k > 1 || j.locked > 1 || _auditPending(j)) {
             if (!_allCommitted(j) && block.timestamp <= j.commitDeadline) {
                 revert RevealNotOpen(jobId, j.commitDeadline, block.timestamp);
             }

@@ -567,7 +567,7 @@ contract CourtTest is MarketFixture {
     /// block) can starve one draw, not the case: the round is drawn again over the pool as it is.
     function test_attack_unstakingAfterTheSeedOnlyDelaysTheDraw() public {
         address sybil = makeAddr("sybil");
-        _stake(sybil, 60_000 ether, 0);
+        _stake(sybil, 600_000 ether, 0);
         vm.warp(block.timestamp + UNBONDING);
         stakes.activate(sybil);
         vm.roll(block.number + 1);
@@ -575,7 +575,7 @@ contract CourtTest is MarketFixture {
         ICourt.Case memory c = court.caseOf(jobId);
         vm.roll(uint256(c.seedBlock) + 1);
         vm.prank(sybil);
-        stakes.requestUnstake(60_000 ether);
+        stakes.requestUnstake(600_000 ether);
         court.draw(jobId);
         c = court.caseOf(jobId);
         assertEq(uint8(c.phase), uint8(ICourt.Phase.Drawing));
