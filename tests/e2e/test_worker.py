@@ -2,8 +2,10 @@
 process of its own. Honest workers are paid; a dishonest one (driven through the Python API) is
 slashed with the matching reason; disagreeing reveals go to the court, whose round is drawn from
 the workers' stake and decided by a juror daemon that re-executes (two colluding addresses and a
-decoy dispute lose to it); too little stake to draw a round voids the job; a worker SIGKILLed
-between commit and reveal recovers; and every scenario conserves tokens exactly."""
+decoy dispute lose to it); an all-colluding quorum is caught by a drawn auditor; a false dispute
+loses its bond; a requester breaking unanimity pays for its result; too little stake to draw a
+round voids the job; a worker SIGKILLed between commit and reveal recovers; and every scenario
+conserves tokens exactly."""
 
 from __future__ import annotations
 
@@ -420,6 +422,90 @@ def _catch_the_quorum(world: World, program: bytes, data: bytes, before: Books) 
         assert after.stake[cheat] == before.stake[cheat] - 250 * AGR
     requester = address(REQUESTER)
     assert after.market[requester] == before.market[requester] - 10 * AGR  # only the truth is paid for
+
+
+def test_a_false_dispute_loses_its_bond_and_no_honest_worker_loses_anything(world: World) -> None:
+    """alice, bob (eu) and carol (us) settle a k=3 job unanimously; within its challenge window a
+    disputer bonds the least bond on a digest nobody revealed. dave (sg), the only staker in the
+    job's regions outside it, is drawn into every seat, re-executes and votes the truth: the
+    bond pays his three seats and, pro rata to their collateral, the three honest slots, each
+    also paid its price; nobody is slashed, nothing is burned."""
+    m = world.m
+    program, data = m.program("sha256"), m.upload(b"a false dispute\n" * 50)
+    disputer = dev_account(SECOND_COLLUDER)
+    Token(m.w3, m.deployment, Transactor(m.w3, dev_account(0))).faucet(disputer.address, 100 * AGR)
+    before = books(m)
+    request = m.request(program, data, regions=regions_mask(["eu", "us", "sg"]))
+    job_id = m.post(request)
+    assert m.wait_closed(job_id).status == JobStatus.PROVISIONAL
+    court = Court(m.w3, m.deployment, Transactor(m.w3, disputer))
+    bond = court.min_bond(job_id, 0)
+    assert bond == 60 * AGR  # three seats and three slots at the job's price
+    court.dispute(job_id, b"\xfa" * 32, bond)
+    job = m.wait_final(job_id)
+    assert job.status == JobStatus.SETTLED
+    honest = [address(HONEST[name]) for name in ("alice", "bob", "carol")]
+    dave = address(JUROR)
+    assert set(court.jurors(job_id, 0)) == {dave}
+    paid, slashed = outcomes(m, job_id)
+    assert paid == dict.fromkeys(honest, 10 * AGR)
+    assert slashed == {}
+    after = books(m)
+    assert_conserved(m, before, after, burned=0)
+    assert after.token[disputer.address] == before.token[disputer.address] - bond
+    assert after.token[dave] == before.token[dave] + 30 * AGR  # three seats at the job's price
+    for who in honest:  # the bond's other 30 AGR, a third each
+        assert after.token[who] == before.token.get(who, 0) + 10 * AGR
+        assert after.market[who] == before.market.get(who, 0) + 10 * AGR
+        assert after.stake[who] == before.stake[who]
+    requester = address(REQUESTER)
+    assert after.market[requester] == before.market[requester] - 30 * AGR
+
+
+def test_a_requester_breaking_unanimity_gets_no_free_result(world: World) -> None:
+    """The requester stakes, takes one slot of its own k=2 job beside carol, waits for carol's
+    reveal and reveals junk, so no quorum forms. Before the court a job like this was refunded
+    whole after a window; now the disagreement goes to the court, dave decides for carol: the
+    requester's slot is slashed LostDispute, carol is paid her price and the pot's rest, and the
+    requester pays for the result it got."""
+    m = world.m
+    program, data = m.program("sha256"), m.upload(b"a free result?\n" * 50)
+    own_market, _ = stake_manually(m, REQUESTER, region_index("jp"))
+    before = books(m)
+    now = chain_now(m.w3)
+    request = m.request(
+        program,
+        data,
+        redundancy=2,
+        quorum=2,
+        regions=regions_mask(["us", "jp", "sg"]),
+        lock_deadline=now + 15,
+        commit_deadline=now + 25,
+        reveal_deadline=now + 35,
+    )
+    job_id = m.post(request)
+    slot, _ = own_market.lock(job_id)
+    junk, salt = b"\x0b" * 32, b"\x44" * 32
+    own_market.commit(job_id, slot, junk, salt)
+    market = JobMarket(m.w3, m.deployment)
+    deadline = time.monotonic() + 60
+    while not market.job(job_id).revealed_mask & (1 << (1 - slot)):  # carol reveals first
+        assert time.monotonic() < deadline, world.honest["carol"].log()
+        time.sleep(0.1)
+    own_market.reveal(job_id, slot, junk, salt, b"\x00" * 32)
+    assert market.job(job_id).status == JobStatus.DISPUTED
+    job = m.wait_final(job_id)
+    assert job.status == JobStatus.SETTLED
+    carol, dave, requester = address(HONEST["carol"]), address(JUROR), address(REQUESTER)
+    assert outcomes(m, job_id) == ({carol: 10 * AGR}, {requester: SlashReason.LOST_DISPUTE})
+    after = books(m)
+    assert_conserved(m, before, after, burned=10 * AGR)
+    # the pot: the requester's 40 AGR after the burn; dave's three seats take 30, carol the rest
+    assert after.token[dave] == before.token[dave] + 30 * AGR
+    assert after.token[carol] == before.token.get(carol, 0) + 10 * AGR
+    assert after.stake[carol] == before.stake[carol]
+    assert after.stake[requester] == before.stake[requester] - 50 * AGR
+    assert after.market[requester] == before.market[requester] - 10 * AGR  # the result is paid for
 
 
 def test_a_worker_killed_between_commit_and_reveal_reveals_after_restart(world: World) -> None:
