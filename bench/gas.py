@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ledger import (  # noqa: E402
+    ChainClock,
     Court,
     EmbeddedChain,
     JobMarket,
@@ -27,9 +28,10 @@ from ledger import (  # noqa: E402
     connect,
     deploy,
     dev_account,
+    new_request,
 )
 from ledger.deploy import AUDIT_BPS  # noqa: E402
-from tests.integration.market_helpers import fund_actors, make_request  # noqa: E402
+from tests.integration.market_helpers import fund_actors  # noqa: E402
 
 BOUNDLESS = {"submit": 46_054, "lock": 149_434, "fulfil": 116_712}
 PAIRING_FLOOR = 181_000
@@ -49,7 +51,15 @@ def run_job(actors, w3, k: int, *, audited: bool = False) -> list[tuple[str, int
     it mined and decides the audit (`commit #1 + audit`); a lone slot commits too. ``audited``:
     the rate is 100%, and the drawn auditor (a seventh worker) commits and reveals as slot k."""
     # Sequential nonces, as a requester's SDK issues them: they share a word of the nonce bitmap.
-    request = make_request(w3, k=k, q=max(1, k - 1), nonce=next(_nonce))
+    request = new_request(
+        ChainClock(w3).now(),
+        requester=dev_account(1).address,
+        program_id=b"\x01" * 32,
+        input_digest=b"\x02" * 32,
+        redundancy=k,
+        quorum=max(1, k - 1),
+        nonce=next(_nonce),
+    )
     market = actors.requester
     signature = request.sign(dev_account(1), chain_id=w3.eth.chain_id, market=market.address)
     steps = [("post", market._send(market.contract, "postJob", request.as_tuple(), signature)["gasUsed"])]
@@ -106,7 +116,13 @@ def court_steps(w3, deployment, actors, *, escalate: bool) -> list[tuple[str, in
     job): by itself when one reveal disagrees (`escalate`), or after a bonded dispute of a
     unanimous provisional outcome. Every juror votes the truth; the ruling is made final after the
     appeal window."""
-    request = make_request(w3, k=3, q=2, nonce=next(_nonce))
+    request = new_request(
+        ChainClock(w3).now(),
+        requester=dev_account(1).address,
+        program_id=b"\x01" * 32,
+        input_digest=b"\x02" * 32,
+        nonce=next(_nonce),
+    )
     market = actors.requester
     signature = request.sign(dev_account(1), chain_id=w3.eth.chain_id, market=market.address)
     market._send(market.contract, "postJob", request.as_tuple(), signature)

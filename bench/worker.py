@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from compute import RayExecutor, run  # noqa: E402
 from compute import build_program as build  # noqa: E402
 from ledger import (  # noqa: E402
+    ChainClock,
     EmbeddedChain,
     JobMarket,
     Token,
@@ -34,9 +35,9 @@ from ledger import (  # noqa: E402
     connect,
     deploy,
     dev_account,
+    new_request,
 )
 from store import StoreClient, digest_of  # noqa: E402
-from tests.integration.market_helpers import make_request  # noqa: E402
 from tests.integration.store_cluster import WRITER, start_cluster, stop_all  # noqa: E402
 from worker import BidPolicy, Worker, WorkerConfig  # noqa: E402
 
@@ -119,8 +120,15 @@ def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: 
         worker.setup(on_progress=lambda _m: None)
         workers.append(worker)
     requests = [
-        make_request(
-            w3, k=k, q=k // 2 + 1, program_id=program, input_digest=data, max_price=2 * AGR, ramp=0, collateral=10 * AGR
+        new_request(
+            ChainClock(w3).now(),
+            requester=dev_account(1).address,
+            program_id=program,
+            input_digest=data,
+            redundancy=k,
+            max_price=2 * AGR,
+            ramp=0,
+            collateral=10 * AGR,
         )
         for _ in range(jobs)
     ]

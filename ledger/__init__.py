@@ -5,6 +5,7 @@ The bottom layer: imports nothing of ours. No web3 or eth-tester exception leave
 reverts surface as `ContractRevert` (name and decoded arguments) on every backend.
 """
 
+from . import events
 from ._connect import ChainHandle, open_chain
 from ._embedded import CHAIN_ID, DEV_MNEMONIC, ChainInUse, EmbeddedChain
 from ._tx import Transactor, mapped_errors
@@ -53,7 +54,8 @@ from .errors import (
     WorkerAlreadyLocked,
     WrongPhase,
 )
-from .feed import JobFeed, MarketEvent, run_until
+from .events import Event, JobEvent
+from .feed import EventDecoder, JobFeed, run_until
 from .logs import LOG_PAGE, fetch_logs
 from .market import (
     AUDIT_DECIDED,
@@ -72,6 +74,7 @@ from .market import (
 from .names import labelhash, namehash, reverse_name, split_agora_name
 from .provider import EmbeddedProvider, connect
 from .regions import REGIONS, region_code, region_index, regions_in, regions_mask
+from .requests import first_round_collateral, new_request
 from .rpc import Dispatcher, RPCError
 from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
@@ -97,8 +100,13 @@ __all__ = [
     "vote_commitment",
     "ChainClock",
     "run_until",
+    "Event",
+    "EventDecoder",
+    "JobEvent",
     "JobFeed",
-    "MarketEvent",
+    "first_round_collateral",
+    "new_request",
+    "events",
     "NotFinalizable",
     "NotSettleable",
     "RevealNotOpen",

@@ -3,7 +3,8 @@
 Builds the Foundry project with the pinned solc, then writes ``ledger/artifacts/<Contract>.json``
 (ABI, creation and runtime bytecode) for every deployable contract under ``contracts/src`` and
 ``ledger/artifacts/manifest.json`` naming the compiler, its settings and the hash of every source.
-``python tools/artifacts.py --check`` exits non-zero when the artifacts are stale.
+It also writes ``ledger/events.py``, the typed event records (tools/events.py).
+``python tools/artifacts.py --check`` exits non-zero when the artifacts or the records are stale.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ledger.artifacts import CONTRACT_NAMES  # noqa: E402
+from tools import events  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
@@ -58,6 +60,8 @@ def build() -> None:
     manifest["sources"] = source_hashes()
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(DEPLOYABLE)} artifacts and manifest.json to {OUT.relative_to(ROOT)}")
+    events.write(DEPLOYABLE)
+    print(f"wrote the event records to {events.TARGET.relative_to(ROOT)}")
 
 
 def check() -> int:
@@ -65,6 +69,9 @@ def check() -> int:
     stale = sorted(set(manifest["sources"].items()) ^ set(source_hashes().items()))
     for path, _ in stale:
         print(f"stale: {path} changed since the artifacts were generated (run `make contracts`)")
+    if events.stale(DEPLOYABLE):
+        print(f"stale: {events.TARGET.relative_to(ROOT)} is not what the artifacts' events make (run `make contracts`)")
+        return 1
     return 1 if stale else 0
 
 

@@ -38,16 +38,17 @@ from ledger import (
     ContractRevert,
     Court,
     Deployment,
+    JobEvent,
     JobFeed,
     JobMarket,
     JobRequest,
-    MarketEvent,
     NothingToClaim,
     Token,
     Transactor,
     format_tokens,
     run_until,
 )
+from ledger import events as ev
 from store import BlobTooLarge, NotFound, StoreClient, cid_from_digest
 
 from .checks import Check, CheckLog, Verdict
@@ -160,27 +161,29 @@ class Verifier:
         self.feed.close()
         self.checks.close()
 
-    def _on_event(self, e: MarketEvent) -> None:
-        if e.name == "JobPosted":
-            self.checks.remember_posted(e.job_id, e.block)
-        elif e.name == "JobProvisional":
-            digest = "0x" + bytes(e.args["digest"]).hex()
-            claimed = {digest: self._revealers(e.job_id, digest)}
-            final_after = int(e.args["finalAfter"])
-            if not self.sampled(e.job_id):
-                rate = f"{self.config.sample_rate:.0%}"
-                self._record(Check(e.job_id, "provisional", claimed, Verdict.NOT_SAMPLED, f"outside the {rate} sample"))
-                return
-            self._run_check(e.job_id, "provisional", claimed, final_after)
-        elif e.name == "JobUnresolved":
-            self._run_check(e.job_id, "unresolved", self._revealed(e.job_id), self.market.final_after(e.job_id))
-        elif e.name == "JobEscalated":  # in court: the drawn round decides; say which digest is right
-            done = self.checks.get(e.job_id)
-            if done is not None and done.digest:
-                return  # already re-executed (a sampled settlement; perhaps this verifier disputed it)
-            self._run_check(e.job_id, "disputed", self._revealed(e.job_id), self.market.final_after(e.job_id))
-        elif e.name in ("CaseDecided", "CaseVoid") and self.checks.bonded(e.job_id):
-            self._claim(e.job_id)
+    def _on_event(self, e: JobEvent) -> None:
+        match e:
+            case ev.JobPosted():
+                self.checks.remember_posted(e.job_id, e.block)
+            case ev.JobProvisional(digest=raw, final_after=final_after):
+                digest = "0x" + raw.hex()
+                claimed = {digest: self._revealers(e.job_id, digest)}
+                if not self.sampled(e.job_id):
+                    rate = f"{self.config.sample_rate:.0%}"
+                    self._record(
+                        Check(e.job_id, "provisional", claimed, Verdict.NOT_SAMPLED, f"outside the {rate} sample")
+                    )
+                    return
+                self._run_check(e.job_id, "provisional", claimed, final_after)
+            case ev.JobUnresolved():
+                self._run_check(e.job_id, "unresolved", self._revealed(e.job_id), self.market.final_after(e.job_id))
+            case ev.JobEscalated():  # in court: the drawn round decides; say which digest is right
+                done = self.checks.get(e.job_id)
+                if done is not None and done.digest:
+                    return  # already re-executed (a sampled settlement; perhaps this verifier disputed it)
+                self._run_check(e.job_id, "disputed", self._revealed(e.job_id), self.market.final_after(e.job_id))
+            case ev.CaseDecided() | ev.CaseVoid() if self.checks.bonded(e.job_id):
+                self._claim(e.job_id)
 
     # -- checks ----------------------------------------------------------------------------------
 

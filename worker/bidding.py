@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, MarketEvent, RegionNotAllowed, WorkerAlreadyLocked
+from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, RegionNotAllowed, WorkerAlreadyLocked
+from ledger.events import JobPosted
 from store import BlobTooLarge, NotFound, cid_from_digest
 
 from ._shared import RETRY_AFTER, Shared, log, short
@@ -16,12 +17,12 @@ class Bidding:
         self.w = shared
         self.executions = executions
 
-    def consider(self, e: MarketEvent) -> None:
+    def consider(self, e: JobPosted) -> None:
         """Judges a posted job once: skipped with its reason, or a candidate with a time to lock."""
         w = self.w
         if w.state.get(e.job_id) is not None:
             return  # seen before a restart
-        request = e.request()
+        request = e.request
         verdict = w.policy.evaluate(request, now=w.now())
         if not verdict.bid:
             w.state.add(JobRecord(e.job_id, request, Phase.SKIPPED, verdict.reason))

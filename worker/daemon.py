@@ -28,16 +28,16 @@ from compute import RayExecutor
 from ledger import (
     Court,
     Deployment,
+    JobEvent,
     JobFeed,
     JobMarket,
-    MarketEvent,
     Names,
-    SlashReason,
     StakeManager,
     Transactor,
     region_code,
     run_until,
 )
+from ledger import events as ev
 from store import StoreClient
 
 from . import setup as start
@@ -56,6 +56,9 @@ MAX_BLOB = 64 * 1024 * 1024
 """Default of `WorkerConfig.max_blob`: the largest program or input the worker fetches."""
 
 __all__ = ["Worker", "WorkerConfig"]
+
+UNHELD = (Phase.CANDIDATE, Phase.LOST, Phase.SKIPPED)
+"""A job in one of these phases holds no slot here: a lock of its own there is news (an auditor's)."""
 
 
 @dataclass(frozen=True)
@@ -178,11 +181,11 @@ class Worker:
 
     # -- events ----------------------------------------------------------------------------------
 
-    def _take_slot(self, e: MarketEvent, record: JobRecord | None) -> None:
+    def _take_slot(self, e: ev.JobLocked, record: JobRecord | None) -> None:
         """A slot of its own: the lock it sent, or a slot it was drawn into as the job's auditor
         (its collateral is locked: it runs the job like any other, whatever its policy)."""
         w = self.shared
-        slot, price = int(e.args["slot"]), int(e.args["price"])
+        slot, price = e.slot, e.price
         auditor = record is None or record.phase != Phase.CANDIDATE or slot >= record.request.redundancy
         if record is None:
             request = w.market.request_of(e.job_id)
@@ -196,52 +199,56 @@ class Worker:
         if auditor:
             log.info("job %s: drawn as its auditor (slot %d, paid %s)", short(e.job_id), slot, amount(price))
 
-    def _on_event(self, e: MarketEvent) -> None:
+    def _on_event(self, e: JobEvent) -> None:
         w = self.shared
-        if e.name == "JobPosted":
+        if isinstance(e, ev.JobPosted):
             self.bidding.consider(e)
             return
         self.jury.on_event(e)
         record = w.state.get(e.job_id)
-        mine = str(e.args.get("worker", "")).lower() == w.address.lower()
-        unheld = record is None or record.phase in (Phase.CANDIDATE, Phase.LOST, Phase.SKIPPED)
-        if e.name == "JobLocked" and mine and unheld:
+        mine = getattr(e, "worker", "").lower() == w.address.lower()
+        if isinstance(e, ev.JobLocked) and mine and (record is None or record.phase in UNHELD):
             self._take_slot(e, record)
             return
         if record is None:
             return
-        if e.name == "JobLocked":
-            if e.args["slot"] + 1 == record.request.redundancy:
+        if record.phase not in FINAL:
+            self._outcome(e, record)
+        if isinstance(e, ev.JobLocked):
+            if e.slot + 1 == record.request.redundancy:
                 w.audits.add(e.job_id)  # the last slot fixed the audit's seed block: see it decided
-            if record.phase == Phase.CANDIDATE and e.args["slot"] + 1 >= record.request.redundancy:
-                w.finish(record, Phase.LOST, f"lost: all {record.request.redundancy} slots taken")
-        elif e.name == "JobProvisional" and record.phase not in FINAL:
-            final_after = int(e.args["finalAfter"])
-            w.finish(record, Phase.PROVISIONAL, f"provisional: a quorum agreed, final after {final_after}")
-        elif e.name == "JobEscalated" and record.phase not in FINAL:
-            w.finish(record, Phase.DISPUTED, "in court: the reveals disagree or the outcome was disputed")
-        elif e.name == "JobSettled" and record.phase not in FINAL:
-            w.finish(record, Phase.DONE, "settled")
-        elif e.name == "JobUnresolved" and record.phase not in FINAL:
-            # Revealed (even if a crash kept that from the record): collateral held through the window.
-            revealed = record.phase == Phase.REVEALED or (
-                record.slot >= 0 and bool(w.market.job(e.job_id).revealed_mask >> record.slot & 1)
-            )
-            phase, note = (
-                (Phase.UNRESOLVED, "no quorum: collateral held through the challenge window")
-                if revealed
-                else (Phase.DONE, "no quorum")
-            )
-            w.finish(record, phase, note)
-        elif e.name == "JobVoid" and record.phase not in FINAL:
-            w.finish(record, Phase.DONE, "void: nothing could resolve it; every revealer paid its price")
-        elif e.name == "JobExpired" and record.phase not in FINAL:
-            w.finish(record, Phase.LOST if record.phase == Phase.CANDIDATE else Phase.DONE, "expired")
-        elif e.name == "WorkerPaid" and mine:
-            paid = int(e.args["amount"])
-            w.state.save(record.evolve(earned=record.earned + paid, note=f"paid {amount(paid)}"))
-            log.info("job %s: paid %s", short(e.job_id), amount(paid))
-        elif e.name == "WorkerSlashed" and mine:
-            taken, reason = int(e.args["amount"]), SlashReason(e.args["reason"]).describe()
+        elif isinstance(e, ev.WorkerPaid) and mine:
+            w.state.save(record.evolve(earned=record.earned + e.amount, note=f"paid {amount(e.amount)}"))
+            log.info("job %s: paid %s", short(e.job_id), amount(e.amount))
+        elif isinstance(e, ev.WorkerSlashed) and mine:
+            taken, reason = e.amount, e.reason.describe()
             w.state.save(record.evolve(slashed=record.slashed + taken, note=f"slashed {amount(taken)}: {reason}"))
             log.warning("job %s: slashed %s (%s)", short(e.job_id), amount(taken), reason)
+
+    def _outcome(self, e: JobEvent, record: JobRecord) -> None:
+        """What a job's event means for a job still in play here."""
+        w = self.shared
+        match e:
+            case ev.JobLocked(slot=slot) if record.phase == Phase.CANDIDATE and slot + 1 >= record.request.redundancy:
+                w.finish(record, Phase.LOST, f"lost: all {record.request.redundancy} slots taken")
+            case ev.JobProvisional(final_after=final_after):
+                w.finish(record, Phase.PROVISIONAL, f"provisional: a quorum agreed, final after {final_after}")
+            case ev.JobEscalated():
+                w.finish(record, Phase.DISPUTED, "in court: the reveals disagree or the outcome was disputed")
+            case ev.JobSettled():
+                w.finish(record, Phase.DONE, "settled")
+            case ev.JobUnresolved():
+                # Revealed (even if a crash kept that from the record): collateral held through the window.
+                revealed = record.phase == Phase.REVEALED or (
+                    record.slot >= 0 and bool(w.market.job(e.job_id).revealed_mask >> record.slot & 1)
+                )
+                phase, note = (
+                    (Phase.UNRESOLVED, "no quorum: collateral held through the challenge window")
+                    if revealed
+                    else (Phase.DONE, "no quorum")
+                )
+                w.finish(record, phase, note)
+            case ev.JobVoid():
+                w.finish(record, Phase.DONE, "void: nothing could resolve it; every revealer paid its price")
+            case ev.JobExpired():
+                w.finish(record, Phase.LOST if record.phase == Phase.CANDIDATE else Phase.DONE, "expired")

@@ -31,10 +31,10 @@ from ledger import (
     AuditClosed,
     CasePhase,
     ContractRevert,
+    JobEvent,
     JobRequest,
     JobStatus,
     LockingOpen,
-    MarketEvent,
     NotAuditable,
     NothingToClaim,
     NotYet,
@@ -43,6 +43,7 @@ from ledger import (
     WrongPhase,
     format_tokens,
 )
+from ledger import events as ev
 from store import BlobTooLarge, NotFound, cid_from_digest
 
 from ._shared import Shared, log, short
@@ -142,26 +143,26 @@ class Jury:
     def close(self) -> None:
         self.state.close()
 
-    def on_event(self, e: MarketEvent) -> None:
-        if e.name == "RoundScheduled":
-            self.state.add_case(e.job_id)
-        elif e.name == "AuditScheduled":
-            self.w.audits.add(e.job_id)
-        elif e.name in ("AuditorDrawn", "AuditSkipped"):
-            self.w.audits.discard(e.job_id)
-        elif e.name == "JurorDrawn" and str(e.args["juror"]).lower() == self.w.address.lower():
-            round_, seats = int(e.args["round"]), int(e.args["seats"])
-            if self.state.duty(e.job_id, round_) is None:
-                self.state.save(Duty(e.job_id, round_, seats, os.urandom(32)))
-                log.info("job %s: drawn as a juror for round %d (%d seats)", short(e.job_id), round_, seats)
-        elif e.name in ("VoteCommitted", "VoteRevealed"):
-            self._votes_moved.add(e.job_id)
-        elif e.name == "RoundResolved" and e.args["majority"] and int(e.args["appealDeadline"]):
-            self._maybe_appeal(e.job_id, int(e.args["round"]), bytes(e.args["digest"]))
-        elif e.name in ("CaseDecided", "CaseVoid"):
-            self.state.drop_case(e.job_id)
-            if self.state.take_appeal(e.job_id):
-                self._claim(e.job_id)
+    def on_event(self, e: JobEvent) -> None:
+        match e:
+            case ev.RoundScheduled():
+                self.state.add_case(e.job_id)
+            case ev.AuditScheduled():
+                self.w.audits.add(e.job_id)
+            case ev.AuditorDrawn() | ev.AuditSkipped():
+                self.w.audits.discard(e.job_id)
+            case ev.JurorDrawn(juror=juror, round=round_, seats=seats) if juror.lower() == self.w.address.lower():
+                if self.state.duty(e.job_id, round_) is None:
+                    self.state.save(Duty(e.job_id, round_, seats, os.urandom(32)))
+                    log.info("job %s: drawn as a juror for round %d (%d seats)", short(e.job_id), round_, seats)
+            case ev.VoteCommitted() | ev.VoteRevealed():
+                self._votes_moved.add(e.job_id)
+            case ev.RoundResolved(majority=True, appeal_deadline=appeal_by, round=round_, digest=digest) if appeal_by:
+                self._maybe_appeal(e.job_id, round_, digest)
+            case ev.CaseDecided() | ev.CaseVoid():
+                self.state.drop_case(e.job_id)
+                if self.state.take_appeal(e.job_id):
+                    self._claim(e.job_id)
 
     def _maybe_appeal(self, job_id: bytes, round_: int, ruling: bytes) -> None:
         """The round ruled against the digest this worker revealed: appeal to the next, larger

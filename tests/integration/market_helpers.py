@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 
 from web3 import Web3
 
 from ledger import (
+    ChainClock,
     Deployment,
     JobMarket,
     JobRequest,
-    Mode,
     StakeManager,
     Token,
     Transactor,
     dev_account,
+    new_request,
 )
 
 AGR = 10**18
@@ -51,33 +51,15 @@ def fund_actors(w3: Web3, deployment: Deployment, *, workers: int = 3) -> Actors
 
 
 def chain_now(w3: Web3) -> int:
-    return max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+    return ChainClock(w3).now()
 
 
 def make_request(w3: Web3, *, k: int = 3, q: int = 2, nonce: int | None = None, **overrides: object) -> JobRequest:
-    now = chain_now(w3)
-    values: dict[str, object] = {
-        "requester": dev_account(1).address,
-        "program_id": os.urandom(32),
-        "input_digest": os.urandom(32),
-        "verifier_node": b"\x00" * 32,
-        "min_price": 1 * AGR,
-        "max_price": 10 * AGR,
-        "ramp": 600,
-        "collateral": 50 * AGR,
-        "redundancy": k,
-        "quorum": q,
-        "mode": Mode.REDUNDANT,
-        "fuel_limit": 10**6,
-        "lock_deadline": now + 3600,
-        "commit_deadline": now + 7200,
-        "reveal_deadline": now + 10800,
-        "regions": 0,
-        "nonce": nonce if nonce is not None else int.from_bytes(os.urandom(8), "big"),
-        "expiry": now + 3600,
-    }
-    values.update(overrides)
-    return JobRequest(**values)  # type: ignore[arg-type]
+    """`ledger.new_request` for dev account 1, naming random (absent) program and input by default."""
+    terms: dict[str, object] = {"program_id": os.urandom(32), "input_digest": os.urandom(32)}
+    terms.update(overrides)
+    requester = str(terms.pop("requester", dev_account(1).address))
+    return new_request(chain_now(w3), requester=requester, redundancy=k, quorum=q, nonce=nonce, **terms)  # type: ignore[arg-type]
 
 
 def post(actors: Actors, request: JobRequest) -> bytes:
