@@ -7,13 +7,14 @@ events (so an auditor gets the same answer from any node).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eth_abi import encode
 from web3 import Web3
 
-from ledger import Deployment, JobMarket, JobStatus, SlashReason, StakeManager, artifact, fetch_logs
+from ledger import Deployment, EventDecoder, JobMarket, JobStatus, StakeManager, fetch_logs
+from ledger import events as ev
 
 
 @dataclass(frozen=True)
@@ -86,33 +87,25 @@ def worker_report(w3: Web3, deployment: Deployment, address: str) -> WorkerRepor
     address = Web3.to_checksum_address(address)
     stakes, market = StakeManager(w3, deployment), JobMarket(w3, deployment)
     free, locked, unbonding = stakes.stake_of(address)
-    contract = w3.eth.contract(address=Web3.to_checksum_address(market.address), abi=artifact("JobMarket")["abi"])
+    decoder = EventDecoder(w3, deployment, ("JobMarket",), only=(ev.JobLocked, ev.WorkerPaid, ev.WorkerSlashed))
     worker_topic = "0x" + encode(["address"], [address]).hex()
-
-    def logs(event: str) -> list[dict[str, Any]]:
-        ev = getattr(contract.events, event)()
-        raw = fetch_logs(
-            w3, address=contract.address, topics=[ev.topic, None, worker_topic], from_block=deployment.block
-        )
-        return [dict(ev.process_log(entry)["args"]) for entry in raw]
-
+    raw = fetch_logs(
+        w3,
+        address=market.address,
+        topics=[["0x" + t.hex() for t in decoder.topics], None, worker_topic],  # each names the worker second
+        from_block=deployment.block,
+    )
     lines: dict[bytes, JobLine] = {}
-    for args in logs("JobLocked"):
-        job_id = bytes(args["jobId"])
-        lines[job_id] = JobLine(job_id, int(args["price"]), market.job(job_id).status)
-    for args in logs("WorkerPaid"):
-        line = lines[bytes(args["jobId"])]
-        lines[line.job_id] = JobLine(line.job_id, line.price, line.status, paid=line.paid + int(args["amount"]))
-    for args in logs("WorkerSlashed"):
-        line = lines[bytes(args["jobId"])]
-        lines[line.job_id] = JobLine(
-            line.job_id,
-            line.price,
-            line.status,
-            line.paid,
-            line.slashed + int(args["amount"]),
-            SlashReason(args["reason"]).describe(),
-        )
+    for e in decoder.decode_all(raw):
+        match e:
+            case ev.JobLocked():
+                lines[e.job_id] = JobLine(e.job_id, e.price, market.job(e.job_id).status)
+            case ev.WorkerPaid():
+                line = lines[e.job_id]
+                lines[e.job_id] = replace(line, paid=line.paid + e.amount)
+            case ev.WorkerSlashed():
+                line = lines[e.job_id]
+                lines[e.job_id] = replace(line, slashed=line.slashed + e.amount, reason=e.reason.describe())
     return WorkerReport(
         address, free, locked, unbonding, stakes.region_of(address), market.balance_of(address), list(lines.values())
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import JobStatus, Mode, SlashReason
+from ledger import CasePhase, JobStatus, Mode, SlashReason
 
 SOURCES = Path(__file__).resolve().parents[2] / "contracts" / "src"
 
@@ -35,6 +35,7 @@ def python_names(enum: type[IntEnum]) -> list[str]:
         (Mode, "interfaces/IJobMarket.sol", "Mode"),
         (JobStatus, "interfaces/IJobMarket.sol", "JobStatus"),
         (SlashReason, "interfaces/IStakeManager.sol", "SlashReason"),
+        (CasePhase, "interfaces/ICourt.sol", "Phase"),
     ],
 )
 def test_python_enum_equals_solidity(enum: type[IntEnum], source: str, name: str) -> None:
