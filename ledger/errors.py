@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .amounts import format_tokens
+
 
 class LedgerError(Exception):
     """Root of every error the ledger package raises."""
@@ -29,6 +31,21 @@ class NameNotFound(LedgerError):
     """Raised when a name has no owner or no record of the kind asked for."""
 
 
+AGR_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "InsufficientBalance": ("balance", "needed"),
+    "ERC20InsufficientBalance": ("balance", "needed"),
+    "ERC20InsufficientAllowance": ("allowance", "needed"),
+    "InsufficientFreeStake": ("requested", "free"),
+    "StakeBelowMinimum": ("stake", "minimum"),
+    "NothingToWithdraw": ("unbonding",),
+    "NothingToActivate": ("maturing",),
+    "CollateralTooSmall": ("collateral", "needed"),
+    "InvertedPriceRange": ("minPrice", "maxPrice"),
+    "BondTooSmall": ("amount", "minimum"),
+}
+"""Arguments of contract errors that are token amounts: shown in AGR (`to_json` keeps the wei)."""
+
+
 class ContractRevert(LedgerError):
     """Raised when a contract call reverts; carries the custom error's name and decoded arguments.
 
@@ -48,7 +65,11 @@ class ContractRevert(LedgerError):
         self.name = name
         self.args_by_name = args
         self.data = data
-        rendered = ", ".join(f"{k}={_render(v)}" for k, v in args.items())
+        tokens = AGR_ARGUMENTS.get(name, ())
+        rendered = ", ".join(
+            f"{k}={format_tokens(v)} AGR" if k in tokens and isinstance(v, int) else f"{k}={_render(v)}"
+            for k, v in args.items()
+        )
         super().__init__(f"{name}({rendered})")
 
     @classmethod

@@ -102,3 +102,27 @@ def test_worker_status_reads_the_chain(agora) -> None:  # type: ignore[no-untype
     assert "stake      0 AGR free, 0 locked, 0 unbonding" in out
     assert "jobs       0 taken, 0 in flight" in out
     assert '"inFlight": 0' in agora("worker", "status", dev_account(2).address, "--json")
+
+
+def test_deposit_withdraw_and_balance_in_agr(agora) -> None:  # type: ignore[no-untyped-def]
+    """A requester's money: wallet to deposit and back, shown in AGR; what would fail is refused
+    before anything is sent (a wallet too small) or by the contract's error by name (a withdrawal
+    above the deposit), and a malformed amount is an error, not a traceback."""
+    agora("chain", "deploy")
+    address = agora("account", "new").strip().splitlines()[-1]
+    agora("account", "fund", address, "--agr", "100")
+    out = agora("deposit", "25.5", "--from", address)
+    assert f"deposited 25.5 AGR: {address} has 25.5 AGR to pay jobs" in out
+    shown = agora("balance", "--from", address)
+    assert "wallet   74.5 AGR" in shown and "deposit  25.5 AGR" in shown and "gas      " in shown
+    assert "stake    0 AGR free, 0 locked, 0 unbonding" in shown
+    refused = agora("deposit", "1000", "--from", address, ok=False)
+    assert "holds 74.5 AGR in its wallet, less than 1000 AGR to deposit" in refused
+    over = agora("withdraw", "30", "--from", address, ok=False)
+    assert "InsufficientBalance(account=" in over and "balance=25.5 AGR, needed=30 AGR)" in over
+    out = agora("withdraw", "5.5", "--from", address)
+    assert f"withdrew 5.5 AGR: {address} has 20 AGR deposited and 80 AGR in its wallet" in out
+    for bad in ("abc", "0", "1e5", "0.0000000000000000001"):
+        assert "Error:" in agora("deposit", bad, "--from", address, ok=False)
+    agora("deposit", "-3", "--from", address, ok=False)  # an option to the parser: a usage error
+    assert address in agora("balance", address)  # anyone's balance, no key needed
