@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import _common, account, chain, money, name, program, store, up, verifier, worker
+from . import _common, account, chain, index, money, name, program, store, up, verifier, worker
 
 app = typer.Typer(
     name="agora",
@@ -21,6 +21,7 @@ app.add_typer(store.app, name="store")
 app.add_typer(program.app, name="program")
 app.add_typer(worker.app, name="worker")
 app.add_typer(verifier.app, name="verifier")
+app.add_typer(index.app, name="index")
 app.command("up")(up.up)
 app.command("deposit")(money.deposit)
 app.command("withdraw")(money.withdraw)

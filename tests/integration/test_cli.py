@@ -126,3 +126,12 @@ def test_deposit_withdraw_and_balance_in_agr(agora) -> None:  # type: ignore[no-
         assert "Error:" in agora("deposit", bad, "--from", address, ok=False)
     agora("deposit", "-3", "--from", address, ok=False)  # an option to the parser: a usage error
     assert address in agora("balance", address)  # anyone's balance, no key needed
+
+
+def test_index_rebuild_builds_the_database_from_events(agora, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    agora("chain", "deploy")
+    database = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    first = agora("index", "rebuild", "--database", database)
+    assert "rebuilt: 0 events of 0 jobs, up to block" in first
+    assert agora("index", "rebuild", "--database", database).splitlines()[-1] == first.splitlines()[-1]
+    assert (tmp_path / "index.sqlite").exists()

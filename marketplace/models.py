@@ -1,0 +1,128 @@
+"""The marketplace's database: chain events as they were indexed, and what they say of jobs.
+
+`events` holds every job event of the market and the court, one row per log, in chain order; it
+is the only table written from the chain. `jobs`, `slots` and `settlements` are projections of
+it (marketplace/indexer.py), rebuilt from it for any job a chain reorganisation touched; the
+chain stays the source of truth (`agora index rebuild` yields the same rows from events alone).
+Token amounts are exact integers of wei (`NUMERIC(78)`: any uint256), hashes and addresses text.
+The schema is Alembic's (marketplace/migrations); a change to these models comes with a revision.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Amount = Numeric(78, 0)
+"""Wei: any uint256, exactly."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Cursor(Base):
+    """How far the indexer got: the last block whose events are all in `events`, and its hash
+    (a different hash at that height later means the chain reorganised under it)."""
+
+    __tablename__ = "cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+
+
+class BlockSeen(Base):
+    """The hash of every block the indexer took events from (and of each batch's last block):
+    where a reorganisation forked is the highest of these the chain still agrees with."""
+
+    __tablename__ = "blocks"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(66))
+
+
+class EventRow(Base):
+    """One job event, as decoded from its log (`ledger.events`)."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("block", "log_index"), Index("ix_events_job", "job_id", "block", "log_index"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    contract: Mapped[str] = mapped_column(String(42))
+    name: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[str] = mapped_column(String(66))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class JobRow(Base):
+    """A job as its events describe it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_requester", "requester", "posted_block"),
+        Index("ix_jobs_status", "status", "posted_block"),
+        Index("ix_jobs_program", "program_id", "posted_block"),
+    )
+
+    job_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    requester: Mapped[str] = mapped_column(String(42))
+    program_id: Mapped[str] = mapped_column(String(66))
+    input_digest: Mapped[str] = mapped_column(String(66))
+    mode: Mapped[str] = mapped_column(String(16))
+    redundancy: Mapped[int] = mapped_column(Integer)
+    quorum: Mapped[int] = mapped_column(Integer)
+    min_price: Mapped[Decimal] = mapped_column(Amount)
+    max_price: Mapped[Decimal] = mapped_column(Amount)
+    collateral: Mapped[Decimal] = mapped_column(Amount)
+    escrow: Mapped[Decimal] = mapped_column(Amount)
+    regions: Mapped[int] = mapped_column(BigInteger)
+    fuel_limit: Mapped[Decimal] = mapped_column(Amount)
+    lock_deadline: Mapped[int] = mapped_column(BigInteger)
+    commit_deadline: Mapped[int] = mapped_column(BigInteger)
+    reveal_deadline: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    result_digest: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    posted_block: Mapped[int] = mapped_column(BigInteger)
+    posted_tx: Mapped[str] = mapped_column(String(66))
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class SlotRow(Base):
+    """A slot of a job: who took it at what price, and what it revealed."""
+
+    __tablename__ = "slots"
+    __table_args__ = (Index("ix_slots_worker", "worker"),)
+
+    job_id: Mapped[str] = mapped_column(String(66), ForeignKey("jobs.job_id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker: Mapped[str] = mapped_column(String(42))
+    price: Mapped[Decimal] = mapped_column(Amount)
+    auditor: Mapped[bool] = mapped_column(default=False)
+    committed: Mapped[bool] = mapped_column(default=False)
+    digest: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    result_cid: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    locked_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class SettlementRow(Base):
+    """Money a job moved: a worker paid or slashed, the requester refunded, a court claim paid."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (Index("ix_settlements_account", "account", "block"), Index("ix_settlements_job", "job_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(66), ForeignKey("jobs.job_id", ondelete="CASCADE"))
+    account: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[str] = mapped_column(String(16))  # paid, slashed, refunded, claim, juror
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))

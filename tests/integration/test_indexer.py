@@ -1,0 +1,135 @@
+"""The chain indexer on SQLite and PostgreSQL: jobs, slots and settlements from events alone;
+a crash repeats nothing; a rebuild yields the same rows; a reorganised chain is followed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ledger import EmbeddedChain, SlashReason, Transactor, connect, deploy, dev_account
+from marketplace.db import make_engine, migrate
+from marketplace.indexer import Indexer
+from marketplace.models import Base, EventRow, JobRow, SettlementRow, SlotRow
+
+from .databases import database
+from .market_helpers import AGR, fund_actors, make_request, post
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    with database(request.param, tmp_path) as url:
+        engine = make_engine(url)
+        migrate(engine)
+        yield engine
+        engine.dispose()
+
+
+def rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every projection and of the events, without surrogate ids, in a stable order."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with Session(engine) as s:
+        for model in (EventRow, JobRow, SlotRow, SettlementRow):
+            columns = [c for c in model.__table__.columns if c.name != "id"]
+            out[model.__tablename__] = sorted(
+                (tuple(str(getattr(r, c.name)) for c in columns) for r in s.scalars(select(model))), key=str
+            )
+    return out
+
+
+def chain_with_jobs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    w3 = connect(chain=EmbeddedChain())
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path / "home", audit_bps=0)
+    actors = fund_actors(w3, deployment, workers=2)
+    return w3, deployment, actors
+
+
+def run_jobs(w3, actors) -> tuple[bytes, bytes]:  # type: ignore[no-untyped-def]
+    """A k=1 job revealed and accepted (paid, refunded), and a k=1 job locked and left to expire
+    (slashed for the missed deadline)."""
+    truth, salt = b"\x11" * 32, b"\x22" * 32
+    done = post(actors, make_request(w3, k=1, q=1, ramp=0))
+    actors.workers[0].lock(done)
+    actors.workers[0].reveal(done, 0, truth, salt, b"\x33" * 32)
+    actors.requester.accept(done)
+    missed = post(actors, make_request(w3, k=1, q=1, ramp=0))
+    actors.workers[1].lock(missed)
+    w3.provider.make_request("evm_increaseTime", [4 * 3600])
+    actors.workers[1].expire(missed)
+    return done, missed
+
+
+def test_jobs_slots_and_settlements_come_from_events(engine: Engine, tmp_path: Path) -> None:
+    w3, deployment, actors = chain_with_jobs(tmp_path)
+    done, missed = run_jobs(w3, actors)
+    indexer = Indexer(w3, deployment, engine, batch_blocks=5)
+    assert indexer.catch_up() > 0
+    with Session(engine) as s:
+        job = s.get(JobRow, "0x" + done.hex())
+        assert job is not None and job.status == "settled" and job.result_digest == "0x" + "11" * 32
+        assert job.requester == dev_account(1).address and job.escrow == 10 * AGR and job.mode == "redundant"
+        slot = s.get(SlotRow, ("0x" + done.hex(), 0))
+        assert slot is not None and slot.worker == actors.workers[0].transactor.address and slot.price == 10 * AGR
+        assert slot.digest == "0x" + "11" * 32 and slot.result_cid == "0x" + "33" * 32 and not slot.auditor
+        money = {(r.kind, r.account, int(r.amount), r.reason) for r in s.scalars(select(SettlementRow))}
+        worker1 = actors.workers[1].transactor.address
+        assert ("paid", actors.workers[0].transactor.address, 10 * AGR, None) in money
+        assert ("slashed", worker1, 50 * AGR, SlashReason.DEADLINE_MISSED.describe()) in money
+        assert ("refunded", dev_account(1).address, 10 * AGR, None) in money  # the missed job's escrow
+        assert s.get(JobRow, "0x" + missed.hex()).status == "expired"  # type: ignore[union-attr]
+    assert indexer.step() == 0  # caught up: nothing stored twice
+
+
+def test_a_crash_repeats_nothing_and_a_rebuild_yields_the_same_rows(engine: Engine, tmp_path: Path) -> None:
+    w3, deployment, actors = chain_with_jobs(tmp_path)
+    run_jobs(w3, actors)
+    first = Indexer(w3, deployment, engine, batch_blocks=3)
+    first.step()
+    first.step()  # then the process dies: a new indexer resumes from the cursor
+    Indexer(w3, deployment, engine, batch_blocks=4).catch_up()
+    incremental = rows(engine)
+    assert incremental["events"] and len(set(incremental["events"])) == len(incremental["events"])
+    Indexer(w3, deployment, engine).rebuild()
+    assert rows(engine) == incremental
+
+
+def test_a_reorganised_chain_is_followed(engine: Engine, tmp_path: Path) -> None:
+    """Jobs indexed on a branch the chain then abandons disappear from the index, with their
+    slots and settlements; what the new branch holds is indexed; the result equals a rebuild."""
+    w3, deployment, actors = chain_with_jobs(tmp_path)
+    kept = post(actors, make_request(w3, k=1, q=1, ramp=0))
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    gone = post(actors, make_request(w3, k=1, q=1, ramp=0))
+    actors.workers[0].lock(gone)
+    indexer = Indexer(w3, deployment, engine)
+    indexer.catch_up()
+    with Session(engine) as s:
+        assert s.get(JobRow, "0x" + gone.hex()) is not None
+    w3.provider.make_request("evm_revert", [snapshot])
+    for _ in range(3):  # the new branch grows past the old one's height
+        w3.provider.make_request("evm_mine", [])
+    replacement = post(actors, make_request(w3, k=1, q=1, ramp=0))
+    actors.workers[1].lock(replacement)
+    indexer.catch_up()
+    with Session(engine) as s:
+        assert s.get(JobRow, "0x" + gone.hex()) is None
+        assert s.scalars(select(SlotRow).where(SlotRow.job_id == "0x" + gone.hex())).all() == []
+        assert s.get(JobRow, "0x" + kept.hex()) is not None
+        slot = s.get(SlotRow, ("0x" + replacement.hex(), 0))
+        assert slot is not None and slot.worker == actors.workers[1].transactor.address
+    after = rows(engine)
+    Indexer(w3, deployment, engine).rebuild()
+    assert rows(engine) == after
+
+
+def test_the_schema_is_the_models(engine: Engine) -> None:
+    """The migrations make exactly the tables and columns the models declare."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        assert {c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}
