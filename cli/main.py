@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import _common, account, chain, index, money, name, program, store, up, verifier, worker
+from . import _common, account, api, chain, index, money, name, program, store, up, verifier, worker
 
 app = typer.Typer(
     name="agora",
@@ -22,6 +22,7 @@ app.add_typer(program.app, name="program")
 app.add_typer(worker.app, name="worker")
 app.add_typer(verifier.app, name="verifier")
 app.add_typer(index.app, name="index")
+app.add_typer(api.app, name="api")
 app.command("up")(up.up)
 app.command("deposit")(money.deposit)
 app.command("withdraw")(money.withdraw)

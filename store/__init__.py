@@ -8,6 +8,7 @@ Nothing from outside is trusted: manifests, shards (down to the erasure code's f
 and nodes' answers are checked and bounded before use; a client contacts only its own nodes.
 """
 
+from ._serve import run as serve_guarded
 from ._upkeep import AuditReport, RepairReport, ShardHealth, StatReport
 from .auth import authorization, node_identity
 from .backends import Backend, DirectoryBackend, DiskFull, S3Backend
@@ -58,6 +59,7 @@ __all__ = [
     "NotEnoughShards",
     "NotFound",
     "QuotaBook",
+    "serve_guarded",
     "QuotaExceeded",
     "ReadTimeout",
     "RepairReport",

@@ -133,3 +133,31 @@ def test_the_schema_is_the_models(engine: Engine) -> None:
     inspector = inspect(engine)
     for table in Base.metadata.sorted_tables:
         assert {c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}
+
+
+@pytest.mark.anvil
+def test_a_reorganisation_on_anvil_is_followed(anvil_url: str, tmp_path: Path) -> None:
+    """The same on anvil, by its own `evm_snapshot` and `evm_revert` (SQLite)."""
+    w3 = connect(anvil_url)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path / "home", audit_bps=0)
+    actors = fund_actors(w3, deployment, workers=1)
+    engine = make_engine(f"sqlite:///{tmp_path / 'index.sqlite'}")
+    migrate(engine)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    gone = post(actors, make_request(w3, k=1, q=1, ramp=0))
+    indexer = Indexer(w3, deployment, engine)
+    indexer.catch_up()
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+    for _ in range(2):
+        w3.provider.make_request("evm_mine", [])
+    # relayed by an account that sent nothing on the abandoned branch (the requester's nonce moved there)
+    request = make_request(w3, k=1, q=1, ramp=0)
+    relay = actors.workers[0]
+    kept = relay.post_job(request, request.sign(dev_account(1), chain_id=w3.eth.chain_id, market=relay.address))
+    indexer.catch_up()
+    with Session(engine) as s:
+        assert s.get(JobRow, "0x" + gone.hex()) is None
+        assert s.get(JobRow, "0x" + kept.hex()) is not None
+    after = rows(engine)
+    Indexer(w3, deployment, engine).rebuild()
+    assert rows(engine) == after

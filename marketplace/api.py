@@ -1,0 +1,365 @@
+"""The REST API, read side: jobs, their timelines and the deployment, from the indexed database.
+
+Everything is under ``/v1`` (OpenAPI at ``/openapi.json``, docs at ``/docs``); every error is an
+RFC 9457 problem (marketplace/problems.py). Amounts are exact decimal AGR strings ("10", "0.5").
+Lists are paged by an opaque cursor (``next`` in a page; pass it back as ``cursor``), newest
+first. Reads are public.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, and_, or_, select, text
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from ledger import REGIONS, Deployment, SlashReason, format_tokens, region_index, regions_in
+
+from . import problems
+from .indexer import Indexer
+from .models import EventRow, JobRow, SettlementRow, SlotRow
+from .problems import Problem
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+Status = Literal["open", "provisional", "settled", "unresolved", "expired", "void", "disputed"]
+MAX_PAGE = 200
+
+
+def agr(wei: Decimal | int) -> str:
+    return format_tokens(int(wei))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SlotOut(Strict):
+    slot: int
+    worker: str
+    price: str = Field(description="AGR")
+    auditor: bool = Field(description="drawn into this slot as the job's auditor")
+    committed: bool
+    digest: str | None
+    result_cid: str | None = Field(description="sha256 digest inside the output's store manifest CID")
+    locked_block: int
+
+
+class SettlementOut(Strict):
+    account: str
+    kind: Literal["paid", "slashed", "refunded", "claim", "juror"]
+    amount: str = Field(description="AGR")
+    reason: str | None = Field(description="why a worker was slashed, in words")
+    block: int
+    tx_hash: str
+
+
+class EventOut(Strict):
+    event: str
+    block: int
+    log_index: int
+    tx_hash: str
+    contract: str
+    args: dict[str, Any]
+    says: str = Field(description="the event in words")
+
+
+class JobOut(Strict):
+    job_id: str
+    status: Status
+    requester: str
+    program_id: str
+    input_digest: str
+    mode: Literal["redundant", "zk"]
+    redundancy: int
+    quorum: int
+    min_price: str = Field(description="AGR")
+    max_price: str = Field(description="AGR")
+    collateral: str = Field(description="AGR")
+    escrow: str = Field(description="AGR moved out of the requester's deposit at posting")
+    regions: list[str] = Field(description="allowed jurisdictions; empty: anywhere")
+    fuel_limit: int
+    lock_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+    result_digest: str | None
+    posted_block: int
+    posted_tx: str
+    updated_block: int
+
+
+class JobDetail(JobOut):
+    slots: list[SlotOut]
+    settlements: list[SettlementOut]
+    timeline: list[EventOut]
+
+
+class JobPage(Strict):
+    items: list[JobOut]
+    next: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+
+
+class Contracts(Strict):
+    chain_id: int
+    deployment_block: int
+    contracts: dict[str, str]
+
+
+class Health(Strict):
+    ok: bool
+    database: bool
+    chain_head: int | None
+    indexed_block: int | None
+    lag_blocks: int | None
+
+
+def _regions(mask: int) -> list[str]:
+    return list(regions_in(mask)) if mask else []
+
+
+def _safe(value: Any) -> Any:
+    """JSON a browser reads exactly: integers beyond 2^53 as decimal strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) >= 2**53:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value
+
+
+def _job(row: JobRow) -> dict[str, Any]:
+    return {
+        "job_id": row.job_id,
+        "status": row.status,
+        "requester": row.requester,
+        "program_id": row.program_id,
+        "input_digest": row.input_digest,
+        "mode": row.mode,
+        "redundancy": row.redundancy,
+        "quorum": row.quorum,
+        "min_price": agr(row.min_price),
+        "max_price": agr(row.max_price),
+        "collateral": agr(row.collateral),
+        "escrow": agr(row.escrow),
+        "regions": _regions(row.regions),
+        "fuel_limit": int(row.fuel_limit),
+        "lock_deadline": row.lock_deadline,
+        "commit_deadline": row.commit_deadline,
+        "reveal_deadline": row.reveal_deadline,
+        "result_digest": row.result_digest,
+        "posted_block": row.posted_block,
+        "posted_tx": row.posted_tx,
+        "updated_block": row.updated_block,
+    }
+
+
+def says(row: EventRow) -> str:
+    """One event in words."""
+    d, name = row.data, row.name
+    short = {"JobPosted": "posted", "JobEscalated": "sent to the court", "JobExpired": "expired"}
+    if name in short:
+        return short[name]
+    if name == "JobLocked":
+        return f"slot {d['slot']} taken by {d['worker']} at {agr(d['price'])} AGR"
+    if name == "ResultCommitted":
+        return f"slot {d['slot']} committed"
+    if name == "ResultRevealed":
+        return f"slot {d['slot']} revealed {d['digest']}"
+    if name == "JobProvisional":
+        return f"provisional: {d['agreeing']} slots agree on {d['digest']}, final after {d['final_after']}"
+    if name == "JobSettled":
+        return f"settled on {d['winning_digest']} ({d['agreeing']} slots)"
+    if name == "JobUnresolved":
+        return f"unresolved: the largest group of equal digests had {d['largest_group']} of {d['quorum']} needed"
+    if name == "JobVoid":
+        return f"void: {d['revealed']} revealers paid their price, nobody slashed"
+    if name == "WorkerPaid":
+        return f"{d['worker']} paid {agr(d['amount'])} AGR"
+    if name == "WorkerSlashed":
+        return f"{d['worker']} slashed {agr(d['amount'])} AGR: {SlashReason(d['reason']).describe()}"
+    if name == "Refunded":
+        return f"{d['requester']} refunded {agr(d['amount'])} AGR"
+    if name == "AuditorDrawn":
+        return f"{d['auditor']} drawn as the auditor"
+    if name == "AuditSkipped":
+        return "audit: nobody eligible was drawn" if d["sampled"] else "audit: not sampled"
+    if name == "JurorDrawn":
+        return f"{d['juror']} drawn as a juror for round {d['round']} ({d['seats']} seats)"
+    if name == "CaseDecided":
+        return f"the court decided {d['digest']}"
+    if name == "ClaimPaid":
+        return f"{d['account']} paid {agr(d['amount'])} AGR from the court"
+    if name == "JurorPaid":
+        return f"juror {d['juror']} paid {agr(d['amount'])} AGR"
+    return name
+
+
+def _encode_cursor(block: int, job_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{block}:{job_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        block, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        if not job_id.startswith("0x") or len(job_id) != 66:
+            raise ValueError(job_id)
+        return int(block), job_id
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Problem(400, "bad-cursor", "the cursor is not one this API gave out") from exc
+
+
+def _address(value: str) -> str:
+    return Web3.to_checksum_address(value)
+
+
+def create_app(
+    engine: Engine,
+    *,
+    w3: Web3 | None = None,
+    deployment: Deployment | None = None,
+    indexer: Indexer | None = None,
+) -> FastAPI:
+    """The API over the database behind ``engine`` (already migrated); with ``w3`` and
+    ``deployment``, `/v1/contracts` and the chain's head in `/healthz`."""
+    app = FastAPI(
+        title="Agora",
+        version="1",
+        summary="An open marketplace for verifiable compute: jobs, their timelines and settlements.",
+    )
+    problems.install(app)
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        """Whether the database answers, how far the chain and the index are."""
+        database = True
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure of the database is "not ok"
+            database = False
+        head = int(w3.eth.block_number) if w3 is not None else None
+        indexed = indexer.cursor if indexer is not None and database else None
+        lag = head - indexed if head is not None and indexed is not None else None
+        return {"ok": database, "database": database, "chain_head": head, "indexed_block": indexed, "lag_blocks": lag}
+
+    @app.get("/v1/contracts", response_model=Contracts, tags=["chain"])
+    def contracts() -> dict[str, Any]:
+        """The chain and the market's contracts: chain id, addresses, deployment block."""
+        if deployment is None:
+            raise Problem(503, "no-deployment", "this API runs without a chain deployment")
+        return {
+            "chain_id": deployment.chain_id,
+            "deployment_block": deployment.block,
+            "contracts": {name: deployment.address(name) for name in sorted(deployment.contracts)},
+        }
+
+    @app.get("/v1/jobs", response_model=JobPage, tags=["jobs"])
+    def list_jobs(
+        status: Annotated[Status | None, Query(description="Only jobs in this status.")] = None,
+        requester: Annotated[str | None, Query(pattern=ADDRESS, description="Only this requester's jobs.")] = None,
+        worker: Annotated[
+            str | None, Query(pattern=ADDRESS, description="Only jobs this worker took a slot of.")
+        ] = None,
+        program: Annotated[str | None, Query(pattern=HEX32, description="Only jobs of this program id.")] = None,
+        region: Annotated[str | None, Query(description="Only jobs allowed in this region (e.g. eu).")] = None,
+        cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page.")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    ) -> dict[str, Any]:
+        """Jobs, newest first, filtered; one page at a time."""
+        query = select(JobRow)
+        if status is not None:
+            query = query.where(JobRow.status == status)
+        if requester is not None:
+            query = query.where(JobRow.requester == _address(requester))
+        if program is not None:
+            query = query.where(JobRow.program_id == program.lower())
+        if worker is not None:
+            held = select(SlotRow.job_id).where(SlotRow.worker == _address(worker))
+            query = query.where(JobRow.job_id.in_(held))
+        if region is not None:
+            try:
+                bit = 1 << region_index(region)
+            except ValueError as exc:
+                raise Problem(422, "unknown-region", f"no region {region!r}; known: {', '.join(REGIONS)}") from exc
+            query = query.where(or_(JobRow.regions == 0, JobRow.regions.op("&")(bit) != 0))
+        if cursor is not None:
+            block, job_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(JobRow.posted_block < block, and_(JobRow.posted_block == block, JobRow.job_id < job_id))
+            )
+        query = query.order_by(JobRow.posted_block.desc(), JobRow.job_id.desc()).limit(limit + 1)
+        with Session(engine) as s:
+            found = list(s.scalars(query))
+        more = len(found) > limit
+        found = found[:limit]
+        nxt = _encode_cursor(found[-1].posted_block, found[-1].job_id) if more else None
+        return {"items": [_job(r) for r in found], "next": nxt}
+
+    @app.get("/v1/jobs/{job_id}", response_model=JobDetail, tags=["jobs"])
+    def get_job(job_id: Annotated[str, Path(pattern=HEX32, description="The job's id (its request's hash).")]) -> Any:
+        """A job with its slots, the money it moved and its whole timeline, each step with its
+        transaction and block."""
+        key = job_id.lower()
+        with Session(engine) as s:
+            row = s.get(JobRow, key)
+            if row is None:
+                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
+            slots = s.scalars(select(SlotRow).where(SlotRow.job_id == key).order_by(SlotRow.slot))
+            money = s.scalars(
+                select(SettlementRow)
+                .where(SettlementRow.job_id == key)
+                .order_by(SettlementRow.block, SettlementRow.log_index)
+            )
+            events = s.scalars(
+                select(EventRow).where(EventRow.job_id == key).order_by(EventRow.block, EventRow.log_index)
+            )
+            return {
+                **_job(row),
+                "slots": [
+                    {
+                        "slot": x.slot,
+                        "worker": x.worker,
+                        "price": agr(x.price),
+                        "auditor": x.auditor,
+                        "committed": x.committed,
+                        "digest": x.digest,
+                        "result_cid": x.result_cid,
+                        "locked_block": x.locked_block,
+                    }
+                    for x in slots
+                ],
+                "settlements": [
+                    {
+                        "account": m.account,
+                        "kind": m.kind,
+                        "amount": agr(m.amount),
+                        "reason": m.reason,
+                        "block": m.block,
+                        "tx_hash": m.tx_hash,
+                    }
+                    for m in money
+                ],
+                "timeline": [
+                    {
+                        "event": e.name,
+                        "block": e.block,
+                        "log_index": e.log_index,
+                        "tx_hash": e.tx_hash,
+                        "contract": e.contract,
+                        "args": _safe(e.data),
+                        "says": says(e),
+                    }
+                    for e in events
+                ],
+            }
+
+    return app

@@ -1,0 +1,80 @@
+"""RFC 9457 problem details: every error the API answers is `application/problem+json`.
+
+A problem has a `type` (a URI naming the kind of error, under ``/problems/``), a `title` (the same
+for every problem of that type), the HTTP `status`, a `detail` for this occurrence, and, when a
+contract reverted, the error's name and arguments (`error`, `args`) as `ledger` decodes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger import ChainUnavailable, ContractRevert
+
+MEDIA_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request too large",
+    422: "Invalid request",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Unavailable",
+}
+
+
+class Problem(Exception):
+    """An error answered as a problem: ``kind`` names its type (``/problems/{kind}``)."""
+
+    def __init__(self, status: int, kind: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.detail, self.extra = status, kind, detail, extra
+
+
+def problem(
+    status: int, kind: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"type": f"/problems/{kind}", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Answers every error of ``app`` as a problem."""
+
+    @app.exception_handler(Problem)
+    async def _problem(_request: Request, exc: Problem) -> JSONResponse:
+        return problem(exc.status, exc.kind, exc.detail, **exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, kind, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors: list[dict[str, Any]] = [
+            {
+                "loc": [str(part) for part in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        where = ", ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:3])
+        return problem(422, "invalid-request", where or "the request does not match its schema", errors=errors)
+
+    @app.exception_handler(ContractRevert)
+    async def _revert(_request: Request, exc: ContractRevert) -> JSONResponse:
+        return problem(400, "contract-revert", f"the contract reverted with {exc}", **exc.to_json())
+
+    @app.exception_handler(ChainUnavailable)
+    async def _chain(_request: Request, exc: ChainUnavailable) -> JSONResponse:
+        return problem(503, "chain-unavailable", f"the chain is unreachable: {exc}", headers={"Retry-After": "5"})
