@@ -86,10 +86,11 @@ def up(
         int, typer.Option(help="Worker daemons (development accounts 2 .. 8).", min=0, max=MAX_WORKERS)
     ] = 3,
     ray_port: Annotated[int, typer.Option(help="Port of the Ray head the workers join.")] = 6390,
+    api_port: Annotated[int, typer.Option(help="Port of the REST API (0: none).", min=0, max=65535)] = 8000,
 ) -> None:
     """Start the marketplace on the embedded chain: serve the chain, deploy the contracts, start
-    store nodes, a Ray head and worker daemons, and run until Ctrl-C. State persists under --home,
-    so a restart continues where it stopped."""
+    store nodes, the REST API, a Ray head, worker daemons and a verifier, and run until Ctrl-C.
+    State persists under --home, so a restart continues where it stopped."""
     if workers and store_nodes < 2:
         c.fail("workers need at least 2 store nodes (--store-nodes)")
     # Ctrl-C stops everything even when `agora up` was started with SIGINT ignored (as a shell
@@ -124,6 +125,15 @@ def up(
         k, m = store_coding(store_nodes)
         if urls:
             typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
+        if api_port:
+            api = f"http://127.0.0.1:{api_port}"
+            server = spawn(
+                "api",
+                [*agora, "api", "serve", "--port", str(api_port), "--home", str(state)],
+                env={**os.environ, "AGORA_RPC_URL": url},
+            )
+            _wait_for(api, "the API", server, partial(http_ok, f"{api}/healthz"), 60)
+            typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs)")
         if workers:
             _start_workers(spawn, agora, state, url, urls, (k, m), workers, ray_port)
         typer.echo(f"logs       {logs}")

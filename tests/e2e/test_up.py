@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import requests
 
 from cli.up import http_ok
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
@@ -75,10 +76,11 @@ def stop_up(proc: subprocess.Popen[str]) -> int:
 
 
 def small_up() -> tuple[int, int, list[str]]:
-    """Free ports for a chain and three store nodes, and `agora up` arguments for them and one worker."""
+    """Free ports for a chain, three store nodes and the API, and `agora up` arguments for them and
+    one worker."""
     port, store_port, ray_port = free_port(), free_ports(3), free_port()
     args = ["--rpc-port", str(port), "--store-nodes", "3", "--store-port", str(store_port)]
-    return port, store_port, [*args, "--workers", "1", "--ray-port", str(ray_port)]
+    return port, store_port, [*args, "--workers", "1", "--ray-port", str(ray_port), "--api-port", str(free_port())]
 
 
 @pytest.mark.slow
@@ -90,6 +92,7 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert "store      3 nodes, 2+1 coding" in banner
         assert "worker     worker1.agora (development account 2)" in banner
         assert "verifier   re-executes every job in court and 10% of the rest, disputes" in banner
+        api = next(line.split()[1] for line in banner.splitlines() if line.startswith("api "))
         w3 = connect(f"http://127.0.0.1:{port}")
         deployment = load_deployment(w3, tmp_path)
         # a requester's k=1 job, run by the worker `agora up` started; with a deposit in the
@@ -120,6 +123,17 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
 
         assert store.get(cid_from_digest(bytes(event["args"]["resultCid"]))) == b"1 3 14\n"
         store.close()
+        # the API indexed it: settled, the worker paid, every step with its transaction
+        deadline = time.monotonic() + 30
+        while (job := requests.get(f"{api}/v1/jobs/0x{job_id.hex()}", timeout=5)).status_code == 404 or job.json()[
+            "status"
+        ] != "settled":
+            assert time.monotonic() < deadline, job.text
+            time.sleep(0.5)
+        assert [s["worker"] for s in job.json()["slots"]] == [dev_account(2).address]
+        assert {"JobPosted", "JobLocked", "ResultRevealed", "JobSettled"} <= {
+            e["event"] for e in job.json()["timeline"]
+        }
         height = w3.eth.block_number
     finally:
         assert stop_up(proc) == 0
