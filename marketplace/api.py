@@ -8,18 +8,24 @@ first. Reads are public.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import re
+import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Path, Query
+from fastapi import Depends, FastAPI, Header, Path, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, and_, or_, select, text
+from sqlalchemy import Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
-from ledger import REGIONS, Deployment, SlashReason, format_tokens, region_index, regions_in
+from ledger import REGIONS, Deployment, Names, SlashReason, StakeManager, format_tokens, region_index, regions_in
 
 from . import problems
 from .indexer import Indexer
@@ -30,6 +36,13 @@ HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 Status = Literal["open", "provisional", "settled", "unresolved", "expired", "void", "disputed"]
 MAX_PAGE = 200
+StreamStart = tuple[str, tuple[int, int], list[EventRow], str]
+"""A job's event stream as checked before it starts: job, resume point, first events, status."""
+FINAL = ("settled", "expired", "void")
+STREAM_POLL = 0.5
+"""Seconds between looks at the database for a job's new events while streaming them."""
+STREAM_LIMIT = 600.0
+"""Seconds one event stream stays open; the client reconnects with `Last-Event-ID` and misses nothing."""
 
 
 def agr(wei: Decimal | int) -> str:
@@ -103,6 +116,30 @@ class JobDetail(JobOut):
 class JobPage(Strict):
     items: list[JobOut]
     next: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+
+
+class SettlementItem(SettlementOut):
+    job_id: str
+
+
+class SettlementPage(Strict):
+    items: list[SettlementItem]
+    next: str | None
+
+
+class WorkerOut(Strict):
+    address: str
+    name: str | None = Field(description="its reverse name, when it set one")
+    stake_free: str | None = Field(description="AGR")
+    stake_locked: str | None = Field(description="AGR held as collateral")
+    stake_unbonding: str | None = Field(description="AGR")
+    jobs: int = Field(description="slots it took")
+    paid_jobs: int
+    earned: str = Field(description="AGR paid for results")
+    slashes: list[SettlementItem]
+    reputation: float | None = Field(
+        description="paid jobs ÷ (paid jobs + slashes); null before its first outcome (docs/api.md)"
+    )
 
 
 class Contracts(Strict):
@@ -203,18 +240,56 @@ def says(row: EventRow) -> str:
     return name
 
 
-def _encode_cursor(block: int, job_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{block}:{job_id}".encode()).decode()
+def _encode_cursor(block: int, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{block}:{key}".encode()).decode()
 
 
 def _decode_cursor(cursor: str) -> tuple[int, str]:
     try:
-        block, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if not job_id.startswith("0x") or len(job_id) != 66:
-            raise ValueError(job_id)
-        return int(block), job_id
+        block, key = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        if not (re.fullmatch(r"0x[0-9a-f]{64}", key) or re.fullmatch(r"[0-9]{1,9}", key)):
+            raise ValueError(key)
+        return int(block), key
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise Problem(400, "bad-cursor", "the cursor is not one this API gave out") from exc
+
+
+def _event(e: EventRow) -> dict[str, Any]:
+    return {
+        "event": e.name,
+        "block": e.block,
+        "log_index": e.log_index,
+        "tx_hash": e.tx_hash,
+        "contract": e.contract,
+        "args": _safe(e.data),
+        "says": says(e),
+    }
+
+
+def _settlement(m: SettlementRow) -> dict[str, Any]:
+    return {
+        "job_id": m.job_id,
+        "account": m.account,
+        "kind": m.kind,
+        "amount": agr(m.amount),
+        "reason": m.reason,
+        "block": m.block,
+        "tx_hash": m.tx_hash,
+    }
+
+
+def _event_id(block: int, log_index: int) -> str:
+    return f"{block}-{log_index}"
+
+
+def _after(last_event_id: str | None) -> tuple[int, int]:
+    if not last_event_id:
+        return (-1, -1)
+    try:
+        block, index = last_event_id.split("-")
+        return int(block), int(index)
+    except ValueError as exc:
+        raise Problem(400, "bad-event-id", "Last-Event-ID is not an id this stream gave out") from exc
 
 
 def _address(value: str) -> str:
@@ -337,29 +412,142 @@ def create_app(
                     }
                     for x in slots
                 ],
-                "settlements": [
-                    {
-                        "account": m.account,
-                        "kind": m.kind,
-                        "amount": agr(m.amount),
-                        "reason": m.reason,
-                        "block": m.block,
-                        "tx_hash": m.tx_hash,
-                    }
-                    for m in money
-                ],
-                "timeline": [
-                    {
-                        "event": e.name,
-                        "block": e.block,
-                        "log_index": e.log_index,
-                        "tx_hash": e.tx_hash,
-                        "contract": e.contract,
-                        "args": _safe(e.data),
-                        "says": says(e),
-                    }
-                    for e in events
-                ],
+                "settlements": [{k: v for k, v in _settlement(m).items() if k != "job_id"} for m in money],
+                "timeline": [_event(e) for e in events],
             }
+
+    def _new_events(key: str, after: tuple[int, int]) -> tuple[list[EventRow], str | None]:
+        with Session(engine) as s:
+            status = s.scalar(select(JobRow.status).where(JobRow.job_id == key))
+            found = list(
+                s.scalars(
+                    select(EventRow)
+                    .where(EventRow.job_id == key)
+                    .where(
+                        or_(EventRow.block > after[0], and_(EventRow.block == after[0], EventRow.log_index > after[1]))
+                    )
+                    .order_by(EventRow.block, EventRow.log_index)
+                    .limit(500)
+                )
+            )
+            s.expunge_all()
+            return found, status
+
+    def _stream_start(
+        job_id: Annotated[str, Path(pattern=HEX32)],
+        last_event_id: Annotated[str | None, Header(max_length=40, description="resume after this event")] = None,
+    ) -> StreamStart:
+        """Checked before the stream starts, so a bad request is still answered as a problem."""
+        key, after = job_id.lower(), _after(last_event_id)
+        found, status = _new_events(key, after)
+        if status is None:
+            raise Problem(404, "job-not-found", f"no job {key} has been indexed")
+        return key, after, found, status
+
+    @app.get(
+        "/v1/jobs/{job_id}/events",
+        response_class=EventSourceResponse,
+        tags=["jobs"],
+        responses={200: {"description": "server-sent events: each of the job's events as it is indexed"}},
+    )
+    async def job_events(
+        start: StreamStart = Depends(_stream_start),  # noqa: B008 - a closure: Annotated cannot name it
+    ) -> AsyncIterator[ServerSentEvent]:
+        """The job's events as server-sent events (`id` block-position, `event` its name, `data` as
+        in the timeline), from the first or after `Last-Event-ID`, as they are indexed; the stream
+        ends once the job is final (or after ten minutes: reconnect with `Last-Event-ID`)."""
+        key, after, found, status = start
+        started = time.monotonic()
+        current: str | None = status
+        while True:
+            for e in found:
+                after = (e.block, e.log_index)
+                yield ServerSentEvent(data=_event(e), event=e.name, id=_event_id(e.block, e.log_index))
+            if (current in FINAL and not found) or time.monotonic() - started > STREAM_LIMIT:
+                return
+            if not found:
+                await asyncio.sleep(STREAM_POLL)
+            found, current = await run_in_threadpool(_new_events, key, after)
+
+    @app.get("/v1/settlements", response_model=SettlementPage, tags=["settlements"])
+    def settlements(
+        account: Annotated[str | None, Query(pattern=ADDRESS, description="Only this account's.")] = None,
+        kind: Annotated[
+            Literal["paid", "slashed", "refunded", "claim", "juror"] | None, Query(description="Only this kind.")
+        ] = None,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    ) -> dict[str, Any]:
+        """Every payment, refund and slash, newest first, each with its transaction."""
+        query = select(SettlementRow)
+        if account is not None:
+            query = query.where(SettlementRow.account == _address(account))
+        if kind is not None:
+            query = query.where(SettlementRow.kind == kind)
+        if cursor is not None:
+            block, index = _decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    SettlementRow.block < block,
+                    and_(SettlementRow.block == block, SettlementRow.log_index < int(index)),
+                )
+            )
+        query = query.order_by(SettlementRow.block.desc(), SettlementRow.log_index.desc()).limit(limit + 1)
+        with Session(engine) as s:
+            found = list(s.scalars(query))
+            more = len(found) > limit
+            found = found[:limit]
+            nxt = _encode_cursor(found[-1].block, str(found[-1].log_index)) if more else None
+            return {"items": [_settlement(m) for m in found], "next": nxt}
+
+    @app.get("/v1/workers/{worker}", response_model=WorkerOut, tags=["workers"])
+    def get_worker(
+        worker: Annotated[str, Path(max_length=300, description="An address, or a name (alice or alice.agora).")],
+    ) -> dict[str, Any]:
+        """A worker's stake, jobs, earnings and slashes (with reasons), and its reputation."""
+        address = _resolve(worker)
+        with Session(engine) as s:
+            jobs = s.scalar(select(func.count()).select_from(SlotRow).where(SlotRow.worker == address)) or 0
+            paid = list(
+                s.scalars(select(SettlementRow).where(SettlementRow.account == address, SettlementRow.kind == "paid"))
+            )
+            slashes = list(
+                s.scalars(
+                    select(SettlementRow)
+                    .where(SettlementRow.account == address, SettlementRow.kind == "slashed")
+                    .order_by(SettlementRow.block.desc(), SettlementRow.log_index.desc())
+                )
+            )
+            stake = (
+                StakeManager(w3, deployment).stake_of(address) if w3 is not None and deployment is not None else None
+            )
+            name = Names(w3, deployment).reverse(address) if w3 is not None and deployment is not None else None
+            outcomes = len(paid) + len(slashes)
+            return {
+                "address": address,
+                "name": name,
+                "stake_free": agr(stake[0]) if stake else None,
+                "stake_locked": agr(stake[1]) if stake else None,
+                "stake_unbonding": agr(stake[2]) if stake else None,
+                "jobs": jobs,
+                "paid_jobs": len(paid),
+                "earned": agr(sum(int(m.amount) for m in paid)),
+                "slashes": [_settlement(m) for m in slashes],
+                "reputation": round(len(paid) / outcomes, 4) if outcomes else None,
+            }
+
+    def _resolve(who: str) -> str:
+        if who.startswith("0x") and len(who) == 42:
+            try:
+                return _address(who)
+            except ValueError as exc:
+                raise Problem(422, "invalid-address", f"{who!r} is not an address") from exc
+        if w3 is None or deployment is None:
+            raise Problem(422, "invalid-address", "names need the chain: give an address")
+        try:
+            address = Names(w3, deployment).resolve(who)
+        except Exception as exc:  # noqa: BLE001 - a name with no address record, or not a name at all
+            raise Problem(404, "name-not-found", f"{who!r} resolves to no address: {exc}") from exc
+        return _address(address)
 
     return app

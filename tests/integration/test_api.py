@@ -204,3 +204,61 @@ def test_agora_api_serve_answers_over_http(served_chain: str, tmp_path: Path) ->
         assert (home / "marketplace.sqlite").exists()
     finally:
         stop(proc)
+
+
+def sse(text: str) -> list[dict[str, str]]:
+    """The events of a server-sent event stream (comments left out)."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":"))
+        if fields:
+            out.append(fields)
+    return out
+
+
+def test_a_jobs_events_stream_and_a_reconnect_misses_nothing(client: TestClient, chain: Any) -> None:
+    path = f"/v1/jobs/{hexid(chain['done'])}/events"
+    answer = client.get(path)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
+    events = sse(answer.text)
+    assert [e["event"] for e in events] == [
+        "JobPosted", "JobLocked", "ResultRevealed", "JobProvisional", "WorkerPaid", "JobSettled"
+    ]  # fmt: skip
+    assert all(e["id"] for e in events)
+    resumed = sse(client.get(path, headers={"Last-Event-ID": events[2]["id"]}).text)
+    assert [e["id"] for e in resumed] == [e["id"] for e in events[3:]]
+    assert client.get(path, headers={"Last-Event-ID": "yesterday"}).json()["type"] == "/problems/bad-event-id"
+    assert client.get(f"/v1/jobs/0x{'cd' * 32}/events").status_code == 404
+
+
+def test_settlements_and_workers(client: TestClient, chain: Any) -> None:
+    everything = client.get("/v1/settlements").json()["items"]
+    assert {m["kind"] for m in everything} == {"paid", "slashed", "refunded"}
+    blocks = [m["block"] for m in everything]
+    assert blocks == sorted(blocks, reverse=True)
+    paged, cursor = [], None
+    while True:
+        page = client.get("/v1/settlements", params={"limit": 1, **({"cursor": cursor} if cursor else {})}).json()
+        paged += page["items"]
+        if (cursor := page["next"]) is None:
+            break
+    assert paged == everything
+    honest, late = (w.transactor.address for w in chain["actors"].workers)
+    assert [m["amount"] for m in client.get("/v1/settlements", params={"account": honest}).json()["items"]] == ["10"]
+    slashed = client.get("/v1/settlements", params={"kind": "slashed"}).json()["items"]
+    assert [(m["account"], m["reason"]) for m in slashed] == [(late, "deadline missed")]
+
+    good = client.get(f"/v1/workers/{honest.lower()}").json()
+    assert (good["jobs"], good["paid_jobs"], good["earned"], good["slashes"], good["reputation"]) == (
+        1,
+        1,
+        "10",
+        [],
+        1.0,
+    )
+    assert good["stake_free"] is not None and good["address"] == honest
+    bad = client.get(f"/v1/workers/{late}").json()
+    assert (bad["jobs"], bad["paid_jobs"], bad["reputation"]) == (1, 0, 0.0)
+    assert [s["reason"] for s in bad["slashes"]] == ["deadline missed"]
+    assert client.get("/v1/workers/nobody").json()["type"] == "/problems/name-not-found"
+    assert client.get("/v1/workers/0x" + "zz" * 20).status_code in (404, 422)
