@@ -14,6 +14,7 @@ from eth_utils import keccak
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from ._tx import mapped_errors
 from .clients import Token, _Client
 from .logs import fetch_logs
 
@@ -246,8 +247,12 @@ class JobMarket(_Client):
     # jobs
     def post_job(self, request: JobRequest, signature: bytes) -> bytes:
         """Relays a signed request; returns the job id."""
-        self._send(self.contract, "postJob", request.as_tuple(), signature, gas=POST_GAS, preflight=True)
+        self.relay(request, signature)
         return request.struct_hash()
+
+    def relay(self, request: JobRequest, signature: bytes) -> dict[str, Any]:
+        """Relays a signed request; returns the receipt."""
+        return self._send(self.contract, "postJob", request.as_tuple(), signature, gas=POST_GAS, preflight=True)
 
     def lock(self, job_id: bytes) -> tuple[int, int]:
         """Takes a slot; returns (slot index, locked price)."""
@@ -298,6 +303,23 @@ class JobMarket(_Client):
 
     def escrow_of(self, job_id: bytes) -> int:
         return int(self._call(self.contract, "escrowOf", job_id))
+
+    def simulate_post(self, request: JobRequest, signature: bytes, sender: str) -> bytes:
+        """What `post_job` would do if ``sender`` relayed it now: the job id, or the contract's
+        error by name (`InvalidSignature`, `NonceUsed`, `InsufficientBalance`, ...). Sends nothing."""
+        with mapped_errors():
+            return bytes(self.contract.functions.postJob(request.as_tuple(), signature).call({"from": sender}))
+
+    def escrow_for(self, request: JobRequest) -> int:
+        """What posting ``request`` takes from its requester's deposit: k × maxPrice, and one more
+        maxPrice as the audit fee of a redundant job (k < 8) while audits are on."""
+        audited = (
+            request.mode == Mode.REDUNDANT
+            and request.redundancy < 8
+            and int(str(self._call(self.contract, "court")), 16) != 0
+            and self.audit_bps() != 0
+        )
+        return (request.redundancy + (1 if audited else 0)) * request.max_price
 
     def audit_bps(self) -> int:
         """The chance, in basis points, that an audited job gets a drawn auditor."""

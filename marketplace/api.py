@@ -12,14 +12,18 @@ import asyncio
 import base64
 import binascii
 import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Path, Query
+import orjson
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -29,12 +33,14 @@ from ledger import REGIONS, Deployment, Names, SlashReason, StakeManager, format
 
 from . import problems
 from .indexer import Indexer
-from .models import EventRow, JobRow, SettlementRow, SlotRow
+from .intake import MAX_BODY, Accepted, Intake, RequestIn, SubmitIn
+from .models import EventRow, IntakeRow, JobRow, SettlementRow, SlotRow
 from .problems import Problem
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 Status = Literal["open", "provisional", "settled", "unresolved", "expired", "void", "disputed"]
+IntakeStatus = Literal["accepted", "failed", "posted"]
 MAX_PAGE = 200
 StreamStart = tuple[str, tuple[int, int], list[EventRow], str]
 """A job's event stream as checked before it starts: job, resume point, first events, status."""
@@ -85,7 +91,9 @@ class EventOut(Strict):
 
 class JobOut(Strict):
     job_id: str
-    status: Status
+    status: Status | IntakeStatus = Field(
+        description="on chain as indexed; `accepted`: acknowledged, not yet posted; `failed`: the market refused it"
+    )
     requester: str
     program_id: str
     input_digest: str
@@ -102,15 +110,18 @@ class JobOut(Strict):
     commit_deadline: int
     reveal_deadline: int
     result_digest: str | None
-    posted_block: int
-    posted_tx: str
-    updated_block: int
+    posted_block: int | None
+    posted_tx: str | None
+    updated_block: int | None
 
 
 class JobDetail(JobOut):
     slots: list[SlotOut]
     settlements: list[SettlementOut]
     timeline: list[EventOut]
+    relay_error: dict[str, Any] | None = Field(
+        default=None, description="why the market refused to post it (the contract error and its arguments)"
+    )
 
 
 class JobPage(Strict):
@@ -240,6 +251,61 @@ def says(row: EventRow) -> str:
     return name
 
 
+def _from_intake(row: IntakeRow) -> dict[str, Any]:
+    """A job acknowledged here and not indexed yet: its terms from the signed request."""
+    r = RequestIn.model_validate(row.request).to_request()
+    return {
+        "job_id": row.job_id,
+        "status": row.status,
+        "requester": r.requester,
+        "program_id": "0x" + r.program_id.hex(),
+        "input_digest": "0x" + r.input_digest.hex(),
+        "mode": r.mode.name.lower(),
+        "redundancy": r.redundancy,
+        "quorum": r.quorum,
+        "min_price": agr(r.min_price),
+        "max_price": agr(r.max_price),
+        "collateral": agr(r.collateral),
+        "escrow": agr(row.escrow),
+        "regions": _regions(r.regions),
+        "fuel_limit": r.fuel_limit,
+        "lock_deadline": r.lock_deadline,
+        "commit_deadline": r.commit_deadline,
+        "reveal_deadline": r.reveal_deadline,
+        "result_digest": None,
+        "posted_block": None,
+        "posted_tx": row.tx_hash,
+        "updated_block": None,
+        "slots": [],
+        "settlements": [],
+        "timeline": [],
+        "relay_error": row.error,
+    }
+
+
+class RateLimit:
+    """A token bucket per key: ``burst`` at once, ``rate`` a second after that."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key: str) -> float:
+        """0 and a token taken, or the seconds until one is free."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._buckets) > 100_000:  # forget the idle, so many keys cannot grow it without bound
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+
+
 def _encode_cursor(block: int, key: str) -> str:
     return base64.urlsafe_b64encode(f"{block}:{key}".encode()).decode()
 
@@ -252,6 +318,19 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
         return int(block), key
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise Problem(400, "bad-cursor", "the cursor is not one this API gave out") from exc
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused (413) past `MAX_BODY` before more of it is read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > MAX_BODY):
+        raise Problem(413, "too-large", f"a request body may have at most {MAX_BODY:,} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Problem(413, "too-large", f"a request body may have at most {MAX_BODY:,} bytes")
+    return bytes(body)
 
 
 def _event(e: EventRow) -> dict[str, Any]:
@@ -302,9 +381,15 @@ def create_app(
     w3: Web3 | None = None,
     deployment: Deployment | None = None,
     indexer: Indexer | None = None,
+    intake: Intake | None = None,
+    per_ip: RateLimit | None = None,
+    per_requester: RateLimit | None = None,
 ) -> FastAPI:
     """The API over the database behind ``engine`` (already migrated); with ``w3`` and
-    ``deployment``, `/v1/contracts` and the chain's head in `/healthz`."""
+    ``deployment``, `/v1/contracts` and the chain's head in `/healthz`; with ``intake``,
+    `POST /v1/jobs` (rate-limited per client address and per requester)."""
+    ip_limit = per_ip or RateLimit(rate=20, burst=40)
+    requester_limit = per_requester or RateLimit(rate=10, burst=20)
     app = FastAPI(
         title="Agora",
         version="1",
@@ -387,7 +472,10 @@ def create_app(
         with Session(engine) as s:
             row = s.get(JobRow, key)
             if row is None:
-                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
+                taken = s.scalar(select(IntakeRow).where(IntakeRow.job_id == key))
+                if taken is None:
+                    raise Problem(404, "job-not-found", f"no job {key} has been indexed or submitted here")
+                return _from_intake(taken)
             slots = s.scalars(select(SlotRow).where(SlotRow.job_id == key).order_by(SlotRow.slot))
             money = s.scalars(
                 select(SettlementRow)
@@ -415,6 +503,48 @@ def create_app(
                 "settlements": [{k: v for k, v in _settlement(m).items() if k != "job_id"} for m in money],
                 "timeline": [_event(e) for e in events],
             }
+
+    @app.post(
+        "/v1/jobs",
+        status_code=202,
+        response_model=Accepted,
+        tags=["jobs"],
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": SubmitIn.model_json_schema()}}}
+        },
+        responses={
+            200: {"description": "already on chain", "model": Accepted},
+            400: {"description": "malformed JSON, or a signature that is not the requester's (problem)"},
+            402: {"description": "the deposit does not cover the escrow (problem)"},
+            409: {"description": "the nonce is used (problem)"},
+            413: {"description": "the body is over 64 KiB (problem)"},
+            422: {"description": "invalid fields or terms, or a program or input not in the store (problem)"},
+            429: {"description": "too many requests from this address or for this requester (problem)"},
+        },
+    )
+    async def submit(request: Request) -> JSONResponse:
+        """Submit a signed `JobRequest`: checked (signature, nonce, deadlines and windows, the program
+        and input in the store, the deposit), written durably, then answered `202` with the job id;
+        the API's relayer posts it. The same request again answers with the same job."""
+        if intake is None:
+            raise Problem(503, "no-relayer", "this API takes no requests (it runs without a relayer)")
+        client = request.client.host if request.client else "?"
+        if (wait := ip_limit.wait(client)) > 0:
+            raise Problem(429, "rate-limited", f"too many requests from {client}", retry_after=round(wait, 3))
+        body = await _read_body(request)
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise Problem(400, "malformed-json", f"the body is not JSON (or nested deeper than 1,024): {exc}") from exc
+        try:
+            parsed = SubmitIn.model_validate(data)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from exc
+        requester = parsed.request.requester.lower()
+        if (wait := requester_limit.wait(requester)) > 0:
+            raise Problem(429, "rate-limited", f"too many requests for {requester}", retry_after=round(wait, 3))
+        status, accepted = await run_in_threadpool(intake.submit, parsed)
+        return JSONResponse(accepted.model_dump(), status_code=status)
 
     def _new_events(key: str, after: tuple[int, int]) -> tuple[list[EventRow], str | None]:
         with Session(engine) as s:

@@ -126,3 +126,23 @@ class SettlementRow(Base):
     block: Mapped[int] = mapped_column(BigInteger)
     log_index: Mapped[int] = mapped_column(Integer)
     tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class IntakeRow(Base):
+    """A signed request the API acknowledged (`202`), durable before the answer, until the relayer
+    has posted it (or the chain refused it)."""
+
+    __tablename__ = "intake"
+    __table_args__ = (UniqueConstraint("requester", "nonce"), Index("ix_intake_status", "status", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(66), unique=True)
+    requester: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[str] = mapped_column(String(78))  # a uint256, as decimal text
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(String(132))
+    escrow: Mapped[Decimal] = mapped_column(Amount)
+    status: Mapped[str] = mapped_column(String(16))  # accepted, posted, failed
+    accepted_at: Mapped[float] = mapped_column()
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

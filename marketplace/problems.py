@@ -20,6 +20,8 @@ MEDIA_TYPE = "application/problem+json"
 
 TITLES = {
     400: "Bad request",
+    402: "Deposit too small",
+    409: "Conflict",
     404: "Not found",
     405: "Method not allowed",
     413: "Request too large",
@@ -51,7 +53,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(_request: Request, exc: Problem) -> JSONResponse:
-        return problem(exc.status, exc.kind, exc.detail, **exc.extra)
+        wait = exc.extra.get("retry_after")
+        headers = {"Retry-After": str(max(1, int(wait + 0.999)))} if wait is not None else None
+        return problem(exc.status, exc.kind, exc.detail, headers=headers, **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
