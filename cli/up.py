@@ -29,6 +29,7 @@ from ._supervise import Child, Supervisor
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
 FIRST_WORKER_ACCOUNT = 2  # development accounts 0 (deployer) and 1 (the examples' requester) stay free
 VERIFIER_ACCOUNT = 9  # the last of the ten: the verifier disputes with it
+RELAYER_ACCOUNT = 10  # beyond the ten funded at genesis: the API's relayer, given gas by account 0
 MAX_WORKERS = VERIFIER_ACCOUNT - FIRST_WORKER_ACCOUNT
 
 
@@ -129,11 +130,13 @@ def up(
             api = f"http://127.0.0.1:{api_port}"
             server = spawn(
                 "api",
-                [*agora, "api", "serve", "--port", str(api_port), "--home", str(state)],
+                [*agora, "api", "serve", "--port", str(api_port), "--home", str(state)]
+                + ["--from", f"dev:{RELAYER_ACCOUNT}", "--store-nodes", ",".join(urls)],
                 env={**os.environ, "AGORA_RPC_URL": url},
             )
             _wait_for(api, "the API", server, partial(http_ok, f"{api}/healthz"), 60)
-            typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs)")
+            relayer = f"relayer: development account {RELAYER_ACCOUNT}"
+            typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs; {relayer})")
         if workers:
             _start_workers(spawn, agora, state, url, urls, (k, m), workers, ray_port)
         typer.echo(f"logs       {logs}")

@@ -18,6 +18,7 @@ import requests
 
 from cli.up import http_ok
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
+from marketplace.intake import request_json
 from store import StoreClient, cid_from_digest, digest_of
 
 from ..conftest import LOOPBACK, ROOT, free_port, listening
@@ -108,9 +109,16 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         request = make_request(
             w3, k=1, q=1, program_id=program, input_digest=data, max_price=2 * AGR, ramp=0, collateral=10 * AGR
         )
-        job_id = market.post_job(request, request.sign(requester, chain_id=deployment.chain_id, market=market.address))
+        # submitted through the API: checked, written, relayed by its relayer
+        signature = request.sign(requester, chain_id=deployment.chain_id, market=market.address)
+        submitted = requests.post(
+            f"{api}/v1/jobs", json={"request": request_json(request), "signature": "0x" + signature.hex()}, timeout=30
+        )
+        assert submitted.status_code == 202, submitted.text
+        job_id = request.struct_hash()
+        assert submitted.json()["job_id"] == "0x" + job_id.hex()
         deadline = time.monotonic() + 120
-        while market.job(job_id).status == JobStatus.OPEN:
+        while market.job(job_id).status in (JobStatus.NONE, JobStatus.OPEN):  # relayed, then run
             assert time.monotonic() < deadline, (tmp_path / "logs" / "worker1.log").read_text()
             time.sleep(0.2)
         assert market.job(job_id).status == JobStatus.PROVISIONAL

@@ -4,12 +4,18 @@ its own problem and writes nothing."""
 
 from __future__ import annotations
 
+import os
+import random
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import requests
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -23,6 +29,7 @@ from marketplace.intake import Intake, Relayer, RequestIn, request_json
 from marketplace.models import IntakeRow
 from store import StoreClient, digest_of
 
+from ..conftest import ROOT, free_port, stop
 from .databases import database
 from .market_helpers import AGR, chain_now, make_request
 from .store_cluster import WRITER, start_cluster, stop_all
@@ -247,3 +254,59 @@ def test_too_many_requests_are_refused_with_retry_after(world: dict[str, Any], t
         assert [a.status_code for a in answers[:2]] == [202, 202]
         assert answers[2].status_code == 429 and problem_of(answers[2]) == "rate-limited"
         assert int(answers[2].headers["retry-after"]) >= 1
+
+
+@pytest.mark.slow
+def test_every_acknowledged_request_is_posted_once_though_the_api_is_killed(served_chain: str, tmp_path: Path) -> None:
+    """`agora api serve` as a process, SIGKILLed at random moments while requests stream in, then
+    started again: every request it answered 202 ends on chain, each once."""
+    w3 = connect(served_chain)
+    home = tmp_path / "home"
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
+    requester = JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER)))
+    if requester.balance_of(dev_account(REQUESTER).address) < 500 * AGR:
+        Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(dev_account(REQUESTER).address, 1_000 * AGR)
+        requester.deposit(1_000 * AGR)
+    env = {**os.environ, "AGORA_HOME": str(home), "AGORA_RPC_URL": served_chain}
+    for name in ("AGORA_DATABASE_URL", "AGORA_STORE_NODES"):
+        env.pop(name, None)
+    port = free_port()
+    world = {"w3": w3, "deployment": deployment, "program": b"\x01" * 32, "input": b"\x02" * 32}
+
+    def serve() -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "cli", "api", "serve", "--port", str(port), "--from", f"dev:{RELAYER}"]
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    acknowledged: set[str] = set()
+    rng = random.Random(7)
+    for _round in range(3):
+        proc = serve()
+        try:
+            deadline, killed_at = time.monotonic() + 60, None
+            while killed_at is None:
+                assert time.monotonic() < deadline and proc.poll() is None
+                try:
+                    answer = requests.post(f"http://127.0.0.1:{port}/v1/jobs", json=body(signed(world)), timeout=5)
+                except requests.ConnectionError:
+                    time.sleep(0.1)  # not up yet
+                    continue
+                assert answer.status_code == 202, answer.text
+                acknowledged.add(answer.json()["job_id"])
+                if rng.random() < 0.2:
+                    killed_at = time.monotonic()
+                    proc.kill()  # at once after an answer: its relaying may not have begun
+        finally:
+            proc.kill()
+            proc.wait()
+    proc = serve()  # the last start relays whatever the killed ones left
+    try:
+        deadline = time.monotonic() + 60
+        while pending := [j for j in acknowledged if requester.job(bytes.fromhex(j[2:])).status == JobStatus.NONE]:
+            assert time.monotonic() < deadline, f"{len(pending)} acknowledged requests never posted"
+            time.sleep(0.5)
+    finally:
+        stop(proc)
+    posted = JobMarket(w3, deployment).contract.events.JobPosted().get_logs(from_block=deployment.block)
+    ids = ["0x" + bytes(e["args"]["jobId"]).hex() for e in posted]
+    assert acknowledged <= set(ids) and len(ids) == len(set(ids))  # each on chain, once
+    assert len(acknowledged) >= 3
