@@ -394,6 +394,8 @@ def create_app(
         title="Agora",
         version="1",
         summary="An open marketplace for verifiable compute: jobs, their timelines and settlements.",
+        # Every route may answer these, each as a problem (RFC 9457).
+        responses=problems.documented(400, 404, 405, 413, 422, 429, 500, 503),
     )
     problems.install(app)
 
@@ -512,15 +514,7 @@ def create_app(
         openapi_extra={
             "requestBody": {"required": True, "content": {"application/json": {"schema": SubmitIn.model_json_schema()}}}
         },
-        responses={
-            200: {"description": "already on chain", "model": Accepted},
-            400: {"description": "malformed JSON, or a signature that is not the requester's (problem)"},
-            402: {"description": "the deposit does not cover the escrow (problem)"},
-            409: {"description": "the nonce is used (problem)"},
-            413: {"description": "the body is over 64 KiB (problem)"},
-            422: {"description": "invalid fields or terms, or a program or input not in the store (problem)"},
-            429: {"description": "too many requests from this address or for this requester (problem)"},
-        },
+        responses={200: {"description": "already on chain", "model": Accepted}, **problems.documented(402, 409)},
     )
     async def submit(request: Request) -> JSONResponse:
         """Submit a signed `JobRequest`: checked (signature, nonce, deadlines and windows, the program
@@ -578,7 +572,12 @@ def create_app(
         "/v1/jobs/{job_id}/events",
         response_class=EventSourceResponse,
         tags=["jobs"],
-        responses={200: {"description": "server-sent events: each of the job's events as it is indexed"}},
+        responses={
+            200: {
+                "description": "server-sent events: each of the job's events as it is indexed",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        },
     )
     async def job_events(
         start: StreamStart = Depends(_stream_start),  # noqa: B008 - a closure: Annotated cannot name it

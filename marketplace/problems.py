@@ -32,6 +32,33 @@ TITLES = {
 }
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "error": {"type": "string", "description": "the contract error's name, when a contract reverted"},
+        "args": {"type": "object", "description": "its arguments"},
+        "errors": {
+            "type": "array",
+            "description": "each field that does not match the schema",
+            "items": {"type": "object"},
+        },
+    },
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses: each a problem."""
+    return {
+        status: {"description": TITLES.get(status, "Error"), "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+        for status in statuses
+    }
+
+
 class Problem(Exception):
     """An error answered as a problem: ``kind`` names its type (``/problems/{kind}``)."""
 
