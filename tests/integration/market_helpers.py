@@ -59,6 +59,7 @@ def make_request(w3: Web3, *, k: int = 3, q: int = 2, nonce: int | None = None, 
     terms: dict[str, object] = {"program_id": os.urandom(32), "input_digest": os.urandom(32)}
     terms.update(overrides)
     requester = str(terms.pop("requester", dev_account(1).address))
+    k, q = int(terms.pop("redundancy", k)), int(terms.pop("quorum", q))  # type: ignore[call-overload]
     return new_request(chain_now(w3), requester=requester, redundancy=k, quorum=q, nonce=nonce, **terms)  # type: ignore[arg-type]
 
 
