@@ -61,12 +61,12 @@ def serve(
         indexer.catch_up()
         loops = [lambda: indexer.step() > 0]
         intake = None
+        nodes = c.store_nodes(store_nodes)
+        store = c.store_client(nodes) if nodes else None
         if not read_only:
             relayer = c.account(handle, sender, home)
             _fund(handle, relayer.address)
             market = JobMarket(handle.w3, deployment, Transactor(handle.w3, relayer))
-            nodes = c.store_nodes(store_nodes)
-            store = c.store_client(nodes) if nodes else None
             intake = Intake(engine, market, relayer.address, store)
             relay = Relayer(engine, market)
             loops.append(lambda: relay.step() > 0)
@@ -80,7 +80,7 @@ def serve(
         typer.echo(f"API on http://{host}:{port} (docs at /docs), indexed to block {indexer.cursor:,}")
         try:
             serve_guarded(
-                create_app(engine, w3=handle.w3, deployment=deployment, indexer=indexer, intake=intake),
+                create_app(engine, w3=handle.w3, deployment=deployment, indexer=indexer, intake=intake, store=store),
                 host=host,
                 port=port,
                 limits=NodeLimits(),

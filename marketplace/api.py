@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine, and_, func, or_, select, text
@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
 from ledger import REGIONS, Deployment, Names, SlashReason, StakeManager, format_tokens, region_index, regions_in
+from store import NotFound, StoreClient, StoreError, cid_from_digest
 
 from . import problems
 from .indexer import Indexer
@@ -382,6 +383,7 @@ def create_app(
     deployment: Deployment | None = None,
     indexer: Indexer | None = None,
     intake: Intake | None = None,
+    store: StoreClient | None = None,
     per_ip: RateLimit | None = None,
     per_requester: RateLimit | None = None,
 ) -> FastAPI:
@@ -539,6 +541,48 @@ def create_app(
             raise Problem(429, "rate-limited", f"too many requests for {requester}", retry_after=round(wait, 3))
         status, accepted = await run_in_threadpool(intake.submit, parsed)
         return JSONResponse(accepted.model_dump(), status_code=status)
+
+    @app.get(
+        "/v1/jobs/{job_id}/result",
+        tags=["jobs"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "the output the job settled on, streamed from the store and checked against its CID",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            **problems.documented(409),
+        },
+    )
+    def job_result(job_id: Annotated[str, Path(pattern=HEX32)]) -> StreamingResponse:
+        """The result bytes of a job whose outcome is known (provisional or settled): the output a
+        slot that revealed the winning digest stored. Headers name its CID and the result digest."""
+        if store is None:
+            raise Problem(503, "no-store", "this API runs without store nodes")
+        key = job_id.lower()
+        with Session(engine) as s:
+            row = s.get(JobRow, key)
+            if row is None:
+                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
+            if row.result_digest is None:
+                raise Problem(409, "no-result-yet", f"job {key} is {row.status}: no result has been agreed")
+            slot = s.scalar(
+                select(SlotRow)
+                .where(SlotRow.job_id == key, SlotRow.digest == row.result_digest, SlotRow.result_cid.is_not(None))
+                .order_by(SlotRow.slot)
+            )
+            digest = row.result_digest
+        if slot is None or slot.result_cid is None or int(slot.result_cid, 16) == 0:
+            raise Problem(404, "result-not-stored", f"no slot of job {key} named a stored output")
+        cid = cid_from_digest(bytes.fromhex(slot.result_cid[2:]))
+        try:
+            chunks = store.get_stream(cid)  # the manifest is read (and checked) before anything is sent
+        except NotFound as exc:
+            raise Problem(404, "result-not-stored", f"the output {cid} is on no store node") from exc
+        except StoreError as exc:
+            raise Problem(503, "store-unavailable", f"cannot read the output {cid}: {exc}") from exc
+        headers = {"X-Agora-Result-Cid": cid, "X-Agora-Result-Digest": digest}
+        return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
     def _new_events(key: str, after: tuple[int, int]) -> tuple[list[EventRow], str | None]:
         with Session(engine) as s:

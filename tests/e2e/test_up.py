@@ -139,6 +139,9 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, job.text
             time.sleep(0.5)
         assert [s["worker"] for s in job.json()["slots"]] == [dev_account(2).address]
+        result = requests.get(f"{api}/v1/jobs/0x{job_id.hex()}/result", timeout=30)
+        assert result.status_code == 200 and result.content == b"1 3 14\n"
+        assert result.headers["x-agora-result-digest"] == job.json()["result_digest"]
         assert {"JobPosted", "JobLocked", "ResultRevealed", "JobSettled"} <= {
             e["event"] for e in job.json()["timeline"]
         }

@@ -168,8 +168,12 @@ def test_contracts_and_health(client: TestClient, chain: Any) -> None:
     health = client.get("/healthz").json()
     assert health["ok"] and health["database"] and health["lag_blocks"] == 0
     assert client.post("/healthz").status_code == 405
+    no_store = client.get(f"/v1/jobs/{hexid(chain['done'])}/result")  # this app runs without store nodes
+    assert no_store.status_code == 503 and no_store.json()["type"] == "/problems/no-store"
     schema = client.get("/openapi.json").json()
-    assert {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/contracts", "/healthz"} <= set(schema["paths"])
+    assert {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/contracts", "/healthz"} <= set(
+        schema["paths"]
+    )
 
 
 def test_agora_api_serve_answers_over_http(served_chain: str, tmp_path: Path) -> None:

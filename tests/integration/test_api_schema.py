@@ -1,9 +1,10 @@
 """Requests generated from the API's own OpenAPI document (schemathesis, valid and invalid ones):
 no answer is a server error, and every answer matches what the document says of it (status,
-content type, body schema). Eight operations, up to 100 valid and 100 invalid requests each: at least 1,000 requests."""
+content type, body schema). Nine operations, up to 100 valid and 100 invalid requests each: at least 1,000 requests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,24 @@ from marketplace.api import RateLimit, create_app
 from marketplace.db import make_engine, migrate
 from marketplace.indexer import Indexer
 from marketplace.intake import Intake
+from store import StoreClient
 
 from .market_helpers import fund_actors, make_request, post
+from .store_cluster import WRITER, start_cluster, stop_all
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreClient]:
+    nodes = start_cluster(tmp_path_factory.mktemp("store"), ["eu", "eu", "eu"], writers=WRITER.address)
+    try:
+        with StoreClient([n.url for n in nodes], k=2, m=1) as client:
+            yield client
+    finally:
+        stop_all(nodes)
+
+
+@pytest.fixture(scope="module")
+def api_schema(tmp_path_factory: pytest.TempPathFactory, store: StoreClient) -> Any:
     w3 = connect(chain=EmbeddedChain())
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path_factory.mktemp("home"), audit_bps=0)
     actors = fund_actors(w3, deployment, workers=1)
@@ -38,14 +51,21 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     intake = Intake(engine, market, dev_account(9).address, None)
     unlimited = RateLimit(rate=1e9, burst=10**9)
     app = create_app(
-        engine, w3=w3, deployment=deployment, indexer=indexer, intake=intake, per_ip=unlimited, per_requester=unlimited
+        engine,
+        w3=w3,
+        deployment=deployment,
+        indexer=indexer,
+        intake=intake,
+        store=store,
+        per_ip=unlimited,
+        per_requester=unlimited,
     )
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def test_no_server_error_and_every_answer_matches_the_document(api_schema: Any) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 9
     sent: list[int] = []
     for operation in operations:
         has_input = bool(operation.path_parameters or operation.query or operation.body)
