@@ -55,7 +55,7 @@ from .errors import (
     WrongPhase,
 )
 from .events import Event, JobEvent
-from .feed import EventDecoder, JobFeed, run_until
+from .feed import EventDecoder, JobFeed, job_event_decoder, run_until
 from .logs import LOG_PAGE, fetch_logs
 from .market import (
     AUDIT_DECIDED,
@@ -104,6 +104,7 @@ __all__ = [
     "EventDecoder",
     "JobEvent",
     "JobFeed",
+    "job_event_decoder",
     "first_round_collateral",
     "new_request",
     "events",

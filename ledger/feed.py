@@ -98,8 +98,12 @@ class EventDecoder:
         return [e for e in map(self.decode, ordered) if e is not None]
 
 
-def _job_events(contract: str) -> list[type[Event]]:
-    return [cls for (name, _), cls in EVENTS.items() if name == contract and issubclass(cls, JobEvent)]
+def job_event_decoder(w3: Web3, deployment: Deployment) -> EventDecoder:
+    """A decoder of the market's and the court's job events (`JobEvent`s), and of nothing else:
+    what the feed hands out and the marketplace indexes."""
+    contracts = ("JobMarket", "Court")
+    only = [cls for (name, _), cls in EVENTS.items() if name in contracts and issubclass(cls, JobEvent)]
+    return EventDecoder(w3, deployment, contracts, only=only)
 
 
 class JobFeed:
@@ -115,8 +119,7 @@ class JobFeed:
         self._db.execute("CREATE TABLE IF NOT EXISTS cursor (market TEXT PRIMARY KEY, block INTEGER NOT NULL)")
         self._db.commit()
         self._start = deployment.block
-        followed = _job_events("JobMarket") + _job_events("Court")
-        self.decoder = EventDecoder(w3, deployment, ("JobMarket", "Court"), only=followed)
+        self.decoder = job_event_decoder(w3, deployment)
 
     @property
     def cursor(self) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from ledger import Deployment, EventDecoder, JobEvent, Mode, SlashReason, events, mapped_errors
+from ledger import Deployment, JobEvent, Mode, SlashReason, job_event_decoder, mapped_errors
 
 from .models import BlockSeen, Cursor, EventRow, JobRow, SettlementRow, SlotRow
 
@@ -55,10 +55,7 @@ class Indexer:
         self.engine = engine
         self.start = deployment.block
         self.batch_blocks = batch_blocks
-        followed = [cls for (name, _), cls in events.EVENTS.items() if name in ("JobMarket", "Court")]
-        self.decoder = EventDecoder(
-            w3, deployment, ("JobMarket", "Court"), only=[c for c in followed if issubclass(c, JobEvent)]
-        )
+        self.decoder = job_event_decoder(w3, deployment)
 
     # -- the chain -----------------------------------------------------------------------------
 
@@ -111,9 +108,7 @@ class Indexer:
                     job_id="0x" + e.job_id.hex(),
                     data=event_data(e),
                 )
-                if s.scalar(select(EventRow.id).where(EventRow.block == e.block, EventRow.log_index == e.log_index)):
-                    continue  # indexed before a crash that kept the cursor back
-                s.add(row)
+                s.add(row)  # never there yet: events and the cursor are committed together
                 s.flush()
                 project(s, row)
             for number, block_hash in seen.items():

@@ -197,19 +197,21 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuardTransient {
         returns (address)
     {
         uint256 minimum = stakes.minStake();
+        address[] memory holders = _slotHolders(jobId, j);
         for (uint256 attempt; attempt < AUDIT_DRAWS; ++attempt) {
             address a = stakes.drawJuror(j.regions, poolBlock, uint256(keccak256(abi.encode(seed, attempt))));
             if (a == address(0)) break; // the pool was empty
-            if (!_isSlotHolder(jobId, j, a) && _canBack(a, 1, j.collateral, minimum)) return a;
+            if (!_contains(holders, holders.length, a) && _canBack(a, 1, j.collateral, minimum)) return a;
         }
         return address(0);
     }
 
-    function _isSlotHolder(bytes32 jobId, IJobMarket.Job memory j, address a) private view returns (bool) {
+    /// @dev The job's slot holders (an auditor included): never drawn to judge or audit it.
+    function _slotHolders(bytes32 jobId, IJobMarket.Job memory j) private view returns (address[] memory holders) {
+        holders = new address[](j.locked);
         for (uint8 i; i < j.locked; ++i) {
-            if (market.slot(jobId, i).worker == a) return true;
+            holders[i] = market.slot(jobId, i).worker;
         }
-        return false;
     }
 
     // -- drawing ---------------------------------------------------------------------------------
@@ -264,10 +266,7 @@ contract Court is ICourt, Ownable2Step, ReentrancyGuardTransient {
         returns (address[] memory jurors, uint8[] memory seats, uint256 count)
     {
         IJobMarket.Job memory j = market.job(jobId);
-        address[] memory slotHolders = new address[](j.locked);
-        for (uint8 i; i < j.locked; ++i) {
-            slotHolders[i] = market.slot(jobId, i).worker;
-        }
+        address[] memory slotHolders = _slotHolders(jobId, j);
         (jurors, seats) = (new address[](needed), new uint8[](needed));
         uint256 minimum = stakes.minStake();
         uint8 filled;
