@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from ledger import DEV_CHAIN_IDS, JobMarket, Transactor, dev_account, run_until
+from ledger import DEV_CHAIN_IDS, JobMarket, Token, Transactor, dev_account, run_until
 from marketplace.api import create_app
 from marketplace.db import database_url, make_engine, migrate
 from marketplace.indexer import Indexer, log
 from marketplace.intake import Intake, Relayer
-from store import NodeLimits, serve_guarded
+from store import NodeLimits, node_identity, serve_guarded
 
 from . import _common as c
 
@@ -48,6 +48,10 @@ def serve(
             "--store-nodes", help="Store nodes where submitted programs and inputs must be (AGORA_STORE_NODES)."
         ),
     ] = None,
+    blob_quota: Annotated[
+        str, typer.Option("--blob-quota", help="Bytes each uploader may store through the API (1G, 500M, …).")
+    ] = "1G",
+    max_blob: Annotated[str, typer.Option("--max-blob", help="The largest blob one upload may be.")] = "1G",
 ) -> None:
     """Serve the API (OpenAPI at /openapi.json, docs at /docs), indexing the chain as it goes and
     relaying the requests it accepts."""
@@ -62,10 +66,10 @@ def serve(
         loops = [lambda: indexer.step() > 0]
         intake = None
         nodes = c.store_nodes(store_nodes)
-        store = c.store_client(nodes) if nodes else None
-        if not read_only:
-            relayer = c.account(handle, sender, home)
-            _fund(handle, relayer.address)
+        relayer = None if read_only else c.account(handle, sender, home)
+        store = c.store_client(nodes, signer=relayer) if nodes else None  # uploads are written under its key
+        if relayer is not None:
+            _fund(handle, deployment, relayer)
             market = JobMarket(handle.w3, deployment, Transactor(handle.w3, relayer))
             intake = Intake(engine, market, relayer.address, store)
             relay = Relayer(engine, market)
@@ -80,7 +84,17 @@ def serve(
         typer.echo(f"API on http://{host}:{port} (docs at /docs), indexed to block {indexer.cursor:,}")
         try:
             serve_guarded(
-                create_app(engine, w3=handle.w3, deployment=deployment, indexer=indexer, intake=intake, store=store),
+                create_app(
+                    engine,
+                    w3=handle.w3,
+                    deployment=deployment,
+                    indexer=indexer,
+                    intake=intake,
+                    store=store,
+                    api_id=node_identity(c.home(home) / "api") if store is not None and not read_only else None,
+                    blob_quota=c.parse_size(blob_quota),
+                    max_blob=c.parse_size(max_blob),
+                ),
                 host=host,
                 port=port,
                 limits=NodeLimits(),
@@ -91,8 +105,14 @@ def serve(
                 thread.join(timeout=5)
 
 
-def _fund(handle, address: str) -> None:  # type: ignore[no-untyped-def]
-    """On a development chain, gas for the relayer from account 0 when it runs low."""
-    if int(handle.w3.eth.chain_id) in DEV_CHAIN_IDS and int(handle.w3.eth.get_balance(address)) < 10**18:
-        if address != dev_account(0).address:
-            Transactor(handle.w3, dev_account(0)).send(to=address, value=100 * 10**18)
+def _fund(handle, deployment, relayer) -> None:  # type: ignore[no-untyped-def]
+    """On a development chain, from account 0: gas for the relayer when it runs low, and 1 AGR
+    for a deposit, which makes it a writer on store nodes that take accounts with one (uploads)."""
+    if int(handle.w3.eth.chain_id) not in DEV_CHAIN_IDS or relayer.address == dev_account(0).address:
+        return
+    if int(handle.w3.eth.get_balance(relayer.address)) < 10**18:
+        Transactor(handle.w3, dev_account(0)).send(to=relayer.address, value=100 * 10**18)
+    market = JobMarket(handle.w3, deployment, Transactor(handle.w3, relayer))
+    if market.balance_of(relayer.address) == 0:
+        Token(handle.w3, deployment, Transactor(handle.w3, dev_account(0))).transfer(relayer.address, 10**18)
+        market.deposit(10**18)

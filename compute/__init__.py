@@ -11,17 +11,31 @@ verifier and the CLI compute exactly the same thing.
 from .errors import BuildError, ComputeError
 from .programs import build as build_program
 from .ray import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
-from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Checkpoint, Result, Status, checkpoint, compile_module, run
+from .runtime import (
+    DEFAULT_MEMORY,
+    DEFAULT_OUTPUT,
+    MAX_RECORD,
+    Checkpoint,
+    Result,
+    RunRecord,
+    Status,
+    checkpoint,
+    compile_module,
+    result_digest,
+    run,
+)
 
 __all__ = [
     "DEFAULT_MEMORY",
     "DEFAULT_OUTPUT",
     "LOOPBACK_RAY_ENV",
+    "MAX_RECORD",
     "BuildError",
     "Checkpoint",
     "RayExecutor",
     "ComputeError",
     "Result",
+    "RunRecord",
     "Status",
     "build_program",
     "checkpoint",
@@ -29,6 +43,7 @@ __all__ = [
     "is_loopback",
     "keep_ray_on_loopback",
     "ray_temp_dir",
+    "result_digest",
     "result_of",
     "run",
 ]

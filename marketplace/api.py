@@ -21,22 +21,34 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy import Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
-from ledger import REGIONS, Deployment, Names, SlashReason, StakeManager, format_tokens, region_index, regions_in
-from store import NotFound, StoreClient, StoreError, cid_from_digest
+from ledger import (
+    REGIONS,
+    ChainClock,
+    Deployment,
+    JobMarket,
+    Names,
+    SlashReason,
+    StakeManager,
+    format_tokens,
+    region_index,
+    regions_in,
+)
+from store import StoreClient
 
 from . import problems
+from .blobs import DEFAULT_MAX_BLOB, DEFAULT_QUOTA, blob_routes, deposit_required
 from .indexer import Indexer
 from .intake import MAX_BODY, Accepted, Intake, RequestIn, SubmitIn
 from .models import EventRow, IntakeRow, JobRow, SettlementRow, SlotRow
-from .problems import Problem
+from .problems import Problem, Strict
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -54,10 +66,6 @@ STREAM_LIMIT = 600.0
 
 def agr(wei: Decimal | int) -> str:
     return format_tokens(int(wei))
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SlotOut(Strict):
@@ -166,6 +174,7 @@ class Health(Strict):
     chain_head: int | None
     indexed_block: int | None
     lag_blocks: int | None
+    chain_time: int | None = Field(description="the chain's time (`ledger.ChainClock`): what deadlines count in")
 
 
 def _regions(mask: int) -> list[str]:
@@ -386,10 +395,14 @@ def create_app(
     store: StoreClient | None = None,
     per_ip: RateLimit | None = None,
     per_requester: RateLimit | None = None,
+    api_id: bytes | None = None,
+    blob_quota: int = DEFAULT_QUOTA,
+    max_blob: int = DEFAULT_MAX_BLOB,
 ) -> FastAPI:
     """The API over the database behind ``engine`` (already migrated); with ``w3`` and
     ``deployment``, `/v1/contracts` and the chain's head in `/healthz`; with ``intake``,
-    `POST /v1/jobs` (rate-limited per client address and per requester)."""
+    `POST /v1/jobs` (rate-limited per client address and per requester); with ``store``, reads of
+    blobs and results, and with ``api_id`` too (what uploads sign), `POST /v1/blobs`."""
     ip_limit = per_ip or RateLimit(rate=20, burst=40)
     requester_limit = per_requester or RateLimit(rate=10, burst=20)
     app = FastAPI(
@@ -400,6 +413,19 @@ def create_app(
         responses=problems.documented(400, 404, 405, 413, 422, 429, 500, 503),
     )
     problems.install(app)
+    market = JobMarket(w3, deployment) if w3 is not None and deployment is not None else None
+    clock = ChainClock(w3) if w3 is not None else None
+    app.include_router(
+        blob_routes(
+            engine,
+            store,
+            api_id=api_id,
+            quota=blob_quota,
+            max_size=max_blob,
+            may_upload=deposit_required(market.balance_of) if market is not None else None,
+            limit=ip_limit.wait,
+        )
+    )
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     def healthz() -> dict[str, Any]:
@@ -413,7 +439,14 @@ def create_app(
         head = int(w3.eth.block_number) if w3 is not None else None
         indexed = indexer.cursor if indexer is not None and database else None
         lag = head - indexed if head is not None and indexed is not None else None
-        return {"ok": database, "database": database, "chain_head": head, "indexed_block": indexed, "lag_blocks": lag}
+        return {
+            "ok": database,
+            "database": database,
+            "chain_head": head,
+            "indexed_block": indexed,
+            "lag_blocks": lag,
+            "chain_time": clock.now() if clock is not None else None,
+        }
 
     @app.get("/v1/contracts", response_model=Contracts, tags=["chain"])
     def contracts() -> dict[str, Any]:
@@ -541,48 +574,6 @@ def create_app(
             raise Problem(429, "rate-limited", f"too many requests for {requester}", retry_after=round(wait, 3))
         status, accepted = await run_in_threadpool(intake.submit, parsed)
         return JSONResponse(accepted.model_dump(), status_code=status)
-
-    @app.get(
-        "/v1/jobs/{job_id}/result",
-        tags=["jobs"],
-        response_class=StreamingResponse,
-        responses={
-            200: {
-                "description": "the output the job settled on, streamed from the store and checked against its CID",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-            },
-            **problems.documented(409),
-        },
-    )
-    def job_result(job_id: Annotated[str, Path(pattern=HEX32)]) -> StreamingResponse:
-        """The result bytes of a job whose outcome is known (provisional or settled): the output a
-        slot that revealed the winning digest stored. Headers name its CID and the result digest."""
-        if store is None:
-            raise Problem(503, "no-store", "this API runs without store nodes")
-        key = job_id.lower()
-        with Session(engine) as s:
-            row = s.get(JobRow, key)
-            if row is None:
-                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
-            if row.result_digest is None:
-                raise Problem(409, "no-result-yet", f"job {key} is {row.status}: no result has been agreed")
-            slot = s.scalar(
-                select(SlotRow)
-                .where(SlotRow.job_id == key, SlotRow.digest == row.result_digest, SlotRow.result_cid.is_not(None))
-                .order_by(SlotRow.slot)
-            )
-            digest = row.result_digest
-        if slot is None or slot.result_cid is None or int(slot.result_cid, 16) == 0:
-            raise Problem(404, "result-not-stored", f"no slot of job {key} named a stored output")
-        cid = cid_from_digest(bytes.fromhex(slot.result_cid[2:]))
-        try:
-            chunks = store.get_stream(cid)  # the manifest is read (and checked) before anything is sent
-        except NotFound as exc:
-            raise Problem(404, "result-not-stored", f"the output {cid} is on no store node") from exc
-        except StoreError as exc:
-            raise Problem(503, "store-unavailable", f"cannot read the output {cid}: {exc}") from exc
-        headers = {"X-Agora-Result-Cid": cid, "X-Agora-Result-Digest": digest}
-        return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
     def _new_events(key: str, after: tuple[int, int]) -> tuple[list[EventRow], str | None]:
         with Session(engine) as s:

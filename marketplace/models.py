@@ -46,7 +46,8 @@ class BlockSeen(Base):
 
 
 class EventRow(Base):
-    """One job event, as decoded from its log (`ledger.events`)."""
+    """One job event, as decoded from its log (`ledger.events`); or a worker's `Staked`, whose
+    `job_id` is empty (marketplace/indexer.py `NO_JOB`)."""
 
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("block", "log_index"), Index("ix_events_job", "job_id", "block", "log_index"))
@@ -146,3 +147,15 @@ class IntakeRow(Base):
     accepted_at: Mapped[float] = mapped_column()
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class UploadRow(Base):
+    """A blob an uploader stored through the API: what its quota counts (once per blob)."""
+
+    __tablename__ = "uploads"
+
+    uploader: Mapped[str] = mapped_column(String(42), primary_key=True)
+    blob_cid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    manifest_cid: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_at: Mapped[float] = mapped_column()

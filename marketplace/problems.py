@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import ChainUnavailable, ContractRevert
@@ -20,15 +21,19 @@ MEDIA_TYPE = "application/problem+json"
 
 TITLES = {
     400: "Bad request",
+    401: "Unauthenticated",
     402: "Deposit too small",
     409: "Conflict",
     404: "Not found",
     405: "Method not allowed",
+    411: "Length required",
     413: "Request too large",
+    416: "Range not satisfiable",
     422: "Invalid request",
     429: "Too many requests",
     500: "Internal error",
     503: "Unavailable",
+    507: "Quota exceeded",
 }
 
 
@@ -59,12 +64,21 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-class Problem(Exception):
-    """An error answered as a problem: ``kind`` names its type (``/problems/{kind}``)."""
+class Strict(BaseModel):
+    """The base of the API's request and answer models: no field beyond those declared."""
 
-    def __init__(self, status: int, kind: str, detail: str, **extra: Any) -> None:
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(Exception):
+    """An error answered as a problem: ``kind`` names its type (``/problems/{kind}``); ``extra``
+    goes into the body, ``headers`` into the answer's headers."""
+
+    def __init__(
+        self, status: int, kind: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
-        self.status, self.kind, self.detail, self.extra = status, kind, detail, extra
+        self.status, self.kind, self.detail, self.extra, self.headers = status, kind, detail, extra, headers
 
 
 def problem(
@@ -81,8 +95,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_request: Request, exc: Problem) -> JSONResponse:
         wait = exc.extra.get("retry_after")
-        headers = {"Retry-After": str(max(1, int(wait + 0.999)))} if wait is not None else None
-        return problem(exc.status, exc.kind, exc.detail, headers=headers, **exc.extra)
+        headers = dict(exc.headers or {})
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+        return problem(exc.status, exc.kind, exc.detail, headers=headers or None, **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

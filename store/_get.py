@@ -117,22 +117,39 @@ def _search(client: StoreClient, manifest: Manifest, s: int, good: dict[int, byt
     return found
 
 
-def stream(client: StoreClient, cid: str, manifest: Manifest, progress: Progress | None) -> Iterator[bytes]:
+def stream(
+    client: StoreClient,
+    cid: str,
+    manifest: Manifest,
+    progress: Progress | None,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+) -> Iterator[bytes]:
     """The blob segment by segment (two read ahead, on threads of this read's own), each verified,
     the whole checked against its CID. The caller waits at most the request deadline plus the
-    blob's size at the minimum rate in all (`ReadTimeout`); time it spends with a segment is its own."""
-    budget = client.deadline + manifest.size / client.min_rate if client.min_rate > 0 else None
+    blob's size at the minimum rate in all (`ReadTimeout`); time it spends with a segment is its own.
+
+    Bytes [start, stop) only, when given: only the segments holding them are read (each still
+    verified shard by shard against the manifest; the whole-blob check needs the whole blob)."""
+    stop = manifest.size if stop is None else min(stop, manifest.size)
+    if not 0 <= start <= stop:
+        raise ValueError(f"no bytes [{start}, {stop}) in a blob of {manifest.size}")
+    whole = start == 0 and stop == manifest.size
+    first = start // manifest.segment_size if manifest.segment_size else 0
+    last = len(manifest.segments) if whole else -(-stop // manifest.segment_size)
+    budget = client.deadline + (stop - start) / client.min_rate if client.min_rate > 0 else None
     suspects: set[str] = set()
     blob_hash = hashlib.sha256()
     scope = Scope()
     segments = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segment")
     ahead: list[Future[bytes]] = []
-    count, waited = len(manifest.segments), 0.0
+    count, waited = last, 0.0
     try:
-        for s in range(min(2, count)):
+        for s in range(first, min(first + 2, count)):
             ahead.append(segments.submit(read_segment, client, cid, manifest, s, suspects, scope))
-        for s in range(count):
-            start = time.monotonic()
+        for s in range(first, count):
+            began = time.monotonic()
             try:
                 data = ahead.pop(0).result(timeout=None if budget is None else max(0.0, budget - waited))
             except FutureTimeout:
@@ -141,14 +158,18 @@ def stream(client: StoreClient, cid: str, manifest: Manifest, progress: Progress
                     f"reading {cid} ({manifest.size} bytes) took longer than its {budget:g}s "
                     f"(the {client.deadline:g}s deadline plus its size at {client.min_rate} bytes a second)"
                 ) from None
-            waited += time.monotonic() - start
+            waited += time.monotonic() - began
             if s + 2 < count:
                 ahead.append(segments.submit(read_segment, client, cid, manifest, s + 2, suspects, scope))
+            if not whole:
+                offset = s * manifest.segment_size
+                data = data[max(0, start - offset) : stop - offset]
             blob_hash.update(data)
             if progress:
                 progress(len(data))
-            yield data
-        if cid_from_digest(blob_hash.digest()) != manifest.cid:
+            if data or whole:
+                yield data
+        if whole and cid_from_digest(blob_hash.digest()) != manifest.cid:
             raise NotEnoughShards(
                 cid, count - 1, 0, manifest.k, {"decoder": "decoded bytes do not match the blob CID"},
                 blob_cid=manifest.cid,

@@ -19,7 +19,7 @@ from ._nodes import Nodes
 from ._put import Progress, Source, store_segments, usable_nodes
 from ._upkeep import AuditReport, RepairReport, StatReport
 from .cid import digest_of
-from .errors import BlobTooLarge, ManifestError, NodeError, NotEnoughNodes, NotFound, StoreError
+from .errors import BadUpload, BlobTooLarge, ManifestError, NodeError, NotEnoughNodes, NotFound, StoreError
 from .manifest import MAX_MANIFEST_BYTES, Manifest, node_url_problem
 
 DEFAULT_SEGMENT = 4 * 1024 * 1024
@@ -99,8 +99,19 @@ class StoreClient:
         """The node's declared region, or None when it does not answer (``fresh``: ask again)."""
         return self._nodes.region_of(node, fresh=fresh)
 
-    def put(self, source: Source, *, regions: list[str] | None = None, progress: Progress | None = None) -> str:
-        """Stores a blob; returns its manifest CID. Memory stays bounded by a few segments."""
+    def put(
+        self,
+        source: Source,
+        *,
+        regions: list[str] | None = None,
+        progress: Progress | None = None,
+        expect: str | None = None,
+    ) -> str:
+        """Stores a blob; returns its manifest CID. Memory stays bounded by a few segments.
+
+        With ``expect`` (a blob CID: the sha256 of the content, as `cid_of` gives), the content
+        must be that blob, or `BadUpload` is raised before the manifest is published (its shards
+        then name nothing and are the nodes' garbage)."""
         usable = usable_nodes(self._nodes, self._pool, self.nodes, k=self.k, m=self.m, regions=regions)
         manifest = store_segments(
             self._nodes,
@@ -112,6 +123,8 @@ class StoreClient:
             m=self.m,
             progress=progress,
         )
+        if expect is not None and manifest.cid != expect:
+            raise BadUpload(f"the content is {manifest.cid}, not {expect}")
         self.publish(manifest)
         return manifest.manifest_cid
 
@@ -175,8 +188,21 @@ class StoreClient:
         """Segment ``s`` from k good shards (see `_get.read_segment`)."""
         return _get.read_segment(self, cid, manifest, s, suspects, parent)
 
-    def get_stream(self, cid: str, *, max_size: int | None = None, progress: Progress | None = None) -> Iterator[bytes]:
+    def get_stream(
+        self,
+        cid: str,
+        *,
+        max_size: int | None = None,
+        progress: Progress | None = None,
+        start: int = 0,
+        stop: int | None = None,
+        manifest: Manifest | None = None,
+    ) -> Iterator[bytes]:
         """The blob, segment by segment, each verified; the whole is checked against its CID.
+
+        ``start``/``stop`` read bytes [start, stop) only (only the segments holding them are
+        fetched; each is still verified shard by shard). ``manifest``: the blob's manifest, when
+        the caller has already read it with `readable`.
 
         Raises:
             BlobTooLarge: when the manifest says the blob is over ``max_size``, before any shard is read.
@@ -184,10 +210,10 @@ class StoreClient:
             ReadTimeout: when the caller has waited longer than the deadline plus the blob's size
                 at ``min_rate``.
         """
-        manifest = self.readable(cid)
+        manifest = manifest or self.readable(cid)
         if max_size is not None and manifest.size > max_size:
             raise BlobTooLarge(cid, manifest.size, max_size)
-        return _get.stream(self, cid, manifest, progress)
+        return _get.stream(self, cid, manifest, progress, start=start, stop=stop)
 
     def get(self, cid: str, *, max_size: int | None = None) -> bytes:
         """The whole blob in memory, refused when over ``max_size`` (default: ``max_get``)."""

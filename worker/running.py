@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from compute import Result, Status
+from compute import Result, RunRecord, Status
 from ledger import UNAVAILABLE, JobRequest
 from store import BlobTooLarge, NotFound, cid_from_digest
 
@@ -61,7 +61,8 @@ class Executions:
             stdin = w.store.get(cid_from_digest(request.input_digest), max_size=w.max_blob)
         computed, node = w.executor.run(program_cid, wasm, stdin, fuel=request.fuel_limit)
         result = conduct.result(computed)
-        return result, node, w.store.put(result.output)
+        record = RunRecord.of(result, w.store.put(result.output))
+        return result, node, w.store.put(record.to_bytes())  # the reveal names the run record
 
     def collect(self) -> bool:
         """Records each finished execution (with a fresh salt, on disk before any transaction)."""
@@ -123,7 +124,7 @@ class Executions:
         )
         detail = f" ({result.detail})" if result.status != Status.OK and result.detail else ""
         log.info(
-            "job %s: executed: %s%s, fuel %d, output %s",
+            "job %s: executed: %s%s, fuel %d, run record %s",
             short(record.job_id),
             result.status.value,
             detail,

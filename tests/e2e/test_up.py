@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from cli.up import http_ok
+from compute import RunRecord
 from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
 from marketplace.intake import request_json
 from store import StoreClient, cid_from_digest, digest_of
@@ -129,7 +130,8 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         revealed = market.contract.events.ResultRevealed().get_logs(from_block=deployment.block)
         (event,) = [e for e in revealed if bytes(e["args"]["jobId"]) == job_id]
 
-        assert store.get(cid_from_digest(bytes(event["args"]["resultCid"]))) == b"1 3 14\n"
+        record = RunRecord.from_bytes(store.get(cid_from_digest(bytes(event["args"]["resultCid"]))))
+        assert record.digest == bytes(event["args"]["digest"]) and store.get(record.output) == b"1 3 14\n"
         store.close()
         # the API indexed it: settled, the worker paid, every step with its transaction
         deadline = time.monotonic() + 30
@@ -142,6 +144,8 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         result = requests.get(f"{api}/v1/jobs/0x{job_id.hex()}/result", timeout=30)
         assert result.status_code == 200 and result.content == b"1 3 14\n"
         assert result.headers["x-agora-result-digest"] == job.json()["result_digest"]
+        assert result.headers["x-agora-run-status"] == "ok" and result.headers["x-agora-exit-code"] == "0"
+        assert int(result.headers["x-agora-fuel-used"]) == record.fuel_used
         assert {"JobPosted", "JobLocked", "ResultRevealed", "JobSettled"} <= {
             e["event"] for e in job.json()["timeline"]
         }

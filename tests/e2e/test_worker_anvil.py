@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from compute import RunRecord, Status
 from ledger import JobMarket, JobStatus, StakeManager, Token, Transactor, connect, deploy, dev_account
 from store import StoreClient, cid_from_digest, digest_of
 
@@ -90,9 +91,10 @@ def test_a_worker_with_a_local_ray_earns_on_anvil(anvil_url: str, tmp_path: Path
             for e in market.contract.events.ResultRevealed().get_logs(from_block=deployment.block)
             if bytes(e["args"]["jobId"]) == job_id
         )
-        assert store.get(cid_from_digest(bytes(event["args"]["resultCid"]))) == (
-            b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
-        )
+        record = RunRecord.from_bytes(store.get(cid_from_digest(bytes(event["args"]["resultCid"]))))
+        assert record.status == Status.OK and record.exit_code == 0 and record.fuel_used > 0
+        assert record.digest == bytes(event["args"]["digest"])  # the record is what the slot revealed
+        assert store.get(record.output) == b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
         text = log.read_text()
         assert (
             f"job {cheap.hex()[:10]}: skipped: price below minimum (pays at most 1 AGR, this worker takes 1.5 AGR)"

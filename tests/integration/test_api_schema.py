@@ -1,6 +1,6 @@
 """Requests generated from the API's own OpenAPI document (schemathesis, valid and invalid ones):
 no answer is a server error, and every answer matches what the document says of it (status,
-content type, body schema). Nine operations, up to 100 valid and 100 invalid requests each: at least 1,000 requests."""
+content type, body schema). Every operation, up to 70 valid and 70 invalid requests each: at least 1,000 requests."""
 
 from __future__ import annotations
 
@@ -59,20 +59,23 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, store: StoreClient) -> 
         store=store,
         per_ip=unlimited,
         per_requester=unlimited,
+        api_id=bytes(32),
     )
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def test_no_server_error_and_every_answer_matches_the_document(api_schema: Any) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 9
+    assert {"POST /v1/jobs", "GET /v1/jobs/{job_id}", "POST /v1/blobs", "GET /v1/blobs/{cid}"} <= {
+        o.label for o in operations
+    }
     sent: list[int] = []
     for operation in operations:
         has_input = bool(operation.path_parameters or operation.query or operation.body)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if has_input else (GenerationMode.POSITIVE,):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+            @settings(max_examples=70, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
             def check(case: Any) -> None:
                 # A request valid by the schema is still refused when it is not signed by its
                 # requester, or names a job that does not exist: not this API's promise to accept.

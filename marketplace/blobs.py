@@ -1,0 +1,445 @@
+"""Blobs through the API: uploads streamed into the store, reads streamed back (with ranges),
+and a job's result with its run record.
+
+An upload is signed like a write to a store node (store/auth.py): EIP-712 ``StorePut`` over the
+API's id, the path ``/v1/blobs/{blob CID}`` (the sha256 of the content, so the signature binds the
+bytes), the exact size and an expiry. The API stores it under its own key and charges the
+uploader's quota, once per blob. Memory stays flat: the body goes from the socket to the erasure
+coder through a small bounded pipe, a few segments at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from compute import MAX_RECORD, RunRecord
+from ledger import REGIONS
+from store import (
+    BlobTooLarge,
+    InvalidCID,
+    NotEnoughNodes,
+    NotFound,
+    StoreClient,
+    StoreError,
+    cid_from_digest,
+    digest_of,
+)
+from store.auth import verify
+from store.errors import BadUpload, Unauthenticated
+
+from . import problems
+from .models import JobRow, SlotRow, UploadRow
+from .problems import Problem, Strict
+
+DEFAULT_QUOTA = 1 << 30
+"""Bytes each uploader may store through the API (`--blob-quota`)."""
+DEFAULT_MAX_BLOB = 1 << 30
+"""The largest blob one upload may be (`--max-blob`)."""
+PIPE_CHUNKS = 16
+"""Request chunks (~64 KiB each) buffered between the socket and the coder: the upload's memory."""
+_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})", re.ASCII)
+
+
+class UploadTerms(Strict):
+    id: str = Field(description="the API's id: the `node` of an upload's StorePut signature")
+    path: str = Field(description="the signed path: this with the blob's CID in place of {cid}")
+    max_size: int = Field(description="bytes one upload may be")
+    quota: int = Field(description="bytes each uploader may store through the API")
+    regions: list[str] = Field(description="regions an upload may be limited to")
+
+
+class Uploaded(Strict):
+    cid: str = Field(description="the manifest CID: what a request names (its digest) and GET /v1/blobs/{cid} reads")
+    blob_cid: str = Field(description="the content's own CID (sha256)")
+    size: int
+    uploader: str
+    quota_used: int = Field(description="bytes the uploader has stored through the API, this one included")
+
+
+class BlobPipe:
+    """A file-like object the store client reads (on a thread) while the event loop writes the
+    request's chunks into it; at most `PIPE_CHUNKS` chunks wait, so memory stays flat."""
+
+    def __init__(self) -> None:
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(PIPE_CHUNKS)
+        self._buffer = bytearray()
+        self._ended = False
+        self.abandoned = threading.Event()
+
+    def feed(self, chunk: bytes | None) -> None:
+        """Blocks while the pipe is full; None ends it. Raises once the reader has gone."""
+        while not self.abandoned.is_set():
+            try:
+                self._chunks.put(chunk, timeout=0.25)
+                return
+            except queue.Full:
+                continue
+        raise BrokenPipeError("the store stopped reading")
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._ended and (size < 0 or len(self._buffer) < size):
+            try:
+                chunk = self._chunks.get(timeout=0.25)
+            except queue.Empty:
+                if self.abandoned.is_set():
+                    raise BrokenPipeError("the upload stopped") from None
+                continue
+            if chunk is None:
+                self._ended = True
+            else:
+                self._buffer += chunk
+        n = len(self._buffer) if size < 0 else min(size, len(self._buffer))
+        out = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return out
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """[start, stop) of a single `Range: bytes=…` (None: the whole blob, including for a range
+    this server does not serve, as RFC 9110 allows); an unsatisfiable one is a 416."""
+    if header is None:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":  # the last N bytes
+        start, stop = max(0, size - int(last)), size
+    else:
+        start = int(first)
+        stop = size if last == "" else min(size, int(last) + 1)
+        if last != "" and int(last) < start:
+            return None
+    if start >= size or start >= stop:
+        raise Problem(
+            416, "range-not-satisfiable", f"the blob has {size} bytes", headers={"Content-Range": f"bytes */{size}"}
+        )
+    return start, stop
+
+
+def _stream(chunks: Iterator[bytes], on_error: Callable[[Exception], None] | None = None) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except StoreError as exc:  # headers are sent: the connection is cut, the client sees a short body
+        if on_error:
+            on_error(exc)
+        raise
+
+
+def blob_routes(
+    engine: Engine,
+    store: StoreClient | None,
+    *,
+    api_id: bytes | None,
+    quota: int = DEFAULT_QUOTA,
+    max_size: int = DEFAULT_MAX_BLOB,
+    may_upload: Callable[[str], str | None] | None = None,
+    limit: Callable[[str], float] | None = None,
+) -> APIRouter:
+    """`/v1/blobs` and a job's `/result`. ``may_upload(uploader)`` says why an address may not
+    upload (None: it may; the API asks for a market deposit); ``limit(client)`` is the per-client
+    rate limit (seconds to wait, 0: go)."""
+    router = APIRouter()
+    busy: set[str] = set()  # uploaders with an upload in progress: one at a time each, so quota holds
+    busy_lock = threading.Lock()
+
+    def _store() -> StoreClient:
+        if store is None:
+            raise Problem(503, "no-store", "this API runs without store nodes")
+        return store
+
+    @router.get("/v1/blobs", response_model=UploadTerms, tags=["blobs"])
+    def upload_terms() -> dict[str, Any]:
+        """What an upload must sign, and its limits."""
+        _store()
+        if api_id is None:
+            raise Problem(503, "no-uploads", "this API takes no uploads")
+        return {
+            "id": "0x" + api_id.hex(),
+            "path": "/v1/blobs/{cid}",
+            "max_size": max_size,
+            "quota": quota,
+            "regions": list(REGIONS),
+        }
+
+    @router.post(
+        "/v1/blobs",
+        status_code=201,
+        response_model=Uploaded,
+        tags=["blobs"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+        responses=problems.documented(401, 402, 411, 507),
+    )
+    async def upload(
+        request: Request,
+        cid: Annotated[str, Query(max_length=100, description="the content's CID (sha256, as `store.cid_of`)")],
+        regions: Annotated[
+            str | None, Query(max_length=200, description="store it only on nodes in these regions: eu,ch")
+        ] = None,
+        authorization: Annotated[
+            str | None, Header(max_length=300, description="AgoraStore signer=…,expires=…,signature=…")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Stream a blob into the store; answers its manifest CID. Signed by the uploader (the
+        `StorePut` of store/auth.py for `/v1/blobs/{cid}`, this API's id and the exact size) and
+        counted against its quota; the content must be the blob `cid` names."""
+        client = _store()
+        if api_id is None:
+            raise Problem(503, "no-uploads", "this API takes no uploads")
+        peer = request.client.host if request.client else "?"
+        if limit is not None and (wait := limit(peer)) > 0:
+            raise Problem(429, "rate-limited", f"too many requests from {peer}", retry_after=round(wait, 3))
+        try:
+            digest_of(cid)
+        except InvalidCID as exc:
+            raise Problem(422, "invalid-cid", f"{cid[:100]!r} is not a blob CID: {exc}") from exc
+        wanted = _regions(regions)
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isascii() or not declared.isdigit():
+            raise Problem(411, "length-required", "an upload needs its Content-Length (it is signed)")
+        size = int(declared)
+        if size > max_size:
+            raise Problem(413, "too-large", f"an upload may have at most {max_size:,} bytes, not {size:,}")
+        try:
+            uploader = verify(authorization, path=f"/v1/blobs/{cid}", size=size, node=api_id)
+        except Unauthenticated as exc:
+            raise Problem(401, "invalid-signature", str(exc)) from exc
+        if may_upload is not None and (why := await run_in_threadpool(may_upload, uploader)) is not None:
+            raise Problem(402, "no-deposit", why)
+        with busy_lock:
+            if uploader in busy:
+                raise Problem(409, "upload-in-progress", f"{uploader} has an upload in progress: one at a time")
+            busy.add(uploader)
+        try:
+            used = await run_in_threadpool(_used, uploader, cid)
+            if used + size > quota:
+                raise Problem(
+                    507,
+                    "quota-exceeded",
+                    f"{uploader} has stored {used:,} bytes through this API; {size:,} more is over its {quota:,}",
+                )
+            manifest_cid = await _pipe_into(client, request, size=size, cid=cid, regions=wanted)
+            used = await run_in_threadpool(_record, uploader, cid, manifest_cid, size)
+        finally:
+            with busy_lock:
+                busy.discard(uploader)
+        return {"cid": manifest_cid, "blob_cid": cid, "size": size, "uploader": uploader, "quota_used": used}
+
+    def _used(uploader: str, cid: str) -> int:
+        with Session(engine) as s:
+            total = s.scalar(select(func.coalesce(func.sum(UploadRow.size), 0)).where(UploadRow.uploader == uploader))
+            again = s.scalar(select(UploadRow.size).where(UploadRow.uploader == uploader, UploadRow.blob_cid == cid))
+            return int(total or 0) - int(again or 0)  # the same blob again is not charged twice
+
+    def _record(uploader: str, cid: str, manifest_cid: str, size: int) -> int:
+        with Session(engine) as s, s.begin():
+            row = s.get(UploadRow, (uploader, cid))
+            if row is None:
+                s.add(
+                    UploadRow(
+                        uploader=uploader, blob_cid=cid, manifest_cid=manifest_cid, size=size, uploaded_at=time.time()
+                    )
+                )
+            else:
+                row.manifest_cid, row.uploaded_at = manifest_cid, time.time()
+        with Session(engine) as s:
+            return int(s.scalar(select(func.sum(UploadRow.size)).where(UploadRow.uploader == uploader)) or 0)
+
+    @router.get(
+        "/v1/blobs/{cid}",
+        tags=["blobs"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "the blob, streamed from the store and verified segment by segment",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            206: {"description": "the range asked for"},
+            **problems.documented(416),
+        },
+    )
+    def get_blob(
+        cid: Annotated[str, Path(max_length=100, description="a manifest CID")],
+        range_: Annotated[str | None, Header(alias="range", max_length=100)] = None,
+    ) -> StreamingResponse:
+        """A stored blob (by its manifest CID) with its length; one `Range: bytes=a-b` is served."""
+        client = _store()
+        try:
+            digest_of(cid)
+        except InvalidCID as exc:
+            raise Problem(422, "invalid-cid", f"{cid[:100]!r} is not a CID: {exc}") from exc
+        try:
+            manifest = client.readable(cid)
+        except NotFound as exc:
+            raise Problem(404, "blob-not-found", f"no store node has {cid}") from exc
+        except StoreError as exc:
+            raise Problem(503, "store-unavailable", f"cannot read {cid}: {exc}") from exc
+        span = _byte_range(range_, manifest.size)
+        start, stop = span or (0, manifest.size)
+        headers = {
+            "Content-Length": str(stop - start),
+            "Accept-Ranges": "bytes",
+            "X-Agora-Blob-Cid": manifest.cid,
+        }
+        if span is not None:
+            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{manifest.size}"
+        chunks = client.get_stream(cid, manifest=manifest, start=start, stop=stop)
+        return StreamingResponse(
+            _stream(chunks), status_code=206 if span else 200, media_type="application/octet-stream", headers=headers
+        )
+
+    @router.get(
+        "/v1/jobs/{job_id}/result",
+        tags=["jobs"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "the output the job settled on, streamed from the store and checked against its CID",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            **problems.documented(409),
+        },
+    )
+    def job_result(job_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> StreamingResponse:
+        """The output of a job whose outcome is known (provisional or settled), with how the run
+        ended: `X-Agora-Run-Status` (ok, out_of_fuel, trap, …), `X-Agora-Exit-Code`,
+        `X-Agora-Fuel-Used`, from the run record a slot revealed with the agreed digest (checked
+        against that digest); `X-Agora-Output-Cid`, `X-Agora-Result-Digest`."""
+        client = _store()
+        key = job_id.lower()
+        with Session(engine) as s:
+            row = s.get(JobRow, key)
+            if row is None:
+                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
+            if row.result_digest is None:
+                raise Problem(409, "no-result-yet", f"job {key} is {row.status}: no result has been agreed")
+            named = list(
+                s.scalars(
+                    select(SlotRow.result_cid)
+                    .where(SlotRow.job_id == key, SlotRow.digest == row.result_digest, SlotRow.result_cid.is_not(None))
+                    .order_by(SlotRow.slot)
+                )
+            )
+            digest = row.result_digest
+        record, revealed, failures = None, "", []
+        for named_cid in named:  # any slot that revealed the agreed digest will do: its record must match it
+            if named_cid is None or int(named_cid, 16) == 0:
+                continue
+            try:
+                candidate = RunRecord.from_bytes(
+                    client.get(cid_from_digest(bytes.fromhex(named_cid[2:])), max_size=MAX_RECORD)
+                )
+            except (StoreError, ValueError) as exc:
+                failures.append(str(exc))
+                continue
+            if "0x" + candidate.digest.hex() == digest:
+                record, revealed = candidate, cid_from_digest(bytes.fromhex(named_cid[2:]))
+                break
+            failures.append("a run record that does not match the agreed digest")
+        if record is None:
+            raise Problem(404, "result-not-stored", f"no slot of job {key} named a readable run record: {failures}")
+        try:
+            manifest = client.readable(record.output)
+            if manifest.cid != cid_from_digest(record.output_digest):
+                raise Problem(404, "result-not-stored", f"the output {record.output} is not the output the run made")
+            chunks = client.get_stream(record.output, manifest=manifest)
+        except NotFound as exc:
+            raise Problem(404, "result-not-stored", f"the output {record.output} is on no store node") from exc
+        except StoreError as exc:
+            raise Problem(503, "store-unavailable", f"cannot read the output {record.output}: {exc}") from exc
+        headers = {
+            "Content-Length": str(manifest.size),
+            "X-Agora-Run-Status": record.status.value,
+            "X-Agora-Exit-Code": str(record.exit_code),
+            "X-Agora-Fuel-Used": str(record.fuel_used),
+            "X-Agora-Output-Cid": record.output,
+            "X-Agora-Result-Digest": digest,
+            "X-Agora-Result-Cid": revealed,  # the run record's CID, as the slot revealed it
+        }
+        return StreamingResponse(_stream(chunks), media_type="application/octet-stream", headers=headers)
+
+    return router
+
+
+def _regions(text: str | None) -> list[str] | None:
+    if text is None or text == "":
+        return None
+    names = [r.strip().lower() for r in text.split(",")]
+    unknown = [r for r in names if r not in REGIONS]
+    if unknown:
+        raise Problem(422, "unknown-region", f"no region {', '.join(unknown)}; known: {', '.join(REGIONS)}")
+    return names
+
+
+async def _pipe_into(client: StoreClient, request: Request, *, size: int, cid: str, regions: list[str] | None) -> str:
+    """The request's body, streamed into the store as it arrives; the manifest CID."""
+    pipe = BlobPipe()
+    loop = asyncio.get_running_loop()
+    putting = loop.run_in_executor(None, lambda: _put(client, pipe, cid, regions))
+    putting.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved, even when abandoned
+    received = 0
+    try:
+        async for chunk in request.stream():
+            if not chunk:
+                continue
+            received += len(chunk)
+            if received > size:
+                raise Problem(400, "bad-upload", f"the body is longer than its Content-Length ({size})")
+            if putting.done():
+                break
+            await run_in_threadpool(pipe.feed, chunk)
+        if not putting.done():
+            if received != size:
+                raise Problem(400, "bad-upload", f"the body ended after {received} of {size} bytes")
+            await run_in_threadpool(pipe.feed, None)
+        return await putting
+    except BrokenPipeError:
+        return await putting  # the store stopped reading: its error says why
+    finally:
+        pipe.abandoned.set()
+        if not putting.done():
+            putting.cancel()
+
+
+def _put(client: StoreClient, pipe: BlobPipe, cid: str, regions: list[str] | None) -> str:
+    try:
+        return client.put(pipe, regions=regions, expect=cid)  # type: ignore[arg-type]  # a readable stream
+    except BadUpload as exc:
+        raise Problem(400, "content-mismatch", f"the content is not the blob its CID names: {exc}") from exc
+    except BlobTooLarge as exc:
+        raise Problem(413, "too-large", str(exc)) from exc
+    except NotEnoughNodes as exc:
+        raise Problem(503, "store-unavailable", str(exc)) from exc
+    except StoreError as exc:
+        raise Problem(503, "store-unavailable", f"the store refused the upload: {exc}") from exc
+    finally:
+        pipe.abandoned.set()
+
+
+def deposit_required(balance_of: Callable[[str], int]) -> Callable[[str], str | None]:
+    """`may_upload` for an API on a market: an uploader needs some deposit (so addresses cost tokens)."""
+
+    def check(uploader: str) -> str | None:
+        if balance_of(uploader) > 0:
+            return None
+        return f"{uploader} has no deposit in the market: `agora deposit` some AGR before uploading"
+
+    return check

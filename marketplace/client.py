@@ -1,0 +1,239 @@
+"""A client of the REST API: what `agora job …`, the tests and bench/ use to talk to it.
+
+Keys never leave the client: uploads are signed here (store/auth.py's `StorePut` for
+`/v1/blobs/{cid}`), requests are signed here (EIP-712, `JobRequest.sign`). Every error the API
+answers is raised as an `ApiError` carrying its problem (type, detail, and the contract error's
+name and arguments when a revert caused it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+import requests
+from eth_account.signers.local import LocalAccount
+
+from ledger import JobRequest
+from store import authorization, cid_from_digest
+
+from .intake import request_json
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+UPLOAD_VALID = 3600
+"""Seconds an upload's signature stays valid (the API refuses more than an hour ahead)."""
+_PIECE = 1 << 20
+
+
+class ApiError(Exception):
+    """An answer that is not a success: its status and its problem (RFC 9457), or why there was none."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status, self.problem = status, problem
+        detail = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        if problem.get("error"):
+            args = ", ".join(f"{k}={v}" for k, v in (problem.get("args") or {}).items())
+            detail += f" [{problem['error']}({args})]"
+        super().__init__(detail)
+
+    @property
+    def kind(self) -> str:
+        return str(self.problem.get("type", "")).removeprefix("/problems/")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event of a job's stream."""
+
+    id: str
+    name: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A job's result as the API serves it: how the run ended, and the output bytes' CID."""
+
+    status: str
+    exit_code: int
+    fuel_used: int
+    output_cid: str
+    result_digest: str
+    size: int
+
+
+def blob_cid(source: bytes | Path) -> str:
+    """The content's CID (sha256), read piece by piece from a file."""
+    if isinstance(source, bytes):
+        return cid_from_digest(hashlib.sha256(source).digest())
+    h = hashlib.sha256()
+    with open(source, "rb") as fh:
+        while piece := fh.read(_PIECE):
+            h.update(piece)
+    return cid_from_digest(h.digest())
+
+
+class ApiClient:
+    """The API at ``url``; ``signer`` signs uploads and requests."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, signer: LocalAccount | None = None, timeout: float = 30.0) -> None:
+        self.url, self.signer, self.timeout = url.rstrip("/"), signer, timeout
+        self.http = requests.Session()
+        self._contracts: dict[str, Any] | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            answer = self.http.request(method, self.url + path, **kwargs)
+        except requests.ConnectionError as exc:
+            raise ApiError(0, {"detail": f"the API at {self.url} does not answer (is `agora up` running?)"}) from exc
+        except requests.Timeout as exc:
+            raise ApiError(0, {"detail": f"the API at {self.url} did not answer within {self.timeout:g}s"}) from exc
+        if answer.status_code >= 400:
+            try:
+                problem = orjson.loads(answer.content[:65536])
+            except orjson.JSONDecodeError:
+                problem = {"detail": f"HTTP {answer.status_code}: {answer.text[:200]}"}
+            raise ApiError(answer.status_code, problem if isinstance(problem, dict) else {"detail": str(problem)})
+        return answer
+
+    def get(self, path: str, **params: Any) -> Any:
+        query = {k: v for k, v in params.items() if v is not None}
+        return orjson.loads(self._send("GET", path, params=query).content)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        answer = self._send("POST", path, data=orjson.dumps(body), headers=_JSON)
+        return orjson.loads(answer.content)
+
+    def _need_signer(self) -> LocalAccount:
+        if self.signer is None:
+            raise ApiError(0, {"detail": "this needs a key to sign with (--from)"})
+        return self.signer
+
+    # -- reads --------------------------------------------------------------------------------
+    def contracts(self) -> dict[str, Any]:
+        if self._contracts is None:
+            self._contracts = self.get("/v1/contracts")
+        return self._contracts
+
+    def health(self) -> dict[str, Any]:
+        return dict(self.get("/healthz"))
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/v1/jobs/{job_id}"))
+
+    def jobs(self, **filters: Any) -> dict[str, Any]:
+        return dict(self.get("/v1/jobs", **filters))
+
+    def events(self, job_id: str, *, last_event_id: str | None = None, timeout: float = 660.0) -> Iterator[Event]:
+        """The job's events as they are indexed, until the stream ends (the job is final); a
+        dropped stream is resumed with `Last-Event-ID`, so nothing is missed or repeated."""
+        last = last_event_id
+        while True:
+            headers = {"Accept": "text/event-stream"} | ({"Last-Event-ID": last} if last else {})
+            try:
+                answer = self._send(
+                    "GET", f"/v1/jobs/{job_id}/events", headers=headers, stream=True, timeout=(10, timeout)
+                )
+                for event in _sse(answer.iter_lines()):
+                    last = event.id
+                    yield event
+                return
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                time.sleep(1)  # the API restarted or the connection dropped: resume after `last`
+
+    def result(self, job_id: str, sink: BinaryIO | None = None) -> tuple[Output, bytes | None]:
+        """How the job's run ended, and its output: written to ``sink``, or returned."""
+        answer = self._send("GET", f"/v1/jobs/{job_id}/result", stream=True)
+        h = answer.headers
+        out = Output(
+            status=h.get("x-agora-run-status", "?"),
+            exit_code=int(h.get("x-agora-exit-code", "0")),
+            fuel_used=int(h.get("x-agora-fuel-used", "0")),
+            output_cid=h.get("x-agora-output-cid", ""),
+            result_digest=h.get("x-agora-result-digest", ""),
+            size=int(h.get("content-length", "0")),
+        )
+        if sink is None:
+            return out, answer.content
+        for piece in answer.iter_content(_PIECE):
+            sink.write(piece)
+        return out, None
+
+    # -- writes -------------------------------------------------------------------------------
+    def upload(
+        self, source: bytes | Path, *, regions: list[str] | None = None, progress: Callable[[int], None] | None = None
+    ) -> str:
+        """Stores ``source`` through the API (signed by the signer); its manifest CID."""
+        signer = self._need_signer()
+        cid = blob_cid(source)
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        terms = self.get("/v1/blobs")
+        node = bytes.fromhex(terms["id"][2:])
+        header = authorization(signer, f"/v1/blobs/{cid}", size, int(time.time()) + UPLOAD_VALID, node=node)
+        params = {"cid": cid} | ({"regions": ",".join(regions)} if regions else {})
+        headers = {"Authorization": header, "Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        if isinstance(source, bytes):
+            answer = self._send("POST", "/v1/blobs", params=params, data=source, headers=headers, timeout=(10, 600))
+        else:
+            with open(source, "rb") as fh:
+                body = _Reading(fh, size, progress)
+                answer = self._send("POST", "/v1/blobs", params=params, data=body, headers=headers, timeout=(10, 600))
+        return str(orjson.loads(answer.content)["cid"])
+
+    def submit(self, request: JobRequest) -> dict[str, Any]:
+        """Signs ``request`` and submits it: the API's answer (`job_id`, `status`, `escrow`)."""
+        signer = self._need_signer()
+        contracts = self.contracts()
+        signature = request.sign(signer, chain_id=contracts["chain_id"], market=contracts["contracts"]["JobMarket"])
+        return dict(self.post("/v1/jobs", {"request": request_json(request), "signature": "0x" + signature.hex()}))
+
+    def chain_time(self) -> int:
+        """The chain's time (its head block's), which request deadlines count in."""
+        return int(self.health()["chain_time"])
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+class _Reading:
+    """A file requests streams with its length known (so no chunked encoding), telling progress."""
+
+    def __init__(self, fh: BinaryIO, size: int, progress: Callable[[int], None] | None) -> None:
+        self.fh, self.len, self.progress = fh, size, progress
+
+    def read(self, n: int = -1) -> bytes:
+        piece = self.fh.read(n)
+        if self.progress and piece:
+            self.progress(len(piece))
+        return piece
+
+
+def _sse(lines: Iterator[bytes]) -> Iterator[Event]:
+    """Server-sent events from a stream's lines (one `id`, `event` and `data` each)."""
+    fields: dict[str, str] = {}
+    for raw in lines:
+        line = raw.decode("utf-8", "replace")
+        if line == "":
+            if "data" in fields:
+                yield Event(fields.get("id", ""), fields.get("event", "message"), orjson.loads(fields["data"]))
+            fields = {}
+        elif not line.startswith(":") and ":" in line:
+            key, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            fields[key] = fields[key] + "\n" + value if key == "data" and key in fields else value
