@@ -30,6 +30,7 @@ from ledger import (
     load_deployment,
     open_chain,
 )
+from marketplace.client import ApiError
 from store import StoreClient, StoreError
 from store import get_settings as store_settings
 from worker import WorkerError
@@ -63,6 +64,8 @@ def reports_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ContractRevert as exc:
             fail(f"the contract reverted with {exc}")
+        except ApiError as exc:
+            fail(str(exc))
         except (LedgerError, StoreError, WorkerError, ComputeError, ValueError) as exc:
             fail(str(exc))
 
@@ -117,7 +120,7 @@ def store_signer(sender: str | None, state: Path | None = None) -> LocalAccount 
     choice = sender or os.environ.get("AGORA_ACCOUNT")
     if choice and choice.startswith("dev:"):
         with chain(state) as handle:
-            return _dev(handle, int(choice[4:]))
+            return _dev(int(handle.w3.eth.chain_id), choice[4:])
     keystore = Keystore(home(state))
     if choice:
         return keystore.load(choice, password())
@@ -150,9 +153,14 @@ def password(confirm: bool = False) -> str:
 def account(handle: ChainHandle, sender: str | None, state: Path | None = None) -> LocalAccount:
     """The signing account: ``--from`` (a keystore address or ``dev:N``), AGORA_ACCOUNT, the only
     keystore key, or development account 0 on a development chain."""
+    return signer(lambda: int(handle.w3.eth.chain_id), sender, state)
+
+
+def signer(chain_id: Callable[[], int], sender: str | None, state: Path | None = None) -> LocalAccount:
+    """`account`, for a command that knows the chain only by its id (asked only for ``dev:N``)."""
     choice = sender or os.environ.get("AGORA_ACCOUNT")
     if choice and choice.startswith("dev:"):
-        return _dev(handle, int(choice[4:]))
+        return _dev(chain_id(), choice[4:])
     keystore = Keystore(home(state))
     if choice:
         return keystore.load(choice, password())
@@ -161,14 +169,15 @@ def account(handle: ChainHandle, sender: str | None, state: Path | None = None) 
         return keystore.load(stored[0], password())
     if stored:
         fail(f"several keys in the keystore: choose one with --from ({', '.join(stored)})")
-    return _dev(handle, 0)
+    return _dev(chain_id(), "0")
 
 
-def _dev(handle: ChainHandle, index: int) -> LocalAccount:
-    chain_id = int(handle.w3.eth.chain_id)
+def _dev(chain_id: int, index: str) -> LocalAccount:
     if chain_id not in DEV_CHAIN_IDS:
         fail(f"development accounts exist only on development chains (this is chain {chain_id})")
-    return dev_account(index)
+    if not index.isdigit() or int(index) >= 100:
+        fail(f"dev:{index} is not a development account (dev:0 to dev:99)")
+    return dev_account(int(index))
 
 
 def transactor(handle: ChainHandle, sender: str | None, state: Path | None = None) -> Transactor:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import _common, account, api, chain, index, money, name, program, store, up, verifier, worker
+from . import _common, account, api, chain, index, job, money, name, program, store, up, verifier, worker
 
 app = typer.Typer(
     name="agora",
@@ -23,6 +23,7 @@ app.add_typer(worker.app, name="worker")
 app.add_typer(verifier.app, name="verifier")
 app.add_typer(index.app, name="index")
 app.add_typer(api.app, name="api")
+app.add_typer(job.app, name="job")
 app.command("up")(up.up)
 app.command("deposit")(money.deposit)
 app.command("withdraw")(money.withdraw)

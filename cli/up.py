@@ -124,6 +124,7 @@ def up(
             urls.append(f"http://127.0.0.1:{port}")
             _wait_for(urls[-1], f"store node {i + 1}", node, partial(http_ok, f"{urls[-1]}/info"), 30)
         k, m = store_coding(store_nodes)
+        coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
         if urls:
             typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
         if api_port:
@@ -132,7 +133,7 @@ def up(
                 "api",
                 [*agora, "api", "serve", "--port", str(api_port), "--home", str(state)]
                 + ["--from", f"dev:{RELAYER_ACCOUNT}", "--store-nodes", ",".join(urls)],
-                env={**os.environ, "AGORA_RPC_URL": url},
+                env={**os.environ, "AGORA_RPC_URL": url, **coding},
             )
             _wait_for(api, "the API", server, partial(http_ok, f"{api}/healthz"), 60)
             relayer = f"relayer: development account {RELAYER_ACCOUNT}"

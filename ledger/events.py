@@ -52,6 +52,7 @@ __all__ = [
     "NewOwner",
     "NewResolver",
     "NewTTL",
+    "NonceCancelled",
     "OwnershipTransferStarted",
     "OwnershipTransferred",
     "PoolWeightChanged",
@@ -642,6 +643,17 @@ class NewTTL(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NonceCancelled(Event):
+    """`NonceCancelled` of JobMarket."""
+
+    requester: str
+    nonce: int
+    NAME: ClassVar[str] = "NonceCancelled"
+    CONTRACTS: ClassVar[tuple[str, ...]] = ("JobMarket",)
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("requester", "requester", "str"), ("nonce", "nonce", "int"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class OwnershipTransferStarted(Event):
     """`OwnershipTransferStarted` of StakeManager, JobMarket, Court."""
 
@@ -1131,6 +1143,7 @@ EVENTS: dict[tuple[str, str], type[Event]] = {
     ("NameRegistry", "NewOwner"): NewOwner,
     ("NameRegistry", "NewResolver"): NewResolver,
     ("NameRegistry", "NewTTL"): NewTTL,
+    ("JobMarket", "NonceCancelled"): NonceCancelled,
     ("StakeManager", "OwnershipTransferStarted"): OwnershipTransferStarted,
     ("JobMarket", "OwnershipTransferStarted"): OwnershipTransferStarted,
     ("Court", "OwnershipTransferStarted"): OwnershipTransferStarted,

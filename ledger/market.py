@@ -351,6 +351,10 @@ class JobMarket(_Client):
     def nonce_used(self, requester: str, nonce: int) -> bool:
         return bool(self._call(self.contract, "nonceUsed", requester, nonce))
 
+    def cancel_nonce(self, nonce: int) -> dict[str, Any]:
+        """Burns the sender's ``nonce``: a request signed with it can never be posted."""
+        return self._send(self.contract, "cancelNonce", nonce)
+
     def chain_hash(self, request: JobRequest) -> bytes:
         """The contract's own hash of ``request`` (equals `JobRequest.struct_hash`)."""
         return bytes(self._call(self.contract, "hashRequest", request.as_tuple()))
@@ -388,6 +392,10 @@ class StakeManager(_Client):
 
     def total_staked(self) -> int:
         return int(self._call(self.contract, "totalStaked"))
+
+    def min_stake(self) -> int:
+        """The least total stake a worker needs to lock a slot (`StakeBelowMinimum`)."""
+        return int(self._call(self.contract, "minStake"))
 
     # the juror pool
     def activate(self, worker: str) -> dict[str, Any]:

@@ -131,6 +131,9 @@ class JobDetail(JobOut):
     relay_error: dict[str, Any] | None = Field(
         default=None, description="why the market refused to post it (the contract error and its arguments)"
     )
+    nonce: str | None = Field(
+        default=None, description="the request's nonce (decimal), when it was submitted here: what `cancelNonce` burns"
+    )
 
 
 class JobPage(Strict):
@@ -290,6 +293,7 @@ def _from_intake(row: IntakeRow) -> dict[str, Any]:
         "settlements": [],
         "timeline": [],
         "relay_error": row.error,
+        "nonce": str(r.nonce),
     }
 
 
@@ -539,6 +543,7 @@ def create_app(
                 ],
                 "settlements": [{k: v for k, v in _settlement(m).items() if k != "job_id"} for m in money],
                 "timeline": [_event(e) for e in events],
+                "nonce": s.scalar(select(IntakeRow.nonce).where(IntakeRow.job_id == key)),
             }
 
     @app.post(

@@ -376,6 +376,12 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IJobMarket
+    function cancelNonce(uint256 nonce) external {
+        _useNonce(msg.sender, nonce);
+        emit NonceCancelled(msg.sender, nonce);
+    }
+
+    /// @inheritdoc IJobMarket
     function hashRequest(JobRequest calldata r) public pure returns (bytes32) {
         // Every field is a static type, so abi.encode(r) is the EIP-712 encoding of the fields.
         return keccak256(abi.encode(JOB_REQUEST_TYPEHASH, r));

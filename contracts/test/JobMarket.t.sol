@@ -100,6 +100,32 @@ contract JobMarketTest is MarketFixture {
         market.postJob(r, sig);
     }
 
+    function test_cancelNonce_stopsARelayedRequest() public {
+        IJobMarket.JobRequest memory r = _request(1, 1);
+        bytes memory sig = _sign(r, requesterKey);
+        uint256 before = market.balanceOf(requester);
+        vm.expectEmit(address(market));
+        emit IJobMarket.NonceCancelled(requester, r.nonce);
+        vm.prank(requester);
+        market.cancelNonce(r.nonce);
+        assertTrue(market.nonceUsed(requester, r.nonce));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NonceUsed.selector, requester, r.nonce));
+        market.postJob(r, sig); // the relayer holding the signed request can no longer post it
+        assertEq(market.balanceOf(requester), before);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.NonceUsed.selector, requester, r.nonce));
+        market.cancelNonce(r.nonce); // burnt once
+    }
+
+    /// Anyone may burn only their own nonces: a griefer cancelling another's request burns its own.
+    function testFuzz_cancelNonce_burnsOnlyTheCallersNonce(address griefer, uint256 nonce) public {
+        vm.assume(griefer != requester);
+        vm.prank(griefer);
+        market.cancelNonce(nonce);
+        assertTrue(market.nonceUsed(griefer, nonce));
+        assertFalse(market.nonceUsed(requester, nonce));
+    }
+
     function test_postJob_revertsOnReusedNonceWithOtherTerms() public {
         IJobMarket.JobRequest memory r = _request(1, 1);
         _post(r);

@@ -16,14 +16,13 @@ import psutil
 import pytest
 import requests
 
+import compute
 from cli.up import http_ok
 from compute import RunRecord
-from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment
-from marketplace.intake import request_json
-from store import StoreClient, cid_from_digest, digest_of
+from ledger import JobMarket, JobStatus, Token, Transactor, connect, dev_account, load_deployment, parse_tokens
+from store import StoreClient, cid_from_digest
 
 from ..conftest import LOOPBACK, ROOT, free_port, listening
-from ..integration.market_helpers import make_request
 
 AGR = 10**18
 PROGRAMS = ROOT / "examples" / "programs" / "build"
@@ -77,17 +76,21 @@ def stop_up(proc: subprocess.Popen[str]) -> int:
     return proc.wait(timeout=60)
 
 
-def small_up() -> tuple[int, int, list[str]]:
+def small_up(workers: int = 1) -> tuple[int, int, list[str]]:
     """Free ports for a chain, three store nodes and the API, and `agora up` arguments for them and
-    one worker."""
+    ``workers`` workers."""
     port, store_port, ray_port = free_port(), free_ports(3), free_port()
     args = ["--rpc-port", str(port), "--store-nodes", "3", "--store-port", str(store_port)]
-    return port, store_port, [*args, "--workers", "1", "--ray-port", str(ray_port), "--api-port", str(free_port())]
+    return (
+        port,
+        store_port,
+        [*args, "--workers", str(workers), "--ray-port", str(ray_port), "--api-port", str(free_port())],
+    )
 
 
 @pytest.mark.slow
 def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
-    port, store_port, args = small_up()
+    port, store_port, args = small_up(workers=3)
     proc, banner = start_up(tmp_path, *args)
     try:
         assert "contracts  deployed" in banner
@@ -97,27 +100,32 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         api = next(line.split()[1] for line in banner.splitlines() if line.startswith("api "))
         w3 = connect(f"http://127.0.0.1:{port}")
         deployment = load_deployment(w3, tmp_path)
-        # a requester's k=1 job, run by the worker `agora up` started; with a deposit in the
-        # market, the requester may write to the store nodes
+        # a requester with a deposit in the market (which lets it upload through the API)
         requester = dev_account(1)
         Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(requester.address, 100 * AGR)
         market = JobMarket(w3, deployment, Transactor(w3, requester))
         market.deposit(100 * AGR)
         nodes = [f"http://127.0.0.1:{store_port + i}" for i in range(3)]
         store = StoreClient(nodes, k=2, m=1, signer=requester)
-        program = digest_of(store.put((PROGRAMS / "wordcount.wasm").read_bytes()))
-        data = digest_of(store.put(b"one two three\n"))
-        request = make_request(
-            w3, k=1, q=1, program_id=program, input_digest=data, max_price=2 * AGR, ramp=0, collateral=10 * AGR
+        # the requester's one command: upload through the API, sign, submit, follow it live to
+        # its result (k = 3, a majority quorum), and write the output
+        (tmp_path / "input.txt").write_bytes(b"one two three\n")
+        submitted = subprocess.run(
+            [sys.executable, "-m", "cli", "job", "submit", str(PROGRAMS / "wordcount.wasm")]
+            + ["--input", str(tmp_path / "input.txt"), "-k", "3", "--max-price", "2", "--wait"]
+            + ["-o", str(tmp_path / "out"), "--from", "dev:1", "--api", api, "--home", str(tmp_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=240,
         )
-        # submitted through the API: checked, written, relayed by its relayer
-        signature = request.sign(requester, chain_id=deployment.chain_id, market=market.address)
-        submitted = requests.post(
-            f"{api}/v1/jobs", json={"request": request_json(request), "signature": "0x" + signature.hex()}, timeout=30
-        )
-        assert submitted.status_code == 202, submitted.text
-        job_id = request.struct_hash()
-        assert submitted.json()["job_id"] == "0x" + job_id.hex()
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        said = submitted.stdout + submitted.stderr
+        want = compute.run((PROGRAMS / "wordcount.wasm").read_bytes(), b"one two three\n", fuel=10**6)
+        assert (tmp_path / "out").read_bytes() == want.output == b"1 3 14\n"  # as a direct run of it
+        assert f"result   ok, exit code 0, fuel {want.fuel_used:,}" in said, said
+        assert "slot 0 taken by" in said and "provisional: " in said  # the live progress, from the SSE stream
+        job_id = bytes.fromhex(next(w for w in said.split() if w.startswith("0x") and len(w) == 66)[2:])
         deadline = time.monotonic() + 120
         while market.job(job_id).status in (JobStatus.NONE, JobStatus.OPEN):  # relayed, then run
             assert time.monotonic() < deadline, (tmp_path / "logs" / "worker1.log").read_text()
@@ -125,10 +133,9 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert market.job(job_id).status == JobStatus.PROVISIONAL
         market.accept(job_id)  # the requester takes the result: final at once
         assert market.job(job_id).status == JobStatus.SETTLED
-        assert market.balance_of(dev_account(2).address) == 2 * AGR
         # the revealed output is in the store, under the CID the reveal names
         revealed = market.contract.events.ResultRevealed().get_logs(from_block=deployment.block)
-        (event,) = [e for e in revealed if bytes(e["args"]["jobId"]) == job_id]
+        event = next(e for e in revealed if bytes(e["args"]["jobId"]) == job_id)
 
         record = RunRecord.from_bytes(store.get(cid_from_digest(bytes(event["args"]["resultCid"]))))
         assert record.digest == bytes(event["args"]["digest"]) and store.get(record.output) == b"1 3 14\n"
@@ -140,7 +147,9 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         ] != "settled":
             assert time.monotonic() < deadline, job.text
             time.sleep(0.5)
-        assert [s["worker"] for s in job.json()["slots"]] == [dev_account(2).address]
+        assert sorted(s["worker"] for s in job.json()["slots"]) == sorted(dev_account(i).address for i in (2, 3, 4))
+        for slot in job.json()["slots"]:  # each worker paid the price it locked at (the ask rose 1 -> 2 AGR)
+            assert market.balance_of(slot["worker"]) == parse_tokens(slot["price"]) >= AGR
         result = requests.get(f"{api}/v1/jobs/0x{job_id.hex()}/result", timeout=30)
         assert result.status_code == 200 and result.content == b"1 3 14\n"
         assert result.headers["x-agora-result-digest"] == job.json()["result_digest"]

@@ -175,6 +175,8 @@ interface IJobMarket {
     event Withdrawn(address indexed account, uint256 amount);
     /// @notice A signed request was posted as `jobId`, moving `escrow` from the requester's balance.
     event JobPosted(bytes32 indexed jobId, address indexed requester, JobRequest request, uint256 escrow);
+    /// @notice `requester` burnt `nonce`: no request it signed with it can be posted.
+    event NonceCancelled(address indexed requester, uint256 nonce);
     /// @notice `worker` took slot `slot` at `price`, its collateral locked.
     event JobLocked(bytes32 indexed jobId, address indexed worker, uint8 slot, uint256 price);
     /// @notice `worker` committed to a result for its slot.
@@ -283,5 +285,9 @@ interface IJobMarket {
     function balanceOf(address account) external view returns (uint256);
     function escrowOf(bytes32 jobId) external view returns (uint256);
     function nonceUsed(address requester, uint256 nonce) external view returns (bool);
+
+    /// @notice Burns one of the caller's request nonces, so that a request it signed with it (and
+    /// gave to a relayer) can never be posted. Reverts `NonceUsed` when it is already used.
+    function cancelNonce(uint256 nonce) external;
     function hashRequest(JobRequest calldata request) external view returns (bytes32);
 }
