@@ -242,6 +242,25 @@ def test_a_request_the_market_refuses_when_relayed_is_reported(api: dict[str, An
     assert job["status"] == "failed" and job["relay_error"]["error"] == "RequestExpired"
 
 
+def test_a_request_its_requester_cancels_before_it_is_relayed_is_never_posted(
+    api: dict[str, Any], world: dict[str, Any]
+) -> None:
+    """`agora job cancel`: the requester burns the nonce of a request the API holds; the relayer
+    can then never post it, and the job says so by the contract error's name."""
+    client = api["client"]
+    one = signed(world)
+    assert client.post("/v1/jobs", json=body(one)).status_code == 202
+    job = client.get(f"/v1/jobs/{one['job_id']}").json()
+    assert job["status"] == "accepted" and job["nonce"] == str(one["request"]["nonce"])
+    world["requester"].cancel_nonce(int(job["nonce"]))
+    before = world["requester"].balance_of(dev_account(REQUESTER).address)
+    assert api["relayer"].step() == 1
+    job = client.get(f"/v1/jobs/{one['job_id']}").json()
+    assert job["status"] == "failed" and job["relay_error"]["error"] == "NonceUsed"
+    assert world["requester"].job(bytes.fromhex(one["job_id"][2:])).status == JobStatus.NONE
+    assert world["requester"].balance_of(dev_account(REQUESTER).address) == before  # nothing escrowed
+
+
 def test_too_many_requests_are_refused_with_retry_after(world: dict[str, Any], tmp_path: Path) -> None:
     with database("sqlite", tmp_path) as url:
         engine = make_engine(url)
