@@ -22,6 +22,7 @@ CONTRACT_NAMES = (
     "StakeManager",
     "JobMarket",
     "Court",
+    "JobBatcher",
 )
 
 

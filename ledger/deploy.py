@@ -169,6 +169,7 @@ def deploy(
     court = create(
         "Court", token, market, stakes, me, DEV_VOTE_WINDOW if dev else VOTE_WINDOW, SEAT_FEE_FLOOR, SEAT_COLLATERAL
     )
+    batcher = create("JobBatcher", market)
     stake_manager = w3.eth.contract(address=to_checksum_address(stakes), abi=artifact("StakeManager")["abi"])
     job_market = w3.eth.contract(address=to_checksum_address(market), abi=artifact("JobMarket")["abi"])
     transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))
@@ -195,6 +196,7 @@ def deploy(
         "StakeManager": stakes,
         "JobMarket": market,
         "Court": court,
+        "JobBatcher": batcher,
     }
     deployment = Deployment(
         chain_id=chain_id,

@@ -56,6 +56,7 @@ __all__ = [
     "OwnershipTransferStarted",
     "OwnershipTransferred",
     "PoolWeightChanged",
+    "PostRefused",
     "ProofAccepted",
     "ProofRejected",
     "Refunded",
@@ -706,6 +707,17 @@ class PoolWeightChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PostRefused(Event):
+    """`PostRefused` of JobBatcher."""
+
+    index: int
+    reason: bytes
+    NAME: ClassVar[str] = "PostRefused"
+    CONTRACTS: ClassVar[tuple[str, ...]] = ("JobBatcher",)
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("index", "index", "int"), ("reason", "reason", "bytes"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProofAccepted(JobEvent):
     """`ProofAccepted` of JobMarket."""
 
@@ -1151,6 +1163,7 @@ EVENTS: dict[tuple[str, str], type[Event]] = {
     ("JobMarket", "OwnershipTransferred"): OwnershipTransferred,
     ("Court", "OwnershipTransferred"): OwnershipTransferred,
     ("StakeManager", "PoolWeightChanged"): PoolWeightChanged,
+    ("JobBatcher", "PostRefused"): PostRefused,
     ("JobMarket", "ProofAccepted"): ProofAccepted,
     ("JobMarket", "ProofRejected"): ProofRejected,
     ("JobMarket", "Refunded"): Refunded,

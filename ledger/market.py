@@ -15,7 +15,9 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from ._tx import mapped_errors
+from .artifacts import decode_revert
 from .clients import Token, _Client
+from .errors import ContractRevert
 from .logs import fetch_logs
 
 ZERO32 = b"\x00" * 32
@@ -26,6 +28,8 @@ never a result (docs/protocol.md)."""
 # most 8 slots, and a slash of matured stake rewrites the juror pool, ~0.5M gas each): sent after
 # one checking eth_call instead of a two-run estimate.
 POST_GAS = 400_000
+BATCH_GAS = 60_000
+"""A relayer batch's own gas, beside `POST_GAS` for each request in it."""
 LOCK_GAS = 300_000
 COMMIT_GAS = 1_000_000  # the first commit after an audit's seed block decides it (a draw reads the pool up to 32 times)
 SETTLE_GAS = 5_000_000
@@ -253,6 +257,26 @@ class JobMarket(_Client):
     def relay(self, request: JobRequest, signature: bytes) -> dict[str, Any]:
         """Relays a signed request; returns the receipt."""
         return self._send(self.contract, "postJob", request.as_tuple(), signature, gas=POST_GAS, preflight=True)
+
+    def relay_batch(
+        self, requests: list[JobRequest], signatures: list[bytes]
+    ) -> tuple[dict[str, Any], dict[int, ContractRevert]]:
+        """Relays several signed requests in one transaction (through the `JobBatcher`); returns
+        the receipt and, by position, the market's error for each request it refused (the rest
+        are posted)."""
+        batcher = self._contract("JobBatcher")
+        receipt = self._send(
+            batcher,
+            "postJobs",
+            [r.as_tuple() for r in requests],
+            signatures,
+            gas=BATCH_GAS + POST_GAS * len(requests),
+        )
+        refused = {
+            int(e["args"]["index"]): decode_revert(bytes(e["args"]["reason"]))
+            for e in batcher.events.PostRefused().process_receipt(receipt, errors=DISCARD)
+        }
+        return receipt, refused
 
     def lock(self, job_id: bytes) -> tuple[int, int]:
         """Takes a slot; returns (slot index, locked price)."""

@@ -222,7 +222,9 @@ class Intake:
 
 
 class Relayer:
-    """Posts acknowledged requests from its own account, in the order they were accepted."""
+    """Posts acknowledged requests from its own account, in the order they were accepted: up to
+    ``batch`` in one transaction (through the `JobBatcher`, which posts each as `postJob` would and
+    skips, with the market's error, what the market refuses)."""
 
     def __init__(self, engine: Engine, market: JobMarket, *, batch: int = 20) -> None:
         self.engine, self.market, self.batch = engine, market, batch
@@ -236,31 +238,59 @@ class Relayer:
                 )
             )
             s.expunge_all()
+        if not rows:
+            return 0
+        try:
+            outcomes = self._post_one(rows[0]) if len(rows) == 1 else self._post_batch(rows)
+        except ChainUnavailable:
+            return 0  # the chain is away: the rows wait, nothing is lost
         moved = 0
-        for row in rows:
-            try:
-                outcome = self._post(row)
-            except ChainUnavailable:
-                break  # the chain is away: the rows wait, nothing is lost
-            with Session(self.engine) as s, s.begin():
+        with Session(self.engine) as s, s.begin():
+            for row in rows:
                 stored = s.get(IntakeRow, row.id)
-                if stored is not None and stored.status == "accepted":
-                    stored.status, stored.tx_hash, stored.error = outcome
+                if stored is not None and stored.status == "accepted" and row.id in outcomes:
+                    stored.status, stored.tx_hash, stored.error = outcomes[row.id]
                     moved += 1
         return moved
 
-    def _post(self, row: IntakeRow) -> tuple[str, str | None, dict[str, Any] | None]:
-        request = RequestIn.model_validate(row.request, strict=False).to_request()
-        job_id = request.struct_hash()
-        if self.market.job(job_id).status != JobStatus.NONE:
-            return "posted", None, None  # posted before a crash kept that from the database
+    def _post_one(self, row: IntakeRow) -> dict[int, Outcome]:
+        request = _request_of(row)
+        if self.market.job(request.struct_hash()).status != JobStatus.NONE:
+            return {row.id: ("posted", None, None)}  # posted before a crash kept that from the database
         try:
             receipt = self.market.relay(request, bytes.fromhex(row.signature[2:]))
         except ContractRevert as exc:
-            if self.market.job(job_id).status != JobStatus.NONE:
-                return "posted", None, None
-            log.warning("job %s: the market refused it: %s", row.job_id[:12], exc)
-            return "failed", None, exc.to_json()
-        tx = receipt["transactionHash"]
+            return {row.id: self._refused(row, request, exc)}
         log.info("job %s posted", row.job_id[:12])
-        return "posted", "0x" + bytes(tx).hex(), None
+        return {row.id: ("posted", "0x" + bytes(receipt["transactionHash"]).hex(), None)}
+
+    def _post_batch(self, rows: list[IntakeRow]) -> dict[int, Outcome]:
+        requests = [_request_of(row) for row in rows]
+        try:
+            receipt, refused = self.market.relay_batch(requests, [bytes.fromhex(r.signature[2:]) for r in rows])
+        except ContractRevert as exc:  # the batch itself failed (out of gas, …): one at a time
+            log.warning("a batch of %d was refused (%s): posting them one by one", len(rows), exc)
+            outcomes: dict[int, Outcome] = {}
+            for row in rows:
+                outcomes |= self._post_one(row)
+            return outcomes
+        tx = "0x" + bytes(receipt["transactionHash"]).hex()
+        log.info("%d jobs posted in one transaction (%d refused)", len(rows) - len(refused), len(refused))
+        return {
+            row.id: self._refused(row, request, refused[i]) if i in refused else ("posted", tx, None)
+            for i, (row, request) in enumerate(zip(rows, requests, strict=True))
+        }
+
+    def _refused(self, row: IntakeRow, request: JobRequest, exc: ContractRevert) -> Outcome:
+        if self.market.job(request.struct_hash()).status != JobStatus.NONE:
+            return "posted", None, None  # its own earlier post (before a crash): NonceUsed is that
+        log.warning("job %s: the market refused it: %s", row.job_id[:12], exc)
+        return "failed", None, exc.to_json()
+
+
+Outcome = tuple[str, str | None, dict[str, Any] | None]
+"""What became of an accepted request: status, transaction, the contract's error."""
+
+
+def _request_of(row: IntakeRow) -> JobRequest:
+    return RequestIn.model_validate(row.request, strict=False).to_request()

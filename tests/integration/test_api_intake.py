@@ -261,6 +261,32 @@ def test_a_request_its_requester_cancels_before_it_is_relayed_is_never_posted(
     assert world["requester"].balance_of(dev_account(REQUESTER).address) == before  # nothing escrowed
 
 
+def test_the_relayer_posts_a_batch_in_one_transaction_and_reports_what_the_market_refused(
+    api: dict[str, Any], world: dict[str, Any]
+) -> None:
+    """Five accepted requests, one of which expires before it is relayed: one transaction posts
+    the four (each the job its request names), the fifth fails with the market's own error."""
+    client = api["client"]
+    batch = [signed(world) for _ in range(4)]
+    late = signed(world, expiry=chain_now(world["w3"]) + 20)
+    for one in [*batch[:2], late, *batch[2:]]:
+        assert client.post("/v1/jobs", json=body(one)).status_code == 202
+    world["w3"].provider.make_request("evm_increaseTime", [120])
+    world["w3"].provider.make_request("evm_mine", [])
+    before = world["w3"].eth.block_number
+    assert api["relayer"].step() == 5
+    assert world["w3"].eth.block_number == before + 1  # one transaction
+    with Session(api["engine"]) as s:
+        rows = {r.job_id: r for r in s.scalars(select(IntakeRow))}
+    assert len({rows[one["job_id"]].tx_hash for one in batch}) == 1
+    for one in batch:
+        assert rows[one["job_id"]].status == "posted"
+        assert api["market"].job(bytes.fromhex(one["job_id"][2:])).status == JobStatus.OPEN
+    assert rows[late["job_id"]].status == "failed" and rows[late["job_id"]].error["error"] == "RequestExpired"
+    assert api["market"].job(bytes.fromhex(late["job_id"][2:])).status == JobStatus.NONE
+    assert api["relayer"].step() == 0
+
+
 def test_too_many_requests_are_refused_with_retry_after(world: dict[str, Any], tmp_path: Path) -> None:
     with database("sqlite", tmp_path) as url:
         engine = make_engine(url)
