@@ -207,6 +207,10 @@ def _show(client: ApiClient, job: dict[str, Any], output: Path | None) -> None:
             typer.echo(f"result   not readable yet: {exc}")
 
 
+def _after(seconds: int | None) -> str:
+    return "" if seconds is None else f", {seconds} s after posting"
+
+
 def _run_line(run: Output) -> str:
     return (
         f"result   {run.status}, exit code {run.exit_code}, fuel {run.fuel_used:,}, "
@@ -300,6 +304,8 @@ def explain(job: JobArg, api: ApiOpt = None) -> None:
         typer.echo(answer.get("summary", ""))
         for reason in answer.get("reasons", []):
             typer.echo(f"  - {reason}")
+        if answer.get("next"):
+            typer.echo(f"next: {answer['next']}")
 
 
 @app.command()
@@ -326,16 +332,23 @@ def quote(
         "program_id": program_id,
         "redundancy": redundancy,
         "quorum": quorum if quorum is not None else redundancy // 2 + 1,
-        "min_price": min_price,
-        "max_price": max_price,
+        "min_price": str(_amount(min_price, "--min-price")),  # wei, as the API's requests
+        "max_price": str(_amount(max_price, "--max-price")),
         "regions": _regions(regions) or [],
         "fuel_limit": fuel,
     }
     with _client(api) as client:
         answer = client.post("/v1/jobs/quote", body)
-        typer.echo(answer.get("summary", ""))
-        for reason in answer.get("reasons", []):
-            typer.echo(f"  - {reason}")
+        typer.echo(answer["summary"])
+        for worker in answer["workers"]:
+            who = worker["name"] or worker["address"]
+            if worker["eligible"]:
+                after = worker["lock_after"]
+                typer.echo(f"  + {who}: takes it at {worker['min_price'] or 'any'} AGR" + _after(after))
+            for decline in worker["declines"]:
+                typer.echo(f"  - {who}: {decline['says']}")
+        for note in answer["notes"]:
+            typer.echo(f"note: {note}")
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """Chain access: the embedded persistent EVM and its JSON-RPC server, any other node by URL,
-contract deployment, typed clients for the token and names, accounts and keystores.
+contract deployment, typed clients for the token and names, accounts and keystores, and the
+terms workers publish in their names' text records (`WorkerTerms`).
 
 The bottom layer: imports nothing of ours. No web3 or eth-tester exception leaves it; contract
 reverts surface as `ContractRevert` (name and decoded arguments) on every backend.
@@ -78,6 +79,7 @@ from .requests import first_round_collateral, new_request
 from .rpc import Dispatcher, RPCError
 from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
+from .terms import TERMS_KEYS, WorkerTerms, parse_terms
 
 __all__ = [
     "AUDIT_DECIDED",
@@ -185,4 +187,7 @@ __all__ = [
     "reverse_name",
     "serve",
     "split_agora_name",
+    "TERMS_KEYS",
+    "WorkerTerms",
+    "parse_terms",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -14,7 +14,7 @@ from web3.contract import Contract
 from ._tx import Transactor, mapped_errors
 from .artifacts import artifact
 from .deploy import Deployment
-from .errors import CommitmentTooNew, LedgerError, NameNotFound
+from .errors import CommitmentTooNew, ContractRevert, LedgerError, NameNotFound
 from .names import namehash, reverse_name, split_agora_name
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -23,10 +23,16 @@ REGISTER_PATIENCE = 60.0
 
 
 class _Client:
-    def __init__(self, w3: Web3, deployment: Deployment, transactor: Transactor | None = None) -> None:
+    """``call_gas`` caps the gas of each read (None: the node's own cap): a read of a contract
+    someone else chose, such as a name's resolver, then costs at most that much."""
+
+    def __init__(
+        self, w3: Web3, deployment: Deployment, transactor: Transactor | None = None, *, call_gas: int | None = None
+    ) -> None:
         self.w3 = w3
         self.deployment = deployment
         self.transactor = transactor
+        self.call_gas = call_gas
         self._contracts: dict[tuple[str, str], Contract] = {}
 
     def _contract(self, name: str, address: str | None = None) -> Contract:
@@ -37,7 +43,7 @@ class _Client:
 
     def _call(self, contract: Contract, fn: str, *args: Any) -> Any:
         with mapped_errors():
-            return contract.functions[fn](*args).call()
+            return contract.functions[fn](*args).call(None if self.call_gas is None else {"gas": self.call_gas})
 
     def _send(
         self, contract: Contract, fn: str, *args: Any, gas: int | None = None, preflight: bool = False
@@ -116,6 +122,20 @@ class Names(_Client):
     def text(self, name: str, key: str) -> str:
         resolver = self._resolver_of(namehash(_full(name)))
         return "" if resolver is None else str(self._call(resolver, "text", namehash(_full(name)), key))
+
+    def records(self, name: str, keys: Iterable[str]) -> dict[str, str | None]:
+        """The text records ``keys`` of ``name``, its resolver looked up once. A record that cannot
+        be read (the resolver reverts, or needs more than ``call_gas``) is None, and so is every
+        record after it: a resolver that fails once is asked nothing more."""
+        node = namehash(_full(name))
+        resolver = self._resolver_of(node)
+        out: dict[str, str | None] = dict.fromkeys(keys)
+        for key in out:
+            try:
+                out[key] = "" if resolver is None else str(self._call(resolver, "text", node, key))
+            except ContractRevert:
+                break
+        return out
 
     def contenthash(self, name: str) -> bytes:
         resolver = self._resolver_of(namehash(_full(name)))

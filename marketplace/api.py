@@ -46,7 +46,9 @@ from store import StoreClient
 from . import problems
 from .blobs import DEFAULT_MAX_BLOB, DEFAULT_QUOTA, blob_routes, deposit_required
 from .indexer import Indexer
+from .insight_routes import insight_routes
 from .intake import MAX_BODY, Accepted, Intake, RequestIn, SubmitIn
+from .metrics import MetricsMiddleware, RequestMetrics
 from .models import EventRow, IntakeRow, JobRow, SettlementRow, SlotRow
 from .problems import Problem, Strict
 
@@ -428,6 +430,13 @@ def create_app(
             max_size=max_blob,
             may_upload=deposit_required(market.balance_of) if market is not None else None,
             limit=ip_limit.wait,
+        )
+    )
+    metrics = RequestMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(
+        insight_routes(
+            engine, w3=w3, deployment=deployment, indexer=indexer, store=store, metrics=metrics, limit=ip_limit.wait
         )
     )
 

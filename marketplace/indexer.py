@@ -8,6 +8,9 @@ compared with the chain's; a different hash means the chain reorganised under th
 above the highest block the chain still agrees with are dropped, the cursor goes back there, and
 every job they touched is projected again from its remaining events. `rebuild` empties the
 database and indexes from the deployment block again: the same rows, from events alone.
+
+Besides job events it keeps each `Staked` event of `StakeManager` (with `job_id` `NO_JOB`): the
+accounts that staked are the workers the API lists, quotes and explains with (marketplace/directory.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from ledger import Deployment, JobEvent, Mode, SlashReason, job_event_decoder, mapped_errors
+from ledger import Deployment, Event, EventDecoder, JobEvent, Mode, SlashReason, mapped_errors
+from ledger import events as ev
 
 from .models import BlockSeen, Cursor, EventRow, JobRow, SettlementRow, SlotRow
 
@@ -30,6 +34,17 @@ log = logging.getLogger("agora.indexer")
 
 CURSOR = "jobs"
 BASE_FIELDS = {"block", "log_index", "tx_hash", "address"}
+NO_JOB = ""
+"""The `job_id` of an event that belongs to no job (a worker's `Staked`)."""
+ACCOUNT_EVENTS: tuple[type[ev.Event], ...] = (ev.Staked,)
+"""Events of no job that are indexed all the same."""
+
+
+def indexed_events(w3: Web3, deployment: Deployment) -> EventDecoder:
+    """A decoder of what the index keeps: the market's and the court's job events, and `Staked`."""
+    contracts = ("JobMarket", "Court", "StakeManager")
+    jobs = [cls for (name, _), cls in ev.EVENTS.items() if name in ("JobMarket", "Court") and issubclass(cls, JobEvent)]
+    return EventDecoder(w3, deployment, contracts, only=[*jobs, *ACCOUNT_EVENTS])
 
 
 def _json(value: Any) -> Any:
@@ -42,7 +57,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-def event_data(e: JobEvent) -> dict[str, Any]:
+def event_data(e: Event) -> dict[str, Any]:
     """An event's arguments, JSON-ready (bytes as 0x-hex, enums as numbers)."""
     return {f.name: _json(getattr(e, f.name)) for f in fields(e) if f.name not in BASE_FIELDS}
 
@@ -55,7 +70,7 @@ class Indexer:
         self.engine = engine
         self.start = deployment.block
         self.batch_blocks = batch_blocks
-        self.decoder = job_event_decoder(w3, deployment)
+        self.decoder = indexed_events(w3, deployment)
 
     # -- the chain -----------------------------------------------------------------------------
 
@@ -95,7 +110,7 @@ class Indexer:
                 logs = self.w3.eth.get_logs({"fromBlock": first, "toBlock": last, "address": self.decoder.addresses})
             if self._hash(last) != last_hash:
                 return 0  # the chain moved under the read: read again
-            decoded = [e for e in self.decoder.decode_all(logs) if isinstance(e, JobEvent)]
+            decoded = self.decoder.decode_all(logs)
             seen = {int(entry["blockNumber"]): "0x" + bytes(entry["blockHash"]).hex() for entry in logs}
             seen[last] = last_hash
             for e in decoded:
@@ -105,7 +120,7 @@ class Indexer:
                     tx_hash="0x" + e.tx_hash.hex(),
                     contract=e.address,
                     name=e.NAME,
-                    job_id="0x" + e.job_id.hex(),
+                    job_id="0x" + e.job_id.hex() if isinstance(e, JobEvent) else NO_JOB,
                     data=event_data(e),
                 )
                 s.add(row)  # never there yet: events and the cursor are committed together
@@ -147,7 +162,7 @@ class Indexer:
             if seen.number <= self._head() and self._hash(seen.number) == seen.hash:
                 fork = seen.number
                 break
-        touched = set(s.scalars(select(EventRow.job_id).where(EventRow.block > fork)))
+        touched = set(s.scalars(select(EventRow.job_id).where(EventRow.block > fork))) - {NO_JOB}
         s.execute(delete(EventRow).where(EventRow.block > fork))
         s.execute(delete(BlockSeen).where(BlockSeen.number > fork))
         s.execute(delete(JobRow).where(JobRow.job_id.in_(touched)))
@@ -176,6 +191,8 @@ STATUS = {
 def project(s: Session, row: EventRow) -> None:
     """Applies one stored event to the jobs, slots and settlements it describes."""
     d = row.data
+    if row.job_id == NO_JOB:
+        return  # a worker's event: read where it is stored (marketplace/directory.py)
     if row.name == "JobPosted":
         r = d["request"]
         s.add(

@@ -34,6 +34,7 @@ from ledger import (
     Names,
     StakeManager,
     Transactor,
+    WorkerTerms,
     region_code,
     run_until,
 )
@@ -146,16 +147,29 @@ class Worker:
         if config.fund_on_dev_chain:
             start.fund(w, config.stake, say)
         if config.setup_name:
+            region = region_code(start.region_to_declare(w, config.region))
             records = {
                 "store": ",".join(config.store_nodes),
                 "capacity": str(w.policy.max_concurrent),
-                "region": region_code(start.region_to_declare(w, config.region)),
+                "region": region,
                 "ray": "" if config.ray == "local" else config.ray,
+                **self.terms(region).records(),
             }
             start.name_and_records(w, config.name, records, say)
         start.stake(w, config.stake, config.region, say)
         if config.region is None:  # keep what is declared (the first stake declares global)
             w.policy = replace(w.policy, region=w.stakes.region_of(w.address))
+
+    def terms(self, region: str) -> WorkerTerms:
+        """What its bidding policy takes, as its name's text records publish it (`ledger.WorkerTerms`)."""
+        policy = self.shared.policy
+        return WorkerTerms(
+            min_price=policy.min_price,
+            max_fuel=policy.max_fuel,
+            max_blob=self.config.max_blob,
+            capacity=policy.max_concurrent,
+            regions=(region,),
+        )
 
     # -- the loop --------------------------------------------------------------------------------
 
