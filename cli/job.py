@@ -311,7 +311,7 @@ def explain(job: JobArg, api: ApiOpt = None) -> None:
 @app.command()
 @c.reports_errors
 def quote(
-    program: Annotated[str, typer.Argument(help="A .wasm file or its store CID (a file is not uploaded).")],
+    program: Annotated[str, typer.Argument(help="A store CID, or a .wasm file (uploaded: its CID is printed).")],
     redundancy: Annotated[int, typer.Option("--redundancy", "-k", min=1, max=32)] = 3,
     quorum: Annotated[int | None, typer.Option("--quorum", "-q", min=1)] = None,
     max_price: Annotated[str, typer.Option("--max-price")] = "10",
@@ -319,25 +319,25 @@ def quote(
     regions: Annotated[str | None, typer.Option("--regions")] = None,
     fuel: Annotated[int, typer.Option("--fuel", min=1)] = 10**6,
     api: ApiOpt = None,
+    sender: FromOpt = None,
+    home: HomeOpt = None,
 ) -> None:
     """What posting these terms would meet, before posting.
 
     Eligible workers, why the others would decline, when the ask reaches enough of them, and
-    recent prices for the program."""
-    from marketplace.client import blob_cid  # noqa: PLC0415 - only here
-
-    path = Path(program)
-    program_id = "0x" + digest_of(blob_cid(path.read_bytes()) if path.is_file() else program).hex()
-    body = {
-        "program_id": program_id,
-        "redundancy": redundancy,
-        "quorum": quorum if quorum is not None else redundancy // 2 + 1,
-        "min_price": str(_amount(min_price, "--min-price")),  # wei, as the API's requests
-        "max_price": str(_amount(max_price, "--max-price")),
-        "regions": _regions(regions) or [],
-        "fuel_limit": fuel,
-    }
-    with _client(api) as client:
+    recent prices for the program (a program is known by its manifest CID: pass the one
+    `submit` printed, to see its prices)."""
+    with _client(api, sender, home, signs=Path(program).is_file()) as client:
+        program_cid = _program(client, program, _regions(regions))
+        body = {
+            "program_id": "0x" + digest_of(program_cid).hex(),
+            "redundancy": redundancy,
+            "quorum": quorum if quorum is not None else redundancy // 2 + 1,
+            "min_price": str(_amount(min_price, "--min-price")),  # wei, as the API's requests
+            "max_price": str(_amount(max_price, "--max-price")),
+            "regions": _regions(regions) or [],
+            "fuel_limit": fuel,
+        }
         answer = client.post("/v1/jobs/quote", body)
         typer.echo(answer["summary"])
         for worker in answer["workers"]:
