@@ -328,7 +328,7 @@ def quote(
     recent prices for the program (a program is known by its manifest CID: pass the one
     `submit` printed, to see its prices)."""
     with _client(api, sender, home, signs=Path(program).is_file()) as client:
-        program_cid = _program(client, program, _regions(regions))
+        program_cid = _program(client, program, None)  # stored anywhere: the quote says who is in the regions
         body = {
             "program_id": "0x" + digest_of(program_cid).hex(),
             "redundancy": redundancy,

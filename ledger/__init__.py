@@ -14,7 +14,7 @@ from .accounts import DEV_CHAIN_IDS, Keystore, dev_account
 from .amounts import format_tokens, parse_tokens
 from .artifacts import artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
-from .clock import ChainClock
+from .clock import ChainClock, format_duration, format_time
 from .court import Case, CasePhase, Court, Vote, vote_commitment
 from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
@@ -170,6 +170,8 @@ __all__ = [
     "deploy",
     "dev_account",
     "error_table",
+    "format_duration",
+    "format_time",
     "format_tokens",
     "parse_tokens",
     "get_settings",

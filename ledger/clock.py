@@ -27,3 +27,20 @@ class ChainClock:
         if number != self._seen_block:
             self._seen_block, self._ahead = number, max(0.0, stamp - wall)
         return max(stamp, int(wall + self._ahead))
+
+
+def format_time(timestamp: int) -> str:
+    """A chain timestamp as people read it: ``2026-11-27 04:25:00 UTC``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+
+
+def format_duration(seconds: float) -> str:
+    """``95`` -> ``1 min 35 s``; ``11387`` -> ``3 h 9 min``; days beyond two days."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min" + (f" {s % 60} s" if s % 60 else "")
+    if s < 2 * 86400:
+        return f"{s // 3600} h" + (f" {s % 3600 // 60} min" if s % 3600 // 60 else "")
+    return f"{s // 86400} days" + (f" {s % 86400 // 3600} h" if s % 86400 // 3600 else "")

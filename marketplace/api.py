@@ -37,6 +37,7 @@ from ledger import (
     Names,
     SlashReason,
     StakeManager,
+    format_time,
     format_tokens,
     region_index,
     regions_in,
@@ -238,7 +239,7 @@ def says(row: EventRow) -> str:
     if name == "ResultRevealed":
         return f"slot {d['slot']} revealed {d['digest']}"
     if name == "JobProvisional":
-        return f"provisional: {d['agreeing']} slots agree on {d['digest']}, final after {d['final_after']}"
+        return f"provisional: {d['agreeing']} slots agree on {d['digest']}, final after {format_time(d['final_after'])}"
     if name == "JobSettled":
         return f"settled on {d['winning_digest']} ({d['agreeing']} slots)"
     if name == "JobUnresolved":

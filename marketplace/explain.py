@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ledger import ChainClock, JobMarket, format_tokens
+from ledger import ChainClock, JobMarket, format_duration, format_time, format_tokens
 
 from .directory import Directory
 from .insight import Outlook, Terms, agr, outlook
@@ -44,7 +44,7 @@ class Explanation:
 
 
 def _in(seconds: int) -> str:
-    return f"in {seconds:,} s" if seconds > 0 else "now"
+    return f"in {format_duration(seconds)}" if seconds > 0 else "now"
 
 
 def _sentence(text: str) -> str:
@@ -258,8 +258,8 @@ class Explainer:
             out.next = "its challenge window has passed: anyone may finalize it now (quorum paid, dissenters slashed)"
         else:
             out.next = (
-                f"final after {final_after} ({_in(final_after - now)}), when anyone may finalize it; the requester may "
-                "accept it earlier when every slot revealed the same digest"
+                f"final after {format_time(final_after)} ({_in(final_after - now)}), when anyone may finalize it; "
+                "the requester may accept it earlier when every slot revealed the same digest"
             )
         out.next_at = final_after
 

@@ -27,6 +27,7 @@ from ledger import (
     connect,
     deploy,
     dev_account,
+    format_time,
     namehash,
     region_index,
     regions_mask,
@@ -285,7 +286,7 @@ def test_explain_says_why_a_worker_was_slashed_and_what_a_job_waits_for(client: 
     provisional = client.get(f"/v1/jobs/{market['provisional']}/explain").json()
     assert provisional["summary"] == "Provisional: 1 slot agreed on 0x11111111…."
     assert provisional["next_at"] == provisional["figures"]["final_after"] > provisional["figures"]["reveal_deadline"]
-    assert provisional["next"].startswith(f"final after {provisional['next_at']} (in ")
+    assert provisional["next"].startswith(f"final after {format_time(provisional['next_at'])} (in ")
     disputed = client.get(f"/v1/jobs/{market['disputed']}/explain").json()
     assert (disputed["status"], disputed["summary"]) == ("disputed", "Disputed: the court decides its result.")
     assert any(r.startswith("round 0 was scheduled") for r in disputed["reasons"]), disputed["reasons"]
