@@ -49,9 +49,9 @@ def serve(
         ),
     ] = None,
     blob_quota: Annotated[
-        str, typer.Option("--blob-quota", help="Bytes each uploader may store through the API (1G, 500M, …).")
-    ] = "1G",
-    max_blob: Annotated[str, typer.Option("--max-blob", help="The largest blob one upload may be.")] = "1G",
+        str, typer.Option("--blob-quota", help="Bytes each uploader may store through the API (1GiB, 500MB, …).")
+    ] = "1GiB",
+    max_blob: Annotated[str, typer.Option("--max-blob", help="The largest blob one upload may be.")] = "1GiB",
 ) -> None:
     """Serve the API (OpenAPI at /openapi.json, docs at /docs), indexing the chain as it goes and
     relaying the requests it accepts."""
