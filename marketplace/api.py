@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -51,7 +50,7 @@ from .insight_routes import insight_routes
 from .intake import MAX_BODY, Accepted, Intake, RequestIn, SubmitIn
 from .metrics import MetricsMiddleware, RequestMetrics
 from .models import EventRow, IntakeRow, JobRow, SettlementRow, SlotRow
-from .problems import Problem, Strict
+from .problems import Problem, Strict, json_body
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -337,19 +336,6 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
         raise Problem(400, "bad-cursor", "the cursor is not one this API gave out") from exc
 
 
-async def _read_body(request: Request) -> bytes:
-    """The body, refused (413) past `MAX_BODY` before more of it is read."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > MAX_BODY):
-        raise Problem(413, "too-large", f"a request body may have at most {MAX_BODY:,} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise Problem(413, "too-large", f"a request body may have at most {MAX_BODY:,} bytes")
-    return bytes(body)
-
-
 def _event(e: EventRow) -> dict[str, Any]:
     return {
         "event": e.name,
@@ -575,11 +561,7 @@ def create_app(
         client = request.client.host if request.client else "?"
         if (wait := ip_limit.wait(client)) > 0:
             raise Problem(429, "rate-limited", f"too many requests from {client}", retry_after=round(wait, 3))
-        body = await _read_body(request)
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise Problem(400, "malformed-json", f"the body is not JSON (or nested deeper than 1,024): {exc}") from exc
+        data = await json_body(request, MAX_BODY)
         try:
             parsed = SubmitIn.model_validate(data)
         except ValidationError as exc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
@@ -36,30 +35,13 @@ from .insight_models import (
 from .listings import name_record, program_page, worker_page
 from .metrics import CONTENT_TYPE, RequestMetrics
 from .models import IntakeRow
-from .problems import Problem
+from .problems import Problem, json_body
 from .quote import quote
 
 MAX_QUOTE_BODY = 16 * 1024
 """Bytes a quote's body may have."""
 MAX_PAGE = 200
 NAME = r"^[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63}){0,4}$"
-
-
-async def _json_body(request: Request, limit: int) -> Any:
-    """The body as JSON: refused (413) past ``limit`` bytes before more is read, parsed with a
-    nesting limit (orjson: 1,024)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > limit):
-        raise Problem(413, "too-large", f"a request body may have at most {limit:,} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, "too-large", f"a request body may have at most {limit:,} bytes")
-    try:
-        return orjson.loads(bytes(body))
-    except orjson.JSONDecodeError as exc:
-        raise Problem(400, "malformed-json", f"the body is not JSON (or nested deeper than 1,024): {exc}") from exc
 
 
 def insight_routes(
@@ -106,7 +88,7 @@ def insight_routes(
         others would not (price, region, fuel, size, capacity, stake), when the ask reaches
         enough of them, and recent clearing prices of the same program. Nothing is sent."""
         limited(request)
-        data = await _json_body(request, MAX_QUOTE_BODY)
+        data = await json_body(request, MAX_QUOTE_BODY)
         try:
             body = QuoteIn.model_validate(data)
         except ValidationError as exc:

@@ -267,6 +267,7 @@ def test_the_relayer_posts_a_batch_in_one_transaction_and_reports_what_the_marke
     """Five accepted requests, one of which expires before it is relayed: one transaction posts
     the four (each the job its request names), the fifth fails with the market's own error."""
     client = api["client"]
+    world["requester"].deposit(50 * AGR)  # the module's requester pays for every test's jobs
     batch = [signed(world) for _ in range(4)]
     late = signed(world, expiry=chain_now(world["w3"]) + 20)
     for one in [*batch[:2], late, *batch[2:]]:
