@@ -231,58 +231,61 @@ def test_three_honest_workers_settle_a_job_and_are_paid(world: World) -> None:
     assert "slashes    0 AGR (none)" in shown.stdout
 
 
-@pytest.mark.parametrize(
-    "conduct,reason",
-    [
-        (CONDUCTS[0], SlashReason.LOST_DISPUTE),
-        (CONDUCTS[1], SlashReason.NO_REVEAL),
-        (CONDUCTS[2], SlashReason.DEADLINE_MISSED),
-    ],
-)
-def test_a_dishonest_worker_is_slashed_and_the_honest_two_are_paid(
-    world: World, conduct: str, reason: SlashReason
-) -> None:
-    """alice and bob (eu) and mallory (ch) take the job (dave, in sg, never bids); mallory fails
-    it as told. A wrong result disagrees with the others: the job goes to the court, whose round
-    (dave, the only staker in the job's regions without a slot) re-executes and decides."""
+def test_dishonest_workers_are_slashed_and_the_honest_two_are_paid(world: World) -> None:
+    """Three jobs at once, one for each way mallory fails (a wrong result, no reveal, a missed
+    deadline). alice and bob (eu) and mallory (ch) take each (dave, in sg, never bids). A wrong
+    result disagrees with the others: that job goes to the court, whose round (dave, the only
+    staker in the job's regions without a slot) re-executes and decides."""
     m = world.m
     before = books(m)
-    program, data = m.program("wordcount"), world.inputs[conduct]
-    assert m.upload(scenario_input(conduct)) == data
-    now = chain_now(m.w3)
-    request = m.request(
-        program,
-        data,
-        regions=regions_mask(["eu", "ch", "sg"]),
-        lock_deadline=now + 15,
-        commit_deadline=now + 25,
-        reveal_deadline=now + 35,
+    program = m.program("wordcount")
+    reasons = dict(
+        zip(CONDUCTS, (SlashReason.LOST_DISPUTE, SlashReason.NO_REVEAL, SlashReason.DEADLINE_MISSED), strict=True)
     )
-    job_id = m.post(request)
-    job = m.wait_final(job_id)
-    assert job.status == JobStatus.SETTLED
-    paid, slashed = outcomes(m, job_id)
+    for conduct in CONDUCTS:
+        assert m.upload(scenario_input(conduct)) == world.inputs[conduct]
+    now = chain_now(m.w3)
+    jobs = {
+        conduct: m.post(
+            m.request(
+                program,
+                world.inputs[conduct],
+                regions=regions_mask(["eu", "ch", "sg"]),
+                lock_deadline=now + 15,
+                commit_deadline=now + 25,
+                reveal_deadline=now + 35,
+            )
+        )
+        for conduct in CONDUCTS
+    }
+    for job_id in jobs.values():
+        m.wait_closed(job_id)
+    # The court's round runs in real time; the provisional ones then wait out their challenge
+    # window on a clock moved forward, which must not cut the round short.
+    finals = {conduct: m.wait_final(jobs[conduct]) for conduct in CONDUCTS}
     alice, bob = address(HONEST["alice"]), address(HONEST["bob"])
-    assert paid == {alice: 10 * AGR, bob: 10 * AGR}
-    assert slashed == {address(DISHONEST): reason}
-    burned = int(50 * AGR * BURN_SHARE)
+    for conduct, job in finals.items():
+        assert job.status == JobStatus.SETTLED, conduct
+        paid, slashed = outcomes(m, jobs[conduct])
+        assert paid == {alice: 10 * AGR, bob: 10 * AGR}, conduct
+        assert slashed == {address(DISHONEST): reasons[conduct]}, conduct
+    burned = 3 * int(50 * AGR * BURN_SHARE)
     after = books(m)
     assert_conserved(m, before, after, burned=burned)
     requester, cheat, dave = address(REQUESTER), address(DISHONEST), address(JUROR)
-    assert after.market[requester] == before.market[requester] - 20 * AGR
-    assert after.stake[cheat] == before.stake[cheat] - 50 * AGR
-    if reason == SlashReason.LOST_DISPUTE:
-        # the 40 AGR left after the burn pay dave's three seats (10 AGR each, the job's price),
-        # and the rest goes to the winning claims: alice's and bob's collateral, 5 AGR each
-        assert after.token[dave] == before.token.get(dave, 0) + 30 * AGR
-        assert after.stake[dave] == before.stake[dave]
-        for honest in (alice, bob):
-            assert after.token[honest] == before.token.get(honest, 0) + 5 * AGR
-        assert after.token[requester] == before.token[requester]
-        world.juror.wait_for(f"job {job_id.hex()[:10]}: revealed its vote in round 0")
-    else:
-        assert after.token[requester] == before.token[requester] + 50 * AGR - burned
-    world.dishonest.wait_for(f"job {job_id.hex()[:10]}: slashed 50 AGR ({reason.describe()})")
+    assert after.market[requester] == before.market[requester] - 3 * 20 * AGR
+    assert after.stake[cheat] == before.stake[cheat] - 3 * 50 * AGR
+    # the lost dispute: the 40 AGR left after the burn pay dave's three seats (10 AGR each, the
+    # job's price), and the rest goes to the winning claims: alice's and bob's collateral, 5 AGR
+    # each; the other two slashes (50 AGR less the burn each) go to the requester
+    assert after.token[dave] == before.token.get(dave, 0) + 30 * AGR
+    assert after.stake[dave] == before.stake[dave]
+    for honest in (alice, bob):
+        assert after.token[honest] == before.token.get(honest, 0) + 5 * AGR
+    assert after.token[requester] == before.token[requester] + 2 * (50 * AGR - int(50 * AGR * BURN_SHARE))
+    world.juror.wait_for(f"job {jobs['wrong_output'].hex()[:10]}: revealed its vote in round 0")
+    for conduct, job_id in jobs.items():
+        world.dishonest.wait_for(f"job {job_id.hex()[:10]}: slashed 50 AGR ({reasons[conduct].describe()})")
 
 
 def test_two_colluding_addresses_and_a_decoy_lose_to_the_drawn_round(world: World) -> None:
