@@ -35,6 +35,8 @@ from store import StoreClient, StoreError
 from store import get_settings as store_settings
 from worker import WorkerError
 
+from ._market import running
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -75,7 +77,8 @@ def reports_errors(fn: F) -> F:
 @contextmanager
 def chain(state: Path | None = None) -> Iterator[ChainHandle]:
     """The chain: AGORA_RPC_URL, else a served chain on :8545, else the embedded one in-process."""
-    handle = open_chain(home=home(state), rpc_url=get_settings().rpc_url)
+    market = running(home(state))
+    handle = open_chain(home=home(state), rpc_url=get_settings().rpc_url or (market.chain if market else None))
     try:
         yield handle
     finally:
@@ -86,17 +89,29 @@ def deployment(handle: ChainHandle, state: Path | None = None) -> Deployment:
     return load_deployment(handle.w3, home(state))
 
 
-def store_nodes(option: str | None) -> list[str]:
-    """Store node URLs from a comma-separated option, else AGORA_STORE_NODES."""
-    return [n.strip() for n in (option or store_settings().nodes).split(",") if n.strip()]
+def store_nodes(option: str | None, state: Path | None = None) -> list[str]:
+    """Store node URLs from a comma-separated option, else AGORA_STORE_NODES, else those of the
+    market `agora up` runs from the home."""
+    text = option or store_settings().nodes
+    if not text and (market := running(home(state))) is not None:
+        return list(market.store_nodes)
+    return [n.strip() for n in text.split(",") if n.strip()]
 
 
 def store_client(
-    nodes: list[str], *, k: int | None = None, m: int | None = None, signer: LocalAccount | None = None
+    nodes: list[str],
+    *,
+    k: int | None = None,
+    m: int | None = None,
+    signer: LocalAccount | None = None,
+    state: Path | None = None,
 ) -> StoreClient:
-    """A store client over ``nodes`` with the AGORA_STORE_* coding and bounds, signing writes
-    with ``signer``."""
+    """A store client over ``nodes`` with the AGORA_STORE_* coding and bounds (the coding of the
+    market running from the home, for its nodes), signing writes with ``signer``."""
     settings = store_settings()
+    market = running(home(state)) if "AGORA_STORE_K" not in os.environ else None
+    if market is not None and set(nodes) <= set(market.store_nodes):  # its nodes: its coding
+        k, m = k or market.store_k, m or market.store_m
     return StoreClient(
         nodes,
         k=k or settings.k,

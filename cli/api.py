@@ -65,7 +65,7 @@ def serve(
         indexer.catch_up()
         loops = [lambda: indexer.step() > 0]
         intake = None
-        nodes = c.store_nodes(store_nodes)
+        nodes = c.store_nodes(store_nodes, home)
         relayer = None if read_only else c.account(handle, sender, home)
         store = c.store_client(nodes, signer=relayer) if nodes else None  # uploads are written under its key
         if relayer is not None:

@@ -22,6 +22,7 @@ from marketplace.client import DEFAULT_URL, ApiClient, ApiError, Output
 from store import InvalidCID, digest_of
 
 from . import _common as c
+from ._market import running
 
 app = typer.Typer(help="Jobs: submit, follow, read results — through the REST API.", no_args_is_help=True)
 
@@ -39,7 +40,9 @@ OUTCOME = ("provisional", "settled", "unresolved", "expired", "void", "failed")
 
 
 def _url(api: str | None) -> str:
-    return api or os.environ.get("AGORA_API_URL") or DEFAULT_URL
+    """--api, else AGORA_API_URL, else the API of the market `agora up` runs from the home."""
+    market = running(c.home())
+    return api or os.environ.get("AGORA_API_URL") or (market.api if market and market.api else DEFAULT_URL)
 
 
 def _client(api: str | None, sender: str | None = None, home: Path | None = None, *, signs: bool = False) -> ApiClient:

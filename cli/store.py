@@ -37,8 +37,8 @@ FromOpt = Annotated[
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-def _client(nodes: str | None) -> StoreClient:
-    return c.store_client(c.store_nodes(nodes))
+def _client(nodes: str | None, home: Path | None = None) -> StoreClient:
+    return c.store_client(c.store_nodes(nodes, home), state=home)
 
 
 def _signer(sender: str | None, home: Path | None) -> LocalAccount | None:
@@ -195,7 +195,7 @@ def put(
 ) -> None:
     """Store FILE; print its manifest CID. Nodes accept writes signed by a writer they accept."""
     signer = _signer(sender, home)
-    with c.store_client(c.store_nodes(nodes), k=k, m=m, signer=signer) as client:
+    with c.store_client(c.store_nodes(nodes, home), k=k, m=m, signer=signer, state=home) as client:
         allowed = [r.strip() for r in regions.split(",")] if regions else None
         if str(file) == "-":
             cid = client.put(sys.stdin.buffer, regions=allowed)
@@ -261,7 +261,7 @@ def repair(
     home: HomeOpt = None,
 ) -> None:
     """Restore missing or corrupt shards onto live nodes (the writes are signed as for put)."""
-    with c.store_client(c.store_nodes(nodes), signer=_signer(sender, home)) as client:
+    with c.store_client(c.store_nodes(nodes, home), signer=_signer(sender, home), state=home) as client:
         report = client.repair(cid)
         for segment, index, node in report.restored:
             typer.echo(f"restored shard {segment}/{index} on {node}")

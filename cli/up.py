@@ -24,6 +24,7 @@ from compute import LOOPBACK_RAY_ENV, ray_temp_dir
 from ledger import Transactor, connect, deploy, dev_account
 
 from . import _common as c
+from . import _market
 from ._supervise import Child, Supervisor
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
@@ -78,7 +79,18 @@ def store_coding(nodes: int) -> tuple[int, int]:
     return (4, 2) if nodes >= 6 else (max(1, nodes - 1), 1)
 
 
+app = typer.Typer(
+    help="The whole marketplace in one command (`agora up`), and the market it runs (status, down).",
+    invoke_without_command=True,
+)
+RAY_WORKER_PORTS = range(10002, 20000)
+"""Ports Ray's own workers take by default: its head may not listen among them."""
+
+
+@app.callback()
+@c.reports_errors
 def up(
+    ctx: typer.Context,
     home: HomeOpt = None,
     rpc_port: Annotated[int, typer.Option(help="Port of the chain's JSON-RPC endpoint.")] = 8545,
     store_nodes: Annotated[int, typer.Option(help="Store node processes (0: none).", min=0)] = 6,
@@ -92,12 +104,38 @@ def up(
     """Start the marketplace on the embedded chain: serve the chain, deploy the contracts, start
     store nodes, the REST API, a Ray head, worker daemons and a verifier, and run until Ctrl-C.
     State persists under --home, so a restart continues where it stopped."""
+    if ctx.invoked_subcommand is not None:
+        return
     if workers and store_nodes < 2:
         c.fail("workers need at least 2 store nodes (--store-nodes)")
+    state = c.home(home)
+    try:
+        held = _market.lock(state)  # one market per home, for this process's life
+    except _market.HomeInUse as exc:
+        c.fail(str(exc))
+    ports = _ports(rpc_port, store_port, store_nodes, api_port, ray_port if workers else 0)
+    if workers and ray_port in RAY_WORKER_PORTS:
+        c.fail(f"--ray-port {ray_port} is among the ports Ray gives its workers (10002-19999): choose another")
+    if busy := [f"{what} port {port}" for what, port in ports if _port_open(port)]:
+        c.fail(f"in use: {', '.join(busy)}; stop what listens there or choose other ports (see --help)")
+    try:
+        _run(state, rpc_port, store_nodes, store_port, workers, ray_port, api_port)
+    finally:
+        _market.remove(state)
+        held.close()
+
+
+def _ports(rpc: int, store: int, nodes: int, api: int, ray: int) -> list[tuple[str, int]]:
+    ports = [("the chain's", rpc)] + [(f"store node {i + 1}'s", store + i) for i in range(nodes)]
+    return ports + ([("the API's", api)] if api else []) + ([("the Ray head's", ray)] if ray else [])
+
+
+def _run(
+    state: Path, rpc_port: int, store_nodes: int, store_port: int, workers: int, ray_port: int, api_port: int
+) -> None:
     # Ctrl-C stops everything even when `agora up` was started with SIGINT ignored (as a shell
     # script's background job is): Python would otherwise keep it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    state = c.home(home)
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{rpc_port}"
@@ -127,6 +165,7 @@ def up(
         coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
         if urls:
             typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
+        api = None
         if api_port:
             api = f"http://127.0.0.1:{api_port}"
             server = spawn(
@@ -141,7 +180,9 @@ def up(
         if workers:
             _start_workers(spawn, agora, state, url, urls, (k, m), workers, ray_port)
         typer.echo(f"logs       {logs}")
-        typer.echo("ready: Ctrl-C stops everything")
+        _market.write(state, _market.Running(os.getpid(), url, urls, k, m, api, time.time()))
+        _banner(state, url, api)
+        typer.echo("ready: Ctrl-C (or `agora up down`) stops everything")
         _supervise(supervisor)
     finally:
         # Workers first (they finish their transactions), then Ray, the store and the chain. A
@@ -233,3 +274,61 @@ def _supervise(supervisor: Supervisor) -> None:
     except KeyboardInterrupt:
         pass
     typer.echo("stopping")
+
+
+def _banner(state: Path, url: str, api: str | None) -> None:
+    """What a newcomer needs next: the chain for other tools, accounts to use, three things to try."""
+    home = "" if state == c.home() else f" --home {state}"
+    typer.echo(f"export AGORA_RPC_URL={url}   # for cast, web3.py and agora commands from elsewhere")
+    typer.echo(f"accounts   dev:0 {dev_account(0).address} (deployer, owner, faucet)")
+    typer.echo(
+        f"           dev:1 {dev_account(1).address} (free: a requester); `--from dev:N` signs as account N"
+    )
+    typer.echo("try        agora account fund " + dev_account(1).address + home)
+    typer.echo(f"           agora deposit 100 --from dev:1{home}")
+    typer.echo(f"           agora job run examples/programs/build/wordcount.wasm README.md --from dev:1{home}")
+    if api:
+        typer.echo(f"           open {api}/docs    (the REST API)")
+    typer.echo(f"           agora up status{home}")
+
+
+@app.command()
+@c.reports_errors
+def status(home: HomeOpt = None) -> None:
+    """Whether a market runs from the home, and whether each of its parts answers."""
+    state = c.home(home)
+    market = _market.running(state)
+    if market is None:
+        c.fail(f"no market runs from {state} (`agora up` starts one)")
+    typer.echo(f"running    pid {market.pid}, since {time.strftime('%H:%M:%S', time.localtime(market.started))}")
+    checks = [("chain", market.chain, lambda: _chain_answers(market.chain))]
+    checks += [(f"store{i + 1}", n, partial(http_ok, f"{n}/info")) for i, n in enumerate(market.store_nodes)]
+    if market.api:
+        checks.append(("api", market.api, partial(http_ok, f"{market.api}/healthz")))
+    down = 0
+    for name, where, check in checks:
+        ok = check()
+        down += not ok
+        typer.echo(f"{name:<10} {where}  {'ok' if ok else 'NOT ANSWERING'}")
+    if down:
+        raise typer.Exit(1)
+
+
+@app.command()
+@c.reports_errors
+def down(
+    home: HomeOpt = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for it to stop.")] = 90.0,
+) -> None:
+    """Stop the market running from the home (as Ctrl-C would), and wait until it has."""
+    state = c.home(home)
+    market = _market.running(state)
+    if market is None:
+        c.fail(f"no market runs from {state}")
+    os.kill(market.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _market.running(state) is not None:
+        if time.monotonic() > deadline:
+            c.fail(f"the market (pid {market.pid}) did not stop within {timeout:.0f}s")
+        time.sleep(0.2)
+    typer.echo(f"stopped the market of {state}")

@@ -68,7 +68,7 @@ def run(
     settlements on Ray, logging and recording each check, until Ctrl-C; with --from, dispute a
     settlement it disagrees with. Its cursor and checks persist under --home/verifier."""
     directory = verifier_dir(c.home(home))
-    nodes = c.store_nodes(store_nodes)
+    nodes = c.store_nodes(store_nodes, home)
     if not nodes:
         c.fail("no store nodes: pass --store-nodes or set AGORA_STORE_NODES")
     config = VerifierConfig(

@@ -77,7 +77,7 @@ def run(
     restart picks up where it stopped."""
     state = c.home(home)
     directory = worker_dir(state, name)
-    nodes = c.store_nodes(store_nodes)
+    nodes = c.store_nodes(store_nodes, home)
     if not nodes:
         c.fail("no store nodes: pass --store-nodes or set AGORA_STORE_NODES")
     region_number = None if region is None else region_index(region)

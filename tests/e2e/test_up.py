@@ -226,9 +226,36 @@ def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_p
             time.sleep(0.5)
         assert all(ip in LOOPBACK for _, ip, _ in listening(tree))
         survivors = [p.pid for p in tree.children(recursive=True)]
+        # what runs from this home, part by part; a second market on it, or on its ports, refused
+        # before anything starts
+        status = agora("up", "status", "--home", str(tmp_path))
+        assert status.returncode == 0 and f"store2     http://127.0.0.1:{store_port + 1}  ok" in status.stdout
+        again = agora("up", "--home", str(tmp_path), *args)
+        assert again.returncode == 1 and f"a market is already running from {tmp_path} (pid {proc.pid}" in again.stderr
+        elsewhere = agora("up", "--home", str(tmp_path / "other"), *args)
+        assert elsewhere.returncode == 1 and "in use: the chain's port" in elsewhere.stderr, elsewhere.stderr
+        assert not (tmp_path / "other" / "logs").exists()  # nothing was started
+        # commands find the market from its home: no AGORA_RPC_URL or AGORA_STORE_NODES
+        (tmp_path / "blob").write_bytes(b"found from the home\n")
+        put = agora(
+            "store", "put", str(tmp_path / "blob"), "--home", str(tmp_path), "--from", "dev:2"
+        )  # a worker: staked
+        assert put.returncode == 0, put.stderr
+        stopped = agora("up", "down", "--home", str(tmp_path))
+        assert stopped.returncode == 0 and "stopped the market" in stopped.stdout, stopped.stderr
+        assert proc.wait(timeout=5) == 0 and not (tmp_path / "up.json").exists()
     finally:
-        assert stop_up(proc) == 0
+        if proc.poll() is None:
+            assert stop_up(proc) == 0
     assert not [pid for pid in started + survivors if psutil.pid_exists(pid) and _alive(pid)]
+
+
+def agora(*args: str) -> subprocess.CompletedProcess[str]:
+    """An `agora` command with none of the variables that point at a market: it finds it from the home."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AGORA_RPC_URL", "AGORA_STORE_NODES", "AGORA_API_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def _alive(pid: int) -> bool:
