@@ -68,9 +68,11 @@ $(STAMPS)/slither: Makefile
 	.venv-slither/bin/python -m pip install --quiet --disable-pip-version-check slither-analyzer==0.11.6
 	@touch $@
 
-$(STAMPS)/npm: package.json package-lock.json
+# Foundry's own binaries beside the venv's tools (npm's .bin wrappers exit 0 when the tool fails).
+$(STAMPS)/npm: package.json package-lock.json $(STAMPS)/python
 	@mkdir -p $(STAMPS)
 	npm install --no-audit --no-fund --loglevel=error
+	for tool in forge cast anvil; do ln -sf "$$(pwd)/$$(ls -d node_modules/@foundry-rs/$$tool-linux-*/bin/$$tool | head -1)" $(VENV)/bin/$$tool; done
 	@touch $@
 
 $(STAMPS)/debian: Makefile

@@ -137,9 +137,9 @@ def store_signer(sender: str | None, state: Path | None = None) -> LocalAccount 
         with chain(state) as handle:
             return _dev(int(handle.w3.eth.chain_id), choice[4:])
     keystore = Keystore(home(state))
-    if choice:
-        return keystore.load(choice, password())
     stored = keystore.list()
+    if choice:
+        return _load(keystore, stored, choice)
     if len(stored) > 1:
         fail(f"several keys in the keystore: choose the one that signs with --from ({', '.join(stored)})")
     return keystore.load(stored[0], password()) if stored else None
@@ -177,14 +177,22 @@ def signer(chain_id: Callable[[], int], sender: str | None, state: Path | None =
     if choice and choice.startswith("dev:"):
         return _dev(chain_id(), choice[4:])
     keystore = Keystore(home(state))
-    if choice:
-        return keystore.load(choice, password())
     stored = keystore.list()
+    if choice:
+        return _load(keystore, stored, choice)
     if len(stored) == 1:
         return keystore.load(stored[0], password())
     if stored:
         fail(f"several keys in the keystore: choose one with --from ({', '.join(stored)})")
     return _dev(chain_id(), "0")
+
+
+def _load(keystore: Keystore, stored: list[str], choice: str) -> LocalAccount:
+    """The keystore's key for ``choice``, refused before a password is asked when there is none."""
+    if choice.lower() not in {a.lower() for a in stored}:
+        known = ", ".join(stored) or "none"
+        fail(f"no key for {choice} in {keystore.dir} (keys there: {known}; dev:N for a development account)")
+    return keystore.load(choice, password())
 
 
 def _dev(chain_id: int, index: str) -> LocalAccount:

@@ -56,13 +56,19 @@ def test_account_name_lifecycle(agora) -> None:  # type: ignore[no-untyped-def]
     assert "Unauthorized(node=0x" in refused and dev_account(2).address.lower() in refused.lower()
 
 
-def test_errors_are_one_line_not_tracebacks(agora) -> None:  # type: ignore[no-untyped-def]
+def test_errors_are_one_line_not_tracebacks(agora, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     out = agora("name", "resolve", "nobody", ok=False)
     assert "no contracts deployed" in out and "Traceback" not in out
     agora("chain", "deploy")
     assert "not registered" in agora("name", "resolve", "nobody", ok=False)
     assert "invalid name" in agora("name", "register", "Bad_Name", "--from", "dev:1", ok=False)
     assert "no verified reverse name" in agora("name", "reverse", dev_account(5).address, ok=False)
+    # an address with no key here is refused before any password is asked for
+    monkeypatch.delenv("AGORA_PASSWORD")
+    get_settings.cache_clear()
+    missing = agora("deposit", "1", "--from", "0x00000000000000000000000000000000deadbeef", ok=False)
+    assert "no key for 0x00000000000000000000000000000000deadbeef" in missing and "password" not in missing.lower()
+    assert "dev:100 is not a development account" in agora("balance", "--from", "dev:100", ok=False)
 
 
 def test_unreachable_rpc_url_is_reported(agora, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
