@@ -13,8 +13,10 @@ from eth_account.signers.local import LocalAccount
 
 from ledger import (
     ChainHandle,
+    Deployment,
     Keystore,
     Names,
+    dev_account,
     format_tokens,
     parse_tokens,
     region_code,
@@ -32,6 +34,26 @@ log = logging.getLogger("agora.worker")
 
 def worker_dir(home: Path, name: str) -> Path:
     return home / "workers" / split_agora_name(name)
+
+
+def _check_name(handle: ChainHandle, deployment: Deployment, name: str, sender: str | None, directory: Path) -> None:
+    """Refuses a name another key owns, before this worker makes a key or spends anything."""
+    owner = Names(handle.w3, deployment).owner(name)
+    if owner is None:
+        return
+    record = directory / "worker.json"
+    if sender and sender.startswith("dev:") and sender[4:].isdigit():
+        mine: str | None = dev_account(int(sender[4:])).address
+    elif sender:
+        mine = sender
+    else:
+        mine = json.loads(record.read_text())["address"] if record.exists() else None
+    if mine is None or mine.lower() != owner.lower():
+        c.fail(
+            f"{name}.agora belongs to {owner}"
+            + (f", not {mine}" if mine else "")
+            + ": choose another --name, or run with --from its owner"
+        )
 
 
 def _key(handle: ChainHandle, sender: str | None, home: Path, directory: Path) -> LocalAccount:
@@ -97,8 +119,9 @@ def run(
     )
     stop = threading.Event()
     with c.chain(home) as handle:
-        account = _key(handle, sender, state, directory)
         deployment = c.deployment(handle, home)
+        _check_name(handle, deployment, config.name, sender, directory)  # before a key, gas or stake is spent
+        account = _key(handle, sender, state, directory)
         store = c.store_client(nodes, signer=account)  # workers have stake: nodes accept their writes
         executor = c.ray_with_stop(ray, directory, stop)
         daemon = Worker(handle.w3, deployment, account, config, store=store, executor=executor)

@@ -54,6 +54,12 @@ def test_account_name_lifecycle(agora) -> None:  # type: ignore[no-untyped-def]
     assert "not available" in taken and address in taken
     refused = agora("name", "set-text", "cli-user", "store", "evil", "--from", "dev:2", ok=False)
     assert "Unauthorized(node=0x" in refused and dev_account(2).address.lower() in refused.lower()
+    # a worker under another key's name is refused before it makes a key or spends anything
+    before = agora("account", "list")
+    for extra in ([], ["--from", "dev:3"]):
+        out = agora("worker", "run", "--name", "cli-user", "--store-nodes", "http://127.0.0.1:1", *extra, ok=False)
+        assert f"cli-user.agora belongs to {address}" in out and "choose another --name" in out
+    assert agora("account", "list") == before
 
 
 def test_errors_are_one_line_not_tracebacks(agora, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
