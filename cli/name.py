@@ -61,6 +61,7 @@ def resolve(name: Annotated[str, typer.Argument(help="The name to resolve.")], h
             typer.echo(names.resolve(name))
         except NameNotFound as exc:
             c.fail(f"{exc} (owner {owner})")
+        typer.echo(f"owner {owner}", err=True)  # on stderr: stdout stays the address, for scripts
 
 
 @app.command("set-text")

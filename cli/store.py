@@ -241,7 +241,8 @@ def stat(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: Nodes
     with _client(nodes) as client:
         report = client.stat(cid)
         mf = report.manifest
-        typer.echo(f"blob      {mf.cid}  ({mf.size} bytes, {len(mf.segments)} segments of {mf.segment_size})")
+        typer.echo(f"manifest  {cid}  (what `agora store get` and requests take)")
+        typer.echo(f"content   {mf.cid}  ({mf.size} bytes, {len(mf.segments)} segments of {mf.segment_size})")
         typer.echo(f"code      k={mf.k} m={mf.m} {mf.codec} {mf.codec_version}; Merkle root {mf.merkle_root}")
         for h in report.shards:
             ref = mf.segments[h.segment].shards[h.index]

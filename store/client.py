@@ -160,7 +160,7 @@ class StoreClient:
             race.cancel("another node answered first")
             for future in futures:
                 future.cancel()
-        raise NotFound(f"no node has manifest {cid}: " + "; ".join(f"{n}: {r}" for n, r in sorted(failures.items())))
+        raise NotFound(f"no node has manifest {cid}: " + _grouped(failures, cid))
 
     def readable(self, cid: str) -> Manifest:
         """The manifest named ``cid``, refused (`ManifestError`) when its segments are larger, or
@@ -255,6 +255,14 @@ class StoreClient:
     def get_json(self, node: str, path: str, *, limit: int) -> object:
         """A node's JSON answer, read within ``limit`` bytes and parsed with a depth limit."""
         return self._nodes.get_json(node, path, limit=limit)
+
+
+def _grouped(failures: dict[str, str], cid: str) -> str:
+    """Each node's failure, nodes that failed alike together, without repeating the CID."""
+    by_reason: dict[str, list[str]] = {}
+    for node, reason in sorted(failures.items()):
+        by_reason.setdefault(reason.replace(cid, "…"), []).append(node)
+    return "; ".join(f"{', '.join(nodes)}: {reason}" for reason, nodes in by_reason.items())
 
 
 def _why(exc: StoreError) -> str:
