@@ -281,9 +281,7 @@ def _banner(state: Path, url: str, api: str | None) -> None:
     home = "" if state == c.home() else f" --home {state}"
     typer.echo(f"export AGORA_RPC_URL={url}   # for cast, web3.py and agora commands from elsewhere")
     typer.echo(f"accounts   dev:0 {dev_account(0).address} (deployer, owner, faucet)")
-    typer.echo(
-        f"           dev:1 {dev_account(1).address} (free: a requester); `--from dev:N` signs as account N"
-    )
+    typer.echo(f"           dev:1 {dev_account(1).address} (free: a requester); `--from dev:N` signs as account N")
     typer.echo("try        agora account fund " + dev_account(1).address + home)
     typer.echo(f"           agora deposit 100 --from dev:1{home}")
     typer.echo(f"           agora job run examples/programs/build/wordcount.wasm README.md --from dev:1{home}")
