@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import _common, account, api, chain, index, job, money, name, program, store, up, verifier, worker
+from . import _common, account, api, audit, chain, index, job, money, name, program, store, up, verifier, worker
 
 app = typer.Typer(
     name="agora",
@@ -25,6 +25,7 @@ app.add_typer(index.app, name="index")
 app.add_typer(api.app, name="api")
 app.add_typer(job.app, name="job")
 app.add_typer(up.app, name="up")
+app.add_typer(audit.app, name="audit")
 app.command("deposit")(money.deposit)
 app.command("withdraw")(money.withdraw)
 app.command("balance")(money.balance)
