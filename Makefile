@@ -7,9 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 FORGE = $(firstword $(wildcard node_modules/@foundry-rs/forge-linux-*/bin/forge))
-DEB_PACKAGES :=
+ETHERS := frontend/static/vendor/ethers.min.js
+# chromium: the dashboard's browser tests and `make screenshots` drive it through Playwright.
+DEB_PACKAGES := chromium
 
-.PHONY: run test test-contracts test-python contracts programs snapshot lint slither bench deps clean
+.PHONY: run test test-contracts test-python contracts programs snapshot lint slither bench screenshots deps clean
 
 run: deps
 	$(VENV)/bin/agora up
@@ -53,7 +55,16 @@ slither: deps $(STAMPS)/slither
 bench: deps
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
-deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/debian
+# A screenshot of each dashboard page, over a small market made for it (docs/screenshots/).
+screenshots: deps programs
+	$(PY) tools/screenshots.py docs/screenshots
+
+deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/debian $(ETHERS)
+
+# The dashboard's one library, ethers' ESM build, served from frontend/static/vendor/.
+$(ETHERS): $(STAMPS)/npm
+	@mkdir -p $(@D)
+	cp node_modules/ethers/dist/ethers.min.js $@
 
 $(STAMPS)/python: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+import frontend
 from ledger import DEV_CHAIN_IDS, JobMarket, Token, Transactor, dev_account, run_until
 from marketplace.api import create_app
 from marketplace.db import database_url, make_engine, migrate
@@ -81,7 +82,9 @@ def serve(
         ]
         for thread in threads:
             thread.start()
-        typer.echo(f"API on http://{host}:{port} (docs at /docs), indexed to block {indexer.cursor:,}")
+        typer.echo(
+            f"API on http://{host}:{port} (dashboard at /ui/, docs at /docs), indexed to block {indexer.cursor:,}"
+        )
         try:
             serve_guarded(
                 create_app(
@@ -94,6 +97,8 @@ def serve(
                     api_id=node_identity(c.home(home) / "api") if store is not None and not read_only else None,
                     blob_quota=c.parse_size(blob_quota),
                     max_blob=c.parse_size(max_blob),
+                    dashboard=frontend.STATIC,
+                    chain_url=handle.url,
                 ),
                 host=host,
                 port=port,

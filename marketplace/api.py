@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import os
 import re
 import threading
 import time
@@ -20,8 +21,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.staticfiles import StaticFiles
 from pydantic import Field, ValidationError
 from sqlalchemy import Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -378,6 +380,21 @@ def _address(value: str) -> str:
     return Web3.to_checksum_address(value)
 
 
+def _mount_dashboard(app: FastAPI, directory: str | os.PathLike[str], chain_url: str | None) -> None:
+    """The dashboard's static files at `/ui/` (`/` leads there) and what it learns at start:
+    `/ui/config.json`, the chain's JSON-RPC URL it re-checks settlements against (docs/dashboard.md)."""
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    @app.get("/ui/config.json", include_in_schema=False)
+    def dashboard_config() -> dict[str, Any]:
+        return {"chain_url": chain_url}
+
+    app.mount("/ui", StaticFiles(directory=directory, html=True), name="ui")
+
+
 def create_app(
     engine: Engine,
     *,
@@ -391,11 +408,15 @@ def create_app(
     api_id: bytes | None = None,
     blob_quota: int = DEFAULT_QUOTA,
     max_blob: int = DEFAULT_MAX_BLOB,
+    dashboard: str | os.PathLike[str] | None = None,
+    chain_url: str | None = None,
 ) -> FastAPI:
     """The API over the database behind ``engine`` (already migrated); with ``w3`` and
     ``deployment``, `/v1/contracts` and the chain's head in `/healthz`; with ``intake``,
     `POST /v1/jobs` (rate-limited per client address and per requester); with ``store``, reads of
-    blobs and results, and with ``api_id`` too (what uploads sign), `POST /v1/blobs`."""
+    blobs and results, and with ``api_id`` too (what uploads sign), `POST /v1/blobs`; with
+    ``dashboard`` (a directory: `frontend.STATIC`), the dashboard at `/ui/`, which re-checks
+    settlements against the chain at ``chain_url`` (JSON-RPC, as a browser reaches it)."""
     ip_limit = per_ip or RateLimit(rate=20, burst=40)
     requester_limit = per_requester or RateLimit(rate=10, burst=20)
     app = FastAPI(
@@ -711,4 +732,6 @@ def create_app(
             raise Problem(404, "name-not-found", f"{who!r} resolves to no address: {exc}") from exc
         return _address(address)
 
+    if dashboard is not None:
+        _mount_dashboard(app, dashboard, chain_url)
     return app

@@ -82,11 +82,17 @@ class Problem(Exception):
         self.status, self.kind, self.detail, self.extra, self.headers = status, kind, detail, extra, headers
 
 
+def _big(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53
+
+
 def problem(
     status: int, kind: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     body = {"type": f"/problems/{kind}", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
     body.update(extra)
+    if isinstance(body.get("args"), dict):  # a contract error's: integers a browser reads exactly
+        body["args"] = {k: str(v) if _big(v) else v for k, v in body["args"].items()}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 

@@ -54,9 +54,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def _app(world: dict[str, Any], url: str, *, quota: int = 1 << 30) -> tuple[Any, StoreClient, Any]:
     engine = make_engine(url)
     migrate(engine)
-    store = StoreClient(
-        [n.url for n in world["nodes"]], k=2, m=1, segment_size=SEGMENT, signer=dev_account(RELAYER)
-    )
+    store = StoreClient([n.url for n in world["nodes"]], k=2, m=1, segment_size=SEGMENT, signer=dev_account(RELAYER))
     app = create_app(
         engine, w3=world["w3"], deployment=world["deployment"], store=store, api_id=API_ID, blob_quota=quota
     )
