@@ -46,7 +46,7 @@ from ledger import (
 from store import StoreClient
 
 from . import problems
-from .blobs import DEFAULT_MAX_BLOB, DEFAULT_QUOTA, blob_routes, deposit_required
+from .blobs import DEFAULT_MAX_BLOB, DEFAULT_QUOTA, UPLOAD_IDLE, blob_routes, deposit_required
 from .indexer import Indexer
 from .insight_routes import insight_routes
 from .intake import MAX_BODY, Accepted, Intake, RequestIn, SubmitIn
@@ -408,6 +408,7 @@ def create_app(
     api_id: bytes | None = None,
     blob_quota: int = DEFAULT_QUOTA,
     max_blob: int = DEFAULT_MAX_BLOB,
+    upload_idle: float = UPLOAD_IDLE,
     dashboard: str | os.PathLike[str] | None = None,
     chain_url: str | None = None,
 ) -> FastAPI:
@@ -438,6 +439,7 @@ def create_app(
             max_size=max_blob,
             may_upload=deposit_required(market.balance_of) if market is not None else None,
             limit=ip_limit.wait,
+            upload_idle=upload_idle,
         )
     )
     metrics = RequestMetrics()

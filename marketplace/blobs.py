@@ -11,12 +11,17 @@ coder through a small bounded pipe, a few segments at a time.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
+import os
 import queue
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -25,8 +30,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from compute import MAX_RECORD, RunRecord
-from ledger import REGIONS
+from compute import DEFAULT_OUTPUT, MAX_RECORD, RunRecord
+from ledger import REGIONS, format_tokens
 from store import (
     BlobTooLarge,
     InvalidCID,
@@ -44,6 +49,18 @@ from . import problems
 from .models import JobRow, SlotRow, UploadRow
 from .problems import Problem, Strict
 
+FAILED = "failed:"
+"""The quota book's name for an upload whose bytes were not its CID's (stored, never published)."""
+MAX_UPLOADS = 8
+"""Uploads in progress at once, in all (each uploader one at a time): beyond, 503."""
+UPLOAD_IDLE = 10.0
+"""Seconds an upload's body may stall before it is cut off."""
+UPLOAD_MIN_RATE = 256 * 1024
+"""Bytes a second an upload must average (after `UPLOAD_IDLE` seconds of grace)."""
+BOND_PER_BYTE = 10**18 // (100 * 2**20)
+"""Deposit (wei) an uploader needs per byte it stores through the API: 1 AGR per 100 MiB."""
+MIN_BOND = 10**17
+"""The least deposit that lets an address upload at all: 0.1 AGR."""
 DEFAULT_QUOTA = 1 << 30
 """Bytes each uploader may store through the API (`--blob-quota`)."""
 DEFAULT_MAX_BLOB = 1 << 30
@@ -146,15 +163,17 @@ def blob_routes(
     api_id: bytes | None,
     quota: int = DEFAULT_QUOTA,
     max_size: int = DEFAULT_MAX_BLOB,
-    may_upload: Callable[[str], str | None] | None = None,
+    may_upload: Callable[[str, int], str | None] | None = None,
     limit: Callable[[str], float] | None = None,
+    upload_idle: float = UPLOAD_IDLE,
 ) -> APIRouter:
-    """`/v1/blobs` and a job's `/result`. ``may_upload(uploader)`` says why an address may not
-    upload (None: it may; the API asks for a market deposit); ``limit(client)`` is the per-client
-    rate limit (seconds to wait, 0: go)."""
+    """`/v1/blobs` and a job's `/result`. ``may_upload(uploader, bytes it would then store)`` says
+    why an address may not upload (None: it may; the API asks for a market deposit that covers
+    it); ``limit(client)`` is the per-client rate limit (seconds to wait, 0: go)."""
     router = APIRouter()
     busy: set[str] = set()  # uploaders with an upload in progress: one at a time each, so quota holds
     busy_lock = threading.Lock()
+    pool = ThreadPoolExecutor(MAX_UPLOADS, thread_name_prefix="upload")  # the coders: never the loop's own
 
     def _store() -> StoreClient:
         if store is None:
@@ -186,7 +205,7 @@ def blob_routes(
                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             }
         },
-        responses=problems.documented(401, 402, 411, 507),
+        responses=problems.documented(401, 402, 408, 409, 411, 507),
     )
     async def upload(
         request: Request,
@@ -208,9 +227,11 @@ def blob_routes(
         if limit is not None and (wait := limit(peer)) > 0:
             raise Problem(429, "rate-limited", f"too many requests from {peer}", retry_after=round(wait, 3))
         try:
-            digest_of(cid)
+            canonical = cid_from_digest(digest_of(cid))
         except InvalidCID as exc:
             raise Problem(422, "invalid-cid", f"{cid[:100]!r} is not a blob CID: {exc}") from exc
+        if cid != canonical:  # one spelling per blob: what the quota counts and the store names
+            raise Problem(422, "invalid-cid", f"{cid[:100]!r} is not the canonical spelling of its CID: {canonical}")
         wanted = _regions(regions)
         declared = request.headers.get("content-length")
         if declared is None or not declared.isascii() or not declared.isdigit():
@@ -222,11 +243,11 @@ def blob_routes(
             uploader = verify(authorization, path=f"/v1/blobs/{cid}", size=size, node=api_id)
         except Unauthenticated as exc:
             raise Problem(401, "invalid-signature", str(exc)) from exc
-        if may_upload is not None and (why := await run_in_threadpool(may_upload, uploader)) is not None:
-            raise Problem(402, "no-deposit", why)
         with busy_lock:
             if uploader in busy:
                 raise Problem(409, "upload-in-progress", f"{uploader} has an upload in progress: one at a time")
+            if len(busy) >= MAX_UPLOADS:
+                raise Problem(503, "busy", f"{MAX_UPLOADS} uploads are in progress: try again", retry_after=5)
             busy.add(uploader)
         try:
             used = await run_in_threadpool(_used, uploader, cid)
@@ -236,7 +257,16 @@ def blob_routes(
                     "quota-exceeded",
                     f"{uploader} has stored {used:,} bytes through this API; {size:,} more is over its {quota:,}",
                 )
-            manifest_cid = await _pipe_into(client, request, size=size, cid=cid, regions=wanted)
+            if may_upload is not None and (why := await run_in_threadpool(may_upload, uploader, used + size)):
+                raise Problem(402, "no-deposit", why)
+            try:
+                manifest_cid = await _pipe_into(
+                    client, request, pool, size=size, cid=cid, regions=wanted, idle=upload_idle
+                )
+            except Problem as exc:
+                if exc.kind == "content-mismatch":  # its shards were stored: charged, each time
+                    await run_in_threadpool(_record, uploader, FAILED + os.urandom(8).hex(), "", size)
+                raise
             used = await run_in_threadpool(_record, uploader, cid, manifest_cid, size)
         finally:
             with busy_lock:
@@ -258,7 +288,7 @@ def blob_routes(
                         uploader=uploader, blob_cid=cid, manifest_cid=manifest_cid, size=size, uploaded_at=time.time()
                     )
                 )
-            else:
+            elif manifest_cid:  # a failed upload of a blob stored before changes nothing
                 row.manifest_cid, row.uploaded_at = manifest_cid, time.time()
         with Session(engine) as s:
             return int(s.scalar(select(func.sum(UploadRow.size)).where(UploadRow.uploader == uploader)) or 0)
@@ -339,34 +369,21 @@ def blob_routes(
                 )
             )
             digest = row.result_digest
-        record, revealed, failures = None, "", []
-        for named_cid in named:  # any slot that revealed the agreed digest will do: its record must match it
+        found, failures = None, []
+        for named_cid in named:  # each slot that revealed the agreed digest, until one checks out whole
             if named_cid is None or int(named_cid, 16) == 0:
                 continue
             try:
-                candidate = RunRecord.from_bytes(
-                    client.get(cid_from_digest(bytes.fromhex(named_cid[2:])), max_size=MAX_RECORD)
-                )
-            except (StoreError, ValueError) as exc:
-                failures.append(str(exc))
-                continue
-            if "0x" + candidate.digest.hex() == digest:
-                record, revealed = candidate, cid_from_digest(bytes.fromhex(named_cid[2:]))
+                found = _checked_result(client, cid_from_digest(bytes.fromhex(named_cid[2:])), digest)
                 break
-            failures.append("a run record that does not match the agreed digest")
-        if record is None:
-            raise Problem(404, "result-not-stored", f"no slot of job {key} named a readable run record: {failures}")
-        try:
-            manifest = client.readable(record.output)
-            if manifest.cid != cid_from_digest(record.output_digest):
-                raise Problem(404, "result-not-stored", f"the output {record.output} is not the output the run made")
-            chunks = client.get_stream(record.output, manifest=manifest)
-        except NotFound as exc:
-            raise Problem(404, "result-not-stored", f"the output {record.output} is on no store node") from exc
-        except StoreError as exc:
-            raise Problem(503, "store-unavailable", f"cannot read the output {record.output}: {exc}") from exc
+            except (StoreError, ValueError) as exc:
+                failures.append(str(exc)[:300])
+        if found is None:
+            why = f"no slot of job {key} named a run record and output that check out: {failures}"
+            raise Problem(404, "result-not-stored", why)
+        record, revealed, output = found
         headers = {
-            "Content-Length": str(manifest.size),
+            "Content-Length": str(_size(output)),
             "X-Agora-Run-Status": record.status.value,
             "X-Agora-Exit-Code": str(record.exit_code),
             "X-Agora-Fuel-Used": str(record.fuel_used),
@@ -374,9 +391,49 @@ def blob_routes(
             "X-Agora-Result-Digest": digest,
             "X-Agora-Result-Cid": revealed,  # the run record's CID, as the slot revealed it
         }
-        return StreamingResponse(_stream(chunks), media_type="application/octet-stream", headers=headers)
+        return StreamingResponse(_spooled(output), media_type="application/octet-stream", headers=headers)
 
     return router
+
+
+def _checked_result(client: StoreClient, revealed: str, digest: str) -> tuple[RunRecord, str, BinaryIO]:
+    """A slot's whole result, checked before a byte of it is served: its run record (the agreed
+    digest), the output's manifest (the record's output digest, at most what a run may write),
+    and the output's bytes (hashed as they are read into a spool: ValueError when they differ)."""
+    record = RunRecord.from_bytes(client.get(revealed, max_size=MAX_RECORD))
+    if "0x" + record.digest.hex() != digest:
+        raise ValueError(f"{revealed}: a run record that does not match the agreed digest")
+    manifest = client.readable(record.output)
+    if manifest.cid != cid_from_digest(record.output_digest):
+        raise ValueError(f"{record.output} is not the output the run made")
+    spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the response
+    hashed = hashlib.sha256()
+    try:
+        for chunk in client.get_stream(record.output, manifest=manifest, max_size=DEFAULT_OUTPUT):
+            hashed.update(chunk)
+            spool.write(chunk)
+        if hashed.digest() != record.output_digest:
+            raise ValueError(f"{record.output}: its bytes are not the output the run made")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return record, revealed, spool  # type: ignore[return-value]
+
+
+def _size(spool: BinaryIO) -> int:
+    here = spool.tell()
+    size = spool.seek(0, io.SEEK_END)
+    spool.seek(here)
+    return size
+
+
+def _spooled(spool: BinaryIO) -> Iterator[bytes]:
+    try:
+        while piece := spool.read(1 << 20):
+            yield piece
+    finally:
+        spool.close()
 
 
 def _regions(text: str | None) -> list[str] | None:
@@ -389,15 +446,40 @@ def _regions(text: str | None) -> list[str] | None:
     return names
 
 
-async def _pipe_into(client: StoreClient, request: Request, *, size: int, cid: str, regions: list[str] | None) -> str:
-    """The request's body, streamed into the store as it arrives; the manifest CID."""
+async def _pipe_into(
+    client: StoreClient,
+    request: Request,
+    pool: ThreadPoolExecutor,
+    *,
+    size: int,
+    cid: str,
+    regions: list[str] | None,
+    idle: float = UPLOAD_IDLE,
+) -> str:
+    """The request's body, streamed into the store as it arrives; the manifest CID. A body that
+    stalls for ``idle`` seconds, or comes slower than `UPLOAD_MIN_RATE` on the whole, is cut off
+    (408)."""
     pipe = BlobPipe()
     loop = asyncio.get_running_loop()
-    putting = loop.run_in_executor(None, lambda: _put(client, pipe, cid, regions))
+    putting = loop.run_in_executor(pool, lambda: _put(client, pipe, cid, regions))
     putting.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved, even when abandoned
     received = 0
+    deadline = loop.time() + idle + size / UPLOAD_MIN_RATE
+    body = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            wait = min(idle, deadline - loop.time())
+            try:
+                chunk = await asyncio.wait_for(body.__anext__(), timeout=max(0.0, wait))
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise Problem(
+                    408,
+                    "upload-stalled",
+                    f"the body stalled or came slower than {UPLOAD_MIN_RATE:,} bytes a second "
+                    f"({received:,} of {size:,} received)",
+                ) from None
             if not chunk:
                 continue
             received += len(chunk)
@@ -434,12 +516,17 @@ def _put(client: StoreClient, pipe: BlobPipe, cid: str, regions: list[str] | Non
         pipe.abandoned.set()
 
 
-def deposit_required(balance_of: Callable[[str], int]) -> Callable[[str], str | None]:
-    """`may_upload` for an API on a market: an uploader needs some deposit (so addresses cost tokens)."""
+def deposit_required(balance_of: Callable[[str], int]) -> Callable[[str, int], str | None]:
+    """`may_upload` for an API on a market: an uploader's deposit must cover what it stores, at
+    `BOND_PER_BYTE` (and `MIN_BOND` at least), so storage costs tokens held, not addresses made."""
 
-    def check(uploader: str) -> str | None:
-        if balance_of(uploader) > 0:
+    def check(uploader: str, stored: int) -> str | None:
+        needed = max(MIN_BOND, stored * BOND_PER_BYTE)
+        if (held := balance_of(uploader)) >= needed:
             return None
-        return f"{uploader} has no deposit in the market: `agora deposit` some AGR before uploading"
+        return (
+            f"{uploader} has {format_tokens(held)} AGR deposited; storing {stored:,} bytes through this API "
+            f"takes {format_tokens(needed)} AGR (1 AGR per 100 MiB, 0.1 at least): `agora deposit` more"
+        )
 
     return check

@@ -27,6 +27,7 @@ TITLES = {
     409: "Conflict",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     411: "Length required",
     413: "Request too large",
     416: "Range not satisfiable",
@@ -89,10 +90,15 @@ def _big(value: Any) -> bool:
 def problem(
     status: int, kind: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {"type": f"/problems/{kind}", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     body.update(extra)
-    if isinstance(body.get("args"), dict):  # a contract error's: integers a browser reads exactly
-        body["args"] = {k: str(v) if _big(v) else v for k, v in body["args"].items()}
+    if isinstance(args := body.get("args"), dict):  # a contract error's: integers a browser reads exactly
+        body["args"] = {k: str(v) if _big(v) else v for k, v in args.items()}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
