@@ -35,6 +35,8 @@ ApiOpt = Annotated[str | None, typer.Option("--api", help=f"The API's URL (defau
 JobArg = Annotated[str, typer.Argument(help="The job's id (0x + 64 hex digits; a unique prefix of 10+ is enough).")]
 FINAL = ("settled", "expired", "void", "failed")
 """Statuses after which nothing more happens to a job."""
+POSTING_PATIENCE = 600.0
+"""Seconds `--wait` waits for an accepted request to be posted and indexed."""
 OUTCOME = ("provisional", "settled", "unresolved", "expired", "void", "failed")
 """Statuses at which `--wait` stops: the result is known, or there will be none."""
 
@@ -173,6 +175,8 @@ def _wait(client: ApiClient, job_id: str, output: Path | None) -> None:
     status = client.job(job_id)["status"]
     typer.echo(f"waiting for {job_id[:10]}… ({status})", err=True)
     while status in ("accepted", "posted"):  # the relayer posts it, then the index sees it
+        if time.monotonic() - started > POSTING_PATIENCE:
+            c.fail(f"job {job_id} is still {status} after {POSTING_PATIENCE:.0f}s: is the API's relayer running?")
         time.sleep(0.5)
         status = client.job(job_id)["status"]
     if status not in OUTCOME:
@@ -197,17 +201,24 @@ def _show(client: ApiClient, job: dict[str, Any], output: Path | None) -> None:
         typer.echo(f"{m['kind']:<8} {m['account']} {m['amount']} AGR{why}  tx {m['tx_hash']}")
     if job.get("result_digest"):
         try:
-            if output is not None:
-                with open(output, "wb") as fh:
-                    run, _ = client.result(job["job_id"], fh)
-                typer.echo(_run_line(run) + f"  -> {output}")
-            else:
-                run, data = client.result(job["job_id"])
-                typer.echo(_run_line(run))
-                if data is not None and len(data) <= 4096 and _printable(data):
-                    typer.echo("output:\n" + data.decode(), nl=not data.endswith(b"\n"))
+            run, data = client.result(job["job_id"])
         except ApiError as exc:
-            typer.echo(f"result   not readable yet: {exc}")
+            typer.echo(f"result   not readable: {exc}")
+            return
+        if output is not None:
+            _write(output, data)
+            typer.echo(_run_line(run) + f"  -> {output}")
+        else:
+            typer.echo(_run_line(run))
+            if len(data) <= 4096 and _printable(data):
+                typer.echo("output:\n" + data.decode(), nl=not data.endswith(b"\n"))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` whole or not at all."""
+    staged = path.with_name(f".{path.name}.part")
+    staged.write_bytes(data)
+    staged.replace(path)
 
 
 def _after(seconds: int | None) -> str:
@@ -265,11 +276,12 @@ def result(
     """Write a job's output (with how its run ended) to a file."""
     with _client(api) as client:
         job_id = _job_id(client, job)
+        run, data = client.result(job_id)  # checked against the agreed result digest before anything is written
         if str(output) == "-":
-            run, _ = client.result(job_id, sys.stdout.buffer)
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
         else:
-            with open(output, "wb") as fh:
-                run, _ = client.result(job_id, fh)
+            _write(output, data)
         typer.echo(_run_line(run), err=True)
         if run.status != "ok":
             typer.echo(f"note: the run ended {run.status}: the output may be partial or empty", err=True)

@@ -19,6 +19,7 @@ import orjson
 import requests
 from eth_account.signers.local import LocalAccount
 
+from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
 from store import authorization, cid_from_digest
 
@@ -28,6 +29,15 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 UPLOAD_VALID = 3600
 """Seconds an upload's signature stays valid (the API refuses more than an hour ahead)."""
 _PIECE = 1 << 20
+_PIECE_SSE = 4096
+MAX_ERROR = 64 * 1024
+"""Bytes of an error answer the client reads (a problem is well under 2 KiB)."""
+MAX_JSON = 16 * 1024 * 1024
+"""Bytes of a JSON answer the client reads."""
+MAX_EVENT = 64 * 1024
+"""Bytes one server-sent event (or line) may have."""
+RECONNECTS = 30
+"""Times in a row an event stream is resumed (a second apart) before the client gives up."""
 
 
 class ApiError(Exception):
@@ -44,6 +54,10 @@ class ApiError(Exception):
     @property
     def kind(self) -> str:
         return str(self.problem.get("type", "")).removeprefix("/problems/")
+
+
+class BadStream(ApiError):
+    """An event stream that breaks its bounds: not retried."""
 
 
 @dataclass(frozen=True)
@@ -97,28 +111,30 @@ class ApiClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """The answer, its body not yet read (stream it, or `_body` it); an error answer is raised
+        as an `ApiError`, its body read to at most `MAX_ERROR` bytes."""
         kwargs.setdefault("timeout", self.timeout)
         try:
-            answer = self.http.request(method, self.url + path, **kwargs)
+            answer = self.http.request(method, self.url + path, stream=True, **kwargs)
         except requests.ConnectionError as exc:
             raise ApiError(0, {"detail": f"the API at {self.url} does not answer (is `agora up` running?)"}) from exc
         except requests.Timeout as exc:
             raise ApiError(0, {"detail": f"the API at {self.url} did not answer within {self.timeout:g}s"}) from exc
         if answer.status_code >= 400:
+            raw = _read(answer, MAX_ERROR, cut=True)
             try:
-                problem = orjson.loads(answer.content[:65536])
+                problem = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                problem = {"detail": f"HTTP {answer.status_code}: {answer.text[:200]}"}
+                problem = {"detail": f"HTTP {answer.status_code}: {raw[:200].decode('utf-8', 'replace')}"}
             raise ApiError(answer.status_code, problem if isinstance(problem, dict) else {"detail": str(problem)})
         return answer
 
     def get(self, path: str, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v is not None}
-        return orjson.loads(self._send("GET", path, params=query).content)
+        return _json(self._send("GET", path, params=query))
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        answer = self._send("POST", path, data=orjson.dumps(body), headers=_JSON)
-        return orjson.loads(answer.content)
+        return _json(self._send("POST", path, data=orjson.dumps(body), headers=_JSON))
 
     def _need_signer(self) -> LocalAccount:
         if self.signer is None:
@@ -143,37 +159,48 @@ class ApiClient:
     def events(self, job_id: str, *, last_event_id: str | None = None, timeout: float = 660.0) -> Iterator[Event]:
         """The job's events as they are indexed, until the stream ends (the job is final); a
         dropped stream is resumed with `Last-Event-ID`, so nothing is missed or repeated."""
-        last = last_event_id
+        last, dropped = last_event_id, 0
         while True:
             headers = {"Accept": "text/event-stream"} | ({"Last-Event-ID": last} if last else {})
             try:
-                answer = self._send(
-                    "GET", f"/v1/jobs/{job_id}/events", headers=headers, stream=True, timeout=(10, timeout)
-                )
-                for event in _sse(answer.iter_lines()):
-                    last = event.id
+                answer = self._send("GET", f"/v1/jobs/{job_id}/events", headers=headers, timeout=(10, timeout))
+                for event in _sse(answer.iter_content(_PIECE_SSE)):
+                    last, dropped = event.id, 0
                     yield event
                 return
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-                time.sleep(1)  # the API restarted or the connection dropped: resume after `last`
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ApiError) as exc:
+                dropped += 1  # the API restarted or the connection dropped: resume after `last`
+                if isinstance(exc, BadStream) or (isinstance(exc, ApiError) and exc.status):
+                    raise
+                if dropped >= RECONNECTS:
+                    raise ApiError(0, {"detail": f"the event stream was lost {dropped} times in a row: {exc}"}) from exc
+                time.sleep(1)
 
-    def result(self, job_id: str, sink: BinaryIO | None = None) -> tuple[Output, bytes | None]:
-        """How the job's run ended, and its output: written to ``sink``, or returned."""
-        answer = self._send("GET", f"/v1/jobs/{job_id}/result", stream=True)
+    def result(self, job_id: str) -> tuple[Output, bytes]:
+        """How the job's run ended, and its output, checked: the bytes, the run status, exit code
+        and fuel must make the result digest the API names as agreed (`compute.result_digest`),
+        or nothing is returned (`ApiError`). At most a run's output limit is read."""
+        answer = self._send("GET", f"/v1/jobs/{job_id}/result", timeout=(10, 600))
         h = answer.headers
-        out = Output(
-            status=h.get("x-agora-run-status", "?"),
-            exit_code=int(h.get("x-agora-exit-code", "0")),
-            fuel_used=int(h.get("x-agora-fuel-used", "0")),
-            output_cid=h.get("x-agora-output-cid", ""),
-            result_digest=h.get("x-agora-result-digest", ""),
-            size=int(h.get("content-length", "0")),
-        )
-        if sink is None:
-            return out, answer.content
-        for piece in answer.iter_content(_PIECE):
-            sink.write(piece)
-        return out, None
+        try:
+            out = Output(
+                status=h["x-agora-run-status"],
+                exit_code=int(h["x-agora-exit-code"]),
+                fuel_used=int(h["x-agora-fuel-used"]),
+                output_cid=h.get("x-agora-output-cid", ""),
+                result_digest=h["x-agora-result-digest"],
+                size=int(h.get("content-length", "0")),
+            )
+            status = Status(out.status)
+        except (KeyError, ValueError) as exc:
+            raise ApiError(0, {"detail": f"the API's answer does not say how the run ended: {exc}"}) from exc
+        data = _read(answer, DEFAULT_OUTPUT)
+        digest = result_digest(status, out.exit_code, hashlib.sha256(data).digest(), out.fuel_used)
+        if "0x" + digest.hex() != out.result_digest.lower():
+            raise ApiError(
+                0, {"detail": f"the API sent an output that is not job {job_id}'s agreed result ({out.result_digest})"}
+            )
+        return out, data
 
     # -- writes -------------------------------------------------------------------------------
     def upload(
@@ -194,7 +221,7 @@ class ApiClient:
             with open(source, "rb") as fh:
                 body = _Reading(fh, size, progress)
                 answer = self._send("POST", "/v1/blobs", params=params, data=body, headers=headers, timeout=(10, 600))
-        return str(orjson.loads(answer.content)["cid"])
+        return str(_json(answer)["cid"])
 
     def submit(self, request: JobRequest) -> dict[str, Any]:
         """Signs ``request`` and submits it: the API's answer (`job_id`, `status`, `escrow`)."""
@@ -224,16 +251,56 @@ class _Reading:
         return piece
 
 
-def _sse(lines: Iterator[bytes]) -> Iterator[Event]:
-    """Server-sent events from a stream's lines (one `id`, `event` and `data` each)."""
+def _read(answer: requests.Response, limit: int, *, cut: bool = False) -> bytes:
+    """An answer's body, at most ``limit`` bytes: beyond, cut there (``cut``) or refused."""
+    body = bytearray()
+    try:
+        for piece in answer.iter_content(min(_PIECE, limit + 1)):
+            body += piece
+            if len(body) > limit:
+                if cut:
+                    return bytes(body[:limit])
+                raise ApiError(0, {"detail": f"the API's answer is larger than {limit:,} bytes"})
+    finally:
+        answer.close()
+    return bytes(body)
+
+
+def _json(answer: requests.Response) -> Any:
+    try:
+        return orjson.loads(_read(answer, MAX_JSON))
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(0, {"detail": f"the API's answer is not JSON: {exc}"}) from exc
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A stream's lines, none longer than `MAX_EVENT` bytes (else `ApiError`)."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        while (end := pending.find(b"\n")) >= 0:
+            yield bytes(pending[:end]).removesuffix(b"\r")
+            del pending[: end + 1]
+        if len(pending) > MAX_EVENT:
+            raise BadStream(0, {"detail": f"the event stream sent a line longer than {MAX_EVENT:,} bytes"})
+    if pending:
+        yield bytes(pending)
+
+
+def _sse(chunks: Iterator[bytes]) -> Iterator[Event]:
+    """Server-sent events from a stream (one `id`, `event` and `data` each), none over `MAX_EVENT`."""
     fields: dict[str, str] = {}
-    for raw in lines:
+    size = 0
+    for raw in _lines(chunks):
         line = raw.decode("utf-8", "replace")
         if line == "":
             if "data" in fields:
                 yield Event(fields.get("id", ""), fields.get("event", "message"), orjson.loads(fields["data"]))
-            fields = {}
+            fields, size = {}, 0
         elif not line.startswith(":") and ":" in line:
+            size += len(raw)
+            if size > MAX_EVENT:
+                raise BadStream(0, {"detail": f"the event stream sent an event larger than {MAX_EVENT:,} bytes"})
             key, _, value = line.partition(":")
             value = value.removeprefix(" ")
             fields[key] = fields[key] + "\n" + value if key == "data" and key in fields else value

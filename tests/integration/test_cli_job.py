@@ -15,7 +15,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from cli.main import app
-from ledger import JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account
+from ledger import JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account, get_settings
 from marketplace.api import create_app
 from marketplace.db import make_engine, migrate
 from marketplace.indexer import Indexer
@@ -83,6 +83,7 @@ def agora(market: dict[str, Any], monkeypatch: pytest.MonkeyPatch):  # type: ign
     monkeypatch.setenv("AGORA_RPC_URL", market["rpc"])
     monkeypatch.setenv("AGORA_API_URL", market["url"])
     monkeypatch.delenv("AGORA_ACCOUNT", raising=False)
+    get_settings.cache_clear()
     runner = CliRunner()
 
     def run(*args: str, ok: bool = True) -> str:
@@ -91,7 +92,8 @@ def agora(market: dict[str, Any], monkeypatch: pytest.MonkeyPatch):  # type: ign
         assert (result.exit_code == 0) is ok, said
         return said
 
-    return run
+    yield run
+    get_settings.cache_clear()
 
 
 def _job_id(said: str) -> str:
@@ -142,7 +144,7 @@ def test_bad_input_is_one_clear_line(agora, tmp_path: Path) -> None:  # type: ig
         (["job", "submit", str(PROGRAM), "--input", str(tmp_path / "input"), "--max-price", "ten"], "not an amount"),
         (["job", "status", "0x1234"], "is not a job id"),
         (["job", "status", "0x" + "ab" * 32], "no job 0x" + "ab" * 32),
-        (["job", "submit", str(PROGRAM), "--input", str(tmp_path / "input"), "--from", "dev:7"], "no deposit"),
+        (["job", "submit", str(PROGRAM), "--input", str(tmp_path / "input"), "--from", "dev:7"], "0 AGR deposited"),
         (["job", "list", "--api", "http://127.0.0.1:9"], "does not answer"),
     ]:
         said = (
