@@ -9,13 +9,20 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    BadFunctionCallOutput,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from .artifacts import decode_revert
-from .errors import ChainUnavailable, LedgerError, TransactionRejected
+from .errors import ChainUnavailable, LedgerError, TransactionRejected, UndecodableAnswer
 
 GAS_MARGIN = 1.2
 PRIORITY_FEE = 10**9
@@ -28,6 +35,8 @@ def mapped_errors() -> Iterator[None]:
         yield
     except ContractLogicError as exc:
         raise decode_revert(_revert_bytes(exc.data)) from None
+    except (BadFunctionCallOutput, DecodingError) as exc:
+        raise UndecodableAnswer(str(exc)[:300]) from None
     except Web3RPCError as exc:
         message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else None
         raise TransactionRejected(message or str(exc)) from None

@@ -82,6 +82,14 @@ class ContractRevert(LedgerError):
         return {"error": self.name, "args": {k: _render(v) for k, v in self.args_by_name.items()}}
 
 
+class UndecodableAnswer(ContractRevert):
+    """Raised when a call returns what its ABI cannot decode (no code there, or a contract of
+    someone's choosing answering garbage): as good as a revert to whoever asked."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("UndecodableAnswer", {"detail": detail})
+
+
 def _render(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -113,9 +113,17 @@ class Directory:
             return [(str(w), int(b)) for w, b in s.execute(query)]
 
     def candidates(self) -> list[str]:
-        """The ``considered`` accounts that put in the most stake (`Staked` events summed)."""
-        staked = func.sum(EventRow.data["amount"].as_float())
-        query = select(STAKER).where(STAKED).group_by(STAKER).order_by(staked.desc(), STAKER).limit(self.considered)
+        """The ``considered`` accounts that hold the most stake by the index (`Staked` less
+        `UnstakeRequested`): stake put in and asked back at once ranks nowhere."""
+        amount = EventRow.data["amount"].as_float()
+        held = func.sum(case((EventRow.name == "Staked", amount), else_=-amount))
+        query = (
+            select(STAKER)
+            .where(EventRow.job_id == NO_JOB, EventRow.name.in_(("Staked", "UnstakeRequested")))
+            .group_by(STAKER)
+            .order_by(held.desc(), STAKER)
+            .limit(self.considered)
+        )
         with Session(self.engine) as s:
             return [str(w) for w in s.scalars(query)]
 

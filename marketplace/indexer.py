@@ -9,8 +9,9 @@ above the highest block the chain still agrees with are dropped, the cursor goes
 every job they touched is projected again from its remaining events. `rebuild` empties the
 database and indexes from the deployment block again: the same rows, from events alone.
 
-Besides job events it keeps each `Staked` event of `StakeManager` (with `job_id` `NO_JOB`): the
-accounts that staked are the workers the API lists, quotes and explains with (marketplace/directory.py).
+Besides job events it keeps each `Staked` and `UnstakeRequested` event of `StakeManager` (with
+`job_id` `NO_JOB`): the accounts that staked are the workers the API lists, quotes and explains
+with, ranked by the stake they hold (marketplace/directory.py).
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ log = logging.getLogger("agora.indexer")
 CURSOR = "jobs"
 BASE_FIELDS = {"block", "log_index", "tx_hash", "address"}
 NO_JOB = ""
-"""The `job_id` of an event that belongs to no job (a worker's `Staked`)."""
-ACCOUNT_EVENTS: tuple[type[ev.Event], ...] = (ev.Staked,)
+"""The `job_id` of an event that belongs to no job (a worker's `Staked`, `UnstakeRequested`)."""
+ACCOUNT_EVENTS: tuple[type[ev.Event], ...] = (ev.Staked, ev.UnstakeRequested)
 """Events of no job that are indexed all the same."""
 
 
 def indexed_events(w3: Web3, deployment: Deployment) -> EventDecoder:
-    """A decoder of what the index keeps: the market's and the court's job events, and `Staked`."""
+    """A decoder of what the index keeps: the market's and the court's job events, and the
+    workers' `Staked` and `UnstakeRequested`."""
     contracts = ("JobMarket", "Court", "StakeManager")
     jobs = [cls for (name, _), cls in ev.EVENTS.items() if name in ("JobMarket", "Court") and issubclass(cls, JobEvent)]
     return EventDecoder(w3, deployment, contracts, only=[*jobs, *ACCOUNT_EVENTS])

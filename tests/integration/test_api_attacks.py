@@ -610,13 +610,6 @@ def _register(world: dict[str, Any], account: LocalAccount, label: str) -> Names
     return names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # anything else (a setup error) is a real failure
-    reason="HOLE: quotes and explanations consider the 64 accounts with the most stake ever put in "
-    "(Staked events summed), not stake held: 64 addresses that stake and unstake at once (or one "
-    "capital cycled through them) push every real worker out of every quote and explanation",
-)
 def test_stake_put_in_and_taken_out_does_not_crowd_registered_workers_out_of_quotes(world: dict[str, Any]) -> None:
     """Looked at: the workers that *put in* the most stake, summed over `Staked` events, forever. Two
     accounts stake more than the honest worker and unstake at once (their tokens come back after the
@@ -636,13 +629,6 @@ def test_stake_put_in_and_taken_out_does_not_crowd_registered_workers_out_of_quo
     assert dev_account(HONEST_WORKER).address in {p.address for p in registered}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # anything else (a setup error) is a real failure
-    reason="HOLE: a name whose resolver answers bytes that do not decode (here: one byte) raises web3's "
-    "BadFunctionCallOutput, which ledger does not map and marketplace.directory and listings do not catch: one "
-    "staker turns /v1/workers, every quote, every explanation of an open job and its /v1/names/… into 500s",
-)
 def test_a_resolver_that_answers_garbage_breaks_no_quote(world: dict[str, Any]) -> None:
     w3, deployment = world["w3"], world["deployment"]
     evil = _funded(w3, deployment, deposit=1)
