@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 MARKET_FILE = "up.json"
 LOCK_FILE = "up.lock"
 
@@ -65,7 +67,7 @@ def remove(home: Path) -> None:
 def running(home: Path) -> Running | None:
     """The market running from ``home``, if its process is alive (a stale file is ignored)."""
     try:
-        data: dict[str, Any] = json.loads((home / MARKET_FILE).read_text())
+        data: dict[str, Any] = orjson.loads((home / MARKET_FILE).read_bytes())
         market = Running(**data)
     except (OSError, ValueError, TypeError):
         return None

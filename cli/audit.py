@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import orjson
 import typer
 from web3 import Web3
 
@@ -79,7 +80,7 @@ def _chain(rpc_url: str | None, home: Path | None) -> Iterator[ChainHandle]:
 def _deployment(handle: ChainHandle, record: Path | None, home: Path | None) -> Deployment:
     if record is None:
         return c.deployment(handle, home)
-    deployment = Deployment(**json.loads(record.read_text()))
+    deployment = Deployment(**orjson.loads(record.read_bytes()))
     w3: Web3 = handle.w3
     chain_id, genesis = int(w3.eth.chain_id), w3.eth.get_block(0)["hash"].to_0x_hex()
     if (deployment.chain_id, deployment.genesis_hash) != (chain_id, genesis):

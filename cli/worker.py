@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from eth_account.signers.local import LocalAccount
 
@@ -47,7 +48,7 @@ def _check_name(handle: ChainHandle, deployment: Deployment, name: str, sender: 
     elif sender:
         mine = sender
     else:
-        mine = json.loads(record.read_text())["address"] if record.exists() else None
+        mine = orjson.loads(record.read_bytes())["address"] if record.exists() else None
     if mine is None or mine.lower() != owner.lower():
         c.fail(
             f"{name}.agora belongs to {owner}"

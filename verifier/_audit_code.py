@@ -6,7 +6,6 @@ immutables (filled in at deployment) masked, and its metadata trailer with the c
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from eth_utils import to_checksum_address
 from web3 import Web3
 
@@ -102,7 +102,7 @@ def _compile(root: Path, digest: str) -> dict[str, Compiled]:
         done = subprocess.run(command, cwd=root / "contracts", capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
             raise CompileError(f"forge build failed: {(done.stderr or done.stdout).strip()[-2000:]}")
-        raws = {path: json.loads(path.read_text()) for path in out.rglob("*.sol/*.json")}
+        raws = {path: orjson.loads(path.read_bytes()) for path in out.rglob("*.sol/*.json")}
         names: dict[int, str] = {}
         for raw in raws.values():  # an immutable may be declared in a base contract's file
             names.update(_variable_names(raw.get("ast", {})))
