@@ -45,7 +45,8 @@ def test_account_name_lifecycle(agora) -> None:  # type: ignore[no-untyped-def]
     assert f"{address}: 10 ETH, 1000 AGR" in agora("account", "fund", address)
     out = agora("name", "register", "cli-user", "--from", address)
     assert f"registered cli-user.agora to {address}" in out
-    assert agora("name", "resolve", "cli-user").strip() == address
+    resolved = agora("name", "resolve", "cli-user")
+    assert resolved.splitlines()[0] == address and f"owner {address}" in resolved  # as its help promises
     agora("name", "set-text", "cli-user", "store", "http://127.0.0.1:7001", "--from", address)
     assert agora("name", "text", "cli-user", "store").strip() == "http://127.0.0.1:7001"
     assert agora("name", "reverse", address).strip() == "cli-user.agora"
