@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -113,7 +114,7 @@ def serve_api(port: int, rpc: str, home: Path, nodes: str, database: str) -> Non
     indexer = Indexer(handle.w3, deployment, engine)
     indexer.catch_up()
     relayer = dev_account(RELAYER)  # funded at genesis: no top-up needed
-    store = _common.store_client(nodes.split(","), signer=relayer)
+    store = _common.store_client(nodes.split(","), k=2, m=1, signer=relayer)  # three nodes: 2+1
     market = JobMarket(handle.w3, deployment, Transactor(handle.w3, relayer))
     intake = Intake(engine, market, relayer.address, store)
     relay = Relayer(engine, market)
@@ -339,7 +340,8 @@ class World:
 def set_up(tmp: Path, requesters: int, stack: ExitStack) -> World:
     """Store nodes and a served chain (started side by side), the contracts, a program and an
     input in the store, and ``requesters`` accounts with gas, tokens and a deposit."""
-    nodes = [start_node(tmp / f"node{i}", region="eu", wait=False) for i in range(3)]
+    writers = f"{WRITER.address},{dev_account(RELAYER).address}"  # the test writer, and the API's uploads
+    nodes = [start_node(tmp / f"node{i}", region="eu", writers=writers, wait=False) for i in range(3)]
     stack.callback(stop_all, nodes)
     port = free_port()
     chain = start_chain_server(tmp / "chain", port)
@@ -482,6 +484,45 @@ def submit_figures(world: World, args: argparse.Namespace, port: int, pid: int) 
     return figures
 
 
+def upload_figures(world: World, args: argparse.Namespace, port: int, pid: int) -> dict[str, float]:
+    """A blob of ``--upload-mib`` MiB stored through `POST /v1/blobs` (signed, streamed), its rate
+    and the API process's memory, beside the store client putting the same bytes to the same
+    nodes directly (the baseline)."""
+    from marketplace.client import ApiClient
+
+    path = world.tmp / "blob"
+    with open(path, "wb") as fh:
+        for _ in range(args.upload_mib):
+            fh.write(os.urandom(1 << 20))
+    size = path.stat().st_size
+    with StoreClient([n.url for n in world.nodes], k=2, m=1, signer=WRITER) as store:
+        t0 = time.perf_counter()
+        store.put(path)
+        direct = size / (time.perf_counter() - t0) / 1e6
+    api = psutil.Process(pid)
+    before = peak = api.memory_info().rss
+    with ApiClient(f"http://127.0.0.1:{port}", signer=world.requesters[0], timeout=600) as client:
+        t0 = time.perf_counter()
+        uploading = threading.Thread(target=client.upload, args=(path,))
+        uploading.start()
+        while uploading.is_alive():
+            peak = max(peak, api.memory_info().rss)
+            uploading.join(0.05)
+        through = size / (time.perf_counter() - t0) / 1e6
+    growth = (peak - before) / 2**20
+    print(f"{'store put, direct (baseline)':<34} {direct:8.1f} MB/s  ({args.upload_mib} MiB, 2+1 on 3 nodes)")
+    print(
+        f"{'POST /v1/blobs':<34} {through:8.1f} MB/s  ({through / direct:.2f}x direct); "
+        f"API RSS {before / 2**20:.0f} MiB, peak +{growth:.0f} MiB"
+    )
+    path.unlink()
+    return {
+        "upload_mb_s": round(through, 1),
+        "direct_put_mb_s": round(direct, 1),
+        "upload_rss_growth_mib": round(growth),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reads", type=int, default=20_000, help="most GETs per endpoint")
@@ -493,6 +534,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=200, help="jobs accepted while the relayer pauses")
     parser.add_argument("--relay-timeout", type=float, default=60.0, help="seconds to wait for relaying")
     parser.add_argument("--database", default="", help="an empty database for the API (default: SQLite in WAL mode)")
+    parser.add_argument("--upload-mib", type=int, default=256, help="MiB of one upload through the API")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         figures = run_all(Path(tmp), args, stack)
@@ -517,6 +559,7 @@ def run_all(tmp: Path, args: argparse.Namespace, stack: ExitStack) -> dict[str, 
     cpu = Cpu({"api": [pid]})
     read = report("GET /v1/jobs/{id}", closed_loop(port, raws, args, cpu), 200, cpu)
     submit = submit_figures(world, args, port, pid)
+    upload = upload_figures(world, args, port, pid)
     ratio, relay = read["rps"] / base["rps"], submit["relay"]
     print(f"reads: {ratio:.2f}x the bare endpoint (aim >= 0.5x: {aim(ratio >= 0.5)})")
     met = submit["rps"] >= 500 and submit["p99"] < 100
@@ -541,6 +584,7 @@ def run_all(tmp: Path, args: argparse.Namespace, stack: ExitStack) -> dict[str, 
         "submit_alone_p50_ms": round(submit["alone_p50"], 2),
         "relay_backlog_jobs_s": round(submit["backlog"], 2),
         "connections": args.connections,
+        **upload,
     }
 
 
