@@ -287,6 +287,7 @@ def _banner(state: Path, url: str, api: str | None) -> None:
     typer.echo(f"           agora job run examples/programs/build/wordcount.wasm README.md --from dev:1{home}")
     if api:
         typer.echo(f"           open {api}/        (the dashboard; the REST API's docs at {api}/docs)")
+    typer.echo(f"           agora audit settlements{home}   (every payment and slash, re-checked from the chain alone)")
     typer.echo(f"           agora up status{home}")
 
 
