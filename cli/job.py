@@ -41,14 +41,14 @@ OUTCOME = ("provisional", "settled", "unresolved", "expired", "void", "failed")
 """Statuses at which `--wait` stops: the result is known, or there will be none."""
 
 
-def _url(api: str | None) -> str:
+def _url(api: str | None, home: Path | None = None) -> str:
     """--api, else AGORA_API_URL, else the API of the market `agora up` runs from the home."""
-    market = running(c.home())
+    market = running(c.home(home))
     return api or os.environ.get("AGORA_API_URL") or (market.api if market and market.api else DEFAULT_URL)
 
 
 def _client(api: str | None, sender: str | None = None, home: Path | None = None, *, signs: bool = False) -> ApiClient:
-    client = ApiClient(_url(api))
+    client = ApiClient(_url(api, home))
     if signs:
         client.signer = c.signer(lambda: int(client.contracts()["chain_id"]), sender, home)
     return client
@@ -260,9 +260,9 @@ def run(
 
 @app.command()
 @c.reports_errors
-def status(job: JobArg, api: ApiOpt = None) -> None:
+def status(job: JobArg, api: ApiOpt = None, home: HomeOpt = None) -> None:
     """A job's status, slots, settlements and result."""
-    with _client(api) as client:
+    with _client(api, home=home) as client:
         _show(client, client.job(_job_id(client, job)), None)
 
 
@@ -272,9 +272,10 @@ def result(
     job: JobArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the output ('-': stdout).")],
     api: ApiOpt = None,
+    home: HomeOpt = None,
 ) -> None:
     """Write a job's output (with how its run ended) to a file."""
-    with _client(api) as client:
+    with _client(api, home=home) as client:
         job_id = _job_id(client, job)
         run, data = client.result(job_id)  # checked against the agreed result digest before anything is written
         if str(output) == "-":
@@ -312,9 +313,9 @@ def list_(
 
 @app.command()
 @c.reports_errors
-def explain(job: JobArg, api: ApiOpt = None) -> None:
+def explain(job: JobArg, api: ApiOpt = None, home: HomeOpt = None) -> None:
     """Why a job is where it is (no lock yet, slashed, unresolved), in words."""
-    with _client(api) as client:
+    with _client(api, home=home) as client:
         answer = client.get(f"/v1/jobs/{_job_id(client, job)}/explain")
         typer.echo(answer.get("summary", ""))
         for reason in answer.get("reasons", []):
@@ -372,7 +373,7 @@ def cancel(job: JobArg, api: ApiOpt = None, sender: FromOpt = None, home: HomeOp
     """Cancel a request the API accepted but has not posted yet.
 
     Burns its nonce on chain (a transaction from the requester), so it can never be posted."""
-    with _client(api) as client:
+    with _client(api, home=home) as client:
         job_id = _job_id(client, job)
         found = client.job(job_id)
     if found["status"] != "accepted":

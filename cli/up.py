@@ -100,6 +100,15 @@ def up(
     ] = 3,
     ray_port: Annotated[int, typer.Option(help="Port of the Ray head the workers join.")] = 6390,
     api_port: Annotated[int, typer.Option(help="Port of the REST API (0: none).", min=0, max=65535)] = 8000,
+    chain: Annotated[
+        str, typer.Option("--chain", help="embedded (py-evm, persisted under the home) or anvil (faster EVM).")
+    ] = "embedded",
+    anvil_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state", help="With --chain anvil: the file its state is kept in (default HOME/anvil-state.json)."
+        ),
+    ] = None,
 ) -> None:
     """Start the marketplace on the embedded chain: serve the chain, deploy the contracts, start
     store nodes, the REST API, a Ray head, worker daemons and a verifier, and run until Ctrl-C.
@@ -108,7 +117,12 @@ def up(
         return
     if workers and store_nodes < 2:
         c.fail("workers need at least 2 store nodes (--store-nodes)")
+    if chain not in ("embedded", "anvil"):
+        c.fail(f"--chain is embedded or anvil, not {chain!r}")
+    if anvil_state is not None and chain != "anvil":
+        c.fail("--state is for --chain anvil (the embedded chain keeps its state under the home)")
     state = c.home(home)
+    node = _anvil(state, rpc_port, anvil_state) if chain == "anvil" else None
     try:
         held = _market.lock(state)  # one market per home, for this process's life
     except _market.HomeInUse as exc:
@@ -119,7 +133,7 @@ def up(
     if busy := [f"{what} port {port}" for what, port in ports if _port_open(port)]:
         c.fail(f"in use: {', '.join(busy)}; stop what listens there or choose other ports (see --help)")
     try:
-        _run(state, rpc_port, store_nodes, store_port, workers, ray_port, api_port)
+        _run(state, rpc_port, store_nodes, store_port, workers, ray_port, api_port, node)
     finally:
         _market.remove(state)
         held.close()
@@ -130,8 +144,32 @@ def _ports(rpc: int, store: int, nodes: int, api: int, ray: int) -> list[tuple[s
     return ports + ([("the API's", api)] if api else []) + ([("the Ray head's", ray)] if ray else [])
 
 
+def _anvil(state: Path, port: int, kept: Path | None) -> list[str]:
+    """The command of an anvil on ``port`` with the development accounts, its state loaded from and
+    dumped to ``kept`` (every 10 s and on exit)."""
+    found = [Path(sys.executable).parent / "anvil", *sorted(Path("node_modules/@foundry-rs").glob("anvil-*/bin/anvil"))]
+    binary = next((b for b in found if b.exists()), None)
+    if binary is None:
+        c.fail("--chain anvil needs Foundry's anvil: run `make deps`")
+    kept = kept or state / "anvil-state.json"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    return [str(binary), "--port", str(port), "--chain-id", "31337", "--silent"] + [
+        "--state",
+        str(kept),
+        "--state-interval",
+        "10",
+    ]
+
+
 def _run(
-    state: Path, rpc_port: int, store_nodes: int, store_port: int, workers: int, ray_port: int, api_port: int
+    state: Path,
+    rpc_port: int,
+    store_nodes: int,
+    store_port: int,
+    workers: int,
+    ray_port: int,
+    api_port: int,
+    anvil: list[str] | None = None,
 ) -> None:
     # Ctrl-C stops everything even when `agora up` was started with SIGINT ignored (as a shell
     # script's background job is): Python would otherwise keep it ignored.
@@ -143,11 +181,13 @@ def _run(
     spawn = supervisor.spawn
     agora = [sys.executable, "-m", "cli"]
     try:
-        chain = spawn("chain", [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)])
+        served = anvil or [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
+        chain = spawn("chain", served)
         _wait_for(url, "the chain server", chain, lambda: _chain_answers(url), 30)
         w3 = connect(url)
         deployment, fresh = deploy(w3, Transactor(w3, dev_account(0)), state)
-        typer.echo(f"chain      {url}  (chain id {deployment.chain_id}, state in {state})")
+        kept = anvil[anvil.index("--state") + 1] if anvil else str(state)
+        typer.echo(f"chain      {url}  ({'anvil, ' if anvil else ''}chain id {deployment.chain_id}, state in {kept})")
         verb = "deployed" if fresh else "already deployed"
         typer.echo(f"contracts  {verb}: AgoraToken at {deployment.address('AgoraToken')}")
         urls = []

@@ -263,3 +263,28 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+@pytest.mark.anvil
+def test_up_on_anvil_keeps_its_state_across_a_restart(tmp_path: Path) -> None:
+    """`--chain anvil`: the same market on anvil, its state in a file (`--state`) that a restart
+    loads: the contracts are not deployed again and what was done is still there."""
+    args = ["--chain", "anvil", "--state", str(tmp_path / "anvil.json"), "--rpc-port", str(free_port())]
+    args += ["--store-nodes", "0", "--workers", "0", "--api-port", "0"]
+    proc, banner = start_up(tmp_path, *args)
+    try:
+        assert "(anvil, chain id 31337, state in " in banner and "contracts  deployed" in banner
+        port = args[args.index("--rpc-port") + 1]
+        w3 = connect(f"http://127.0.0.1:{port}")
+        deployment = load_deployment(w3, tmp_path)
+        Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(dev_account(1).address, 7 * AGR)
+    finally:
+        assert agora("up", "down", "--home", str(tmp_path)).returncode == 0
+        assert proc.wait(timeout=30) == 0
+    proc, banner = start_up(tmp_path, *args)
+    try:
+        assert "contracts  already deployed" in banner
+        w3 = connect(f"http://127.0.0.1:{port}")
+        assert Token(w3, load_deployment(w3, tmp_path)).balance_of(dev_account(1).address) == 7 * AGR
+    finally:
+        assert stop_up(proc) == 0
