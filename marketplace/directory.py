@@ -138,15 +138,16 @@ class Directory:
                 select(SlotRow.worker, func.count()).where(SlotRow.worker.in_(wanted)).group_by(SlotRow.worker)
             ):
                 jobs[w] = int(n)
-            for w, kind, n, total in s.execute(
-                select(SettlementRow.account, SettlementRow.kind, func.count(), func.sum(SettlementRow.amount))
-                .where(SettlementRow.account.in_(wanted), SettlementRow.kind.in_(("paid", "slashed")))
-                .group_by(SettlementRow.account, SettlementRow.kind)
+            for w, kind, amount in s.execute(  # summed in Python: exact on SQLite too (models.Wei)
+                select(SettlementRow.account, SettlementRow.kind, SettlementRow.amount).where(
+                    SettlementRow.account.in_(wanted), SettlementRow.kind.in_(("paid", "slashed"))
+                )
             ):
                 if kind == "paid":
-                    paid[w] = (int(n), int(total or 0))
+                    count, total = paid.get(w, (0, 0))
+                    paid[w] = (count + 1, total + int(amount))
                 else:
-                    slashes[w] = int(n)
+                    slashes[w] = slashes.get(w, 0) + 1
         return {
             a: Standing(jobs.get(a, 0), paid.get(a, (0, 0))[0], paid.get(a, (0, 0))[1], slashes.get(a, 0))
             for a in wanted

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -178,9 +178,12 @@ class Intake:
                 )
             ):
                 raise Problem(409, "nonce-used", f"nonce {request.nonce} is taken by another request of this requester")
-            pending = s.scalar(
-                select(func.coalesce(func.sum(IntakeRow.escrow), 0)).where(
-                    IntakeRow.requester == request.requester, IntakeRow.status == "accepted"
+            pending = sum(  # in Python: exact on SQLite too (models.Wei)
+                int(e)
+                for e in s.scalars(
+                    select(IntakeRow.escrow).where(
+                        IntakeRow.requester == request.requester, IntakeRow.status == "accepted"
+                    )
                 )
             )
             balance = self.market.balance_of(request.requester)

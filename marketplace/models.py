@@ -13,10 +13,45 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
-Amount = Numeric(78, 0)
+
+class Wei(TypeDecorator[Decimal]):
+    """Wei: any uint256, exactly. NUMERIC(78, 0) on PostgreSQL; decimal text on SQLite, whose
+    NUMERIC keeps only 64-bit integers exactly (beyond, a float) and whose driver binds a
+    Decimal as a float (1.001666666666666666 AGR came back …624). Sum amounts in Python, not in
+    SQL: SQLite would add them as floats."""
+
+    impl = Numeric(78, 0)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(String(78) if dialect.name == "sqlite" else Numeric(78, 0))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = int(value)
+        return str(exact) if dialect.name == "sqlite" else Decimal(exact)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:  # noqa: ARG002 - the API's
+        return None if value is None else Decimal(value)
+
+
+Amount = Wei()
 """Wei: any uint256, exactly."""
 
 

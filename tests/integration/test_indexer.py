@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ledger import EmbeddedChain, SlashReason, Transactor, connect, deploy, dev_account
 from marketplace.db import make_engine, migrate
 from marketplace.indexer import Indexer
-from marketplace.models import Base, EventRow, JobRow, SettlementRow, SlotRow
+from marketplace.models import Base, EventRow, IntakeRow, JobRow, SettlementRow, SlotRow
 
 from .databases import database
 from .market_helpers import AGR, fund_actors, make_request, post
@@ -133,6 +133,41 @@ def test_the_schema_is_the_models(engine: Engine) -> None:
     inspector = inspect(engine)
     for table in Base.metadata.sorted_tables:
         assert {c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}
+
+
+def test_amounts_are_kept_to_the_wei(engine: Engine) -> None:
+    """Any uint256 comes back digit for digit, on SQLite too (whose NUMERIC keeps only 64-bit
+    integers exactly, and whose driver binds a Decimal as a float)."""
+    amounts = [1_001_666_666_666_666_666, 2**64 + 1, 2**256 - 1, 0]
+    with Session(engine) as s, s.begin():
+        s.add(
+            IntakeRow(
+                job_id="0x" + "ee" * 32,
+                requester="0x" + "00" * 20,
+                nonce="1",
+                request={},
+                signature="0x",
+                escrow=amounts[0],
+                status="accepted",
+                accepted_at=0.0,
+            )
+        )
+        for i, amount in enumerate(amounts):
+            s.add(
+                IntakeRow(
+                    job_id=f"0x{i:064x}",
+                    requester="0x" + "11" * 20,
+                    nonce=str(i),
+                    request={},
+                    signature="0x",
+                    escrow=amount,
+                    status="failed",
+                    accepted_at=0.0,
+                )
+            )
+    with Session(engine) as s:
+        back = [int(r.escrow) for r in s.scalars(select(IntakeRow).where(IntakeRow.status == "failed"))]
+    assert sorted(back) == sorted(amounts)
 
 
 @pytest.mark.anvil
