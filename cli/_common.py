@@ -75,10 +75,13 @@ def reports_errors(fn: F) -> F:
 
 
 @contextmanager
-def chain(state: Path | None = None) -> Iterator[ChainHandle]:
-    """The chain: AGORA_RPC_URL, else a served chain on :8545, else the embedded one in-process."""
+def chain(state: Path | None = None, rpc_url: str | None = None) -> Iterator[ChainHandle]:
+    """The chain: ``rpc_url``, else AGORA_RPC_URL, else the market `agora up` runs from the home,
+    else a served chain on :8545, else the embedded one in-process."""
     market = running(home(state))
-    handle = open_chain(home=home(state), rpc_url=get_settings().rpc_url or (market.chain if market else None))
+    handle = open_chain(
+        home=home(state), rpc_url=rpc_url or get_settings().rpc_url or (market.chain if market else None)
+    )
     try:
         yield handle
     finally:

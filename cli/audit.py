@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -15,7 +14,7 @@ import orjson
 import typer
 from web3 import Web3
 
-from ledger import LOG_PAGE, ChainHandle, Deployment, LedgerError, open_chain
+from ledger import LOG_PAGE, ChainHandle, Deployment, LedgerError
 from verifier import AuditReport, audit_code, audit_conservation, audit_settlements
 
 from . import _common as c
@@ -62,19 +61,6 @@ def _runs(fn: F) -> F:
             _cannot_run(str(exc))
 
     return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def _chain(rpc_url: str | None, home: Path | None) -> Iterator[ChainHandle]:
-    if rpc_url is None:
-        with c.chain(home) as handle:
-            yield handle
-        return
-    handle = open_chain(home=c.home(home), rpc_url=rpc_url)
-    try:
-        yield handle
-    finally:
-        handle.close()
 
 
 def _deployment(handle: ChainHandle, record: Path | None, home: Path | None) -> Deployment:
@@ -125,7 +111,7 @@ def job(
     raw = bytes.fromhex(job_id.removeprefix("0x"))
     if len(raw) != 32:
         raise ValueError(f"not a job id: {job_id!r} (0x and 64 hex digits)")
-    with _chain(rpc_url, home) as handle:
+    with c.chain(home, rpc_url) as handle:
         deployment = _deployment(handle, record, home)
         report = audit_settlements(
             handle.w3, deployment, job_ids=[raw], to_block=to_block, page=page, progress=_progress(quiet)
@@ -149,7 +135,7 @@ def settlements(
 ) -> None:
     """Every payment, refund and slash from --from-block to --to-block, each re-derived by the
     protocol's rules from its job's whole history; every such job against the contracts' state."""
-    with _chain(rpc_url, home) as handle:
+    with c.chain(home, rpc_url) as handle:
         deployment = _deployment(handle, record, home)
         report = audit_settlements(
             handle.w3, deployment, from_block=from_block, to_block=to_block, page=page, progress=_progress(quiet)
@@ -171,7 +157,7 @@ def conservation(
     """Rebuild every balance from events: tokens conserved (balances + burned = minted), every
     token movement explained by a protocol event, and the market, the stake manager and the court
     holding exactly what they owe."""
-    with _chain(rpc_url, home) as handle:
+    with c.chain(home, rpc_url) as handle:
         deployment = _deployment(handle, record, home)
         report = audit_conservation(handle.w3, deployment, to_block=to_block, page=page, progress=_progress(quiet))
     _finish(report, as_json=as_json, movements=False)
@@ -192,7 +178,7 @@ def verify_code(
 ) -> None:
     """Compile the contracts again with the pinned solc and check that the code at every recorded
     address is theirs (immutables masked), with the same metadata, wired to each other."""
-    with _chain(rpc_url, home) as handle:
+    with c.chain(home, rpc_url) as handle:
         deployment = _deployment(handle, record, home)
         kwargs: dict[str, Any] = {} if sources is None else {"root": sources}
         report = audit_code(handle.w3, deployment, at=to_block, progress=_progress(quiet), **kwargs)

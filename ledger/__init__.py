@@ -12,7 +12,7 @@ from ._embedded import CHAIN_ID, DEV_MNEMONIC, ChainInUse, EmbeddedChain
 from ._tx import Transactor, mapped_errors
 from .accounts import DEV_CHAIN_IDS, Keystore, dev_account
 from .amounts import format_tokens, parse_tokens
-from .artifacts import artifact, decode_revert, error_table, manifest
+from .artifacts import CONTRACT_NAMES, artifact, decode_revert, error_table, manifest
 from .clients import Names, Token
 from .clock import ChainClock, format_duration, format_time
 from .court import Case, CasePhase, Court, Vote, vote_commitment
@@ -83,6 +83,7 @@ from .settings import LedgerSettings, get_settings
 from .terms import TERMS_KEYS, WorkerTerms, parse_terms
 
 __all__ = [
+    "CONTRACT_NAMES",
     "AUDIT_DECIDED",
     "AUDIT_NONE",
     "UNAVAILABLE",

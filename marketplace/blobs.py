@@ -147,15 +147,6 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, stop
 
 
-def _stream(chunks: Iterator[bytes], on_error: Callable[[Exception], None] | None = None) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except StoreError as exc:  # headers are sent: the connection is cut, the client sees a short body
-        if on_error:
-            on_error(exc)
-        raise
-
-
 def blob_routes(
     engine: Engine,
     store: StoreClient | None,
@@ -333,7 +324,7 @@ def blob_routes(
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{manifest.size}"
         chunks = client.get_stream(cid, manifest=manifest, start=start, stop=stop)
         return StreamingResponse(
-            _stream(chunks), status_code=206 if span else 200, media_type="application/octet-stream", headers=headers
+            chunks, status_code=206 if span else 200, media_type="application/octet-stream", headers=headers
         )
 
     @router.get(

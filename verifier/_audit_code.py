@@ -17,22 +17,12 @@ import orjson
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from ledger import Deployment, LedgerError, manifest, mapped_errors
+from ledger import CONTRACT_NAMES, Deployment, LedgerError, manifest, mapped_errors
 
 from ._audit_report import AuditReport
 
 ROOT = Path(__file__).resolve().parent.parent
-DEPLOYABLE = (
-    "AgoraToken",
-    "NameRegistry",
-    "PublicResolver",
-    "AgoraRegistrar",
-    "ReverseRegistrar",
-    "StakeManager",
-    "JobMarket",
-    "Court",
-    "JobBatcher",
-)
+DEPLOYABLE = CONTRACT_NAMES
 # Addresses each contract is built to trust: (contract, getter) -> the contract it must name.
 WIRING = {
     ("JobMarket", "token"): "AgoraToken",
