@@ -23,9 +23,11 @@ from ledger import (
     JobMarket,
     JobRequest,
     JobStatus,
+    SlashReason,
     StakeManager,
     Token,
     Transactor,
+    artifact,
     connect,
     deploy,
     dev_account,
@@ -262,3 +264,23 @@ def stake_manually(m: Marketplace, index: int, region: int) -> tuple[JobMarket, 
     stakes = StakeManager(m.w3, m.deployment, transactor)
     stakes.stake(500 * AGR, region)
     return JobMarket(m.w3, m.deployment, transactor), stakes
+
+
+def outcomes(w3: Web3, deployment: Deployment, job_id: bytes) -> tuple[dict[str, int], dict[str, SlashReason]]:
+    """Who was paid how much, and who was slashed why, in ``job_id`` (from its events)."""
+    market = w3.eth.contract(address=deployment.address("JobMarket"), abi=artifact("JobMarket")["abi"])
+    paid, slashed = {}, {}
+    for name, into in (("WorkerPaid", paid), ("WorkerSlashed", slashed)):
+        event = getattr(market.events, name)()
+        logs = w3.eth.get_logs(
+            {
+                "fromBlock": deployment.block,
+                "toBlock": "latest",
+                "address": market.address,
+                "topics": [event.topic, "0x" + job_id.hex()],
+            }
+        )
+        for entry in logs:
+            args = event.process_log(entry)["args"]
+            into[args["worker"]] = args["amount"] if name == "WorkerPaid" else SlashReason(args["reason"])
+    return paid, slashed

@@ -42,6 +42,7 @@ from .marketplace import (
     Daemon,
     Marketplace,
     chain_now,
+    outcomes,
     stake_manually,
     start_marketplace,
 )
@@ -161,26 +162,6 @@ def assert_conserved(m: Marketplace, before: Books, after: Books, burned: int) -
     assert owned_before - owned_after == burned == before.supply - after.supply
 
 
-def outcomes(m: Marketplace, job_id: bytes) -> tuple[dict[str, int], dict[str, SlashReason]]:
-    """Who was paid how much, and who was slashed why, in ``job_id`` (from its events)."""
-    market = m.w3.eth.contract(address=m.deployment.address("JobMarket"), abi=artifact("JobMarket")["abi"])
-    paid, slashed = {}, {}
-    for name, into in (("WorkerPaid", paid), ("WorkerSlashed", slashed)):
-        event = getattr(market.events, name)()
-        logs = m.w3.eth.get_logs(
-            {
-                "fromBlock": m.deployment.block,
-                "toBlock": "latest",
-                "address": market.address,
-                "topics": [event.topic, "0x" + job_id.hex()],
-            }
-        )
-        for entry in logs:
-            args = event.process_log(entry)["args"]
-            into[args["worker"]] = args["amount"] if name == "WorkerPaid" else SlashReason(args["reason"])
-    return paid, slashed
-
-
 def address(index: int) -> str:
     return str(dev_account(index).address)
 
@@ -196,7 +177,7 @@ def test_three_honest_workers_settle_a_job_and_are_paid(world: World) -> None:
     job_id = m.post(request)
     job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
-    paid, slashed = outcomes(m, job_id)
+    paid, slashed = outcomes(m.w3, m.deployment, job_id)
     assert paid == {address(i): 10 * AGR for i in HONEST.values()}
     assert slashed == {}
     after = books(m)
@@ -266,7 +247,7 @@ def test_dishonest_workers_are_slashed_and_the_honest_two_are_paid(world: World)
     alice, bob = address(HONEST["alice"]), address(HONEST["bob"])
     for conduct, job in finals.items():
         assert job.status == JobStatus.SETTLED, conduct
-        paid, slashed = outcomes(m, jobs[conduct])
+        paid, slashed = outcomes(m.w3, m.deployment, jobs[conduct])
         assert paid == {alice: 10 * AGR, bob: 10 * AGR}, conduct
         assert slashed == {address(DISHONEST): reasons[conduct]}, conduct
     burned = 3 * int(50 * AGR * BURN_SHARE)
@@ -332,7 +313,7 @@ def test_two_colluding_addresses_and_a_decoy_lose_to_the_drawn_round(world: Worl
     assert job.status == JobStatus.SETTLED
     assert court.case(job_id).round == 0
     carol, mallory, dave = address(HONEST["carol"]), address(DISHONEST), address(JUROR)
-    paid, slashed = outcomes(m, job_id)
+    paid, slashed = outcomes(m.w3, m.deployment, job_id)
     assert paid == {carol: 10 * AGR}
     assert slashed == {mallory: SlashReason.LOST_DISPUTE, account.address: SlashReason.LOST_DISPUTE}
     after = books(m)
@@ -409,7 +390,7 @@ def _catch_the_quorum(world: World, program: bytes, data: bytes, before: Books) 
         colluder.reveal(job_id, slot, junk, salt, b"\x00" * 32)
     job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
-    paid, slashed = outcomes(m, job_id)
+    paid, slashed = outcomes(m.w3, m.deployment, job_id)
     assert paid == {dave: 10 * AGR}
     assert slashed == dict.fromkeys(cheats, SlashReason.LOST_DISPUTE)
     after = books(m)
@@ -450,7 +431,7 @@ def test_a_false_dispute_loses_its_bond_and_no_honest_worker_loses_anything(worl
     honest = [address(HONEST[name]) for name in ("alice", "bob", "carol")]
     dave = address(JUROR)
     assert set(court.jurors(job_id, 0)) == {dave}
-    paid, slashed = outcomes(m, job_id)
+    paid, slashed = outcomes(m.w3, m.deployment, job_id)
     assert paid == dict.fromkeys(honest, 10 * AGR)
     assert slashed == {}
     after = books(m)
@@ -500,7 +481,7 @@ def test_a_requester_breaking_unanimity_gets_no_free_result(world: World) -> Non
     job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
     carol, dave, requester = address(HONEST["carol"]), address(JUROR), address(REQUESTER)
-    assert outcomes(m, job_id) == ({carol: 10 * AGR}, {requester: SlashReason.LOST_DISPUTE})
+    assert outcomes(m.w3, m.deployment, job_id) == ({carol: 10 * AGR}, {requester: SlashReason.LOST_DISPUTE})
     after = books(m)
     assert_conserved(m, before, after, burned=10 * AGR)
     # the pot: the requester's 40 AGR after the burn; dave's three seats take 30, carol the rest
@@ -557,7 +538,7 @@ def test_a_worker_killed_between_commit_and_reveal_reveals_after_restart(world: 
     job = m.wait_final(job_id)
     assert job.status == JobStatus.SETTLED
     victor = Web3.to_checksum_address(market.slot(job_id, victim_slot).worker)
-    paid, slashed = outcomes(m, job_id)
+    paid, slashed = outcomes(m.w3, m.deployment, job_id)
     assert slashed == {}
     assert set(paid) == {victor, address(MANUAL)}
     after_restart = victim.log().split("--- restarted ---")[1]
@@ -606,7 +587,7 @@ def test_a_dispute_nobody_can_judge_is_void_and_both_revealers_paid(world: World
     job = m.wait_closed_from(job_id, JobStatus.DISPUTED)
     assert job.status == JobStatus.VOID
     carol, mallory = address(HONEST["carol"]), address(DISHONEST)
-    assert outcomes(m, job_id) == ({carol: prices[carol], mallory: prices[mallory]}, {})
+    assert outcomes(m.w3, m.deployment, job_id) == ({carol: prices[carol], mallory: prices[mallory]}, {})
     after = books(m)
     assert_conserved(m, before, after, burned=0)
     requester = address(REQUESTER)
