@@ -22,9 +22,11 @@ from web3.exceptions import (
 )
 
 from .artifacts import decode_revert
-from .errors import ChainUnavailable, LedgerError, TransactionRejected, UndecodableAnswer
+from .errors import ChainUnavailable, InsufficientFunds, LedgerError, TransactionRejected, UndecodableAnswer
 
 GAS_MARGIN = 1.2
+_NO_FUNDS = ("insufficient funds", "not have enough balance", "cannot afford txn gas")
+"""How nodes word a refusal for want of ether (geth and anvil; eth-tester, estimating and sending)."""
 PRIORITY_FEE = 10**9
 
 
@@ -93,7 +95,7 @@ class Transactor:
         sent). With ``gas`` and ``preflight`` one `eth_call` refuses it instead: half the work of
         an estimate, for calls whose gas is known.
         """
-        with self._lock:
+        with self._lock, self._funds_named():
             tx: dict[str, Any] = {"from": self.address, "value": value, "data": HexBytes(data).to_0x_hex()}
             if to is not None:
                 tx["to"] = to
@@ -116,6 +118,18 @@ class Transactor:
         if receipt["status"] != 1:
             self._raise_revert(tx, receipt)
         return receipt
+
+    @contextmanager
+    def _funds_named(self) -> Iterator[None]:
+        """A node's refusal for want of ether (each words it its own way) as `InsufficientFunds`."""
+        try:
+            yield
+        except TransactionRejected as exc:
+            if not any(words in str(exc).lower() for words in _NO_FUNDS):
+                raise
+            with mapped_errors():
+                balance = int(self.w3.eth.get_balance(self.address))  # type: ignore[arg-type]
+            raise InsufficientFunds(self.address, balance) from None
 
     def _next_nonce(self) -> int:
         if self._nonce is None:

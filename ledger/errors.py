@@ -23,6 +23,17 @@ class TransactionRejected(LedgerError):
     """Raised when the node refuses a transaction before running it (nonce, funds, gas, format)."""
 
 
+class InsufficientFunds(TransactionRejected):
+    """Raised when the sender has too little ether for a transaction's gas (and value)."""
+
+    def __init__(self, account: str, balance: int) -> None:
+        self.account, self.balance = account, balance
+        super().__init__(
+            f"{account} has {balance / 10**18:.6g} ETH, too little for this transaction's gas: "
+            "send it some ether first (on a development chain, `agora account fund ADDRESS`)"
+        )
+
+
 class KeystoreError(LedgerError):
     """Raised when a key cannot be created, found, imported or decrypted."""
 

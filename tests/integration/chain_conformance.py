@@ -18,6 +18,7 @@ from ledger import (
     ContractRevert,
     Deployment,
     InsufficientBalance,
+    InsufficientFunds,
     NameNotAvailable,
     Names,
     Token,
@@ -157,6 +158,15 @@ class ChainConformance:
         with pytest.raises(TransactionRejected, match="(?i)nonce"):
             with mapped_errors():
                 w3.eth.send_raw_transaction(stale.raw_transaction)
+
+    @pytest.mark.parametrize("gas", [None, 21_000], ids=["estimated", "given"])
+    def test_a_sender_without_ether_is_refused_by_name_with_its_balance(self, w3: Web3, gas: int | None) -> None:
+        broke = Transactor(w3, dev_account(77))  # a development account nobody funded
+        with pytest.raises(InsufficientFunds) as info:
+            broke.send(to=dev_account(1).address, value=1, gas=gas)
+        assert info.value.account == broke.address and info.value.balance == 0
+        assert f"{broke.address} has 0 ETH" in str(info.value) and "agora account fund" in str(info.value)
+        assert w3.eth.get_transaction_count(broke.address) == 0  # nothing was sent
 
     # -- logs ----------------------------------------------------------------------------------
     def test_get_logs_filters_by_address_and_topic(self, w3: Web3, token: Token) -> None:
