@@ -19,6 +19,7 @@ from .court import Case, CasePhase, Court, Vote, vote_commitment
 from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
     AlreadyCommitted,
+    AlreadyReleased,
     AlreadyRevealed,
     AuditClosed,
     ChainUnavailable,
@@ -44,6 +45,7 @@ from .errors import (
     NotDisputable,
     NotFinalizable,
     NothingToClaim,
+    NotReleasable,
     NotSettleable,
     NotYet,
     RegionNotAllowed,
@@ -114,10 +116,12 @@ __all__ = [
     "new_request",
     "events",
     "NotFinalizable",
+    "NotReleasable",
     "NotSettleable",
     "RevealNotOpen",
     "AlreadyRevealed",
     "AlreadyCommitted",
+    "AlreadyReleased",
     "RegionNotAllowed",
     "LOG_PAGE",
     "fetch_logs",

@@ -169,6 +169,19 @@ class WorkerAlreadyLocked(ContractRevert):
     error_name = "WorkerAlreadyLocked"
 
 
+class AlreadyReleased(ContractRevert):
+    """Raised when a worker that gave a job's slot back tries to lock that job again."""
+
+    error_name = "AlreadyReleased"
+
+
+class NotReleasable(ContractRevert):
+    """Raised when a slot can no longer be given back (committed, its window or the lock
+    deadline passed, or the job's audit seed is known)."""
+
+    error_name = "NotReleasable"
+
+
 class NonceUsed(ContractRevert):
     """Raised when a job request's nonce was used before (a replay)."""
 

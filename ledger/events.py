@@ -69,6 +69,7 @@ __all__ = [
     "RoundScheduled",
     "SeatTermsChanged",
     "Slashed",
+    "SlotReleased",
     "Staked",
     "TextChanged",
     "AgoraTokenTransfer",
@@ -925,6 +926,23 @@ class Slashed(JobEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SlotReleased(JobEvent):
+    """`SlotReleased` of JobMarket."""
+
+    worker: str
+    slot: int
+    moved_from: int
+    NAME: ClassVar[str] = "SlotReleased"
+    CONTRACTS: ClassVar[tuple[str, ...]] = ("JobMarket",)
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("jobId", "job_id", "bytes"),
+        ("worker", "worker", "str"),
+        ("slot", "slot", "int"),
+        ("movedFrom", "moved_from", "int"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Staked(Event):
     """`Staked` of StakeManager."""
 
@@ -1176,6 +1194,7 @@ EVENTS: dict[tuple[str, str], type[Event]] = {
     ("Court", "RoundScheduled"): RoundScheduled,
     ("Court", "SeatTermsChanged"): SeatTermsChanged,
     ("StakeManager", "Slashed"): Slashed,
+    ("JobMarket", "SlotReleased"): SlotReleased,
     ("StakeManager", "Staked"): Staked,
     ("PublicResolver", "TextChanged"): TextChanged,
     ("AgoraToken", "Transfer"): AgoraTokenTransfer,

@@ -284,6 +284,13 @@ class JobMarket(_Client):
         event = self.contract.events.JobLocked().process_receipt(receipt, errors=DISCARD)[0]
         return int(event["args"]["slot"]), int(event["args"]["price"])
 
+    def release(self, job_id: bytes, slot: int) -> int:
+        """Gives the slot back without fault (before committing, within the release window of
+        its lock); returns the slot whose holder moved into it (``slot`` itself when it was the last)."""
+        receipt = self._send(self.contract, "release", job_id, slot, gas=LOCK_GAS, preflight=True)
+        event = self.contract.events.SlotReleased().process_receipt(receipt, errors=DISCARD)[0]
+        return int(event["args"]["movedFrom"])
+
     def commit(self, job_id: bytes, slot: int, digest: bytes, salt: bytes) -> dict[str, Any]:
         assert self.transactor is not None
         sealed = commitment(digest, salt, self.transactor.address)

@@ -22,6 +22,7 @@ from ._audit_report import AuditReport, Movement, short
 SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "JobPosted": ((), ("requester", "escrow")),
     "JobLocked": (("worker",), ("slot", "price")),
+    "SlotReleased": (("worker",), ("slot", "moved_from")),
     "ResultCommitted": (("worker", "slot"), ("commitment",)),
     "ResultRevealed": (("worker", "slot"), ("digest",)),
     "ProofAccepted": (("worker",), ("digest",)),

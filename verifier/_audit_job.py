@@ -18,6 +18,8 @@ ZERO32 = bytes(32)
 MAX_SLOTS = 8
 AUDIT_NONE, AUDIT_AWAITING, AUDIT_DECIDED = 0, 1, 2
 SEED_DELAY = 2
+RELEASE_WINDOW = 120
+"""`JobMarket.RELEASE_WINDOW`: seconds after its lock in which a slot may be given back."""
 HASH_WINDOW = 256
 """`blockhash` answers for the last 256 blocks only (zero otherwise)."""
 OPEN = (JobStatus.OPEN, JobStatus.UNRESOLVED, JobStatus.PROVISIONAL, JobStatus.DISPUTED)
@@ -31,7 +33,7 @@ class SlotModel:
     auditor: bool = False
     committed: bool = False
     revealed: bool = False
-    sealed: bytes = ZERO32  # the commitment, then the digest revealed
+    sealed: bytes = ZERO32  # the lock's time (an auditor's: zero), then the commitment, then the digest
 
 
 @dataclass
@@ -47,6 +49,7 @@ class JobModel:
     status: JobStatus = JobStatus.OPEN
     outcome: bytes = ZERO32  # the digest it settled on
     slots: list[SlotModel] = field(default_factory=list)
+    released: set[str] = field(default_factory=set)  # who gave a slot back: they may not lock again
     case: Any = None  # the court's case (`_audit_case.CaseModel`), once it has one
 
     @property

@@ -15,12 +15,13 @@ from . import _audit_court as court
 from . import _audit_market as market
 from ._audit_chain import ChainReader
 from ._audit_expect import Action, Expect
-from ._audit_job import OPEN, ZERO32, JobModel, Step
+from ._audit_job import OPEN, JobModel, Step
 from ._audit_report import AuditReport
 from ._audit_state import Params, StakeBook
 
 FACTS: tuple[tuple[type[ev.Event], str, Callable[..., list[Expect]]], ...] = (
     (ev.JobLocked, "lock", market.lock),
+    (ev.SlotReleased, "release", market.release),
     (ev.ResultCommitted, "commit", market.commit),
     (ev.ResultRevealed, "reveal", market.reveal),
     (ev.ProofAccepted, "proof", market.proof),
@@ -143,8 +144,7 @@ class JobReplay:
         self._same(job, "audit state", job.audit, held.audit)
         for i, s in enumerate(job.slots):
             slot = self.reader.slot(job.job_id, i)
-            sealed = s.sealed if s.committed or s.revealed else ZERO32
-            self._same(job, f"slot {i}", (s.worker, s.price, sealed), (slot.worker, slot.price, slot.sealed))
+            self._same(job, f"slot {i}", (s.worker, s.price, s.sealed), (slot.worker, slot.price, slot.sealed))
         escrow = job.escrow if job.status in OPEN else 0
         self._same(job, "escrow held", escrow, int(self.reader.call("JobMarket", "escrowOf", job.job_id)))
 

@@ -7,7 +7,17 @@ from ledger import UNAVAILABLE, JobStatus, Mode, SlashReason, format_tokens
 from ledger import events as ev
 
 from ._audit_expect import Expect, expect
-from ._audit_job import AUDIT_AWAITING, AUDIT_NONE, MAX_SLOTS, SEED_DELAY, JobModel, SlotModel, Step
+from ._audit_job import (
+    AUDIT_AWAITING,
+    AUDIT_DECIDED,
+    AUDIT_NONE,
+    MAX_SLOTS,
+    RELEASE_WINDOW,
+    SEED_DELAY,
+    JobModel,
+    SlotModel,
+    Step,
+)
 from ._audit_report import AuditReport, short
 from ._audit_state import BPS, Params
 
@@ -63,14 +73,47 @@ def lock(step: Step, event: ev.JobLocked) -> list[Expect]:
     step.rule(step.now <= job.request.lock_deadline, f"slot taken after the lock deadline ({event.worker})")
     step.rule(len(job.slots) < job.request.redundancy, f"slot {event.slot} taken beyond k={job.request.redundancy}")
     step.rule(all(s.worker != event.worker for s in job.slots), f"{event.worker} holds two slots")
+    step.rule(event.worker not in job.released, f"{event.worker} locks again a job whose slot it gave back")
     price = job.ask(step.now)
-    job.slots.append(SlotModel(event.worker, price))
+    job.slots.append(SlotModel(event.worker, price, sealed=step.now.to_bytes(32, "big")))
     if len(job.slots) == job.request.redundancy and job.audit == AUDIT_AWAITING:
         job.audit = step.block + SEED_DELAY  # the last slot taken fixes the audit's seed block
     why = f"the ask {step.now - job.posted_at} s after posting"
     return [
         expect("JobLocked", why, worker=event.worker, slot=len(job.slots) - 1, price=price),
         expect("CollateralLocked", "the job's collateral", worker=event.worker, amount=job.collateral),
+    ]
+
+
+def release(step: Step, event: ev.SlotReleased) -> list[Expect]:
+    """`release`: a slot given back without fault, before its commit and within its window (two
+    minutes after its lock, at most the lock deadline), and not once the audit's seed block is
+    mined; the job's last slot moves into its place, and the giver may not lock the job again."""
+    job = step.job
+    slot = job.slots[event.slot] if event.slot < len(job.slots) else None
+    if not step.rule(slot is not None and slot.worker == event.worker, f"{event.worker} gives back a slot not its own"):
+        return []
+    assert slot is not None
+    locked_at = int.from_bytes(slot.sealed, "big")
+    until = min(locked_at + RELEASE_WINDOW, job.request.lock_deadline)
+    step.rule(
+        not slot.committed and not slot.auditor, f"slot {event.slot} given back after committing, or an auditor's"
+    )
+    step.rule(step.now <= until, f"slot {event.slot} given back at {step.now}, after its window closed at {until}")
+    seeded = job.audit > AUDIT_DECIDED
+    step.rule(
+        job.audit != AUDIT_DECIDED and not (seeded and step.block > job.audit),
+        f"slot {event.slot} given back once the job's audit seed was known",
+    )
+    if seeded:
+        job.audit = AUDIT_AWAITING  # locking reopens: the next full lock fixes a new seed block
+    job.released.add(event.worker)
+    last = len(job.slots) - 1
+    job.slots[event.slot] = job.slots[last]
+    job.slots.pop()
+    return [
+        expect("SlotReleased", "given back within its window", worker=event.worker, slot=event.slot, moved_from=last),
+        expect("CollateralReleased", "a slot given back, without fault", worker=event.worker, amount=job.collateral),
     ]
 
 

@@ -42,11 +42,15 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     /// @notice Blocks between the last lock and the block whose hash decides the job's audit.
     uint256 public constant AUDIT_SEED_DELAY = 2;
     uint256 private constant BPS = 10_000;
+    /// @notice Seconds after its lock in which a worker may give its slot back without fault.
+    uint256 public constant RELEASE_WINDOW = 2 minutes;
 
     IERC20 public immutable token;
     INameRegistry public immutable registry;
 
     mapping(address requester => mapping(uint256 word => uint256 bits)) private _nonces;
+    /// @dev Who gave a slot of a job back: they may not lock it again (no lock-release cycling).
+    mapping(bytes32 jobId => mapping(address worker => bool)) private _released;
 
     constructor(
         IERC20 token_,
@@ -182,6 +186,7 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         for (uint8 i; i < index; ++i) {
             if (_slots[jobId][i].worker == msg.sender) revert WorkerAlreadyLocked(jobId, msg.sender);
         }
+        if (_released[jobId][msg.sender]) revert AlreadyReleased(jobId, msg.sender);
         if (j.regions != 0) {
             (uint8 region, bool declared) = stakes.regionOf(msg.sender);
             if (!declared || (j.regions >> region) & 1 == 0) {
@@ -189,14 +194,48 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
             }
         }
         uint256 price = _ask(j);
-        // Only the first word: writing the still-empty seal would cost a cold SSTORE for nothing.
+        // The seal holds the lock's time until the commit: what `release` is measured from. The
+        // commit then rewrites a set word (5k gas) rather than filling an empty one (22k).
         Slot storage s = _slots[jobId][index];
-        (s.worker, s.price) = (msg.sender, uint96(price));
+        (s.worker, s.price, s.sealed_) = (msg.sender, uint96(price), bytes32(block.timestamp));
         j.locked = index + 1;
         // The last slot taken fixes the block whose hash decides the audit: unknown to every locker.
         if (index + 1 == j.k && j.audit == AUDIT_AWAITING) j.audit = uint32(block.number + AUDIT_SEED_DELAY);
         emit JobLocked(jobId, msg.sender, index, price);
         stakes.lockCollateral(msg.sender, jobId, j.collateral);
+    }
+
+    /// @inheritdoc IJobMarket
+    function release(bytes32 jobId, uint8 index) external nonReentrant {
+        Job storage j = _workerSlot(jobId, index, Mode.REDUNDANT);
+        Slot storage s = _slots[jobId][index];
+        uint32 audit = j.audit;
+        // Never once committed, nor once the audit's seed block is mined: whoever saw the seed
+        // could otherwise walk away from an audit it did not like.
+        uint256 until;
+        if (
+            j.committedMask & (1 << index) == 0
+                && (audit > AUDIT_DECIDED ? block.number <= audit : audit != AUDIT_DECIDED)
+        ) {
+            until = uint256(s.sealed_) + RELEASE_WINDOW;
+            if (until > j.lockDeadline) until = j.lockDeadline;
+        }
+        if (block.timestamp > until) revert NotReleasable(jobId, index, until);
+        if (audit > AUDIT_DECIDED) j.audit = AUDIT_AWAITING; // full again, a new seed block
+        _released[jobId][msg.sender] = true;
+        // The last slot moves into the gap (a commitment does not name its slot), so slots stay
+        // 0..locked-1 and every count over them holds.
+        uint8 last = j.locked - 1;
+        if (index != last) {
+            Slot storage l = _slots[jobId][last];
+            (s.worker, s.price, s.sealed_) = (l.worker, l.price, l.sealed_);
+            uint8 bit = uint8(1 << last);
+            if (j.committedMask & bit != 0) j.committedMask = (j.committedMask ^ bit) | uint8(1 << index);
+        }
+        delete _slots[jobId][last];
+        j.locked = last;
+        emit SlotReleased(jobId, msg.sender, index, last);
+        stakes.releaseCollateral(msg.sender, jobId, j.collateral);
     }
 
     /// @inheritdoc IJobMarket

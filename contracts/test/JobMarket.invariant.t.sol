@@ -114,6 +114,34 @@ contract MarketHandler is Test {
         try market.lock(_job(jobSeed)) {} catch {}
     }
 
+    /// A worker locks and soon gives the slot back (within its window or just past it).
+    function lockAndRelease(uint256 jobSeed, uint256 workerSeed, uint8 delay) external {
+        bytes32 jobId = _job(jobSeed);
+        vm.prank(workerList[workerSeed % workerList.length]);
+        try market.lock(jobId) returns (uint8 index) {
+            vm.warp(block.timestamp + delay % 150);
+            this.release(jobSeed, index);
+        } catch {}
+    }
+
+    /// A worker gives its slot back (often refused: committed, too late, the audit's seed known).
+    /// It never loses stake by it, and the digest a moved slot committed moves with the slot.
+    function release(uint256 jobSeed, uint8 slotSeed) external {
+        bytes32 jobId = _job(jobSeed);
+        uint8 index = uint8(slotSeed % 4);
+        uint8 locked = market.job(jobId).locked;
+        if (locked == 0) return;
+        uint8 last = locked - 1;
+        address w = market.slot(jobId, index).worker;
+        uint256 stakeBefore = _total(w);
+        vm.prank(w);
+        try market.release(jobId, index) {
+            committedDigest[jobId][index] = committedDigest[jobId][last];
+            delete committedDigest[jobId][last];
+            if (_total(w) < stakeBefore) ++honestSlashed;
+        } catch {}
+    }
+
     /// Schedules or decides a job's audit (half the audited jobs draw an auditor into slot k).
     function audit(uint256 jobSeed) external {
         bytes32 jobId = _job(jobSeed);

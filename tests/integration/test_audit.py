@@ -30,6 +30,8 @@ from web3 import Web3
 
 from cli.main import app
 from ledger import (
+    AUDIT_DECIDED,
+    AlreadyReleased,
     Court,
     Deployment,
     Dispatcher,
@@ -142,6 +144,7 @@ def _run_scenarios(w3: Web3, deployment: Deployment) -> dict[str, bytes]:
 
     jobs["disputed"] = _dispute(w3, deployment, actors)
     jobs["audited"] = _audited(w3, deployment, actors)
+    jobs["released"] = _released(w3, deployment, actors)
 
     _mine(w3, 2 * 3600 + 10)  # past the commit deadlines: the silent job's reveals open
     w[0].reveal(jobs["silent"], 0, TRUTH, SALT, CID)
@@ -217,6 +220,36 @@ def _audited(w3: Web3, deployment: Deployment, actors) -> bytes:  # type: ignore
     return job
 
 
+def _released(w3: Web3, deployment: Deployment, actors) -> bytes:  # type: ignore[no-untyped-def]
+    """An audited k=2 job whose first slot is given back once both are taken, before the audit's
+    seed block is mined: the second slot (committed) moves into the first, the audit waits for
+    locking again, the giver may not come back, a third worker fills the job and all are paid."""
+    owner = JobMarket(w3, deployment, Transactor(w3, dev_account(0)))
+    owner.set_audit_rate(10_000)
+    job = post(actors, make_request(w3, k=2, q=2, ramp=0))
+    owner.set_audit_rate(0)  # audited (its fee escrowed), but no auditor will be drawn
+    w = actors.workers
+    w[0].lock(job)
+    w[1].lock(job)
+    w[1].commit(job, 1, TRUTH, SALT)
+    assert JobMarket(w3, deployment).job(job).audit > AUDIT_DECIDED  # full: the seed block is fixed
+    assert w[0].release(job, 0) == 1  # the last slot (w[1]'s) moved into slot 0
+    market = JobMarket(w3, deployment)
+    assert market.slot(job, 0).worker == w[1].transactor.address and market.job(job).committed_mask == 0b1
+    assert market.job(job).audit == 1  # awaiting locking again
+    with pytest.raises(AlreadyReleased):
+        w[0].lock(job)
+    w[2].lock(job)
+    w[2].commit(job, 1, TRUTH, SALT)
+    _mine(w3)
+    _mine(w3)  # the new seed block
+    Court(w3, deployment, Transactor(w3, dev_account(0))).audit(job)  # decided: nobody drawn
+    w[1].reveal(job, 0, TRUTH, SALT, CID)
+    w[2].reveal(job, 1, TRUTH, SALT, CID)
+    actors.requester.accept(job)
+    return job
+
+
 @pytest.fixture(scope="module")
 def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
     home = tmp_path_factory.mktemp("audit")
@@ -285,6 +318,7 @@ def test_every_settlement_of_the_scenarios_is_what_the_rules_give(market: Market
         "vanished": JobStatus.EXPIRED,
         "disputed": JobStatus.SETTLED,
         "audited": JobStatus.SETTLED,
+        "released": JobStatus.SETTLED,
     }
     moves = {(m.job_id, m.kind, m.why.split(":")[0]) for m in report.movements}
     jobs = market.jobs
@@ -324,6 +358,20 @@ def test_the_audit_commands_pass_over_json_rpc(market: Market, agora) -> None:  
 
 
 # -- a doctored history fails -------------------------------------------------------------------------
+
+
+def test_a_slot_given_back_is_checked_against_the_rules(market: Market) -> None:
+    job = market.jobs["released"]
+    report = check_settlements(market.events, market.reader, job_ids=[job])
+    assert report.ok, _failures(report)
+    giver = dev_account(2).address
+    assert not any(m.account == giver for m in report.movements if m.job_id == job)  # nothing paid, nothing slashed
+    assert sum(1 for m in report.movements if m.job_id == job and m.kind == "paid") == 2
+    # a history in which another slot moved into the gap is reported
+    released = _one(market.events, ev.SlotReleased, job)
+    doctored = _swap(market.events, released, replace(released, moved_from=0))  # type: ignore[call-arg]
+    failures = _failures(check_settlements(doctored, market.reader, job_ids=[job]))
+    assert "SlotReleased(worker=" in failures and "moved_from" in failures, failures
 
 
 def test_a_payment_with_a_changed_amount_is_reported(market: Market) -> None:

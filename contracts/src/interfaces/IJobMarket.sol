@@ -118,6 +118,12 @@ interface IJobMarket {
     error JobFull(bytes32 jobId, uint8 redundancy);
     /// @notice `worker` already holds a slot of this job.
     error WorkerAlreadyLocked(bytes32 jobId, address worker);
+    /// @notice `worker` gave a slot of this job back and may not lock it again.
+    error AlreadyReleased(bytes32 jobId, address worker);
+    /// @notice Slot `slot` can no longer be given back: its window closed at `until` (two minutes
+    /// after its lock, at most the lock deadline), or `until` is 0: it committed, or the job's
+    /// audit seed is known.
+    error NotReleasable(bytes32 jobId, uint8 slot, uint256 until);
     /// @notice `worker`'s declared `region` is not among the job's `allowed` regions.
     error RegionNotAllowed(bytes32 jobId, address worker, uint8 region, uint32 allowed);
     /// @notice `caller` does not hold slot `slot`.
@@ -179,6 +185,9 @@ interface IJobMarket {
     event NonceCancelled(address indexed requester, uint256 nonce);
     /// @notice `worker` took slot `slot` at `price`, its collateral locked.
     event JobLocked(bytes32 indexed jobId, address indexed worker, uint8 slot, uint256 price);
+    /// @notice `worker` gave slot `slot` back without fault, its collateral released; the job's last
+    /// slot, `movedFrom`, is now slot `slot` (the same slot when it was the last).
+    event SlotReleased(bytes32 indexed jobId, address indexed worker, uint8 slot, uint8 movedFrom);
     /// @notice `worker` committed to a result for its slot.
     event ResultCommitted(bytes32 indexed jobId, address indexed worker, uint8 slot, bytes32 commitment);
     /// @notice `worker` revealed `digest` for its slot; the output is stored under `resultCid`.
@@ -228,6 +237,11 @@ interface IJobMarket {
     function postJob(JobRequest calldata request, bytes calldata signature) external returns (bytes32 jobId);
     /// @notice Takes a free slot at the current ask, locking the job's collateral.
     function lock(bytes32 jobId) external returns (uint8 slot);
+    /// @notice Gives the caller's slot back without fault, its collateral released: before it
+    /// commits, within `RELEASE_WINDOW` of its lock and by the lock deadline, and not once the
+    /// audit's seed block is mined. The job's last slot moves into its place; the caller may not
+    /// lock this job again.
+    function release(bytes32 jobId, uint8 slot) external;
     /// @notice Commits keccak256(abi.encode(digest, salt, worker)) for the caller's slot.
     function commit(bytes32 jobId, uint8 slot, bytes32 commitment) external;
     /// @notice Reveals the committed digest (a lone slot may reveal without committing once its
