@@ -2,9 +2,13 @@
 
 - **Time.** Within `deadline(seconds)`, execution stops with `EVMTimeout` once the time is up:
   the gas meter looks at the clock every 256 charges, so every opcode loop is caught; precompiles
-  look before they start, the bn254 pairing between pairs, and the pure-Python BLS12-381 ones
-  through a profile hook while they run. Nothing is interrupted from outside: the exception is
-  raised by the code that runs, at a point where py-evm expects errors.
+  look before they start, and the pure-Python BLS12-381 ones through a profile hook while they
+  run. Nothing is interrupted from outside: the exception is raised by the code that runs, at a
+  point where py-evm expects errors.
+- **bn254.** The precompiles 0x06-0x08 are revm's, through pyrevm (`ledger._bn254`). Native
+  code holds the GIL and cannot be stopped, so a pairing of more than 16 pairs (~45 ms natively)
+  goes pair by pair through py_ecc instead, looking at the clock between pairs, as all three do
+  when pyrevm is not installed.
 - **Memory.** py-evm keeps every finished child call (its input, memory and output) until the
   transaction ends, so a loop of calls with a large input grows without bound within the gas.
   A finished child is replaced by what its ancestors still read from it (`_Settled`: refunds,
@@ -19,7 +23,7 @@ import itertools
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,6 +43,8 @@ from eth.vm.gas_meter import GasMeter
 from eth_typing import BlockNumber
 from eth_utils import ValidationError, big_endian_to_int, int_to_big_endian
 from py_ecc import optimized_bn128 as bn128
+
+from . import _bn254
 
 CHAIN_ID = 31337
 _THREE = force_bytes_to_address(b"\x03")  # RIPEMD160: touched even by failed calls (EIP-716)
@@ -128,11 +134,12 @@ def _guarded(precompile: Callable[[ComputationAPI], Any]) -> Callable[[Computati
         finally:
             sys.setprofile(previous)
 
+    run.__wrapped__ = precompile  # type: ignore[attr-defined]
     return run
 
 
 def _pairing(computation: ComputationAPI) -> ComputationAPI:
-    """bn254 pairing (EIP-197), pair by pair so the deadline is looked at between pairs."""
+    """bn254 pairing (EIP-197) on py_ecc, pair by pair so the deadline is looked at between pairs."""
     data = computation.msg.data
     if len(data) % 192:
         raise VMError("Invalid ECPAIRING parameters")
@@ -270,13 +277,36 @@ class _Settled:
         )
 
 
+def _split_pairing(native: _bn254.Precompile) -> Callable[[ComputationAPI], Any]:
+    """``native`` for up to `MAX_NATIVE_PAIRS` pairs, py_ecc pair by pair (`_pairing`) above."""
+    small = _guarded(native)
+
+    def run(computation: ComputationAPI) -> Any:
+        if len(computation.msg.data) <= _bn254.MAX_NATIVE_PAIRS * _bn254.PAIR_SIZE:
+            return small(computation)
+        return _pairing(computation)
+
+    run.__wrapped__ = native  # type: ignore[attr-defined]
+    return run
+
+
+def precompile_table(native: Mapping[bytes, _bn254.Precompile]) -> dict[bytes, Callable[[ComputationAPI], Any]]:
+    """Prague's precompiles under the deadline: ``native`` ones where given (the bn254 ones of
+    `ledger._bn254`), else ours for MODEXP and the py_ecc pairing, else py-evm's."""
+    own = {_PAIRING: _pairing, _MODEXP: _modexp}
+    table: dict[bytes, Callable[[ComputationAPI], Any]] = {
+        address: own.get(address) or _guarded(fn) for address, fn in PragueComputation.get_precompiles().items()
+    }
+    table.update({address: _guarded(fn) for address, fn in native.items()})
+    if _PAIRING in native:
+        table[_PAIRING] = _split_pairing(native[_PAIRING])
+    return table
+
+
 class AgoraComputation(PragueComputation):  # type: ignore[misc]
     """Prague's computation with wall-time limits and compact finished children."""
 
-    _precompiles = {
-        address: {_PAIRING: _pairing, _MODEXP: _modexp}.get(address) or _guarded(fn)
-        for address, fn in PragueComputation.get_precompiles().items()
-    }
+    _precompiles = precompile_table(_bn254.PRECOMPILES)  # chosen once: native when pyrevm is installed
 
     def _configure_gas_meter(self) -> GasMeter:
         meter: GasMeter = super()._configure_gas_meter()
