@@ -1,19 +1,21 @@
-"""`agora verifier …`: re-execute what the market settles, and see what was checked."""
+"""`agora verifier …`: re-execute what the market settles, serve the court with a stake, and see
+what was checked and served."""
 
 from __future__ import annotations
 
 import json
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
-
-from ledger import DEV_CHAIN_IDS, ChainHandle, Deployment, Token, Transactor, dev_account, parse_tokens
-from verifier import CheckLog, Verifier, VerifierConfig
 
 from . import _common as c
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from verifier import VerifierConfig
 
 app = typer.Typer(help="Verifiers: re-execute settled jobs and report what they find.", no_args_is_help=True)
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
@@ -21,19 +23,6 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (d
 
 def verifier_dir(home: Path) -> Path:
     return home / "verifier"
-
-
-def _fund(handle: ChainHandle, deployment: Deployment, account: LocalAccount, max_bond: int) -> None:
-    """On a development chain, gas from account 0 and bonds (ten of the largest) from the faucet;
-    elsewhere the operator funds the key."""
-    if int(handle.w3.eth.chain_id) not in DEV_CHAIN_IDS:
-        return
-    if int(handle.w3.eth.get_balance(account.address)) < 10**18:
-        Transactor(handle.w3, dev_account(0)).send(to=account.address, value=10 * 10**18)
-    token = Token(handle.w3, deployment, Transactor(handle.w3, account))
-    missing = 10 * max_bond - token.balance_of(account.address)
-    if missing > 0:
-        token.faucet(account.address, missing)
 
 
 @app.command()
@@ -51,26 +40,44 @@ def run(
         str, typer.Option("--max-blob", help="Largest program or input it fetches from the store, e.g. 64MiB.")
     ] = "64MiB",
     max_fuel: Annotated[int, typer.Option(help="Largest fuel limit of a job it re-executes.", min=1)] = 10**11,
-    max_concurrent: Annotated[int, typer.Option(help="Checks running at once.", min=1)] = 2,
+    max_concurrent: Annotated[
+        int, typer.Option(help="Checks running at once (and executions for its duties, with a stake).", min=1)
+    ] = 2,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the chain when idle.", min=0.01)] = 0.5,
     sender: Annotated[
         str | None,
         typer.Option(
             "--from",
-            help="Dispute with this key (keystore address or dev:N): a settlement it disagrees with is "
-            "bonded against within its challenge window. Without it, disagreements are reported only.",
+            help="Its key (keystore address or dev:N): a settlement it disagrees with is bonded against "
+            "within its challenge window, and the court's cases it sees are kept moving. Without it, "
+            "disagreements are reported only.",
         ),
     ] = None,
     max_bond: Annotated[str, typer.Option("--max-bond", help="Largest bond it posts per dispute (AGR).")] = "100",
+    stake: Annotated[
+        str,
+        typer.Option(
+            "--stake",
+            help="AGR to hold in StakeManager (needs --from): drawn as a juror or as a job's auditor, it "
+            "re-executes and votes or holds the slot. 0: no stake, never drawn.",
+        ),
+    ] = "0",
     home: HomeOpt = None,
 ) -> None:
     """Follow the market and re-execute every job in court and a secret sample of provisional
     settlements on Ray, logging and recording each check, until Ctrl-C; with --from, dispute a
-    settlement it disagrees with. Its cursor and checks persist under --home/verifier."""
+    settlement it disagrees with and keep the cases it sees moving; with --stake, serve as a juror
+    or an auditor when drawn. Its cursor, checks and duties persist under --home/verifier."""
+    from duties import DutiesError
+    from ledger import parse_tokens
+    from verifier import Verifier, VerifierConfig
+
     directory = verifier_dir(c.home(home))
     nodes = c.store_nodes(store_nodes, home)
     if not nodes:
         c.fail("no store nodes: pass --store-nodes or set AGORA_STORE_NODES")
+    if parse_tokens(stake) and sender is None:
+        c.fail("--stake needs --from: the key whose stake it is")
     config = VerifierConfig(
         state_dir=directory,
         sample_rate=sample_rate,
@@ -79,26 +86,59 @@ def run(
         max_concurrent=max_concurrent,
         poll_interval=poll,
         max_bond=parse_tokens(max_bond),
+        stake=parse_tokens(stake),
     )
     stop = threading.Event()
     with c.chain(home) as handle:
         deployment = c.deployment(handle, home)
-        store = c.store_client(nodes)  # reads only
-        executor = c.ray_with_stop(ray, directory, stop)
         account = None if sender is None else c.account(handle, sender, home)
-        if account is not None:
-            _fund(handle, deployment, account, config.max_bond)
+        # With a stake it writes what an audit slot computed, which the store takes from stakers.
+        store = c.store_client(nodes, signer=account)
+        executor = c.ray_with_stop(ray, directory, stop)
         daemon = Verifier(handle.w3, deployment, config, store=store, executor=executor, account=account)
-        disputes = "reports only" if account is None else f"disputes as {account.address}"
         try:
-            where = f"on {handle.description}, sample {sample_rate:.0%}, Ray {ray}"
-            typer.echo(f"ready: verifier {where}, {disputes}; Ctrl-C stops")
+            try:
+                daemon.setup()
+            except DutiesError as exc:
+                c.fail(str(exc))
+            typer.echo(f"ready: verifier {_described(handle.description, config, ray, account)}; Ctrl-C stops")
             daemon.run(stop)
             typer.echo("stopped")
         finally:
             daemon.close()
             store.close()
             executor.shutdown()
+
+
+def _described(chain: str, config: VerifierConfig, ray: str, account: LocalAccount | None) -> str:
+    from ledger import format_tokens
+
+    where = f"on {chain}, sample {config.sample_rate:.0%}, Ray {ray}"
+    if account is None:
+        return f"{where}, reports only"
+    serves = f"serves the court with {format_tokens(config.stake)} AGR of stake" if config.stake else "holds no stake"
+    return f"{where}, disputes as {account.address}, {serves}"
+
+
+def _recorded(home: Path | None, what: str, as_json: bool) -> list[Any]:
+    """The verifier's records of this home (``what``: "checks" or "duties"); printed as JSON
+    (and none returned) with ``as_json``."""
+    from verifier import CheckLog
+
+    path = verifier_dir(c.home(home)) / "checks.sqlite"
+    if not path.exists():
+        c.fail(f"no verifier has run under {path.parent}")
+    log = CheckLog(path)
+    try:
+        found: list[Any] = log.all() if what == "checks" else log.duties()
+    finally:
+        log.close()
+    if as_json:
+        typer.echo(json.dumps([record.to_json() for record in found], indent=2))
+        return []
+    if not found:
+        typer.echo(f"no {what} yet")
+    return found
 
 
 @app.command()
@@ -108,18 +148,18 @@ def checks(
     home: HomeOpt = None,
 ) -> None:
     """Every check the verifier of this home made: the job, what was claimed, its verdict and why."""
-    path = verifier_dir(c.home(home)) / "checks.sqlite"
-    if not path.exists():
-        c.fail(f"no verifier has run under {path.parent}")
-    log = CheckLog(path)
-    try:
-        found = log.all()
-    finally:
-        log.close()
-    if as_json:
-        typer.echo(json.dumps([check.to_json() for check in found], indent=2))
-        return
-    if not found:
-        typer.echo("no checks yet")
-    for check in found:
+    for check in _recorded(home, "checks", as_json):
         typer.echo(f"0x{check.job_id.hex()}  {check.kind:<11} {check.verdict.value:<11} {check.detail}")
+
+
+@app.command()
+@c.reports_errors
+def duties(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Every duty the verifier of this home was drawn into with its stake (--stake): a juror's
+    seats or an auditor's slot, the job, the round or slot, its latest step."""
+    for duty in _recorded(home, "duties", as_json):
+        place = f"round {duty.place}" if duty.role == "juror" else f"slot {duty.place}"
+        typer.echo(f"0x{duty.job_id.hex()}  {duty.role:<7} {place:<8} {duty.note}")

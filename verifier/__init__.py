@@ -1,8 +1,11 @@
-"""Verification: re-executing what the market settles, and (as the verification issue lands)
-disputes and drawn rounds. May import `ledger`, `store` and `compute` only.
+"""Verification: re-executing what the market settles, disputing what is wrong, and serving the
+court. May import `ledger`, `store`, `compute` and `duties` only (never `worker`).
 
 The daemon (`Verifier`, docs/verifier.md) follows the market, re-executes every unresolved job
-and a secret sample of provisional settlements on Ray, and records each check (`CheckLog`).
+and a secret sample of provisional settlements on Ray, and records each check (`CheckLog`). With a
+key it disputes what it finds wrong and keeps the court's cases moving; with a stake it serves
+where the stake draws it, a juror's seats or an auditor's slot, with a worker's own code
+(`duties.Duties`), each duty recorded beside the checks (`DutyRecord`).
 
 The auditor's tools (`audit_settlements`, `audit_conservation`, `audit_code`; docs/audit.md)
 re-check settlements, token conservation and the deployed code from the chain alone.
@@ -24,7 +27,7 @@ from .audit import (
     scan_events,
     verify_code,
 )
-from .checks import Check, CheckLog, Verdict
+from .checks import Check, CheckLog, DutyRecord, Verdict
 from .daemon import Verifier, VerifierConfig
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "CheckLog",
     "CompileError",
     "Compiled",
+    "DutyRecord",
     "Finding",
     "Movement",
     "Verdict",

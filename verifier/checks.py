@@ -1,5 +1,6 @@
 """The verifier's record of every check it made: which job, what was claimed, what it computed,
-its verdict and why. One SQLite file; a check is written before the verifier moves on."""
+its verdict and why; and of every duty a stake drew it into (a juror's seats, an auditor's slot),
+at its latest step. One SQLite file; a check is written before the verifier moves on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from duties import Posting
 
 
 class Verdict(StrEnum):
@@ -46,6 +49,29 @@ class Check:
         }
 
 
+@dataclass(frozen=True)
+class DutyRecord:
+    """A duty its stake drew it into: a juror's seats in a job's case (``place`` its latest round)
+    or an auditor's slot (``place`` the slot), its latest step (``note``) and its vote or result."""
+
+    job_id: bytes
+    role: str  # "juror" or "auditor"
+    place: int
+    note: str
+    digest: str = ""  # its vote or result (hex), once it has one
+    updated: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jobId": "0x" + self.job_id.hex(),
+            "role": self.role,
+            "place": self.place,
+            "note": self.note,
+            "digest": self.digest,
+            "updated": self.updated,
+        }
+
+
 class CheckLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,8 +82,19 @@ class CheckLog:
             " verdict TEXT NOT NULL, detail TEXT NOT NULL, digest TEXT NOT NULL, final_after INTEGER NOT NULL,"
             " checked_at REAL NOT NULL)"
         )
-        # Where each job's request is on chain (its JobPosted block), so a check reads one block.
-        self._db.execute("CREATE TABLE IF NOT EXISTS posted (job_id BLOB PRIMARY KEY, block INTEGER NOT NULL)")
+        # Where each job's request is on chain (its JobPosted block), so a check reads one block,
+        # and its redundancy k, so that its last lock (which fixes the audit's seed) is known.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS posted (job_id BLOB PRIMARY KEY, block INTEGER NOT NULL,"
+            " redundancy INTEGER NOT NULL DEFAULT 0)"
+        )
+        if "redundancy" not in {row[1] for row in self._db.execute("PRAGMA table_info(posted)")}:
+            self._db.execute("ALTER TABLE posted ADD COLUMN redundancy INTEGER NOT NULL DEFAULT 0")  # an older log
+        # Duties a stake drew it into, one row per job and role, at its latest step.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS duties (job_id BLOB NOT NULL, role TEXT NOT NULL, place INTEGER NOT NULL,"
+            " note TEXT NOT NULL, digest TEXT NOT NULL, updated REAL NOT NULL, PRIMARY KEY (job_id, role))"
+        )
         # Disputes it bonded, until their case is over and the bond claimed.
         self._db.execute("CREATE TABLE IF NOT EXISTS bonds (job_id BLOB PRIMARY KEY, amount TEXT NOT NULL)")
         self._db.commit()
@@ -81,15 +118,43 @@ class CheckLog:
             self._db.commit()
         return stamped
 
-    def remember_posted(self, job_id: bytes, block: int) -> None:
+    def remember_posted(self, job_id: bytes, block: int, redundancy: int) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO posted VALUES (?, ?)", (job_id, block))
+            self._db.execute("INSERT OR REPLACE INTO posted VALUES (?, ?, ?)", (job_id, block, redundancy))
             self._db.commit()
 
-    def posted_block(self, job_id: bytes) -> int | None:
+    def posting(self, job_id: bytes) -> Posting | None:
+        """Where the job was posted and its k (0 when posted before the log kept it)."""
         with self._lock:
-            row = self._db.execute("SELECT block FROM posted WHERE job_id = ?", (job_id,)).fetchone()
-        return int(row[0]) if row else None
+            row = self._db.execute("SELECT block, redundancy FROM posted WHERE job_id = ?", (job_id,)).fetchone()
+        return Posting(int(row[0]), int(row[1])) if row else None
+
+    def note_duty(self, duty: DutyRecord) -> DutyRecord:
+        """Its latest step (a step without a digest keeps the one recorded)."""
+        stamped = replace(duty, updated=time.time())
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO duties VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, role) DO UPDATE SET"
+                " place = excluded.place, note = excluded.note, updated = excluded.updated,"
+                " digest = CASE WHEN excluded.digest = '' THEN digest ELSE excluded.digest END",
+                (duty.job_id, duty.role, duty.place, duty.note, duty.digest, stamped.updated),
+            )
+            self._db.commit()
+        return stamped
+
+    def duty(self, job_id: bytes, role: str) -> DutyRecord | None:
+        found = self._duties("WHERE job_id = ? AND role = ?", (job_id, role))
+        return found[0] if found else None
+
+    def duties(self) -> list[DutyRecord]:
+        return self._duties("ORDER BY updated", ())
+
+    def _duties(self, where: str, args: tuple[Any, ...]) -> list[DutyRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id, role, place, note, digest, updated FROM duties " + where, args
+            ).fetchall()
+        return [DutyRecord(bytes(r[0]), r[1], int(r[2]), r[3], r[4], float(r[5])) for r in rows]
 
     def remember_bond(self, job_id: bytes, amount: int) -> None:
         with self._lock:

@@ -15,6 +15,10 @@ job to the court, whose drawn round decides; once the case is decided the verifi
 its bond won (its bond back and a share of the pot) or records that it lost. Without an account a
 disagreement is reported, loudly, not acted on. Every job in court is re-executed too, and the
 verdict says which of the revealed digests is right.
+
+With an account it also keeps the cases and audits it sees moving, and with a stake (``stake``)
+it serves where the stake draws it, a juror's seats or a job's slot as its auditor, re-executing
+on its own Ray exactly as a worker does (`Service`, over `duties.Duties`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +41,6 @@ from compute import RayExecutor
 from ledger import (
     ChainClock,
     ContractRevert,
-    Court,
     Deployment,
     JobEvent,
     JobFeed,
@@ -44,7 +48,6 @@ from ledger import (
     JobRequest,
     NothingToClaim,
     Token,
-    Transactor,
     format_tokens,
     run_until,
 )
@@ -52,6 +55,7 @@ from ledger import events as ev
 from store import BlobTooLarge, NotFound, StoreClient, cid_from_digest
 
 from .checks import Check, CheckLog, Verdict
+from .serving import Service
 
 log = logging.getLogger("agora.verifier")
 
@@ -68,17 +72,21 @@ class VerifierConfig:
     """Share of provisional settlements re-executed (every unresolved job is)."""
     max_blob: int = MAX_BLOB
     max_fuel: int = MAX_FUEL
-    max_concurrent: int = 2
-    """Checks running at once (each a store read and a Ray task)."""
     """A job with a larger fuel limit is not run: anyone can post a job that burns this much, and
     make it unresolved with two addresses of its own."""
+    max_concurrent: int = 2
+    """Checks running at once (each a store read and a Ray task); as many executions for its duties."""
     poll_interval: float = 0.5
     max_bond: int = 100 * 10**18
     """The largest bond it posts to dispute one settlement (with an account)."""
+    stake: int = 0
+    """AGR it holds in `StakeManager` (with an account): a juror and a possible auditor. 0: none."""
 
     def __post_init__(self) -> None:
         if self.max_concurrent < 1:
             raise ValueError("a verifier runs at least one check at a time")
+        if self.stake < 0:
+            raise ValueError(f"a stake is not negative: {self.stake}")
         if not 0.0 <= self.sample_rate <= 1.0:
             raise ValueError(f"the sample rate is a share between 0 and 1, not {self.sample_rate}")
 
@@ -106,12 +114,30 @@ class Verifier:
         self.store = store
         self.executor = executor
         config.state_dir.mkdir(parents=True, exist_ok=True)
+        if account is None and config.stake:
+            raise ValueError("a verifier stakes with an account: give it one (--from)")
         self.market = JobMarket(w3, deployment)
-        transactor = None if account is None else Transactor(w3, account)
-        self.court = None if transactor is None else Court(w3, deployment, transactor)
-        self.token = Token(w3, deployment, transactor)
         self.feed = JobFeed(w3, deployment, config.state_dir / "cursor.sqlite")
         self.checks = CheckLog(config.state_dir / "checks.sqlite")
+        self.service = (
+            None
+            if account is None
+            else Service(
+                w3,
+                deployment,
+                account,
+                config.state_dir,
+                store=store,
+                executor=executor,
+                checks=self.checks,
+                max_blob=config.max_blob,
+                threads=config.max_concurrent,
+                max_bond=config.max_bond,
+            )
+        )
+        # One transactor per account (it keeps the nonce): disputes go through the service's.
+        self.court = None if self.service is None else self.service.party.court
+        self.token = Token(w3, deployment, None if self.service is None else self.service.party.transactor)
         self._salt = self._load_salt(config.state_dir / "verifier.json")
         self.clock = ChainClock(w3)
         self._retry_at: dict[bytes, float] = {}
@@ -134,6 +160,13 @@ class Verifier:
         draw = int.from_bytes(hashlib.sha256(self._salt + job_id).digest(), "big")
         return draw < self.config.sample_rate * 2**256
 
+    def setup(self, say: Callable[[str], None] | None = None) -> None:
+        """With an account: on a development chain, gas and tokens (for its stake and ten of the
+        largest bonds), then its stake topped up to ``stake`` (never withdrawn)."""
+        if self.service is not None:
+            say = say or (lambda message: log.info("%s", message))
+            self.service.setup(self.config.stake, 10 * self.config.max_bond, say)
+
     # -- the loop --------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
@@ -141,11 +174,14 @@ class Verifier:
         run_until(stop, self.tick, interval=self.config.poll_interval, log=log)
 
     def tick(self) -> bool:
-        """New settlements from the feed, then the checks still pending that are due again. True if
-        there were new events (a retry is not: an idle verifier with a pending check still sleeps)."""
+        """New settlements from the feed, its duties (with an account), then the checks still
+        pending that are due again. True if there were new events or its duties moved (a retry is
+        not: an idle verifier with a pending check still sleeps)."""
         moved = self.feed.drain(self._on_event)
         moved |= self._collect()
         now = self.clock.now()
+        if self.service is not None:
+            moved |= self.service.advance(now)
         for check in self.checks.pending():
             if check.job_id in self._running:
                 continue
@@ -158,13 +194,17 @@ class Verifier:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.service is not None:
+            self.service.close()
         self.feed.close()
         self.checks.close()
 
     def _on_event(self, e: JobEvent) -> None:
+        if self.service is not None and not isinstance(e, ev.JobPosted):
+            self.service.on_event(e)
         match e:
             case ev.JobPosted():
-                self.checks.remember_posted(e.job_id, e.block)
+                self.checks.remember_posted(e.job_id, e.block, e.request.redundancy)
             case ev.JobProvisional(digest=raw, final_after=final_after):
                 digest = "0x" + raw.hex()
                 claimed = {digest: self._revealers(e.job_id, digest)}
@@ -202,7 +242,8 @@ class Verifier:
 
     def _request(self, job_id: bytes) -> JobRequest | None:
         # Where each job's request is on chain (its JobPosted block), so a check reads one block.
-        return self.market.request_of(job_id, block=self.checks.posted_block(job_id))
+        posting = self.checks.posting(job_id)
+        return self.market.request_of(job_id, block=None if posting is None else posting.block)
 
     def _run_check(self, job_id: bytes, kind: str, claimed: dict[str, list[str]], final_after: int) -> None:
         if job_id in self._running:

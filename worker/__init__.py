@@ -1,17 +1,18 @@
 """Worker daemon: bidding policy, execution on Ray, result commit/reveal. May import `ledger`,
-`store` and `compute` only.
+`store`, `compute` and `duties` only.
 
-Execution through `compute.RayExecutor`, the market followed
-through `ledger.JobFeed`, the bidding policy (`BidPolicy`), the daemon (`Worker`,
-docs/worker.md) and a worker's standing read from the chain (`worker_report`).
+The daemon (`Worker`, docs/worker.md) follows the market through `ledger.JobFeed` and chooses
+jobs with its bidding policy (`BidPolicy`); what it owes for the slots it holds and as a juror is
+any staked account's (`duties.Duties`, whose `Conduct`, `JobRecord`, `Phase` and `WorkerState`
+it re-exports). A worker's standing read from the chain: `worker_report`.
 """
 
-from .conduct import Conduct, Strategy
+from duties import Conduct, JobRecord, Phase, Strategy, WorkerState
+
 from .daemon import Worker, WorkerConfig
 from .errors import WorkerError
 from .policy import BidPolicy, Verdict
 from .report import JobLine, WorkerReport, worker_report
-from .state import JobRecord, Phase, WorkerState
 
 __all__ = [
     "BidPolicy",

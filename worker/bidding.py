@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from duties import RETRY_AFTER, Executions, JobRecord, Phase, amount, short
 from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, RegionNotAllowed, WorkerAlreadyLocked
 from ledger.events import JobPosted
 from store import BlobTooLarge, NotFound, cid_from_digest
 
-from ._shared import RETRY_AFTER, Shared, log, short
-from .policy import amount
-from .running import Executions
-from .state import JobRecord, Phase
+from ._shared import Shared, log
 
 
 class Bidding:

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger import JobRequest, Mode, format_tokens, region_code, regions_in
-
-
-def amount(value: int) -> str:
-    """'7.2 AGR'."""
-    return f"{format_tokens(value)} AGR"
+from duties import amount, result_deadline
+from ledger import JobRequest, Mode, region_code, regions_in
 
 
 @dataclass(frozen=True)
@@ -79,14 +75,9 @@ class BidPolicy:
                 f"skipped: {reveal_window}s between commit and reveal deadlines, "
                 f"this worker needs {self.reveal_margin}s",
             )
-        if self.result_deadline(request) - now < self.exec_margin:
+        if result_deadline(request) - now < self.exec_margin:
             return Verdict(False, f"skipped: less than {self.exec_margin}s left to compute before its deadline")
         return Verdict(True, "candidate", max(self.min_price, request.min_price))
-
-    @staticmethod
-    def result_deadline(request: JobRequest) -> int:
-        """When the result must be on chain: the commit deadline, or the reveal deadline for k=1."""
-        return request.reveal_deadline if request.redundancy == 1 else request.commit_deadline
 
     @staticmethod
     def lock_time(request: JobRequest, posted_at: int, target: int) -> int:

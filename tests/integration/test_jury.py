@@ -24,8 +24,7 @@ from ledger import (
     dev_account,
 )
 from store import StoreClient
-from worker import BidPolicy, Worker, WorkerConfig
-from worker.state import Phase
+from worker import BidPolicy, Phase, Worker, WorkerConfig
 
 from .market_helpers import make_request
 from .store_cluster import start_cluster, stop_all

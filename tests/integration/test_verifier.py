@@ -3,123 +3,25 @@ a local Ray: it re-executes what the market settles and says, per job, whether i
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from web3 import Web3
 
-from compute import run
-from ledger import Court, JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account
-from store import StoreClient, digest_of
+from ledger import CasePhase, Court, JobMarket, JobStatus, Token, dev_account
+from store import digest_of
 
-from ..conftest import ROOT, start_chain_server, stop
-from .market_helpers import Actors, fund_actors, make_request, post
-from .store_cluster import WRITER, Node, start_cluster, stop_all
+from .market_helpers import make_request, post
+from .verifier_world import World, advance, checks, k1_job, open_world, start_verifier, truth, until, wait_check
 
-PROGRAMS = ROOT / "examples" / "programs" / "build"
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class World:
-    w3: Web3
-    actors: Actors
-    store: StoreClient
-    home: Path
-    env: dict[str, str]
-    wasm: bytes
-    program: bytes
-    nodes: list[Node]
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    home = tmp_path_factory.mktemp("verifier")
-    port = (
-        int(os.environ.get("AGORA_TEST_PORT", "0")) or __import__("tests.conftest", fromlist=["free_port"]).free_port()
-    )
-    chain = start_chain_server(home / "chain", port)
-    url = f"http://127.0.0.1:{port}"
-    nodes = start_cluster(home / "store", ["eu", "eu", "us"], writers="any")
-    try:
-        w3 = connect(url)
-        deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
-        actors = fund_actors(w3, deployment, workers=2)
-        store = StoreClient([n.url for n in nodes], k=2, m=1, signer=WRITER)
-        wasm = (PROGRAMS / "wordcount.wasm").read_bytes()
-        env = {
-            **os.environ,
-            "AGORA_RPC_URL": url,
-            "AGORA_STORE_NODES": ",".join(n.url for n in nodes),
-            "AGORA_STORE_K": "2",
-            "AGORA_STORE_M": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        yield World(w3, actors, store, home, env, wasm, digest_of(store.put(wasm)), nodes)
-        store.close()
-    finally:
-        stop_all(nodes)
-        stop(chain)
-
-
-def start_verifier(world: World, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
-    log = world.home / f"verifier-{time.monotonic_ns()}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "verifier", "run", "--home", str(world.home), "--poll", "0.1", *args],
-            cwd=ROOT,
-            env=world.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return proc, log
-
-
-def checks(world: World) -> dict[str, dict[str, object]]:
-    shown = subprocess.run(
-        [sys.executable, "-m", "cli", "verifier", "checks", "--json", "--home", str(world.home)],
-        cwd=ROOT,
-        env=world.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if "no verifier has run" in shown.stderr:
-        return {}  # the daemon is still starting
-    assert shown.returncode == 0, shown.stderr
-    return {c["jobId"]: c for c in json.loads(shown.stdout)}
-
-
-def wait_check(world: World, job_id: bytes, log: Path, timeout: float = 120) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    key = "0x" + job_id.hex()
-    while time.monotonic() < deadline:
-        found = checks(world).get(key)
-        if found is not None and found["verdict"] != "pending":
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"no check of {key}\n{log.read_text()[-3000:]}")
-
-
-def k1_job(world: World, data: bytes, revealed: bytes, **terms: object) -> bytes:
-    """A k=1 job on ``data`` that worker 0 locks and reveals ``revealed`` for: provisional at once."""
-    request = make_request(world.w3, k=1, q=1, program_id=world.program, input_digest=data, ramp=0, **terms)
-    job_id = post(world.actors, request)
-    worker = world.actors.workers[0]
-    slot, _ = worker.lock(job_id)
-    worker.reveal(job_id, slot, revealed, b"\x01" * 32, b"\x02" * 32)
-    return job_id
-
-
-def truth(world: World, stdin: bytes) -> bytes:
-    return run(world.wasm, stdin, fuel=10**6).digest
+    with open_world(tmp_path_factory.mktemp("verifier")) as opened:
+        yield opened
 
 
 def test_the_verifier_agrees_with_an_honest_result_and_reports_a_wrong_one(world: World) -> None:
@@ -185,47 +87,37 @@ def test_every_disputed_job_is_checked_and_a_sample_of_the_rest(world: World) ->
 def test_a_wrong_settlement_is_disputed_and_the_bond_wins_at_the_court(world: World) -> None:
     """A k=1 job whose only slot reveals junk (an all-colluding quorum): the verifier (with a key,
     --from) re-executes it, disputes within the window with the least bond naming its own digest,
-    and once the drawn round (worker 1, the only other staker, driven here as the juror) rules for
-    that digest, claims its bond and the pot's rest: 40 AGR back and 10 more. Moves the chain's
-    clock (to let stake mature into the pool, and past the appeal window)."""
+    keeps the case moving (it draws the round, counts it and makes the ruling final; it holds no
+    stake, so it is never drawn), and once the drawn round (worker 1, the only other staker, driven
+    here as the juror) rules for that digest, claims its bond and the pot's rest: 40 AGR back and
+    10 more. Moves the chain's clock (to let stake mature into the pool, and past the appeal
+    window)."""
     w3, actors = world.w3, world.actors
     juror = actors.workers[1]
-    w3.provider.make_request("evm_increaseTime", [61])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    advance(w3, 61)
     actors.stakes[1].activate(juror.transactor.address)  # type: ignore[union-attr]
     me = dev_account(9).address
     proc, log = start_verifier(world, "--sample-rate", "1", "--from", "dev:9", "--max-bond", "40")
     try:
         token = Token(w3, juror.deployment)
-        deadline = time.monotonic() + 120
-        while token.balance_of(me) == 0:  # funded from the faucet on start
-            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-3000:]
-            time.sleep(0.2)
+        until(lambda: token.balance_of(me) > 0, proc, log)  # funded from the faucet on start
         wallet = token.balance_of(me)
         stdin = b"a quorum of one, lying\n"
         data = digest_of(world.store.put(stdin))
         job_id = k1_job(world, data, b"\x42" * 32)
         market = JobMarket(w3, juror.deployment)
-        while market.job(job_id).status != JobStatus.DISPUTED:
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
+        until(lambda: market.job(job_id).status == JobStatus.DISPUTED, proc, log)
         court = Court(w3, juror.deployment, juror.transactor)
         assert court.bond_of(job_id, me, truth(world, stdin)) == 40 * 10**18
-        while int(w3.eth.block_number) <= court.case(job_id).seed_block:
-            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        court.draw(job_id)
+        until(lambda: court.case(job_id).phase == CasePhase.VOTING, proc, log)  # the verifier draws it
         assert court.jurors(job_id, 0) == [juror.transactor.address]  # type: ignore[union-attr]
         checkpoint, salt = b"\x07" * 32, b"\x08" * 32
         court.commit_vote(job_id, truth(world, stdin), checkpoint, salt)
         court.reveal_vote(job_id, truth(world, stdin), checkpoint, salt)
-        court.resolve(job_id)
-        w3.provider.make_request("evm_increaseTime", [court.vote_window() + 1])  # type: ignore[arg-type]
-        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        court.finalize(job_id)
-        assert market.job(job_id).status == JobStatus.SETTLED
-        while token.balance_of(me) == wallet - 40 * 10**18:
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
+        until(lambda: court.case(job_id).phase == CasePhase.RULED, proc, log)  # and counts it
+        advance(w3, court.vote_window() + 1)
+        until(lambda: market.job(job_id).status == JobStatus.SETTLED, proc, log)  # and makes it final
+        until(lambda: token.balance_of(me) != wallet - 40 * 10**18, proc, log)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -233,7 +125,11 @@ def test_a_wrong_settlement_is_disputed_and_the_bond_wins_at_the_court(world: Wo
     check = checks(world)["0x" + job_id.hex()]
     assert check["verdict"] == "differs"
     assert "disputed with a bond of 40 AGR naming ours" in str(check["detail"])
-    assert f"job {job_id.hex()[:10]}: its dispute was upheld: claimed 50 AGR" in log.read_text()
+    text = log.read_text()
+    assert f"job {job_id.hex()[:10]}: its dispute was upheld: claimed 50 AGR" in text
+    for step in ("drew round 0 of its case", "counted round 0 of its case", "made the court's ruling final"):
+        assert f"job {job_id.hex()[:10]}: {step}" in text
+    assert "drawn as a juror" not in text
 
 
 def test_a_check_that_cannot_run_is_retried_then_given_up_when_its_window_closes(world: World) -> None:
@@ -252,9 +148,7 @@ def test_a_check_that_cannot_run_is_retried_then_given_up_when_its_window_closes
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
         market = JobMarket(world.w3, world.actors.requester.deployment)
-        ahead = market.final_after(job_id) - int(world.w3.eth.get_block("latest")["timestamp"]) + 5
-        world.w3.provider.make_request("evm_increaseTime", [ahead])  # type: ignore[arg-type]
-        world.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        advance(world.w3, market.final_after(job_id) - int(world.w3.eth.get_block("latest")["timestamp"]) + 5)
         given_up = wait_check(world, job_id, log)
     finally:
         proc.terminate()

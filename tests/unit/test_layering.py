@@ -9,11 +9,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BOTTOM = {"ledger", "store", "compute"}
+SHARED = {"duties"}  # what a staked account owes the market: the worker's and the verifier's
 MIDDLE = {"worker", "verifier", "marketplace"}
-OURS = BOTTOM | MIDDLE | {"cli", "frontend"}
+OURS = BOTTOM | SHARED | MIDDLE | {"cli", "frontend"}
 ALLOWED = {
     **{package: {package} for package in BOTTOM},
-    **{package: BOTTOM | {package} for package in MIDDLE},
+    "duties": BOTTOM | {"duties"},
+    "worker": BOTTOM | {"duties", "worker"},
+    "verifier": BOTTOM | {"duties", "verifier"},
+    "marketplace": BOTTOM | {"marketplace"},
     "frontend": {"frontend"},
     "cli": OURS,
 }
@@ -36,6 +40,11 @@ def imports_of(package: str) -> dict[str, set[str]]:
     }
 
 
+def test_every_package_of_ours_has_its_rule() -> None:
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench", "tools"}
+    assert packages == set(ALLOWED)
+
+
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_each_package_imports_only_the_layers_below_it(package: str) -> None:
     wrong = {module: sorted(names - ALLOWED[package]) for module, names in imports_of(package).items()}
@@ -43,5 +52,7 @@ def test_each_package_imports_only_the_layers_below_it(package: str) -> None:
 
 
 def test_the_check_sees_an_import_it_must_refuse() -> None:
-    source = "import os\nfrom worker import Worker\nimport ledger.market\nfrom . import sibling\n"
-    assert our_imports(source) - ALLOWED["compute"] == {"worker", "ledger"}
+    source = "import os\nfrom worker import Worker\nimport ledger.market\nfrom duties import Duties\n"
+    source += "from . import sibling\n"
+    assert our_imports(source) - ALLOWED["compute"] == {"worker", "ledger", "duties"}
+    assert our_imports(source) - ALLOWED["verifier"] == {"worker"}

@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["store", "ledger", "worker", "cli", "marketplace", "verifier"]
+PACKAGES = ["store", "ledger", "duties", "worker", "cli", "marketplace", "verifier"]
 
 # (file, enclosing function): why the bytes parsed there are trusted.
 TRUSTED = {
@@ -23,7 +23,7 @@ TRUSTED = {
     ("ledger/artifacts.py", "manifest"): "the artifacts' manifest shipped inside the package",
     ("ledger/deploy.py", "load_deployment"): "the deployment record this machine wrote in its state directory",
     ("ledger/deploy.py", "deploy"): "the deployment record this machine wrote in its state directory",
-    ("worker/state.py", "_record"): "the worker's own SQLite job records",
+    ("duties/state.py", "_record"): "a worker's (or a verifier's) own SQLite job records",
     ("cli/worker.py", "_key"): "worker.json, written by this worker in its state directory",
     ("cli/chain.py", "info"): "the deployment record this process serialised",
     ("verifier/checks.py", "_select"): "the verifier's own SQLite check records",

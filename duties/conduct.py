@@ -1,4 +1,5 @@
-"""How a worker behaves in a job: honestly, or, for tests and rehearsals, failing on purpose.
+"""How a staked account behaves in a job: honestly (a verifier always; a worker unless told
+otherwise), or, for tests and rehearsals, failing on purpose.
 
 The daemon asks its strategy (a `Conduct`, or a function choosing one per job) what to do at the
 three points where a worker can cheat or fail: the result it commits, whether it sends a result at

@@ -1,4 +1,5 @@
-"""Results on chain: commit, reveal, and seeing each job to its outcome, one method per phase."""
+"""Results on chain for the slots an account holds (its own locks, or a slot it was drawn into as
+a job's auditor): commit, reveal, and seeing each job to its outcome, one method per phase."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from ledger import (
 )
 from store import digest_of
 
-from ._shared import RETRY_AFTER, Shared, log, short
 from .conduct import Strategy, conduct_for
+from .party import RETRY_AFTER, Party, result_deadline, short
 from .running import Executions
 from .state import IN_FLIGHT, JobRecord, Phase
 
 
 class Results:
-    def __init__(self, shared: Shared, executions: Executions, strategy: Strategy) -> None:
+    def __init__(self, shared: Party, executions: Executions, strategy: Strategy) -> None:
         self.w = shared
         self.executions = executions
         self.strategy = strategy
@@ -49,7 +50,7 @@ class Results:
                 moved |= self._steps[record.phase](record, now)
             except ContractRevert as exc:
                 w.retry_later(record.job_id)
-                log.warning(
+                self.w.log.warning(
                     "job %s: %s refused: %s; retrying in %.0fs",
                     short(record.job_id),
                     record.phase.value,
@@ -62,7 +63,7 @@ class Results:
         """Holding a slot: execute (once)."""
         if record.job_id in self.w.running:
             return False
-        if now > self.w.policy.result_deadline(record.request):
+        if now > result_deadline(record.request):
             self.w.finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
             return True
         self.executions.start(record.job_id, record.request, conduct_for(self.strategy, record.request))
@@ -75,7 +76,7 @@ class Results:
         if not conduct.sends_result:
             self.w.finish(record, Phase.WAITING, f"withholding the result ({conduct.value})")
             return True
-        if now > self.w.policy.result_deadline(request):
+        if now > result_deadline(request):
             self.w.finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
             return True
         if request.redundancy == 1 and not self.w.market.job(record.job_id).audited:
@@ -85,7 +86,7 @@ class Results:
         except AlreadyCommitted:
             pass  # sent before a crash: it is on chain
         self.w.state.save(record.evolve(phase=Phase.COMMITTED, note="committed"))
-        log.info("job %s: committed", short(record.job_id))
+        self.w.log.info("job %s: committed", short(record.job_id))
         return True
 
     def _committed(self, record: JobRecord, now: int) -> bool:
@@ -122,7 +123,7 @@ class Results:
         if self.w.market.job(job_id).status == JobStatus.PROVISIONAL:
             try:
                 self.w.market.finalize(job_id)
-                log.info("job %s: finalized it after the challenge window", short(job_id))
+                self.w.log.info("job %s: finalized it after the challenge window", short(job_id))
             except NotFinalizable:
                 pass  # finalized by someone else meanwhile
         return True
@@ -136,7 +137,7 @@ class Results:
         self.w.retry_later(job_id)
         if self.w.market.job(job_id).status == JobStatus.UNRESOLVED:
             self.w.market.expire(job_id)
-            log.info("job %s: closed it after the challenge window (collateral released)", short(job_id))
+            self.w.log.info("job %s: closed it after the challenge window (collateral released)", short(job_id))
         return True
 
     def _awaiting_outcome(self, record: JobRecord, now: int) -> bool:
@@ -148,7 +149,7 @@ class Results:
             return False
         try:
             self.w.market.settle(record.job_id)
-            log.info("job %s: settled it (the reveal deadline passed)", short(record.job_id))
+            self.w.log.info("job %s: settled it (the reveal deadline passed)", short(record.job_id))
         except (JobNotOpen, NotSettleable):
             pass  # settled by someone else meanwhile
         return True
@@ -162,5 +163,5 @@ class Results:
         except AlreadyRevealed:
             pass  # sent before a crash: it is on chain
         self.w.state.save(record.evolve(phase=Phase.REVEALED, note="revealed"))
-        log.info("job %s: revealed", short(record.job_id))
+        self.w.log.info("job %s: revealed", short(record.job_id))
         return True

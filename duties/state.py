@@ -1,8 +1,8 @@
-"""What a worker daemon must not forget: its jobs, their phase, and the salts of its commitments.
+"""What a staked account must not forget: its jobs, their phase, and the salts of its commitments.
 
-One SQLite file per worker. Every change is committed before the daemon acts on it (a salt before
-the commit transaction that uses it), so a daemon killed at any point resumes from here and the
-chain.
+One SQLite file per account (a worker's every job it judged, a verifier's slots it was drawn into
+as an auditor). Every change is committed before the daemon acts on it (a salt before the commit
+transaction that uses it), so a daemon killed at any point resumes from here and the chain.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -91,9 +92,11 @@ _NAMES = [c.split()[0] for c in _COLUMNS]
 
 
 class WorkerState:
-    """The jobs table of one worker (thread-safe; every write committed before it returns)."""
+    """The jobs table of one worker, or of a verifier's audit slots (thread-safe; every write
+    committed before it returns, then told to ``on_save``)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_save: Callable[[JobRecord], None] | None = None) -> None:
+        self._on_save = on_save
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -121,6 +124,8 @@ class WorkerState:
                 f"INSERT OR REPLACE INTO jobs ({', '.join(_NAMES)}) VALUES ({', '.join('?' * len(_NAMES))})",
                 _row(record),
             )
+        if self._on_save is not None:
+            self._on_save(record)
         return record
 
     def get(self, job_id: bytes) -> JobRecord | None:

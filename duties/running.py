@@ -1,4 +1,5 @@
-"""Execution: programs (cached by CID), runs on Ray, outputs into the store, results on disk."""
+"""Execution for an account's slots and seats: programs (cached by CID), runs on Ray, outputs into
+the store, results on disk."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from compute import Result, RunRecord, Status
 from ledger import UNAVAILABLE, JobRequest
 from store import BlobTooLarge, NotFound, cid_from_digest
 
-from ._shared import RETRY_AFTER, Shared, log, short
 from .conduct import Conduct
+from .party import RETRY_AFTER, Party, short
 from .state import JobRecord, Phase
 
 PROGRAM_CACHE = 32
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 
 class Executions:
-    def __init__(self, shared: Shared, threads: int) -> None:
+    def __init__(self, shared: Party, threads: int) -> None:
         self.w = shared
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
         self._programs: dict[str, bytes] = {}
@@ -82,7 +83,7 @@ class Executions:
                 continue
             except Exception as exc:  # noqa: BLE001 - the store, Ray, anything: try again shortly
                 w.retry_later(job_id)
-                log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
+                self.w.log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
                 continue
             self._executed(record, result, node, result_cid)
             moved = True
@@ -96,7 +97,7 @@ class Executions:
         self._missing_tries[record.job_id] = tries
         if tries < MISSING_TRIES:
             self.w.retry_later(record.job_id)
-            log.warning("job %s: %s; trying again in %.0fs", short(record.job_id), exc, RETRY_AFTER)
+            self.w.log.warning("job %s: %s; trying again in %.0fs", short(record.job_id), exc, RETRY_AFTER)
             return False
         del self._missing_tries[record.job_id]
         self.w.state.save(
@@ -108,7 +109,7 @@ class Executions:
                 note=f"unavailable: {exc}",
             )
         )
-        log.warning("job %s: unavailable: %s (claims it, never slashed for it)", short(record.job_id), exc)
+        self.w.log.warning("job %s: unavailable: %s (claims it, never slashed for it)", short(record.job_id), exc)
         return True
 
     def _executed(self, record: JobRecord, result: Result, node: str, result_cid: str) -> None:
@@ -123,7 +124,7 @@ class Executions:
             )
         )
         detail = f" ({result.detail})" if result.status != Status.OK and result.detail else ""
-        log.info(
+        self.w.log.info(
             "job %s: executed: %s%s, fuel %d, run record %s",
             short(record.job_id),
             result.status.value,

@@ -1,26 +1,26 @@
-"""Serving the court: the worker's stake makes it a juror, and any worker keeps cases moving.
+"""Serving the court: stake makes an account a juror, and any account keeps cases moving.
 
-A worker whose stake is drawn into a round re-executes the job on Ray (the whole run and the state
-digest at the round's fuel checkpoint), commits its vote with a salt that is on disk first, and
-reveals it once reveals open. Every worker also keeps the cases it sees moving: it draws a round
-once its seed block is mined (on a development chain, where blocks come only with transactions,
-it sends an empty one to mine it), counts a round's votes after its reveal deadline, and makes a
+An account whose stake is drawn into a round re-executes the job on Ray (the whole run and the state
+digest at the round's fuel checkpoint: a juror copying a public digest without executing cannot
+know it, and is slashed), commits its vote with a salt that is on disk first, and reveals it once
+reveals open. Every account with a key also keeps the cases it sees moving: it draws a round once
+its seed block is mined (on a development chain, where blocks come only with transactions, it
+sends an empty one to mine it), counts a round's votes after its reveal deadline, and makes a
 ruling final after its appeal window. Whoever sends one of these first does it; the others'
-attempts are refused and forgotten. A worker whose revealed result a round ruled against appeals
-to the next, larger round, bonding from its wallet (within its limit), and claims the bond's
-winnings once the case is decided.
+attempts are refused and forgotten. An account whose revealed result a round ruled against (in a
+slot it holds) appeals to the next, larger round, bonding from its wallet (within its limit), and
+claims the bond's winnings once the case is decided.
 
 Audits are kept moving the same way: once a job's last slot is taken (or its audit is scheduled),
-the worker decides the audit when its seed block is mined, drawing an auditor or none; the
+the account decides the audit when its seed block is mined, drawing an auditor or none; the
 first commit after the seed block usually has, and then there is nothing to do.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import sqlite3
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 
 from compute import Result
@@ -46,85 +46,19 @@ from ledger import (
 from ledger import events as ev
 from store import BlobTooLarge, NotFound, cid_from_digest
 
-from ._shared import Shared, log, short
 from .conduct import Strategy, conduct_for
+from .jury_state import Duty, JuryState
+from .party import Party, SeatNote, short
 from .running import Executions
 from .state import Phase
 
 POOL_CHECK = 5
-"""Seconds (chain time) between looks at whether the worker's stake has matured into the pool."""
-
-
-@dataclass
-class Duty:
-    """This worker's seats in one round, and its vote (the salt is saved before it commits)."""
-
-    job_id: bytes
-    round: int
-    seats: int
-    salt: bytes
-    digest: bytes = b""
-    checkpoint: bytes = b""
-    committed: bool = False
-    revealed: bool = False
-
-
-class JuryState:
-    """Cases to keep moving and rounds to serve in, in SQLite beside the worker's jobs."""
-
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS cases (job_id BLOB PRIMARY KEY)")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS duties (job_id BLOB, round INTEGER, seats INTEGER, salt BLOB,"
-            " digest BLOB, checkpoint BLOB, committed INTEGER, revealed INTEGER, PRIMARY KEY (job_id, round))"
-        )
-        # Appeals it bonded, until their case is over and the bond claimed.
-        self._db.execute("CREATE TABLE IF NOT EXISTS appeals (job_id BLOB PRIMARY KEY)")
-        self._db.commit()
-
-    def add_case(self, job_id: bytes) -> None:
-        self._db.execute("INSERT OR IGNORE INTO cases VALUES (?)", (job_id,))
-        self._db.commit()
-
-    def drop_case(self, job_id: bytes) -> None:
-        self._db.execute("DELETE FROM cases WHERE job_id = ?", (job_id,))
-        self._db.commit()
-
-    def cases(self) -> list[bytes]:
-        return [bytes(row[0]) for row in self._db.execute("SELECT job_id FROM cases")]
-
-    def add_appeal(self, job_id: bytes) -> None:
-        self._db.execute("INSERT OR IGNORE INTO appeals VALUES (?)", (job_id,))
-        self._db.commit()
-
-    def take_appeal(self, job_id: bytes) -> bool:
-        """Whether it had appealed in this case (forgotten from now on)."""
-        gone = self._db.execute("DELETE FROM appeals WHERE job_id = ?", (job_id,)).rowcount
-        self._db.commit()
-        return bool(gone)
-
-    def save(self, d: Duty) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO duties VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (d.job_id, d.round, d.seats, d.salt, d.digest, d.checkpoint, int(d.committed), int(d.revealed)),
-        )
-        self._db.commit()
-
-    def duty(self, job_id: bytes, round_: int) -> Duty | None:
-        row = self._db.execute("SELECT * FROM duties WHERE job_id = ? AND round = ?", (job_id, round_)).fetchone()
-        if row is None:
-            return None
-        job_id, round_, seats, salt, digest, checkpoint, committed, revealed = row
-        return Duty(bytes(job_id), round_, seats, bytes(salt), bytes(digest), bytes(checkpoint), committed, revealed)
-
-    def close(self) -> None:
-        self._db.close()
+"""Seconds (chain time) between looks at whether the account's stake has matured into the pool."""
 
 
 class Jury:
     def __init__(
-        self, shared: Shared, executions: Executions, strategy: Strategy, state_dir: Path, *, max_appeal_bond: int
+        self, shared: Party, executions: Executions, strategy: Strategy, state_dir: Path, *, max_appeal_bond: int
     ) -> None:
         self.w = shared
         self.max_appeal_bond = max_appeal_bond
@@ -153,8 +87,9 @@ class Jury:
                 self.w.audits.discard(e.job_id)
             case ev.JurorDrawn(juror=juror, round=round_, seats=seats) if juror.lower() == self.w.address.lower():
                 if self.state.duty(e.job_id, round_) is None:
-                    self.state.save(Duty(e.job_id, round_, seats, os.urandom(32)))
-                    log.info("job %s: drawn as a juror for round %d (%d seats)", short(e.job_id), round_, seats)
+                    duty = Duty(e.job_id, round_, seats, os.urandom(32))
+                    self.state.save(duty)
+                    self._noted(duty, f"drawn as a juror for round {round_} ({seats} seats)")
             case ev.VoteCommitted() | ev.VoteRevealed():
                 self._votes_moved.add(e.job_id)
             case ev.RoundResolved(majority=True, appeal_deadline=appeal_by, round=round_, digest=digest) if appeal_by:
@@ -173,7 +108,7 @@ class Jury:
         bond = self.court.min_bond(job_id, round_ + 1)
         wallet = self.token.balance_of(self.w.address)
         if bond > min(wallet, self.max_appeal_bond):
-            log.warning(
+            self.w.log.warning(
                 "job %s: round %d ruled against its result; not appealing: the bond is %s AGR, its wallet "
                 "holds %s, its limit is %s",
                 short(job_id),
@@ -186,20 +121,22 @@ class Jury:
         try:
             self.court.dispute(job_id, record.digest, bond)
         except ContractRevert as exc:  # the window closed, someone appealed first and drew: refused
-            log.warning("job %s: could not appeal round %d: %s", short(job_id), round_, exc)
+            self.w.log.warning("job %s: could not appeal round %d: %s", short(job_id), round_, exc)
             return
         self.state.add_appeal(job_id)
-        log.info("job %s: appealed round %d's ruling with a bond of %s AGR", short(job_id), round_, format_tokens(bond))
+        self.w.log.info(
+            "job %s: appealed round %d's ruling with a bond of %s AGR", short(job_id), round_, format_tokens(bond)
+        )
 
     def _claim(self, job_id: bytes) -> None:
         before = self.token.balance_of(self.w.address)
         try:
             self.court.claim_bond(job_id)
         except NothingToClaim:
-            log.warning("job %s: its appeal was rejected: the bond is lost", short(job_id))
+            self.w.log.warning("job %s: its appeal was rejected: the bond is lost", short(job_id))
             return
         won = self.token.balance_of(self.w.address) - before
-        log.info("job %s: its appeal was upheld: claimed %s AGR", short(job_id), format_tokens(won))
+        self.w.log.info("job %s: its appeal was upheld: claimed %s AGR", short(job_id), format_tokens(won))
 
     def advance(self, now: int) -> bool:
         """Matured stake into the pool, then one step for every open case that is due; True if
@@ -217,7 +154,7 @@ class Jury:
                 self.w.retry_later(job_id)  # another worker was first, or the chain is a block behind
             except ContractRevert as exc:
                 self.w.retry_later(job_id)
-                log.warning("job %s: court step refused: %s", short(job_id), exc)
+                self.w.log.warning("job %s: court step refused: %s", short(job_id), exc)
         return moved
 
     def _join_pool(self, now: int) -> bool:
@@ -232,9 +169,9 @@ class Jury:
         try:
             self.w.stakes.activate(self.w.address)
         except ContractRevert as exc:  # below the minimum stake, say: nothing to serve with
-            log.info("stake not counted in the juror pool: %s", exc)
+            self.w.log.info("stake not counted in the juror pool: %s", exc)
             return False
-        log.info("matured stake joined the juror pool")
+        self.w.log.info("matured stake joined the juror pool")
         return True
 
     def _audit(self, job_id: bytes, now: int) -> bool:
@@ -258,18 +195,18 @@ class Jury:
             return False
         except ContractRevert as exc:
             self.w.retry_later(job_id)
-            log.warning("job %s: audit step refused: %s", short(job_id), exc)
+            self.w.log.warning("job %s: audit step refused: %s", short(job_id), exc)
             return False
         after = self.w.market.job(job_id)
         if after.audit != AUDIT_DECIDED:
-            log.info("job %s: scheduled its audit (seed block %d)", short(job_id), after.audit)
+            self.w.log.info("job %s: scheduled its audit (seed block %d)", short(job_id), after.audit)
             return True
         self.w.audits.discard(job_id)
         if after.locked > view.locked:
             auditor = self.w.market.slot(job_id, view.locked).worker
-            log.info("job %s: decided its audit: %s drawn as the auditor", short(job_id), auditor)
+            self.w.log.info("job %s: decided its audit: %s drawn as the auditor", short(job_id), auditor)
         else:
-            log.info("job %s: decided its audit: no auditor", short(job_id))
+            self.w.log.info("job %s: decided its audit: no auditor", short(job_id))
         return True
 
     def _step(self, job_id: bytes, now: int) -> bool:
@@ -285,17 +222,21 @@ class Jury:
             self.court.draw(job_id)
             after = self.court.case(job_id)
             if after.phase == CasePhase.VOTING:
-                log.info("job %s: drew round %d of its case", short(job_id), case.round)
+                self.w.log.info("job %s: drew round %d of its case", short(job_id), case.round)
             elif after.phase == CasePhase.DRAWING:
-                log.info("job %s: round %d could not be filled: drawn again with a new seed", short(job_id), case.round)
+                self.w.log.info(
+                    "job %s: round %d could not be filled: drawn again with a new seed", short(job_id), case.round
+                )
             else:
-                log.info("job %s: no round could be drawn: the case ends %s", short(job_id), after.phase.name.lower())
+                self.w.log.info(
+                    "job %s: no round could be drawn: the case ends %s", short(job_id), after.phase.name.lower()
+                )
             return True
         if case.phase == CasePhase.RULED:
             if now <= case.appeal_deadline:
                 return False
             self.court.finalize(job_id)
-            log.info("job %s: made the court's ruling final", short(job_id))
+            self.w.log.info("job %s: made the court's ruling final", short(job_id))
             return True
         return self._vote(job_id, case.round, case.checkpoint_fuel, case.commit_deadline, case.reveal_deadline, now)
 
@@ -309,7 +250,7 @@ class Jury:
                 self.court.commit_vote(job_id, duty.digest, duty.checkpoint, duty.salt)
                 duty.committed = True
                 self.state.save(duty)
-                log.info("job %s: committed its vote in round %d", short(job_id), round_)
+                self._noted(duty, f"committed its vote in round {round_}")
                 return True
             if (
                 duty.committed
@@ -319,11 +260,11 @@ class Jury:
                 self.court.reveal_vote(job_id, duty.digest, duty.checkpoint, duty.salt)
                 duty.revealed = True
                 self.state.save(duty)
-                log.info("job %s: revealed its vote in round %d", short(job_id), round_)
+                self._noted(duty, f"revealed its vote in round {round_}")
                 return True
         if now > reveal_by or (moved and self._all_revealed(job_id, round_)):
             self.court.resolve(job_id)
-            log.info("job %s: counted round %d of its case", short(job_id), round_)
+            self.w.log.info("job %s: counted round %d of its case", short(job_id), round_)
             return True
         self._votes_moved.discard(job_id)
         return False
@@ -333,10 +274,9 @@ class Jury:
         key = (duty.job_id, duty.round)
         future = self._judging.get(key)
         if future is None:
-            record = self.w.state.get(duty.job_id)  # seen when posted (judged, if only to skip it)
-            request = record.request if record is not None else self.w.market.request_of(duty.job_id)
+            request = self.w.request_of(duty.job_id)
             if request is None:
-                log.warning("job %s: its request is not on chain; cannot judge it", short(duty.job_id))
+                self.w.log.warning("job %s: its request is not on chain; cannot judge it", short(duty.job_id))
                 self.w.retry_later(duty.job_id)
                 return False
             self._judging[key] = self.executions.submit(self._execute, request, at)
@@ -350,21 +290,26 @@ class Jury:
             # It cannot have the data: it says so, which is never slashed (and never a ruling).
             duty.digest, duty.checkpoint = UNAVAILABLE, b"\x00" * 32
             self.state.save(duty)
-            log.warning("job %s: cannot judge it: %s; votes unavailable", short(duty.job_id), exc)
+            self._noted(duty, f"cannot judge it: {exc}; votes unavailable", level=logging.WARNING)
             return True
         except Exception as exc:  # noqa: BLE001 - the store or Ray: try again shortly
-            log.warning("job %s: could not judge it: %s", short(duty.job_id), exc)
+            self.w.log.warning("job %s: could not judge it: %s", short(duty.job_id), exc)
             self.w.retry_later(duty.job_id)
             return False
         if not checkpoint:
-            log.warning("job %s: the checkpoint failed on this host: %s", short(duty.job_id), result.detail)
+            self.w.log.warning("job %s: the checkpoint failed on this host: %s", short(duty.job_id), result.detail)
             self.w.retry_later(duty.job_id)
             return False
         duty.digest = conduct_for(self.strategy, request).result(result).digest
         duty.checkpoint = checkpoint
         self.state.save(duty)
-        log.info("job %s: judged it: %s, fuel %d", short(duty.job_id), result.status.value, result.fuel_used)
+        self._noted(duty, f"judged it: {result.status.value}, fuel {result.fuel_used}")
         return True
+
+    def _noted(self, duty: Duty, note: str, *, level: int = logging.INFO) -> None:
+        """Logs a step of its seats, and tells the party's journal."""
+        self.w.log.log(level, "job %s: %s", short(duty.job_id), note)
+        self.w.noted(SeatNote(duty.job_id, duty.round, note, duty.digest))
 
     def _execute(self, request: JobRequest, at: int) -> tuple[JobRequest, Result, bytes]:
         program_cid = cid_from_digest(request.program_id)
