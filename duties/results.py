@@ -14,6 +14,7 @@ from ledger import (
     JobStatus,
     NotFinalizable,
     NotSettleable,
+    NotSlotWorker,
     RevealNotOpen,
 )
 from store import digest_of
@@ -48,6 +49,8 @@ class Results:
                 continue
             try:
                 moved |= self._steps[record.phase](record, now)
+            except NotSlotWorker:
+                moved |= self._find_slot(record)
             except ContractRevert as exc:
                 w.retry_later(record.job_id)
                 self.w.log.warning(
@@ -58,6 +61,20 @@ class Results:
                     RETRY_AFTER,
                 )
         return moved
+
+    def _find_slot(self, record: JobRecord) -> bool:
+        """The slot it holds moved (another gave its slot back and the job's last slot, this one,
+        took the gap) before the event said so: found on chain, and the step tried again."""
+        w = self.w
+        view = w.market.job(record.job_id)
+        for index in range(view.locked):
+            if index != record.slot and w.market.slot(record.job_id, index).worker.lower() == w.address.lower():
+                w.state.save(record.evolve(slot=index, note=f"now slot {index}"))
+                w.log.info("job %s: now slot %d (was %d)", short(record.job_id), index, record.slot)
+                return True
+        w.retry_later(record.job_id)
+        w.log.warning("job %s: holds no slot %d any more", short(record.job_id), record.slot)
+        return False
 
     def _locked(self, record: JobRecord, now: int) -> bool:
         """Holding a slot: execute (once)."""

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from compute import Result, RunRecord, Status
-from ledger import UNAVAILABLE, JobRequest
+from ledger import UNAVAILABLE, JobRequest, LedgerError, NotReleasable
 from store import BlobTooLarge, NotFound, cid_from_digest
 
 from .conduct import Conduct
@@ -79,15 +79,33 @@ class Executions:
             try:
                 result, node, result_cid = future.result()
             except (NotFound, BlobTooLarge) as exc:
-                moved |= self._missing(record, exc)
+                moved |= self._give_back(record, exc) or self._missing(record, exc)
                 continue
-            except Exception as exc:  # noqa: BLE001 - the store, Ray, anything: try again shortly
+            except Exception as exc:  # noqa: BLE001 - the store, Ray, anything: give it back, or try again shortly
+                if self._give_back(record, exc):
+                    moved = True
+                    continue
                 w.retry_later(job_id)
                 self.w.log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
                 continue
             self._executed(record, result, node, result_cid)
             moved = True
         return moved
+
+    def _give_back(self, record: JobRecord, exc: Exception) -> bool:
+        """A slot it cannot run is given back without fault while it may be (two minutes after its
+        lock, by the lock deadline, before its commit): another worker can take it, and nobody is
+        paid or slashed. Past that it is tried again, or claimed unavailable (`_missing`)."""
+        w = self.w
+        try:
+            w.market.release(record.job_id, record.slot)
+        except NotReleasable:
+            return False
+        except LedgerError as refused:  # the slot moved, the chain is unreachable, …: the usual path
+            w.log.warning("job %s: could not give slot %d back: %s", short(record.job_id), record.slot, refused)
+            return False
+        w.finish(record, Phase.DONE, f"gave slot {record.slot} back without fault: could not run it: {exc}")
+        return True
 
     def _missing(self, record: JobRecord, exc: Exception) -> bool:
         """Its program or input is on no store node (or larger than the worker takes): tried again

@@ -7,7 +7,7 @@ from ledger import JobEvent
 from ledger import events as ev
 
 from .party import Party, amount, short
-from .state import FINAL, JobRecord, Phase
+from .state import FINAL, IN_FLIGHT, JobRecord, Phase
 
 UNHELD = (Phase.CANDIDATE, Phase.LOST, Phase.SKIPPED)
 """A job in one of these phases holds no slot here: a lock of its own there is news (an auditor's)."""
@@ -24,6 +24,9 @@ class Slots:
         if isinstance(e, ev.JobLocked) and mine and (record is None or record.phase in UNHELD):
             self._take_slot(e, record)
             return
+        if isinstance(e, ev.SlotReleased):
+            self._released(e, record)
+            return
         if isinstance(e, ev.JobLocked) and e.slot + 1 == self._redundancy(e.job_id, record):
             w.audits.add(e.job_id)  # the last slot fixed the audit's seed block: see it decided
         if record is None:
@@ -37,6 +40,25 @@ class Slots:
             taken, reason = e.amount, e.reason.describe()
             w.state.save(record.evolve(slashed=record.slashed + taken, note=f"slashed {amount(taken)}: {reason}"))
             w.log.warning("job %s: slashed %s (%s)", short(e.job_id), amount(taken), reason)
+
+    def _released(self, e: ev.SlotReleased, record: JobRecord | None) -> None:
+        """A slot given back: its own (done here: nothing paid, nothing slashed); the job's last
+        slot, moved into the gap, being the one it holds (commit and reveal name the new index);
+        or a slot free again in a job it lost to others (bid again)."""
+        w = self.w
+        if record is None:
+            return
+        if e.worker.lower() == w.address.lower():
+            if record.phase not in FINAL:
+                w.finish(record, Phase.DONE, f"gave slot {e.slot} back: nothing paid, nothing slashed")
+            return
+        if record.phase in IN_FLIGHT and record.slot == e.moved_from != e.slot:
+            w.state.save(record.evolve(slot=e.slot, note=f"now slot {e.slot}: slot {e.slot} was given back"))
+            w.log.info(
+                "job %s: now slot %d (was %d): %s gave its slot back", short(e.job_id), e.slot, e.moved_from, e.worker
+            )
+        elif record.phase == Phase.LOST:
+            w.state.save(record.evolve(phase=Phase.CANDIDATE, note="a slot came free: bidding again"))
 
     def _redundancy(self, job_id: bytes, record: JobRecord | None) -> int | None:
         if record is not None:

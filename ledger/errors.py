@@ -169,6 +169,12 @@ class WorkerAlreadyLocked(ContractRevert):
     error_name = "WorkerAlreadyLocked"
 
 
+class NotSlotWorker(ContractRevert):
+    """Raised when the caller does not hold the slot it names (another's, or its own since moved)."""
+
+    error_name = "NotSlotWorker"
+
+
 class AlreadyReleased(ContractRevert):
     """Raised when a worker that gave a job's slot back tries to lock that job again."""
 

@@ -122,9 +122,11 @@ def test_a_worker_appeals_a_captured_round_and_wins_at_the_larger_one(
 def test_a_worker_whose_input_is_gone_claims_unavailable_and_is_paid_the_small_fee(
     deployed: tuple[Web3, Deployment], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A k=1 job whose program is on no store node by the time the locked worker fetches it: the
-    worker tries a few times, then reveals the "unavailable" digest (the contract's own), which is
-    never slashed: the job is void, the worker paid minPrice / 4 and its stake whole."""
+    """A k=1 job whose program is on no store node by the time the locked worker fetches it, after
+    the two minutes in which it could have given the slot back (tests/integration/
+    test_slot_release.py): the worker tries a few times, then reveals the "unavailable" digest (the
+    contract's own), which is never slashed: the job is void, the worker paid minPrice / 4 and its
+    stake whole."""
     w3, deployment = deployed
     assert JobMarket(w3, deployment).contract.functions.UNAVAILABLE().call() == UNAVAILABLE
     owner = Token(w3, deployment, Transactor(w3, dev_account(0)))
@@ -155,6 +157,8 @@ def test_a_worker_whose_input_is_gone_claims_unavailable_and_is_paid_the_small_f
         record = daemon.state.get(job_id)
         assert record is not None
         daemon.state.save(record.evolve(phase=Phase.LOCKED, slot=slot, price=price))
+        w3.provider.make_request("evm_increaseTime", [121])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         market = JobMarket(w3, deployment)
         ticks_until(daemon, lambda: market.job(job_id).status != JobStatus.OPEN)
         assert market.job(job_id).status == JobStatus.VOID
