@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BOTTOM = {"ledger", "store", "compute"}
+BOTTOM = {"ledger", "store", "compute", "zk"}
 SHARED = {"duties"}  # what a staked account owes the market: the worker's and the verifier's
 MIDDLE = {"worker", "verifier", "marketplace"}
 OURS = BOTTOM | SHARED | MIDDLE | {"cli", "frontend"}
