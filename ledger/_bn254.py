@@ -88,24 +88,24 @@ def pairing(data: bytes) -> bytes:
     return _run(8, data)
 
 
+def _precompile(computation: ComputationAPI, gas: int, name: str, run: Callable[[bytes], bytes]) -> ComputationAPI:
+    """Charges ``gas`` first (py-evm's order), then answers, or fails as py-evm does."""
+    computation.consume_gas(gas, reason=f"{name} Precompile")
+    try:
+        computation.output = run(computation.msg.data_as_bytes)
+    except InvalidInput:
+        raise VMError(f"Invalid {name} parameters") from None
+    return computation
+
+
 def ecadd(computation: ComputationAPI) -> ComputationAPI:
     """The ECADD precompile: EIP-1108's 150 gas, py-evm's error."""
-    computation.consume_gas(GAS_ECADD, reason="ECADD Precompile")
-    try:
-        computation.output = add(computation.msg.data_as_bytes)
-    except InvalidInput:
-        raise VMError("Invalid ECADD parameters") from None
-    return computation
+    return _precompile(computation, GAS_ECADD, "ECADD", add)
 
 
 def ecmul(computation: ComputationAPI) -> ComputationAPI:
     """The ECMUL precompile: EIP-1108's 6,000 gas, py-evm's error."""
-    computation.consume_gas(GAS_ECMUL, reason="ECMUL Precompile")
-    try:
-        computation.output = mul(computation.msg.data_as_bytes)
-    except InvalidInput:
-        raise VMError("Invalid ECMUL parameters") from None
-    return computation
+    return _precompile(computation, GAS_ECMUL, "ECMUL", mul)
 
 
 def ecpairing(computation: ComputationAPI) -> ComputationAPI:
@@ -113,13 +113,8 @@ def ecpairing(computation: ComputationAPI) -> ComputationAPI:
     data = computation.msg.data_as_bytes
     if len(data) % PAIR_SIZE:
         raise VMError("Invalid ECPAIRING parameters")
-    pairs = len(data) // PAIR_SIZE
-    computation.consume_gas(GAS_ECPAIRING_BASE + pairs * GAS_ECPAIRING_PER_POINT, reason="ECPAIRING Precompile")
-    try:
-        computation.output = pairing(data)
-    except InvalidInput:
-        raise VMError("Invalid ECPAIRING parameters") from None
-    return computation
+    gas = GAS_ECPAIRING_BASE + len(data) // PAIR_SIZE * GAS_ECPAIRING_PER_POINT
+    return _precompile(computation, gas, "ECPAIRING", pairing)
 
 
 Precompile = Callable[[ComputationAPI], ComputationAPI]
