@@ -235,6 +235,9 @@ def says(row: EventRow) -> str:
         return short[name]
     if name == "JobLocked":
         return f"slot {d['slot']} taken by {d['worker']} at {agr(d['price'])} AGR"
+    if name == "SlotReleased":
+        moved = f"; slot {d['moved_from']} moved into it" if d["moved_from"] != d["slot"] else ""
+        return f"slot {d['slot']} given back by {d['worker']}, without fault{moved}"
     if name == "ResultCommitted":
         return f"slot {d['slot']} committed"
     if name == "ResultRevealed":

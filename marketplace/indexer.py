@@ -242,6 +242,14 @@ def project(s: Session, row: EventRow) -> None:
                 locked_block=row.block,
             )
         )
+    elif name == "SlotReleased":  # the giver's slot is gone; the job's last slot moved into its place
+        gone = s.get(SlotRow, (row.job_id, d["slot"]))
+        if gone is not None:
+            s.delete(gone)
+            s.flush()
+        moved = s.get(SlotRow, (row.job_id, d["moved_from"])) if d["moved_from"] != d["slot"] else None
+        if moved is not None:
+            moved.slot = d["slot"]
     elif name in ("ResultCommitted", "ResultRevealed"):
         slot = s.get(SlotRow, (row.job_id, d["slot"]))
         if slot is not None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ledger import EmbeddedChain, SlashReason, Transactor, connect, deploy, dev_account
+from ledger import EmbeddedChain, JobMarket, SlashReason, Transactor, connect, deploy, dev_account
 from marketplace.db import make_engine, migrate
 from marketplace.indexer import Indexer
 from marketplace.models import Base, EventRow, IntakeRow, JobRow, SettlementRow, SlotRow
@@ -82,6 +82,34 @@ def test_jobs_slots_and_settlements_come_from_events(engine: Engine, tmp_path: P
         assert ("refunded", dev_account(1).address, 10 * AGR, None) in money  # the missed job's escrow
         assert s.get(JobRow, "0x" + missed.hex()).status == "expired"  # type: ignore[union-attr]
     assert indexer.step() == 0  # caught up: nothing stored twice
+
+
+def test_a_slot_given_back_leaves_the_slots_the_contract_holds(engine: Engine, tmp_path: Path) -> None:
+    """w0 and w1 lock a k=3 job, w1 commits, w0 gives its slot back (w1's moves into slot 0, its
+    commitment with it), w2 takes slot 1: the index holds exactly the contract's slots."""
+    w3 = connect(chain=EmbeddedChain())
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path / "home", audit_bps=0)
+    actors = fund_actors(w3, deployment, workers=3)
+    w = actors.workers
+    job = post(actors, make_request(w3, k=3, q=2, ramp=0))
+    w[0].lock(job)
+    w[1].lock(job)
+    w[1].commit(job, 1, b"\x11" * 32, b"\x22" * 32)
+    assert w[0].release(job, 0) == 1
+    indexer = Indexer(w3, deployment, engine, batch_blocks=4)
+    indexer.catch_up()
+    w[2].lock(job)
+    indexer.catch_up()
+    market = JobMarket(w3, deployment)
+    held = [(i, market.slot(job, i).worker) for i in range(market.job(job).locked)]
+    assert held == [(0, w[1].transactor.address), (1, w[2].transactor.address)]
+    with Session(engine) as s:
+        slots = s.scalars(select(SlotRow).where(SlotRow.job_id == "0x" + job.hex()).order_by(SlotRow.slot)).all()
+        assert [(r.slot, r.worker) for r in slots] == held
+        assert slots[0].committed and not slots[1].committed
+    indexed = rows(engine)
+    Indexer(w3, deployment, engine).rebuild()  # the same slots from the events alone
+    assert rows(engine) == indexed
 
 
 def test_a_crash_repeats_nothing_and_a_rebuild_yields_the_same_rows(engine: Engine, tmp_path: Path) -> None:
