@@ -16,13 +16,16 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 from ray._private import ray_constants
 
 from .runtime import DEFAULT_MEMORY, DEFAULT_OUTPUT, Result, Status, checkpoint, run
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,13 @@ def _judge(
 _judge_remote = ray.remote(num_cpus=1, max_retries=0)(_judge)
 
 
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    return fn(*args)
+
+
+_call_remote = ray.remote(num_cpus=1, max_retries=0)(_call)
+
+
 def result_of(data: dict[str, Any]) -> tuple[Result, str]:
     """The `Result` and the Ray node id from a task's return value."""
     result = Result(
@@ -194,6 +204,13 @@ class RayExecutor:
         data = ray.get(_judge_remote.remote(key, wasm, stdin, fuel, at, memory_limit, max_output))
         result, _node = result_of(data)
         return result, bytes(data["checkpoint"])
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Runs ``fn(*args)`` as a Ray task (one CPU) and waits for its value: work that is not a
+        WebAssembly program, such as a worker's Groth16 proof. ``fn`` must be importable where
+        the task runs (a module-level function of ours); its exception is raised here."""
+        value: T = ray.get(_call_remote.remote(fn, args))
+        return value
 
     def shutdown(self) -> None:
         if self.owned and ray.is_initialized():

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, Self
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from compute import RayExecutor, Result
+from compute import RayExecutor
 from ledger import ChainClock, Court, Deployment, JobMarket, JobRequest, StakeManager, Transactor, format_tokens
 from store import StoreClient
 
@@ -74,7 +74,7 @@ class Party:
     posting: Callable[[bytes], Posting | None] | None = None
     """What the owner knows of a job it holds no slot in (else its request is searched for)."""
     retry_at: dict[bytes, float] = field(default_factory=dict)
-    running: dict[bytes, Future[tuple[Result, str, str]]] = field(default_factory=dict)
+    running: dict[bytes, Future[Any]] = field(default_factory=dict)  # (Result, node, CID), or a ZK job's Proven
     inputs: dict[bytes, bytes] = field(default_factory=dict)  # fetched before locking, until executed
     final_after: dict[bytes, int] = field(default_factory=dict)  # jobs awaiting their challenge window
     audits: set[bytes] = field(default_factory=set)  # jobs whose audit it keeps moving (`jury`)

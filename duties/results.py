@@ -12,6 +12,7 @@ from ledger import (
     JobNotOpen,
     JobRequest,
     JobStatus,
+    Mode,
     NotFinalizable,
     NotSettleable,
     NotSlotWorker,
@@ -96,6 +97,8 @@ class Results:
         if now > result_deadline(request):
             self.w.finish(record, Phase.WAITING, "missed the result deadline: waiting for the outcome")
             return True
+        if request.mode == Mode.ZK:
+            return self._submit_proof(record)
         if request.redundancy == 1 and not self.w.market.job(record.job_id).audited:
             return self._reveal(record)
         try:
@@ -169,6 +172,18 @@ class Results:
             self.w.log.info("job %s: settled it (the reveal deadline passed)", short(record.job_id))
         except (JobNotOpen, NotSettleable):
             pass  # settled by someone else meanwhile
+        return True
+
+    def _submit_proof(self, record: JobRecord) -> bool:
+        """A `ZK` job's proof, made before locking, to the proof court: its verdict settles the job."""
+        proof = bytes.fromhex(str((record.result or {}).get("proof", "0x"))[2:])
+        output = digest_of(record.result_cid) if record.result_cid else b"\x00" * 32
+        try:
+            self.w.market.submit_proof(record.request, record.digest, output, proof)
+        except JobNotOpen:
+            pass  # sent before a crash: its outcome is in the events
+        self.w.state.save(record.evolve(phase=Phase.WAITING, note="proof submitted: waiting for the verdict"))
+        self.w.log.info("job %s: proof submitted", short(record.job_id))
         return True
 
     def _reveal(self, record: JobRecord) -> bool:

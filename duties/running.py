@@ -9,13 +9,15 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import zk
 from compute import Result, RunRecord, Status
-from ledger import UNAVAILABLE, JobRequest, LedgerError, NotReleasable
-from store import BlobTooLarge, NotFound, cid_from_digest
+from ledger import UNAVAILABLE, JobRequest, LedgerError, Mode, NotReleasable
+from store import BlobTooLarge, NotFound, StoreError, cid_from_digest
 
 from .conduct import Conduct
 from .party import RETRY_AFTER, Party, short
 from .state import JobRecord, Phase
+from .zkjobs import Proven, Prover, ZkJobError
 
 PROGRAM_CACHE = 32
 MISSING_TRIES = 3
@@ -30,6 +32,33 @@ class Executions:
         self._programs: dict[str, bytes] = {}
         self._missing_tries: dict[bytes, int] = {}
         self._programs_lock = threading.Lock()
+        # ZK jobs are proven on Ray before they are locked (the proof names the job and the prover,
+        # both known then), so a job that cannot be proven never costs collateral.
+        run = shared.executor.call if shared.executor is not None else None
+        self.prover = Prover(shared.store, max_blob=shared.max_blob, run=run)
+        self._proofs: dict[bytes, Future[Proven]] = {}
+
+    def proof_ready(self, job_id: bytes, request: JobRequest) -> str | None:
+        """For a `ZK` job it wants to lock: None once its proof is in hand, "" while it is being
+        made (or after a passing failure: tried again shortly), else why it cannot be proven."""
+        future = self._proofs.get(job_id)
+        if future is None:
+            self._proofs[job_id] = self._pool.submit(self.prover.prove, job_id, request, self.w.address)
+            self.w.log.info("job %s: proving it before locking", short(job_id))
+            return ""
+        if not future.done():
+            return ""
+        try:
+            future.result()
+        except (ZkJobError, zk.ZkError, NotFound, BlobTooLarge) as exc:
+            del self._proofs[job_id]
+            return f"cannot prove it: {exc}"
+        except (StoreError, LedgerError, OSError) as exc:
+            del self._proofs[job_id]
+            self.w.retry_later(job_id)
+            self.w.log.warning("job %s: could not prove it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
+            return ""
+        return None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -50,6 +79,12 @@ class Executions:
         return self._pool.submit(fn, *args)
 
     def start(self, job_id: bytes, request: JobRequest, conduct: Conduct) -> None:
+        if request.mode == Mode.ZK:  # proven before locking; proven again after a restart
+            proving = self._proofs.pop(job_id, None)
+            if proving is None:
+                proving = self._pool.submit(self.prover.prove, job_id, request, self.w.address)
+            self.w.running[job_id] = proving
+            return
         self.w.running[job_id] = self._pool.submit(self._execute, job_id, request, conduct)
 
     def _execute(self, job_id: bytes, request: JobRequest, conduct: Conduct) -> tuple[Result, str, str]:
@@ -77,7 +112,7 @@ class Executions:
             if record is None or record.phase != Phase.LOCKED:
                 continue
             try:
-                result, node, result_cid = future.result()
+                outcome = future.result()
             except (NotFound, BlobTooLarge) as exc:
                 moved |= self._give_back(record, exc) or self._missing(record, exc)
                 continue
@@ -88,7 +123,10 @@ class Executions:
                 w.retry_later(job_id)
                 self.w.log.warning("job %s: could not run it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
                 continue
-            self._executed(record, result, node, result_cid)
+            if isinstance(outcome, Proven):
+                self._proven(record, outcome)
+            else:
+                self._executed(record, *outcome)
             moved = True
         return moved
 
@@ -129,6 +167,18 @@ class Executions:
         )
         self.w.log.warning("job %s: unavailable: %s (claims it, never slashed for it)", short(record.job_id), exc)
         return True
+
+    def _proven(self, record: JobRecord, proven: Proven) -> None:
+        self.w.state.save(
+            record.evolve(
+                phase=Phase.EXECUTED,
+                digest=proven.digest,
+                result_cid=proven.result_cid,
+                result={"proof": "0x" + proven.proof.hex()},
+                note="proven: the proof verifies in Python",
+            )
+        )
+        self.w.log.info("job %s: proven (result commitment %s)", short(record.job_id), proven.digest.hex()[:10])
 
     def _executed(self, record: JobRecord, result: Result, node: str, result_cid: str) -> None:
         self.w.state.save(

@@ -75,7 +75,9 @@ from .market import (
     SlashReason,
     Slot,
     StakeManager,
+    Verdict,
     commitment,
+    pin_of,
 )
 from .names import labelhash, namehash, reverse_name, split_agora_name
 from .provider import EmbeddedProvider, connect
@@ -149,8 +151,10 @@ __all__ = [
     "Slot",
     "StakeBelowMinimum",
     "StakeManager",
+    "Verdict",
     "WorkerAlreadyLocked",
     "commitment",
+    "pin_of",
     "CommitmentTooNew",
     "CommitmentTooOld",
     "ContractRevert",

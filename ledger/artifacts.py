@@ -18,10 +18,12 @@ CONTRACT_NAMES = (
     "NameRegistry",
     "PublicResolver",
     "AgoraRegistrar",
+    "ProgramRegistrar",
     "ReverseRegistrar",
     "StakeManager",
     "JobMarket",
     "Court",
+    "ProofCourt",
     "JobBatcher",
 )
 

@@ -108,8 +108,17 @@ class Names(_Client):
         owner = self._call(self.registry, "owner", namehash(_full(name)))
         return None if owner == ZERO_ADDRESS else str(owner)
 
+    def _registrar_for(self, name: str) -> tuple[Contract, str, str]:
+        """The registrar that hands out ``name``, its label there, and its parent: program names
+        (``NAME.programs.agora``) come from the `ProgramRegistrar`, every other from `AgoraRegistrar`."""
+        if name.endswith("." + PROGRAMS):
+            label = split_agora_name(name.removesuffix("." + PROGRAMS))
+            return self._contract("ProgramRegistrar"), label, PROGRAMS
+        return self.registrar, split_agora_name(name), "agora"
+
     def available(self, name: str) -> bool:
-        return bool(self._call(self.registrar, "available", split_agora_name(name)))
+        registrar, label, _ = self._registrar_for(name)
+        return bool(self._call(registrar, "available", label))
 
     def resolve(self, name: str) -> str:
         """The address record of ``name``; raises `NameNotFound` when it has none."""
@@ -164,27 +173,27 @@ class Names(_Client):
         on_progress: Callable[[str, float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> bytes:
-        """Registers ``name``.agora by commit, wait, reveal; returns its node.
+        """Registers ``name``.agora (or ``NAME.programs.agora``) by commit, wait, reveal; returns its node.
 
         ``on_progress(stage, fraction)`` is called while waiting out the commitment age.
         """
         if self.transactor is None:
             raise LedgerError("registering a name needs an account")
-        label = split_agora_name(name)
+        registrar, label, parent = self._registrar_for(name)
         owner = owner or self.transactor.address
         resolver = self.deployment.address("PublicResolver")
         secret = os.urandom(32)
         args = (label, owner, secret, resolver, owner)
-        commitment = self._call(self.registrar, "makeCommitment", *args)
-        self._send(self.registrar, "commit", commitment)
-        min_age = int(self._call(self.registrar, "minCommitmentAge"))
+        commitment = self._call(registrar, "makeCommitment", *args)
+        self._send(registrar, "commit", commitment)
+        min_age = int(self._call(registrar, "minCommitmentAge"))
         gas: int | None = None
         seen: set[int] = set()
         deadline = time.monotonic() + min_age + REGISTER_PATIENCE
         while True:
             # The chain's clock decides: ask it, and wait out what it says is left.
             try:
-                self._send(self.registrar, "register", *args, gas=gas)
+                self._send(registrar, "register", *args, gas=gas)
                 break
             except CommitmentTooNew as exc:
                 if time.monotonic() > deadline:
@@ -200,7 +209,7 @@ class Names(_Client):
                 sleep(min(max(ready - current, 0.05), 1.0))
         if on_progress:
             on_progress("registered", 1.0)
-        return namehash(f"{label}.agora")
+        return namehash(f"{label}.{parent}")
 
     def set_reverse(self, name: str) -> dict[str, Any]:
         """Makes the account's address resolve back to ``name``."""
@@ -220,6 +229,10 @@ class Names(_Client):
         except NameNotFound:
             return None
         return claimed if forward.lower() == address.lower() else None
+
+
+PROGRAMS = "programs.agora"
+"""Where programs are named (`ProgramRegistrar`)."""
 
 
 def _full(name: str) -> str:

@@ -152,6 +152,7 @@ def deploy(
     registry = create("NameRegistry", me)
     resolver = create("PublicResolver", registry)
     registrar = create("AgoraRegistrar", registry, namehash("agora"), min_age, MAX_COMMITMENT_AGE)
+    programs = create("ProgramRegistrar", registry, namehash("programs.agora"), min_age, MAX_COMMITMENT_AGE)
     reverse = create("ReverseRegistrar", registry, resolver)
     unbonding = DEV_UNBONDING_DELAY if dev else UNBONDING_DELAY
     stakes = create("StakeManager", token, me, BURN_BPS, unbonding, MIN_STAKE)
@@ -159,7 +160,6 @@ def deploy(
         "JobMarket",
         token,
         stakes,
-        registry,
         me,
         MAX_JOB_DURATION,
         DEV_CHALLENGE_WINDOW if dev else CHALLENGE_WINDOW,
@@ -169,17 +169,23 @@ def deploy(
     court = create(
         "Court", token, market, stakes, me, DEV_VOTE_WINDOW if dev else VOTE_WINDOW, SEAT_FEE_FLOOR, SEAT_COLLATERAL
     )
+    proof_court = create("ProofCourt", market)
     batcher = create("JobBatcher", market)
     stake_manager = w3.eth.contract(address=to_checksum_address(stakes), abi=artifact("StakeManager")["abi"])
     job_market = w3.eth.contract(address=to_checksum_address(market), abi=artifact("JobMarket")["abi"])
     transactor.send(to=stakes, data=stake_manager.encode_abi("setMarket", args=[market]))
     transactor.send(to=stakes, data=stake_manager.encode_abi("setCourt", args=[court]))
     transactor.send(to=market, data=job_market.encode_abi("setCourt", args=[court]))
+    transactor.send(to=market, data=job_market.encode_abi("setProofCourt", args=[proof_court]))
     if audit_bps:
         transactor.send(to=market, data=job_market.encode_abi("setAuditRate", args=[audit_bps]))
     reg = w3.eth.contract(address=to_checksum_address(registry), abi=artifact("NameRegistry")["abi"])
     root = b"\x00" * 32
+    # `programs.agora` goes to its own registrar while the deployer still holds `agora`: once
+    # `agora` is the registrar's, `programs` is taken there and nobody holds either parent.
     for node, label, owner in (
+        (root, "agora", me),
+        (namehash("agora"), "programs", programs),
         (root, "agora", registrar),
         (root, "reverse", me),
         (namehash("reverse"), "addr", reverse),
@@ -192,10 +198,12 @@ def deploy(
         "NameRegistry": registry,
         "PublicResolver": resolver,
         "AgoraRegistrar": registrar,
+        "ProgramRegistrar": programs,
         "ReverseRegistrar": reverse,
         "StakeManager": stakes,
         "JobMarket": market,
         "Court": court,
+        "ProofCourt": proof_court,
         "JobBatcher": batcher,
     }
     deployment = Deployment(

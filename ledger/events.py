@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .market import JobRequest, SlashReason
+from .market import JobRequest, SlashReason, Verdict
 
 __all__ = [
     "EVENTS",
@@ -58,6 +58,8 @@ __all__ = [
     "PoolWeightChanged",
     "PostRefused",
     "ProofAccepted",
+    "ProofChecked",
+    "ProofCourtSet",
     "ProofRejected",
     "Refunded",
     "RegionDeclared",
@@ -295,12 +297,15 @@ class CollateralReleased(JobEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class CommitmentMade(Event):
-    """`CommitmentMade` of AgoraRegistrar."""
+    """`CommitmentMade` of AgoraRegistrar, ProgramRegistrar."""
 
     commitment: bytes
     timestamp: int
     NAME: ClassVar[str] = "CommitmentMade"
-    CONTRACTS: ClassVar[tuple[str, ...]] = ("AgoraRegistrar",)
+    CONTRACTS: ClassVar[tuple[str, ...]] = (
+        "AgoraRegistrar",
+        "ProgramRegistrar",
+    )
     FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("commitment", "commitment", "bytes"),
         ("timestamp", "timestamp", "int"),
@@ -590,14 +595,17 @@ class NameChanged(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class NameRegistered(Event):
-    """`NameRegistered` of AgoraRegistrar."""
+    """`NameRegistered` of AgoraRegistrar, ProgramRegistrar."""
 
     name: str
     label: bytes
     node: bytes
     owner: str
     NAME: ClassVar[str] = "NameRegistered"
-    CONTRACTS: ClassVar[tuple[str, ...]] = ("AgoraRegistrar",)
+    CONTRACTS: ClassVar[tuple[str, ...]] = (
+        "AgoraRegistrar",
+        "ProgramRegistrar",
+    )
     FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("name", "name", "str"),
         ("label", "label", "bytes"),
@@ -733,6 +741,37 @@ class ProofAccepted(JobEvent):
         ("digest", "digest", "bytes"),
         ("resultCid", "result_cid", "bytes"),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProofChecked(JobEvent):
+    """`ProofChecked` of ProofCourt."""
+
+    worker: str
+    verifier: str
+    verdict: Verdict
+    digest: bytes
+    result_cid: bytes
+    NAME: ClassVar[str] = "ProofChecked"
+    CONTRACTS: ClassVar[tuple[str, ...]] = ("ProofCourt",)
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("jobId", "job_id", "bytes"),
+        ("worker", "worker", "str"),
+        ("verifier", "verifier", "str"),
+        ("verdict", "verdict", "Verdict"),
+        ("digest", "digest", "bytes"),
+        ("resultCid", "result_cid", "bytes"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProofCourtSet(Event):
+    """`ProofCourtSet` of JobMarket."""
+
+    proof_court: str
+    NAME: ClassVar[str] = "ProofCourtSet"
+    CONTRACTS: ClassVar[tuple[str, ...]] = ("JobMarket",)
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("proofCourt", "proof_court", "str"),)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1146,6 +1185,7 @@ EVENTS: dict[tuple[str, str], type[Event]] = {
     ("StakeManager", "CollateralLocked"): CollateralLocked,
     ("StakeManager", "CollateralReleased"): CollateralReleased,
     ("AgoraRegistrar", "CommitmentMade"): CommitmentMade,
+    ("ProgramRegistrar", "CommitmentMade"): CommitmentMade,
     ("PublicResolver", "ContenthashChanged"): ContenthashChanged,
     ("StakeManager", "CourtSet"): CourtSet,
     ("JobMarket", "CourtSet"): CourtSet,
@@ -1170,6 +1210,7 @@ EVENTS: dict[tuple[str, str], type[Event]] = {
     ("JobMarket", "MinWindowsChanged"): MinWindowsChanged,
     ("PublicResolver", "NameChanged"): NameChanged,
     ("AgoraRegistrar", "NameRegistered"): NameRegistered,
+    ("ProgramRegistrar", "NameRegistered"): NameRegistered,
     ("NameRegistry", "NewOwner"): NewOwner,
     ("NameRegistry", "NewResolver"): NewResolver,
     ("NameRegistry", "NewTTL"): NewTTL,
@@ -1183,6 +1224,8 @@ EVENTS: dict[tuple[str, str], type[Event]] = {
     ("StakeManager", "PoolWeightChanged"): PoolWeightChanged,
     ("JobBatcher", "PostRefused"): PostRefused,
     ("JobMarket", "ProofAccepted"): ProofAccepted,
+    ("ProofCourt", "ProofChecked"): ProofChecked,
+    ("JobMarket", "ProofCourtSet"): ProofCourtSet,
     ("JobMarket", "ProofRejected"): ProofRejected,
     ("JobMarket", "Refunded"): Refunded,
     ("StakeManager", "RegionDeclared"): RegionDeclared,

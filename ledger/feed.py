@@ -29,7 +29,7 @@ from .court import CasePhase
 from .deploy import Deployment
 from .errors import ChainUnavailable, LedgerError
 from .events import EVENTS, Event, JobEvent
-from .market import JobRequest, JobStatus, Mode, SlashReason
+from .market import JobRequest, JobStatus, Mode, SlashReason, Verdict
 
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "bytes": bytes,
@@ -41,6 +41,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "Mode": Mode,
     "SlashReason": SlashReason,
     "CasePhase": CasePhase,
+    "Verdict": Verdict,
 }
 
 

@@ -51,6 +51,17 @@ class JobStatus(IntEnum):
     DISPUTED = 7  # reveals disagreed, or the provisional outcome was disputed: the court decides
 
 
+class Verdict(IntEnum):
+    """The proof court's verdict on a `ZK` job's proof (`IProofCourt.Verdict`)."""
+
+    INVALID = 0  # slashed InvalidProof
+    VALID = 1  # paid
+    UNVERIFIABLE = 2  # the pinned verifier failed: the job is voided and the worker paid
+
+    def describe(self) -> str:
+        return self.name.lower()
+
+
 class SlashReason(IntEnum):
     """Why a worker was slashed; `describe` gives the words every tool shows."""
 
@@ -68,7 +79,7 @@ _REQUEST_FIELDS = [
     ("requester", "address"),
     ("programId", "bytes32"),
     ("inputDigest", "bytes32"),
-    ("verifierNode", "bytes32"),
+    ("verifierPin", "bytes32"),
     ("minPrice", "uint96"),
     ("maxPrice", "uint96"),
     ("ramp", "uint32"),
@@ -95,7 +106,7 @@ class JobRequest:
     requester: str
     program_id: bytes
     input_digest: bytes
-    verifier_node: bytes
+    verifier_pin: bytes
     min_price: int
     max_price: int
     ramp: int
@@ -159,6 +170,11 @@ class JobRequest:
         """The requester's EIP-712 signature (65 bytes, low-s)."""
         signable = encode_typed_data(full_message=self.typed_data(chain_id=chain_id, market=market))
         return bytes(account.sign_message(signable).signature)
+
+
+def pin_of(verifier: str, code_hash: bytes) -> bytes:
+    """`ProofCourt.pinOf`: the verifier's address, then the first 12 bytes of its code hash."""
+    return bytes.fromhex(verifier.removeprefix("0x")) + bytes(code_hash)[:12]
 
 
 def commitment(digest: bytes, salt: bytes, worker: str) -> bytes:
@@ -302,7 +318,14 @@ class JobMarket(_Client):
         )
 
     def submit_proof(self, request: JobRequest, digest: bytes, result_cid: bytes, proof: bytes) -> dict[str, Any]:
-        return self._send(self.contract, "submitProof", request.as_tuple(), digest, result_cid, proof, gas=1_500_000)
+        """Submits a `ZK` job's result commitment ``digest`` and 256-byte proof to the proof court,
+        which checks it with the request's pinned verifier and has the market settle."""
+        court = self._contract("ProofCourt")
+        return self._send(court, "submitProof", request.as_tuple(), digest, result_cid, proof, gas=1_500_000)
+
+    def verifier_pin(self, verifier: str) -> bytes:
+        """The pin a `ZK` request carries for the verifier at ``verifier`` as its code is now."""
+        return bytes(self._call(self._contract("ProofCourt"), "pin", verifier))
 
     def settle(self, job_id: bytes) -> dict[str, Any]:
         return self._send(self.contract, "settle", job_id, gas=SETTLE_GAS, preflight=True)

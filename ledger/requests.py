@@ -48,7 +48,7 @@ def new_request(
         "requester": requester,
         "program_id": program_id,
         "input_digest": input_digest,
-        "verifier_node": b"\x00" * 32,
+        "verifier_pin": b"\x00" * 32,
         "min_price": min_price,
         "max_price": max_price,
         "ramp": 600,

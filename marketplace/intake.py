@@ -63,7 +63,7 @@ class RequestIn(BaseModel):
     requester: Annotated[str, Field(pattern=_ADDRESS)]
     program_id: Annotated[str, Field(pattern=_HEX32)]
     input_digest: Annotated[str, Field(pattern=_HEX32)]
-    verifier_node: Annotated[str, Field(pattern=_HEX32)] = "0x" + "00" * 32
+    verifier_pin: Annotated[str, Field(pattern=_HEX32)] = "0x" + "00" * 32
     min_price: Annotated[int | str, _uint(96)]
     max_price: Annotated[int | str, _uint(96)]
     ramp: Annotated[int, _uint(32)]
@@ -84,7 +84,7 @@ class RequestIn(BaseModel):
             requester=Web3.to_checksum_address(self.requester),
             program_id=bytes.fromhex(self.program_id[2:]),
             input_digest=bytes.fromhex(self.input_digest[2:]),
-            verifier_node=bytes.fromhex(self.verifier_node[2:]),
+            verifier_pin=bytes.fromhex(self.verifier_pin[2:]),
             min_price=int(self.min_price),
             max_price=int(self.max_price),
             ramp=self.ramp,

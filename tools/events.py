@@ -29,6 +29,7 @@ SPECIAL = {
     "enum IJobMarket.JobStatus": "JobStatus",
     "enum IStakeManager.SlashReason": "SlashReason",
     "enum ICourt.Phase": "CasePhase",
+    "enum IProofCourt.Verdict": "Verdict",
 }
 
 
@@ -81,7 +82,7 @@ def collect(contracts: list[str]) -> list[tuple[str, str, list[str], list[tuple[
 def render(contracts: list[str]) -> str:
     events = collect(contracts)
     used = {kind for *_, fields in events for _, _, kind in fields}
-    market = sorted(used & {"JobRequest", "JobStatus", "Mode", "SlashReason"})
+    market = sorted(used & {"JobRequest", "JobStatus", "Mode", "SlashReason", "Verdict"})
     imports = ["from .court import CasePhase"] if "CasePhase" in used else []
     imports += [f"from .market import {', '.join(market)}"] if market else []
     lines = [

@@ -28,8 +28,9 @@ from ledger import (
     mapped_errors,
 )
 
-PROTOCOL = ("AgoraToken", "StakeManager", "JobMarket", "Court")
-"""The contracts that hold or move tokens: every event an audit needs comes from them."""
+PROTOCOL = ("AgoraToken", "StakeManager", "JobMarket", "Court", "ProofCourt")
+"""The contracts that hold or move tokens, and the proof court whose verdicts settle `ZK` jobs:
+every event an audit needs comes from them."""
 MAX_PAGE = 10_000
 """The most blocks one `eth_getLogs` may span on `agora chain serve` (AGORA_RPC_LOG_BLOCK_RANGE)."""
 

@@ -27,14 +27,15 @@ DEPLOYABLE = CONTRACT_NAMES
 WIRING = {
     ("JobMarket", "token"): "AgoraToken",
     ("JobMarket", "stakes"): "StakeManager",
-    ("JobMarket", "registry"): "NameRegistry",
     ("JobMarket", "court"): "Court",
+    ("JobMarket", "proofCourt"): "ProofCourt",
     ("StakeManager", "token"): "AgoraToken",
     ("StakeManager", "market"): "JobMarket",
     ("StakeManager", "court"): "Court",
     ("Court", "token"): "AgoraToken",
     ("Court", "market"): "JobMarket",
     ("Court", "stakes"): "StakeManager",
+    ("ProofCourt", "market"): "JobMarket",
     ("JobBatcher", "market"): "JobMarket",
 }
 

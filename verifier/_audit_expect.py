@@ -25,6 +25,7 @@ SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "SlotReleased": (("worker",), ("slot", "moved_from")),
     "ResultCommitted": (("worker", "slot"), ("commitment",)),
     "ResultRevealed": (("worker", "slot"), ("digest",)),
+    "ProofChecked": (("worker",), ("verifier", "verdict", "digest")),
     "ProofAccepted": (("worker",), ("digest",)),
     "ProofRejected": (("worker",), ("digest",)),
     "JobProvisional": ((), ("digest", "agreeing", "final_after")),

@@ -24,8 +24,7 @@ FACTS: tuple[tuple[type[ev.Event], str, Callable[..., list[Expect]]], ...] = (
     (ev.SlotReleased, "release", market.release),
     (ev.ResultCommitted, "commit", market.commit),
     (ev.ResultRevealed, "reveal", market.reveal),
-    (ev.ProofAccepted, "proof", market.proof),
-    (ev.ProofRejected, "proof", market.proof),
+    (ev.ProofChecked, "proof", market.proof),
     (ev.AuditScheduled, "audit", cases.audit),
     (ev.AuditorDrawn, "audit", cases.audit),
     (ev.AuditSkipped, "audit", cases.audit),
@@ -79,7 +78,7 @@ class JobReplay:
         self.params = Params(market=a["JobMarket"], stakes=a["StakeManager"], court=a.get("Court", ""))
         self.book = StakeBook(report)
         self.jobs: dict[bytes, JobModel] = {}
-        self._sources = {a["JobMarket"], a["StakeManager"], a.get("Court")}
+        self._sources = {a["JobMarket"], a["StakeManager"], a.get("Court"), a.get("ProofCourt")}
 
     def run(self, events: Iterable[ev.Event]) -> None:
         for tx in transactions(events):

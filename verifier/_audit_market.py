@@ -3,9 +3,12 @@ for each step of a job, what the contracts must have logged: who is paid, refund
 
 from __future__ import annotations
 
-from ledger import UNAVAILABLE, JobStatus, Mode, SlashReason, format_tokens
+from eth_utils import to_checksum_address
+
+from ledger import UNAVAILABLE, JobStatus, Mode, SlashReason, Verdict, format_tokens
 from ledger import events as ev
 
+from . import _audit_proof
 from ._audit_expect import Expect, expect
 from ._audit_job import (
     AUDIT_AWAITING,
@@ -251,25 +254,44 @@ def _refund(job: JobModel, paid: int) -> list[Expect]:
     return [expect("Refunded", why, requester=job.requester, amount=amount)]
 
 
-def proof(step: Step, event: ev.ProofAccepted | ev.ProofRejected) -> list[Expect]:
-    """`_settleProof` (the proof itself is judged by the program's verifier contract)."""
+def proof(step: Step, event: ev.ProofChecked) -> list[Expect]:
+    """`ProofCourt.submitProof` and the market's `settleProof`: the verdict judged again from the
+    submission (_audit_proof), then what it pays, refunds or slashes."""
     job = step.job
     slot = job.slots[0] if job.slots else None
     step.rule(slot is not None and slot.worker == event.worker, f"a proof from {event.worker}, not the slot's worker")
     step.rule(step.now <= job.request.reveal_deadline, "a proof after the reveal deadline")
+    pinned = to_checksum_address(job.request.verifier_pin[:20])
+    step.rule(
+        event.verifier == pinned, f"checked by {event.verifier}, not by the verifier the request pinned ({pinned})"
+    )
+    _audit_proof.judge(step, event)
     if slot is None:
         return []
-    if isinstance(event, ev.ProofAccepted):
+    checked = expect(
+        "ProofChecked",
+        "the proof court's verdict",
+        worker=slot.worker,
+        verifier=pinned,
+        verdict=event.verdict,
+        digest=event.digest,
+    )
+    if event.verdict == Verdict.VALID:
         slot.revealed, slot.sealed, job.status, job.outcome = True, event.digest, JobStatus.SETTLED, event.digest
         return [
+            checked,
             expect("ProofAccepted", "the verifier accepted the proof", worker=slot.worker, digest=event.digest),
             expect("JobSettled", "a valid proof", winning_digest=event.digest, agreeing=1),
             *_refund(job, slot.price),
             expect("WorkerPaid", "a valid proof: its locked price", worker=slot.worker, amount=slot.price),
             expect("CollateralReleased", "a valid proof", worker=slot.worker, amount=job.collateral),
         ]
+    if event.verdict == Verdict.UNVERIFIABLE:
+        slot.revealed, slot.sealed = True, event.digest
+        return [checked, *void(step, "the pinned verifier failed: the requester's choice, the worker paid")]
     job.status = JobStatus.EXPIRED
     return [
+        checked,
         expect("ProofRejected", "the verifier refused the proof", worker=slot.worker, digest=event.digest),
         *_refund(job, 0),
         *_market_slash(step, slot, SlashReason.INVALID_PROOF, "the proof did not verify"),

@@ -47,7 +47,7 @@ __all__ = [
     "verify_code",
 ]
 
-JOB_CONTRACTS = ("StakeManager", "JobMarket", "Court")
+JOB_CONTRACTS = ("StakeManager", "JobMarket", "Court", "ProofCourt")
 
 
 def _quiet(_: str) -> None:

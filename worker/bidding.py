@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from duties import RETRY_AFTER, Executions, JobRecord, Phase, amount, short
-from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, RegionNotAllowed, WorkerAlreadyLocked
+from ledger import ContractRevert, JobFull, JobNotOpen, LockClosed, Mode, RegionNotAllowed, WorkerAlreadyLocked
 from ledger.events import JobPosted
 from store import BlobTooLarge, NotFound, cid_from_digest
 
@@ -86,6 +86,8 @@ class Bidding:
         """
         w = self.w
         request = record.request
+        if request.mode == Mode.ZK:  # proven before locking: everything is fetched and checked then
+            return self.executions.proof_ready(record.job_id, request)
         what = "program"
         try:
             self.executions.program(cid_from_digest(request.program_id))

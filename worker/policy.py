@@ -34,7 +34,8 @@ class BidPolicy:
     ``region``: its declared region (None: undeclared, only jobs open to every region);
     ``max_concurrent``: executions at once; ``exec_margin``: seconds it needs between locking and
     the job's result deadline; ``reveal_margin``: seconds it needs between the commit and reveal
-    deadlines to get its reveal on chain (terms with less would let it be slashed for not revealing).
+    deadlines to get its reveal on chain (terms with less would let it be slashed for not revealing);
+    ``prove``: whether it takes `ZK` jobs (proving them with zokrates-js on Ray, before locking).
     """
 
     min_price: int = 0
@@ -43,11 +44,14 @@ class BidPolicy:
     max_concurrent: int = 2
     exec_margin: int = 2
     reveal_margin: int = 5
+    prove: bool = True
 
     def evaluate(self, request: JobRequest, *, now: int) -> Verdict:
         """The standing checks, made once when a job is posted: a no here is final."""
-        if request.mode != Mode.REDUNDANT:
-            return Verdict(False, "skipped: zero-knowledge jobs need a prover, which this worker does not run")
+        if request.mode == Mode.ZK and not self.prove:
+            return Verdict(
+                False, "skipped: zero-knowledge jobs need a prover, and this worker does not prove (--no-prove)"
+            )
         if request.max_price < self.min_price:
             return Verdict(
                 False,

@@ -27,6 +27,7 @@ from .errors import (
     ZkTimeout,
 )
 from .groth16 import InputCountMismatch, verify, verify_job
+from .jobs import Recipe, ZkJob, ZkJobError, ZkProgram
 from .pedersen import BLOCK, LIBRARY, commitment, compressed, library_source
 from .settings import ZkSettings, get_settings
 from .solidity import lean_verifier
@@ -67,6 +68,10 @@ __all__ = [
     "VerifierContract",
     "WitnessError",
     "ZkError",
+    "ZkJob",
+    "ZkJobError",
+    "ZkProgram",
+    "Recipe",
     "ZkSettings",
     "ZkTimeout",
     "commitment",

@@ -4,9 +4,11 @@ ZoKrates' exported verifier rebuilds the key in memory structs on every call and
 through them (~25k gas over the precompiles, and many opcodes for py-evm to interpret). This one
 keeps the key as literals in straight-line assembly: one ECMUL and one ECADD per input, one
 ECPAIRING of the same four pairs. Same ABI (`verifyTx(Proof, uint256[N])`, `view`, bool), same
-answers: false for a failed check; a revert for an input >= r or a point a precompile refuses,
-as ZoKrates' `require` and `invalid()` do. tests/integration/test_zk_programs.py holds the two
-contracts and `zk.verify` to each other.
+answers for every proof ZoKrates' verifier accepts or refuses; where ZoKrates' reverts (an input
+>= r, a point a precompile refuses: its `require` and `invalid()`), this one answers false. The
+market's proof court counts a revert as the verifier's fault, not the prover's (docs/protocol.md),
+so the verifier `agora program register` deploys never reverts on a proof.
+tests/integration/test_zk_programs.py holds the two contracts and `zk.verify` to each other.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def lean_verifier(key: VerificationKey) -> str:
     for i, (x, y) in enumerate(key.gamma_abc[1:]):
         lines += [
             f"            s := calldataload(add(input, {32 * i}))",
-            "            if iszero(lt(s, R)) { revert(0, 0) }",
+            "            if iszero(lt(s, R)) { ok := 0 }",
             _store(832, _h(x)),
             _store(864, _h(y)),
             "            mstore(add(m, 896), s)",
@@ -66,8 +68,7 @@ def lean_verifier(key: VerificationKey) -> str:
     lines += [_store(640 + 32 * i, _h(w)) for i, w in enumerate(_g2_words(key.beta))]
     lines += [
         "            ok := and(ok, staticcall(gas(), 8, m, 768, m, 32))",
-        "            if iszero(ok) { revert(0, 0) }",
-        "            r := mload(m)",
+        "            r := and(ok, mload(m))",
     ]
     body = "\n".join(lines)
     return f"""// SPDX-License-Identifier: MIT
@@ -92,8 +93,8 @@ contract Verifier {{
         G1Point c;
     }}
 
-    /// @notice Whether `proof` is valid for the public `input`s; reverts on an input >= the
-    /// scalar field or a point the precompiles refuse.
+    /// @notice Whether `proof` is valid for the public `input`s: false, never a revert, for an
+    /// input >= the scalar field or a point the precompiles refuse.
     function verifyTx(Proof calldata proof, uint256[{n}] calldata input) external view returns (bool r) {{
         assembly ("memory-safe") {{
             let R := {_h(_R)}

@@ -11,26 +11,20 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ICourt} from "./interfaces/ICourt.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
-import {INameRegistry} from "./interfaces/INameRegistry.sol";
-import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
-import {IPublicResolver} from "./interfaces/IPublicResolver.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {JobSettlement} from "./JobSettlement.sol";
 
 /// @title JobMarket
-/// @notice Deposits, signed job requests, the reverse-Dutch auction, commit-reveal and proofs.
-/// Settlement is in `JobSettlement`.
+/// @notice Deposits, signed job requests, the reverse-Dutch auction and commit-reveal. Settlement
+/// is in `JobSettlement`; `ZK` jobs' proofs are checked by the proof court (`ProofCourt`).
 contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant JOB_REQUEST_TYPEHASH = keccak256(
-        "JobRequest(address requester,bytes32 programId,bytes32 inputDigest,bytes32 verifierNode,uint96 minPrice,"
+        "JobRequest(address requester,bytes32 programId,bytes32 inputDigest,bytes32 verifierPin,uint96 minPrice,"
         "uint96 maxPrice,uint32 ramp,uint96 collateral,uint8 redundancy,uint8 quorum,uint8 mode,uint64 fuelLimit,"
         "uint40 lockDeadline,uint40 commitDeadline,uint40 revealDeadline,uint32 regions,uint256 nonce,uint40 expiry)"
     );
-    /// @notice Gas forwarded to a program's proof verifier (a Groth16 check costs ~230k).
-    uint256 public constant PROOF_GAS = 600_000;
-
     /// @notice Bounds on the owner's windows, so no setting can make a job unfair to either side.
     uint64 public constant MIN_JOB_DURATION = 1 hours;
     uint64 public constant MAX_JOB_DURATION = 365 days;
@@ -46,7 +40,6 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     uint256 public constant RELEASE_WINDOW = 2 minutes;
 
     IERC20 public immutable token;
-    INameRegistry public immutable registry;
 
     mapping(address requester => mapping(uint256 word => uint256 bits)) private _nonces;
     /// @dev Who gave a slot of a job back: they may not lock it again (no lock-release cycling).
@@ -55,7 +48,6 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     constructor(
         IERC20 token_,
         IStakeManager stakes_,
-        INameRegistry registry_,
         address owner_,
         uint64 maxJobDuration_,
         uint64 challengeWindow_,
@@ -63,7 +55,6 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         uint64 minRevealWindow_
     ) EIP712("AgoraJobMarket", "1") Ownable(owner_) JobSettlement(stakes_) {
         token = token_;
-        registry = registry_;
         _setMaxJobDuration(maxJobDuration_);
         _setChallengeWindow(challengeWindow_);
         _setMinWindows(minComputeWindow_, minRevealWindow_);
@@ -143,8 +134,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (r.redundancy == 0 || r.redundancy > MAX_SLOTS) revert InvalidRedundancy(r.redundancy, MAX_SLOTS);
         if (r.quorum == 0 || r.quorum > r.redundancy) revert InvalidQuorum(r.quorum, r.redundancy);
         if (r.minPrice > r.maxPrice) revert InvertedPriceRange(r.minPrice, r.maxPrice);
-        if (r.mode == Mode.ZK && (r.redundancy != 1 || r.verifierNode == bytes32(0))) {
-            revert InvalidZkTerms(r.redundancy, r.verifierNode);
+        if (r.mode == Mode.ZK && (r.redundancy != 1 || r.verifierPin == bytes32(0))) {
+            revert InvalidZkTerms(r.redundancy, r.verifierPin);
         }
         if (block.timestamp >= r.lockDeadline) revert LockDeadlinePassed(r.lockDeadline, block.timestamp);
         // Without these windows a worker could be made to miss a deadline it had no time to meet.
@@ -279,26 +270,20 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IJobMarket
-    function submitProof(JobRequest calldata r, bytes32 digest, bytes32 resultCid, bytes calldata proof)
+    function settleProof(bytes32 jobId, address worker, bytes32 digest, bytes32 resultCid, uint8 verdict)
         external
         nonReentrant
     {
-        bytes32 jobId = hashRequest(r);
-        Job storage j = _workerSlot(jobId, 0, Mode.ZK);
+        if (msg.sender != proofCourt) revert OnlyCourt(msg.sender);
+        Job storage j = _slotOf(jobId, 0, Mode.ZK, worker);
         if (block.timestamp > j.revealDeadline) revert RevealClosed(jobId, j.revealDeadline, block.timestamp);
-        address resolver = registry.resolver(r.verifierNode);
-        address verifier = resolver == address(0) ? address(0) : IPublicResolver(resolver).addr(r.verifierNode);
-        if (verifier == address(0)) revert NoVerifier(r.verifierNode);
-        // Enough gas for the verifier, so a valid proof is never judged invalid for want of gas.
-        uint256 needed = PROOF_GAS * 64 / 63 + 50_000;
-        if (gasleft() < needed) revert NotEnoughGasForVerifier(gasleft(), needed);
-        bool valid;
-        try IProofVerifier(verifier).verifyProof{gas: PROOF_GAS}(r.programId, r.inputDigest, digest, proof) returns (
-            bool ok
-        ) {
-            valid = ok;
-        } catch {}
-        _settleProof(jobId, j, digest, resultCid, valid);
+        if (verdict > 1) {
+            // The requester pinned a verifier that failed: its choice, so the worker is paid as a revealer.
+            (j.revealedMask, _slots[jobId][0].sealed_) = (1, digest);
+            _void(jobId, j);
+        } else {
+            _settleProof(jobId, j, digest, resultCid, verdict == 1);
+        }
     }
 
     /// @inheritdoc IJobMarket
@@ -385,6 +370,13 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (court != address(0)) revert CourtAlreadySet(court);
         court = court_;
         emit CourtSet(court_);
+    }
+
+    /// @notice Sets the proof court once; from then on it settles `ZK` jobs.
+    function setProofCourt(address proofCourt_) external onlyOwner {
+        if (proofCourt != address(0)) revert CourtAlreadySet(proofCourt);
+        proofCourt = proofCourt_;
+        emit ProofCourtSet(proofCourt_);
     }
 
     modifier onlyCourt() {
@@ -478,8 +470,12 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
     }
 
     function _workerSlot(bytes32 jobId, uint8 index, Mode mode) private view returns (Job storage j) {
+        return _slotOf(jobId, index, mode, msg.sender);
+    }
+
+    function _slotOf(bytes32 jobId, uint8 index, Mode mode, address worker) private view returns (Job storage j) {
         j = _openJob(jobId);
         if (j.mode != mode) revert WrongMode(jobId, j.mode);
-        if (index >= j.locked || _slots[jobId][index].worker != msg.sender) revert NotSlotWorker(jobId, index, msg.sender);
+        if (index >= j.locked || _slots[jobId][index].worker != worker) revert NotSlotWorker(jobId, index, worker);
     }
 }

@@ -34,6 +34,10 @@ abstract contract JobSettlement is IJobMarket {
     address public court;
     /// @inheritdoc IJobMarket
     uint16 public auditBps;
+    /// @inheritdoc IJobMarket
+    // Set once by JobMarket.setProofCourt; slither analyses this abstract base alone.
+    // slither-disable-next-line uninitialized-state
+    address public proofCourt;
 
     // Written by JobMarket (posting and locking); slither analyses this abstract base alone.
     // slither-disable-next-line uninitialized-state

@@ -200,7 +200,7 @@ contract AuditTest is AuditFixture {
     function test_escrow_noCourtNoFee() public {
         JobMarket withCourt = market;
         market = new JobMarket(
-            IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL
+            IERC20(address(token)), stakes, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL
         );
         market.setAuditRate(10_000);
         vm.startPrank(requester);

@@ -9,6 +9,8 @@ import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {Court} from "../src/Court.sol";
 import {ICourt} from "../src/interfaces/ICourt.sol";
 import {MarketFixture} from "./helpers/MarketFixture.sol";
+import {ProofCourt} from "../src/ProofCourt.sol";
+import {RevertingVerifier} from "./helpers/HashProofVerifier.sol";
 
 /// Drives whole jobs with honest and dishonest workers, at random times, and the court's cases
 /// (disputes, draws, juror votes honest or not, counts, rulings), keeping ghost state.
@@ -33,6 +35,11 @@ contract MarketHandler is Test {
     uint256 public honestUnpaid;
     mapping(bytes32 jobId => bool) public claimed; // the handler claimed its bonds in this case
 
+    // ZK jobs: the proof court, pins of a stand-in verifier and of one that always reverts
+    ProofCourt internal proofCourt;
+    bytes32[2] internal pins;
+    mapping(bytes32 jobId => IJobMarket.JobRequest) internal zkRequests;
+
     constructor(
         AgoraToken token_,
         StakeManager stakes_,
@@ -46,6 +53,12 @@ contract MarketHandler is Test {
         (token, stakes, market, court, requester, requesterKey, workerList) =
             (token_, stakes_, market_, court_, requester_, key, workers_);
         ghostMinted = minted;
+    }
+
+    /// Called once, by the test's setUp (later calls change nothing).
+    function setProofCourt(ProofCourt proofCourt_, bytes32 goodPin, bytes32 revertingPin) external {
+        if (address(proofCourt) != address(0)) return;
+        (proofCourt, pins[0], pins[1]) = (proofCourt_, goodPin, revertingPin);
     }
 
     function jobCount() external view returns (uint256) {
@@ -86,7 +99,7 @@ contract MarketHandler is Test {
             requester: requester,
             programId: keccak256("program"),
             inputDigest: keccak256(abi.encode(nonce)),
-            verifierNode: bytes32(0),
+            verifierPin: bytes32(0),
             minPrice: uint96(bound(price, 0, 5 ether)),
             maxPrice: 5 ether,
             ramp: uint32(bound(ramp, 0, 600)),
@@ -106,6 +119,58 @@ contract MarketHandler is Test {
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(requesterKey, digest);
         try market.postJob(r, abi.encodePacked(rr, s, v)) returns (bytes32 jobId) {
             jobIds.push(jobId);
+        } catch {}
+    }
+
+    /// A `ZK` job pinning the stand-in verifier, or (1 in 4) one that always reverts.
+    function postZk(uint8 pinSeed, uint96 price) external {
+        if (address(proofCourt) == address(0)) return;
+        IJobMarket.JobRequest memory r = IJobMarket.JobRequest({
+            requester: requester,
+            programId: keccak256("zk program"),
+            inputDigest: bytes32(uint256(keccak256(abi.encode(nonce))) >> 8),
+            verifierPin: pins[pinSeed % 4 == 0 ? 1 : 0],
+            minPrice: uint96(bound(price, 0, 5 ether)),
+            maxPrice: 5 ether,
+            ramp: 0,
+            collateral: 20 ether,
+            redundancy: 1,
+            quorum: 1,
+            mode: IJobMarket.Mode.ZK,
+            fuelLimit: 1,
+            lockDeadline: uint40(block.timestamp + 600),
+            commitDeadline: uint40(block.timestamp + 1200),
+            revealDeadline: uint40(block.timestamp + 1800),
+            regions: 0,
+            nonce: nonce++,
+            expiry: uint40(block.timestamp + 10)
+        });
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(requesterKey, digest);
+        try market.postJob(r, abi.encodePacked(rr, s, v)) returns (bytes32 jobId) {
+            jobIds.push(jobId);
+            zkRequests[jobId] = r;
+        } catch {}
+    }
+
+    /// The slot's worker submits a proof: honest (valid for the stand-in verifier) or junk. An honest
+    /// prover is paid and never slashed, whichever verifier the requester pinned.
+    function prove(uint256 jobSeed, bool honest) external {
+        bytes32 jobId = _job(jobSeed);
+        IJobMarket.JobRequest memory r = zkRequests[jobId];
+        IJobMarket.Job memory j = market.job(jobId);
+        if (r.requester == address(0) || j.locked == 0 || j.status != IJobMarket.JobStatus.Open) return;
+        address w = market.slot(jobId, 0).worker;
+        bytes32 result = bytes32(uint256(_truth(jobId)) >> 8);
+        uint256[5] memory inputs = proofCourt.publicInputs(jobId, w, r.inputDigest, result);
+        bytes32 first = honest ? keccak256(abi.encode(inputs)) : keccak256("junk");
+        (uint256 stakeBefore, uint256 paidBefore, uint256 supply) = (_total(w), market.balanceOf(w), token.totalSupply());
+        vm.prank(w);
+        try proofCourt.submitProof(r, result, bytes32("cid"), abi.encode(first, 0, 0, 0, 0, 0, 0, 0)) {
+            vm.roll(block.number + 1); // pool weights are read at ended blocks
+            ghostBurned += supply - token.totalSupply(); // a junk proof's slash burns its share
+            if (honest && _total(w) < stakeBefore) ++honestSlashed;
+            if (honest && market.balanceOf(w) <= paidBefore) ++honestUnpaid;
         } catch {}
     }
 
@@ -410,6 +475,7 @@ contract JobMarketInvariantTest is MarketFixture {
         market.setAuditRate(5_000); // every redundant job pays an audit fee; half draw an auditor
         handler =
             new MarketHandler(token, stakes, market, court, requester, requesterKey, workers, token.totalSupply());
+        handler.setProofCourt(proofCourt, verifierPin, proofCourt.pin(address(new RevertingVerifier())));
         targetContract(address(handler));
     }
 
@@ -430,7 +496,8 @@ contract JobMarketInvariantTest is MarketFixture {
 
     function _tokenConservation() internal view {
         uint256 sum = token.balanceOf(requester) + token.balanceOf(address(market)) + token.balanceOf(address(stakes))
-            + token.balanceOf(address(this)) + token.balanceOf(address(handler)) + token.balanceOf(address(court));
+            + token.balanceOf(address(this)) + token.balanceOf(address(handler)) + token.balanceOf(address(court))
+            + token.balanceOf(address(proofCourt));
         address[] memory ws = handler.workers();
         for (uint256 i; i < ws.length; ++i) {
             sum += token.balanceOf(ws[i]);

@@ -217,7 +217,7 @@ contract ReentrancyTest is MarketFixture {
     function test_attack_reentrantTokenCannotWithdrawTwice() public {
         ReentrantToken evil = new ReentrantToken();
         JobMarket evilMarket =
-            new JobMarket(IERC20(address(evil)), stakes, registry, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
+            new JobMarket(IERC20(address(evil)), stakes, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
         evil.approve(address(evilMarket), 10 ether);
         evilMarket.deposit(10 ether);
         evil.transfer(address(evil), 0);

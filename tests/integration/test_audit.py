@@ -502,7 +502,8 @@ def test_verify_code_passes_then_fails_on_other_source_and_a_wrong_address(  # t
     market.compiling.result()  # the command compiles through the same cached build
     code, out = agora("verify-code")
     assert code == 0, out
-    assert "JobMarket: metadata solc 0.8.37; immutables registry=" in out and "no discrepancies" in out
+    assert "JobMarket: metadata solc 0.8.37; immutables " in out and "no discrepancies" in out
+    assert "ProofCourt: metadata solc 0.8.37; immutables market=" in out
 
     other = _batcher_from_other_source(tmp_path)
     assert other["bytecode"] != artifact("JobBatcher")["bytecode"]

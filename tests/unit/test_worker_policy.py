@@ -22,7 +22,7 @@ def request(**overrides: object) -> JobRequest:
         "requester": "0x" + "11" * 20,
         "program_id": b"\x01" * 32,
         "input_digest": b"\x02" * 32,
-        "verifier_node": b"\x00" * 32,
+        "verifier_pin": b"\x00" * 32,
         "min_price": 2 * AGR,
         "max_price": 10 * AGR,
         "ramp": 100,
@@ -53,7 +53,7 @@ def ask(r: JobRequest, posted_at: int, t: int) -> int:
 @pytest.mark.parametrize(
     "policy,req,reason",
     [
-        (BidPolicy(), request(mode=Mode.ZK), "skipped: zero-knowledge jobs need a prover"),
+        (BidPolicy(prove=False), request(mode=Mode.ZK), "skipped: zero-knowledge jobs need a prover"),
         (
             BidPolicy(min_price=12 * AGR),
             request(),

@@ -33,7 +33,7 @@ interface IJobMarket {
         address requester;
         bytes32 programId; // sha256 digest of the program's CID
         bytes32 inputDigest; // sha256 digest of the input's CID
-        bytes32 verifierNode; // ZK: name node whose addr is the program's verifier; else zero
+        bytes32 verifierPin; // ZK: the verifier's address and code hash (`ProofCourt.pinOf`); else zero
         uint96 minPrice; // the ask starts here at posting...
         uint96 maxPrice; // ...and rises linearly to here over `ramp` seconds
         uint32 ramp;
@@ -101,7 +101,7 @@ interface IJobMarket {
     /// @notice The ask would start above where it ends.
     error InvertedPriceRange(uint256 minPrice, uint256 maxPrice);
     /// @notice A `ZK` job needs exactly one slot and a verifier name.
-    error InvalidZkTerms(uint8 redundancy, bytes32 verifierNode);
+    error InvalidZkTerms(uint8 redundancy, bytes32 verifierPin);
     /// @notice The lock deadline must lie in the future.
     error LockDeadlinePassed(uint256 lockDeadline, uint256 now_);
     /// @notice Too little time between the lock and commit deadlines to compute (or deadlines out of order).
@@ -146,10 +146,6 @@ interface IJobMarket {
     error NotSettleable(bytes32 jobId, uint256 revealDeadline, uint256 now_);
     /// @notice The job cannot be closed before `deadline` (or at all, in its status).
     error NotExpirable(bytes32 jobId, JobStatus status, uint256 deadline, uint256 now_);
-    /// @notice The verifier name resolves to no address.
-    error NoVerifier(bytes32 verifierNode);
-    /// @notice Too little gas left to give the proof verifier all it may need.
-    error NotEnoughGasForVerifier(uint256 available, uint256 needed);
     /// @notice An owner-set window outside the bounds the contract allows.
     error WindowOutOfRange(uint256 value, uint256 minimum, uint256 maximum);
     /// @notice A provisional settlement becomes final only after `finalAfter`.
@@ -177,6 +173,8 @@ interface IJobMarket {
     event JobEscalated(bytes32 indexed jobId);
     /// @notice The court that decides disputed jobs was set.
     event CourtSet(address court);
+    /// @notice The proof court that settles `ZK` jobs was set.
+    event ProofCourtSet(address proofCourt);
     /// @notice `account` withdrew `amount` of its market balance.
     event Withdrawn(address indexed account, uint256 amount);
     /// @notice A signed request was posted as `jobId`, moving `escrow` from the requester's balance.
@@ -247,9 +245,11 @@ interface IJobMarket {
     /// @notice Reveals the committed digest (a lone slot may reveal without committing once its
     /// audit is decided without an auditor); settles when every locked slot has revealed.
     function reveal(bytes32 jobId, uint8 slot, bytes32 digest, bytes32 salt, bytes32 resultCid) external;
-    /// @notice `ZK` jobs: submits the result with its proof, checked by the program's verifier.
-    function submitProof(JobRequest calldata request, bytes32 digest, bytes32 resultCid, bytes calldata proof)
-        external;
+    /// @notice Proof court only: settles a `ZK` job on its verdict for `worker`'s proof of
+    /// `digest` (`IProofCourt.Verdict`): valid pays the worker; invalid slashes it `InvalidProof` and
+    /// refunds the requester; unverifiable (the pinned verifier failed) voids the job with the
+    /// worker paid its price, as the requester chose the verifier. By the reveal deadline.
+    function settleProof(bytes32 jobId, address worker, bytes32 digest, bytes32 resultCid, uint8 verdict) external;
     /// @notice Settles a `REDUNDANT` job once all revealed or the reveal deadline passed: a quorum
     /// makes it `Provisional` (final after the challenge window), no quorum `Unresolved`; slots that
     /// did not reveal are slashed at once.
@@ -284,6 +284,8 @@ interface IJobMarket {
     function auditDeadline(bytes32 jobId) external view returns (uint256);
     /// @notice The court that decides disputed jobs (zero: none, and disagreeing reveals go `Unresolved`).
     function court() external view returns (address);
+    /// @notice The contract that checks `ZK` jobs' proofs and settles them (zero: none yet).
+    function proofCourt() external view returns (address);
     /// @notice The "unavailable" sentinel digest: revealed (or voted) when the job's program or
     /// input cannot be had. Never slashed, never a result: next to a result it sends the job to the
     /// court (a confirmed result is paid in full); alone, each such claim is paid `minPrice / 4`.

@@ -14,6 +14,7 @@ import {IStakeManager} from "../../src/interfaces/IStakeManager.sol";
 import {INameRegistry} from "../../src/interfaces/INameRegistry.sol";
 import {NameHash} from "../../src/libraries/NameHash.sol";
 import {HashProofVerifier} from "./HashProofVerifier.sol";
+import {ProofCourt} from "../../src/ProofCourt.sol";
 import {ICourt} from "../../src/interfaces/ICourt.sol";
 
 /// Deploys token, names, stake manager and market as `agora chain deploy` does, with funded
@@ -37,7 +38,9 @@ abstract contract MarketFixture is Test {
     StakeManager internal stakes;
     JobMarket internal market;
     Court internal court;
+    ProofCourt internal proofCourt;
     HashProofVerifier internal verifier;
+    bytes32 internal verifierPin;
     bytes32 internal verifierNode;
 
     address internal requester;
@@ -53,15 +56,18 @@ abstract contract MarketFixture is Test {
         registry = new NameRegistry(address(this));
         resolver = new PublicResolver(registry);
         stakes = new StakeManager(token, address(this), BURN_BPS, UNBONDING, MIN_STAKE);
-        market = new JobMarket(IERC20(address(token)), stakes, registry, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
+        market = new JobMarket(IERC20(address(token)), stakes, address(this), MAX_DURATION, CHALLENGE, MIN_COMPUTE, MIN_REVEAL);
         stakes.setMarket(address(market));
         court = new Court(
             IERC20(address(token)), market, stakes, address(this), VOTE_WINDOW, SEAT_FEE_FLOOR, SEAT_COLLATERAL
         );
         market.setCourt(address(court));
         stakes.setCourt(address(court));
+        proofCourt = new ProofCourt(market);
+        market.setProofCourt(address(proofCourt));
         verifier = new HashProofVerifier();
-        // programs.agora/sum: its addr record is the program's verifier
+        verifierPin = proofCourt.pin(address(verifier));
+        // sum.agora: its addr record names the program's verifier (a request pins it when signed)
         bytes32 agora = registry.setSubnodeOwner(bytes32(0), keccak256("agora"), address(this));
         verifierNode = registry.setSubnodeOwner(agora, keccak256("sum"), address(this));
         registry.setResolver(verifierNode, address(resolver));
@@ -93,7 +99,7 @@ abstract contract MarketFixture is Test {
             requester: requester,
             programId: keccak256("program"),
             inputDigest: keccak256("input"),
-            verifierNode: bytes32(0),
+            verifierPin: bytes32(0),
             minPrice: 1 ether,
             maxPrice: 10 ether,
             ramp: 100,
@@ -114,7 +120,8 @@ abstract contract MarketFixture is Test {
     function _zkRequest() internal returns (IJobMarket.JobRequest memory r) {
         r = _request(1, 1);
         r.mode = IJobMarket.Mode.ZK;
-        r.verifierNode = verifierNode;
+        r.verifierPin = verifierPin;
+        r.inputDigest = bytes32(uint256(keccak256("input")) >> 8); // a field element, as a commitment is
     }
 
     function _sign(IJobMarket.JobRequest memory r, uint256 key) internal view returns (bytes memory) {
@@ -146,8 +153,10 @@ abstract contract MarketFixture is Test {
         market.reveal(jobId, index, digest, keccak256(abi.encode("salt", w)), keccak256(abi.encode("cid", digest)));
     }
 
-    function _proof(IJobMarket.JobRequest memory r, bytes32 digest) internal pure returns (bytes memory) {
-        return abi.encode(keccak256(abi.encode(r.programId, r.inputDigest, digest)));
+    /// The test verifier's "proof" by `w` of `digest` for the request's job (HashProofVerifier).
+    function _proof(IJobMarket.JobRequest memory r, address w, bytes32 digest) internal view returns (bytes memory) {
+        uint256[5] memory inputs = proofCourt.publicInputs(market.hashRequest(r), w, r.inputDigest, digest);
+        return abi.encode(keccak256(abi.encode(inputs)), 0, 0, 0, 0, 0, 0, 0);
     }
 
     function _totalStake(address w) internal view returns (uint256) {

@@ -3,7 +3,7 @@
 // them), the slash reasons in order, the region codes in order, and the development chains.
 
 export const MARKET_EVENTS = [
-  "event JobPosted(bytes32 indexed jobId, address indexed requester, tuple(address requester, bytes32 programId, bytes32 inputDigest, bytes32 verifierNode, uint96 minPrice, uint96 maxPrice, uint32 ramp, uint96 collateral, uint8 redundancy, uint8 quorum, uint8 mode, uint64 fuelLimit, uint40 lockDeadline, uint40 commitDeadline, uint40 revealDeadline, uint32 regions, uint256 nonce, uint40 expiry) request, uint256 escrow)",
+  "event JobPosted(bytes32 indexed jobId, address indexed requester, tuple(address requester, bytes32 programId, bytes32 inputDigest, bytes32 verifierPin, uint96 minPrice, uint96 maxPrice, uint32 ramp, uint96 collateral, uint8 redundancy, uint8 quorum, uint8 mode, uint64 fuelLimit, uint40 lockDeadline, uint40 commitDeadline, uint40 revealDeadline, uint32 regions, uint256 nonce, uint40 expiry) request, uint256 escrow)",
   "event JobLocked(bytes32 indexed jobId, address indexed worker, uint8 slot, uint256 price)",
   "event ResultCommitted(bytes32 indexed jobId, address indexed worker, uint8 slot, bytes32 commitment)",
   "event ResultRevealed(bytes32 indexed jobId, address indexed worker, uint8 slot, bytes32 digest, bytes32 resultCid)",
