@@ -17,9 +17,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger import JobMarket, new_request, parse_tokens, regions_mask
+import zk
+from ledger import JobMarket, Mode, new_request, parse_tokens, regions_mask
 from marketplace.client import DEFAULT_URL, ApiClient, ApiError, Output
 from store import InvalidCID, digest_of
+from zk.jobs import BLOCK, MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
 
 from . import _common as c
 from ._market import running
@@ -108,7 +110,9 @@ def _regions(text: str | None) -> list[str] | None:
 @app.command()
 @c.reports_errors
 def submit(
-    program: Annotated[str, typer.Argument(help="A .wasm file (uploaded) or its store CID.")],
+    program: Annotated[
+        str, typer.Argument(help="A .wasm file (uploaded) or its store CID; with --zk, a ZK program's name.")
+    ],
     input_file: Annotated[Path, typer.Option("--input", help="The job's input (uploaded).", exists=True)],
     redundancy: Annotated[int, typer.Option("--redundancy", "-k", min=1, max=32, help="Slots (k).")] = 3,
     quorum: Annotated[int | None, typer.Option("--quorum", "-q", min=1, help="Equal results needed.")] = None,
@@ -118,6 +122,14 @@ def submit(
         None
     ),
     fuel: Annotated[int, typer.Option("--fuel", min=1, help="Fuel the program may use.")] = 10**6,
+    zk_job: Annotated[
+        bool,
+        typer.Option(
+            "--zk",
+            help="A ZK job: PROGRAM is a registered ZoKrates program (NAME.programs.agora), the input at "
+            "most 64 bytes (zero-padded); one slot, settled by the prover's Groth16 proof.",
+        ),
+    ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow it live to its result.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="With --wait: write the output here.")] = None,
     api: ApiOpt = None,
@@ -126,7 +138,10 @@ def submit(
 ) -> None:
     """Upload PROGRAM and the input, sign a request for them and submit it to the API."""
     with _client(api, sender, home, signs=True) as client:
-        job_id = _submit(client, program, input_file, redundancy, quorum, max_price, min_price, regions, fuel)
+        if zk_job:
+            job_id = _submit_zk(client, program, input_file, max_price, min_price, regions)
+        else:
+            job_id = _submit(client, program, input_file, redundancy, quorum, max_price, min_price, regions, fuel)
         if wait:
             _wait(client, job_id, output)
 
@@ -162,6 +177,54 @@ def _submit(
         max_price=high,
         nonce=secrets.randbits(64),
         fuel_limit=fuel,
+        regions=regions_mask(allowed) if allowed else 0,
+    )
+    answer = client.submit(request)
+    typer.echo(f"job      {answer['job_id']}  ({answer['status']}; escrow {answer['escrow']} AGR)")
+    return str(answer["job_id"])
+
+
+def _submit_zk(
+    client: ApiClient, program: str, input_file: Path, max_price: str, min_price: str, regions: str | None
+) -> str:
+    """A ZK job: the program's manifest found by its name, the input block and the job's spec
+    stored, the request pinning the program's verifier and committing to the block."""
+    allowed = _regions(regions)
+    low, high = _amount(min_price, "--min-price"), _amount(max_price, "--max-price")
+    if low > high:
+        c.fail(f"--min-price {min_price} is above --max-price {max_price}")
+    full = program if program.endswith(".programs.agora") else f"{program}.programs.agora"
+    record = client.get(f"/v1/names/{full}")
+    manifest_cid = (record.get("text") or {}).get("zk.program")
+    if not manifest_cid:
+        c.fail(f"{full} names no ZK program (register one: agora program register --zok FILE --name NAME)")
+    try:
+        manifest = ZkProgram.from_bytes(client.blob(manifest_cid, max_size=MAX_MANIFEST))
+    except ZkJobError as exc:
+        c.fail(f"{full}'s manifest {manifest_cid} is not a ZK program's: {exc}")
+    if manifest.name != full or str(record.get("address") or "").lower() != manifest.verifier.lower():
+        c.fail(f"{full}'s name records and its manifest {manifest_cid} disagree (name, or verifier address)")
+    data = input_file.read_bytes()
+    if len(data) > BLOCK:
+        c.fail(f"a ZK job's input is one {BLOCK}-byte block: {input_file} has {len(data):,} bytes")
+    block = data.ljust(BLOCK, b"\0")
+    input_cid = client.upload(block, regions=allowed)
+    spec_cid = client.upload(ZkJob(program=manifest_cid, input=input_cid).to_bytes(), regions=allowed)
+    typer.echo(f"program  {full}  (manifest {manifest_cid}, verifier {manifest.verifier})", err=True)
+    typer.echo(f"input    {input_cid}  ({len(data):,} bytes, padded to {BLOCK})", err=True)
+    assert client.signer is not None
+    request = new_request(
+        client.chain_time(),
+        requester=client.signer.address,
+        program_id=digest_of(spec_cid),
+        input_digest=zk.commitment(block),
+        verifier_pin=manifest.pin,
+        mode=Mode.ZK,
+        redundancy=1,
+        quorum=1,
+        min_price=low,
+        max_price=high,
+        nonce=secrets.randbits(64),
         regions=regions_mask(allowed) if allowed else 0,
     )
     answer = client.submit(request)
@@ -205,6 +268,11 @@ def _show(client: ApiClient, job: dict[str, Any], output: Path | None) -> None:
         except ApiError as exc:
             typer.echo(f"result   not readable: {exc}")
             return
+        if job.get("mode") == "zk":
+            _show_proven(job, data)
+            if output is not None:
+                _write(output, data)
+            return
         if output is not None:
             _write(output, data)
             typer.echo(_run_line(run) + f"  -> {output}")
@@ -212,6 +280,15 @@ def _show(client: ApiClient, job: dict[str, Any], output: Path | None) -> None:
             typer.echo(_run_line(run))
             if len(data) <= 4096 and _printable(data):
                 typer.echo("output:\n" + data.decode(), nl=not data.endswith(b"\n"))
+
+
+def _show_proven(job: dict[str, Any], block: bytes) -> None:
+    """A ZK job's result: the value its proof committed to (the block's first 32 bytes), checked."""
+    if not block:
+        typer.echo("result   proven: the program proves a fact about its input and computes no value")
+        return
+    value = int.from_bytes(block[:32], "big")
+    typer.echo(f"result   {value}  (proven: commitment {job['result_digest']}, salt 0x{block[32:].hex()})")
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -44,6 +44,8 @@ from store import (
 )
 from store.auth import verify
 from store.errors import BadUpload, Unauthenticated
+from zk import commitment
+from zk.jobs import BLOCK as ZK_BLOCK
 
 from . import problems
 from .models import JobRow, SlotRow, UploadRow
@@ -360,6 +362,9 @@ def blob_routes(
                 )
             )
             digest = row.result_digest
+            zk_job = row.mode == "zk"
+        if zk_job:
+            return _zk_result(client, key, named, digest)
         found, failures = None, []
         for named_cid in named:  # each slot that revealed the agreed digest, until one checks out whole
             if named_cid is None or int(named_cid, 16) == 0:
@@ -385,6 +390,33 @@ def blob_routes(
         return StreamingResponse(_spooled(output), media_type="application/octet-stream", headers=headers)
 
     return router
+
+
+def _zk_result(client: StoreClient, key: str, named: list[str | None], digest: str) -> StreamingResponse:
+    """A `ZK` job's result: the result block its proof committed to (checked against the
+    commitment), or nothing when the program proves a fact and computes no result (commitment 0)."""
+    block, cid = b"", ""
+    if int(digest, 16) != 0:
+        stored = next((n for n in named if n and int(n, 16) != 0), None)
+        if stored is None:
+            raise Problem(404, "result-not-stored", f"job {key}'s prover named no stored result block")
+        cid = cid_from_digest(bytes.fromhex(stored[2:]))
+        try:
+            block = client.get(cid, max_size=ZK_BLOCK)
+        except StoreError as exc:
+            raise Problem(404, "result-not-stored", f"job {key}'s result block {cid}: {exc}") from exc
+        if len(block) != ZK_BLOCK or "0x" + commitment(block).hex() != digest:
+            raise Problem(404, "result-not-stored", f"{cid} is not the result block job {key}'s proof committed to")
+    headers = {
+        "Content-Length": str(len(block)),
+        "X-Agora-Run-Status": "ok",
+        "X-Agora-Exit-Code": "0",
+        "X-Agora-Fuel-Used": "0",
+        "X-Agora-Output-Cid": cid,
+        "X-Agora-Result-Digest": digest,
+        "X-Agora-Proof": "groth16",  # the digest is the block's Pedersen commitment (docs/zk.md)
+    }
+    return StreamingResponse(iter([block]), media_type="application/octet-stream", headers=headers)
 
 
 def _checked_result(client: StoreClient, revealed: str, digest: str) -> tuple[RunRecord, str, BinaryIO]:

@@ -19,6 +19,7 @@ import orjson
 import requests
 from eth_account.signers.local import LocalAccount
 
+import zk
 from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
 from store import authorization, cid_from_digest
@@ -195,12 +196,25 @@ class ApiClient:
         except (KeyError, ValueError) as exc:
             raise ApiError(0, {"detail": f"the API's answer does not say how the run ended: {exc}"}) from exc
         data = _read(answer, DEFAULT_OUTPUT)
-        digest = result_digest(status, out.exit_code, hashlib.sha256(data).digest(), out.fuel_used)
+        if h.get("x-agora-proof") == "groth16":  # a ZK job's result block: its Pedersen commitment
+            digest = zk.commitment(data) if data else b"\x00" * 32
+        else:
+            digest = result_digest(status, out.exit_code, hashlib.sha256(data).digest(), out.fuel_used)
         if "0x" + digest.hex() != out.result_digest.lower():
             raise ApiError(
                 0, {"detail": f"the API sent an output that is not job {job_id}'s agreed result ({out.result_digest})"}
             )
         return out, data
+
+    def blob(self, cid: str, *, max_size: int) -> bytes:
+        """A stored blob by its manifest CID, at most ``max_size`` bytes, checked against the blob
+        CID the API names for it (``X-Agora-Blob-Cid``)."""
+        answer = self._send("GET", f"/v1/blobs/{cid}", timeout=(10, 60))
+        named = answer.headers.get("x-agora-blob-cid", "")
+        data = _read(answer, max_size)
+        if blob_cid(data) != named:
+            raise ApiError(0, {"detail": f"the API sent other bytes than blob {cid} ({named or 'no blob CID'})"})
+        return data
 
     # -- writes -------------------------------------------------------------------------------
     def upload(

@@ -26,6 +26,8 @@ from web3 import Web3
 
 from ledger import ChainUnavailable, ContractRevert, JobMarket, JobRequest, JobStatus, Mode, format_tokens
 from store import NotFound, StoreClient, StoreError, cid_from_digest
+from zk import commitment
+from zk.jobs import BLOCK, MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
 
 from .models import IntakeRow
 from .problems import Problem
@@ -212,6 +214,9 @@ class Intake:
     def _check_blobs(self, request: JobRequest) -> None:
         if self.store is None:
             return
+        if request.mode == Mode.ZK:
+            self._check_zk(request)
+            return
         for what, digest in (("program", request.program_id), ("input", request.input_digest)):
             cid = cid_from_digest(digest)
             try:
@@ -222,6 +227,34 @@ class Intake:
                 ) from exc
             except StoreError as exc:
                 raise Problem(503, "store-unavailable", f"cannot check its {what} {cid}: {exc}") from exc
+
+    def _check_zk(self, request: JobRequest) -> None:
+        """A `ZK` request names a spec (zk.jobs.ZkJob) by its program id: the spec, its program's
+        manifest and its input block must be stored, the block must be the one the request's input
+        commitment names, and the request must pin the program's verifier. Bounded: three small
+        reads and one Pedersen hash of 64 bytes."""
+        assert self.store is not None
+        spec_cid = cid_from_digest(request.program_id)
+        try:
+            spec = ZkJob.from_bytes(self.store.get(spec_cid, max_size=MAX_MANIFEST))
+            program = ZkProgram.from_bytes(self.store.get(spec.program, max_size=MAX_MANIFEST))
+            block = self.store.get(spec.input, max_size=BLOCK)
+        except NotFound as exc:
+            raise Problem(
+                422, "blob-not-found", f"its ZK job spec, program or input is on no store node: {exc}"
+            ) from exc
+        except ZkJobError as exc:
+            raise Problem(422, "invalid-zk-job", f"its program id does not name a ZK job spec: {exc}") from exc
+        except StoreError as exc:
+            raise Problem(503, "store-unavailable", f"cannot check its ZK job spec {spec_cid}: {exc}") from exc
+        if len(block) != BLOCK or commitment(block) != request.input_digest:
+            raise Problem(422, "input-commitment-mismatch", "its input block is not the one its input commitment names")
+        if program.pin != request.verifier_pin:
+            raise Problem(
+                422,
+                "verifier-not-pinned",
+                f"it pins verifier 0x{request.verifier_pin.hex()}; {program.name}'s pin is 0x{program.pin.hex()}",
+            )
 
 
 class Relayer:

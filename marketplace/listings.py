@@ -19,7 +19,10 @@ from .directory import CALL_GAS, Directory, Profile, Standing
 from .models import JobRow, SlotRow
 from .problems import Problem
 
-TEXT_KEYS: tuple[str, ...] = ("store", "ray", "region", "capacity", *TERMS_KEYS, "url", "description")
+TEXT_KEYS: tuple[str, ...] = (
+    *("store", "ray", "region", "capacity", *TERMS_KEYS, "url", "description"),
+    *("zk.program", "zk.vk", "zk.pk"),  # a ZK program's manifest and keys (duties.zkjobs)
+)
 """The text records `GET /v1/names/{name}` shows (a resolver cannot list a name's keys)."""
 _CURSOR = re.compile(r"([0-9]{1,12}):(0x[0-9a-fA-F]{40}|0x[0-9a-f]{64})")
 
