@@ -87,6 +87,9 @@ def run(
     ] = None,
     min_price: Annotated[str, typer.Option(help="Least payment per job (AGR).")] = "0",
     max_concurrent: Annotated[int, typer.Option(help="Executions at once.", min=1)] = 2,
+    prove: Annotated[
+        bool, typer.Option("--prove/--no-prove", help="Take ZK jobs: prove them (zokrates-js on Ray) before locking.")
+    ] = True,
     max_fuel: Annotated[int, typer.Option(help="Largest fuel limit it accepts.", min=1)] = 10**11,
     max_blob: Annotated[
         str, typer.Option("--max-blob", help="Largest program or input it fetches from the store, e.g. 64MiB.")
@@ -105,7 +108,11 @@ def run(
         c.fail("no store nodes: pass --store-nodes or set AGORA_STORE_NODES")
     region_number = None if region is None else region_index(region)
     policy = BidPolicy(
-        min_price=parse_tokens(min_price), max_fuel=max_fuel, region=region_number, max_concurrent=max_concurrent
+        min_price=parse_tokens(min_price),
+        max_fuel=max_fuel,
+        region=region_number,
+        max_concurrent=max_concurrent,
+        prove=prove,
     )
     config = WorkerConfig(
         name=split_agora_name(name),

@@ -209,7 +209,13 @@ class RayExecutor:
         """Runs ``fn(*args)`` as a Ray task (one CPU) and waits for its value: work that is not a
         WebAssembly program, such as a worker's Groth16 proof. ``fn`` must be importable where
         the task runs (a module-level function of ours); its exception is raised here."""
-        value: T = ray.get(_call_remote.remote(fn, args))
+        try:
+            value: T = ray.get(_call_remote.remote(fn, args))
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, Exception):
+                raise cause from None  # the task's own error, as if it had run here
+            raise
         return value
 
     def shutdown(self) -> None:

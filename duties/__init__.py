@@ -1,5 +1,5 @@
 """What a staked account owes the market, shared by the worker and the verifier daemons. May
-import `ledger`, `store` and `compute` only.
+import `ledger`, `store`, `compute` and `zk` only (`zkjobs`: registering ZK programs, proving ZK jobs).
 
 Stake makes an account a juror and a job's possible auditor, whatever else it does. `Duties` is
 all of it but choosing jobs: the slots it holds (locked by its own choice, or drawn into as a job's

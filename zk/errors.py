@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ZkError(Exception):
     """Root of every error the zk package raises."""
@@ -28,6 +30,9 @@ class CompileError(ZkError):
         self.line = line
         self.column = column
 
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword arguments survive pickling (a Ray task's error)
+        return (_rebuild, (type(self), (self.message,), {"line": self.line, "column": self.column}))
+
 
 class UnconstrainedInput(ZkError):
     """Raised when a public input of a program takes part in no constraint, so a proof binds nothing to it."""
@@ -35,6 +40,9 @@ class UnconstrainedInput(ZkError):
     def __init__(self, message: str, *, names: tuple[str, ...]) -> None:
         super().__init__(message)
         self.names = names
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, {"names": self.names}))
 
 
 class NotAJobProgram(ZkError):
@@ -49,6 +57,13 @@ class WitnessError(ZkError):
         self.message = message
         self.assertion = assertion
         """True when an assertion of the program failed (the arguments had the right shape)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (self.message,), {"assertion": self.assertion}))
+
+
+def _rebuild(cls: type[ZkError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> ZkError:
+    return cls(*args, **kwargs)
 
 
 class SolidityError(ZkError):

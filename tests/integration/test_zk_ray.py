@@ -1,0 +1,65 @@
+"""A worker's proof made on Ray (`RayExecutor.call`), as `agora up`'s workers make it: the witness
+and the Groth16 proof of the wordcount example computed in a Ray task, valid in Python; and a
+witness the program refuses raises `zk.WitnessError` in the caller, as if it had run there. In a
+process of its own (a Ray driver may not run WebAssembly in the test process: ray_driver.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import zk
+from compute import RayExecutor
+from duties.zkjobs import Prover
+from zk.jobs import Recipe, commitment_of, result_block
+
+examples = os.path.join(sys.argv[1], "examples", "programs", "zk")
+program = zk.compile_program(open(os.path.join(examples, "wordcount.zok")).read(), location="wordcount.zok")
+result = zk.compile_program(
+    open(os.path.join(examples, "wordcount.result.zok")).read(), location="wordcount.result.zok", job=False
+)
+keys = zk.setup(program)
+recipe = Recipe.of(program)
+text, salt = b"proven on ray".ljust(64, b"\0"), bytes(32)
+executor = RayExecutor("local", num_cpus=2, object_store_memory=100 * 1024 * 1024)
+try:
+    block = executor.call(result_block, result, recipe, text, salt)
+    statement = zk.JobStatement.of(
+        job_id=os.urandom(32), prover="0x" + "ab" * 20,
+        input_commitment=zk.commitment(text), result_commitment=commitment_of(block),
+    )
+    proof = executor.call(zk.prove_job, program, keys.proving_key, statement, recipe.arguments(text, salt))
+    out = {"count": int.from_bytes(block[:32], "big"), "valid": zk.verify_job(keys.verification_key, proof, statement)}
+    wrong = zk.JobStatement.of(
+        job_id=statement.job_id, prover=statement.prover_address,
+        input_commitment=zk.commitment(b"not the text".ljust(64, b"\0")), result_commitment=statement.result_commitment,
+    )
+    try:
+        executor.call(zk.prove_job, program, keys.proving_key, wrong, recipe.arguments(text, salt))
+        out["refused"] = None
+    except zk.WitnessError as exc:
+        out["refused"] = {"assertion": exc.assertion, "message": str(exc)[:200]}
+finally:
+    executor.shutdown()
+print(json.dumps(out))
+"""
+
+
+def test_a_proof_made_in_a_ray_task_verifies_and_a_refused_witness_raises_its_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(ROOT)], capture_output=True, text=True, timeout=280, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["count"] == 3 and out["valid"] is True
+    assert out["refused"] is not None and out["refused"]["assertion"] is True, out
