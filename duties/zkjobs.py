@@ -24,7 +24,7 @@ from web3 import Web3
 
 import zk
 from ledger import Deployment, JobRequest, Names, Transactor, pin_of
-from store import StoreClient, cid_from_digest
+from store import StoreClient, StoreError, cid_from_digest
 from zk.jobs import BLOCK, MAX_MANIFEST, SALT, Recipe, ZkJob, ZkJobError, ZkProgram, commitment_of, result_block
 
 PROGRAMS = "programs.agora"
@@ -62,6 +62,13 @@ def register_program(
         raise ZkJobError(f"{full} belongs to {owner}")
     if owner is None and not names.available(full):
         raise ZkJobError(f"{full} cannot be registered (a label is 1-63 characters of a-z, 0-9 and '-')")
+    try:  # the source first: a store that refuses this account's writes says so before any work
+        source_cid = store.put(source.encode())
+    except StoreError as exc:
+        raise ZkJobError(
+            f"cannot store the program: {exc} (store nodes that check writers take writes from accounts "
+            "with a stake or a market deposit: `agora deposit 1 --from …`)"
+        ) from exc
     progress(f"compiling {location}")
     program = zk.compile_program(source, location=location)
     recipe = Recipe.of(program)
@@ -82,7 +89,7 @@ def register_program(
         "program": store.put(program.to_bytes()),
         "pk": store.put(keys.proving_key),
         "vk": store.put(keys.verification_key.to_bytes()),
-        "source": store.put(source.encode()),
+        "source": source_cid,
         "result": store.put(result.to_bytes()) if result is not None else None,
     }
     progress("deploying the verifier")
