@@ -64,15 +64,19 @@ class _Sink:
             self.path, self._fh = Path(name), os.fdopen(fd, "wb")
         return self._fh
 
-    def write(self, data: bytes) -> None:
-        self._hash.update(data)
+    def write(self, pieces: list[bytes]) -> None:
+        """Hashes and writes the pieces as they came (joining them first would copy every byte once more)."""
+        for piece in pieces:
+            self._hash.update(piece)
         try:
-            self._file().write(data)
+            fh = self._file()
+            for piece in pieces:
+                fh.write(piece)
         except OSError as exc:
             raise DiskFull("no space left on this node") if disk_full(exc) else exc from None
 
-    def finish(self, tail: bytes) -> tuple[Path, str]:
-        """Writes the last bytes, fsyncs the staged file; returns it and the body's sha256 (hex)."""
+    def finish(self, tail: list[bytes]) -> tuple[Path, str]:
+        """Writes the last pieces, fsyncs the staged file; returns it and the body's sha256 (hex)."""
         self.write(tail)
         fh = self._file()
         try:
@@ -229,13 +233,13 @@ class Intake:
             await asyncio.to_thread(sink.discard)
             raise
 
-    def _place(self, sink: _Sink, tail: bytes, key: str, expected: str) -> bool:
+    def _place(self, sink: _Sink, tail: list[bytes], key: str, expected: str) -> bool:
         staged, digest = sink.finish(tail)
         if digest != expected:
             raise BadUpload(f"the body hashes to {digest}, not {expected}")
         return self.backend.put_file(key, staged)
 
-    async def _stream(self, request: Request, sink: _Sink, size: int, key: str) -> bytes:
+    async def _stream(self, request: Request, sink: _Sink, size: int, key: str) -> list[bytes]:
         """Receives the body into ``sink`` within the idle and upload timeouts and at the minimum
         rate; returns the last (< `FLUSH`) bytes, left for the trip to a thread that finishes it."""
         loop = asyncio.get_running_loop()
@@ -269,11 +273,11 @@ class Intake:
             pending.append(chunk)
             buffered += len(chunk)
             if buffered >= FLUSH:
-                await asyncio.to_thread(sink.write, b"".join(pending))
+                await asyncio.to_thread(sink.write, pending)
                 pending, buffered = [], 0
         if got != size:
             raise BadUpload(f"received {got} bytes, {size} declared")
-        return b"".join(pending)
+        return pending
 
 
 def _declared(request: Request, limit: int) -> int:

@@ -12,6 +12,7 @@ most ``per_client`` connections (beyond, a 503 and the connection is closed).
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 from typing import Any
 
@@ -132,6 +133,25 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+REUSED = 32 * 1024 * 1024
+"""Bytes of freed memory glibc keeps for reuse instead of handing back to the kernel."""
+
+
+def _keep_freed_memory() -> None:
+    """Has glibc's malloc reuse freed body buffers (up to `REUSED`) instead of mapping fresh
+    pages for each: a node copies every byte it receives a few times into buffers of ~256 KiB,
+    and faulting those pages in cost as much kernel time as the copies (docs/benchmarks.md).
+    Nothing happens on a C library without ``mallopt``."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, REUSED)
+    mallopt(_M_TRIM_THRESHOLD, REUSED)
+
+
 def _peer(client: Any) -> str:
     return f"{client[0]}:{client[1]}" if client else "?"
 
@@ -147,6 +167,7 @@ def run(
     """Serves ``app`` until interrupted (over TLS with ``tls``: certificate and key PEM files)."""
     import uvicorn
 
+    _keep_freed_memory()
     protocol = type(
         "NodeProtocol",
         (GuardedProtocol,),

@@ -62,7 +62,7 @@ class StoreClient:
         max_shards: int = codec.MAX_SHARDS,
         ca_file: str | None = None,
         retries: int = 2,
-        parallel: int = 12,
+        parallel: int = 24,
         signer: LocalAccount | None = None,
     ) -> None:
         codec.check_params(k, m)

@@ -53,3 +53,23 @@ def test_a_blob_split_into_segments_every_shard_has_its_expected_size(
 
 def test_an_empty_blob_is_one_empty_segment_of_header_only_shards() -> None:
     assert [len(s) for s in codec.encode(b"", 4, 2)] == [codec.FRAGMENT_HEADER] * 6 == [shard_size(0, 4)] * 6
+
+
+@pytest.mark.parametrize("km", [(1, 1), (3, 1), (4, 2), (10, 4)])
+def test_decoding_from_the_data_shards_gives_what_the_library_decodes(km: tuple[int, int]) -> None:
+    """The data shards alone are decoded by joining their payloads; with a parity shard among
+    them, by liberasurecode: both give the segment, for every size up to 600 bytes and around 4 MiB."""
+    k, m = km
+    data = os.urandom(4 * MIB + 64)
+    for size in [*range(0, 600), 4 * MIB - 1, 4 * MIB, 4 * MIB + 63]:
+        shards = codec.encode(data[:size], k, m)
+        assert codec.decode(dict(enumerate(shards)), k, m, size) == data[:size], (size, k)
+        with_parity = {i: s for i, s in enumerate(shards) if i != 0}
+        assert codec.decode(with_parity, k, m, size) == data[:size], (size, k)
+
+
+def test_a_data_shard_with_a_wrong_header_is_refused_before_it_is_joined() -> None:
+    shards = codec.encode(os.urandom(1000), 4, 2)
+    forged = bytes(codec.header(1, 999, 4)) + shards[0][codec.FRAGMENT_HEADER :]
+    with pytest.raises(codec.CorruptShard):
+        codec.decode({0: forged, 1: shards[1], 2: shards[2], 3: shards[3]}, 4, 2, 1000)
