@@ -15,7 +15,7 @@ import typer
 from web3 import Web3
 
 from ledger import LOG_PAGE, ChainHandle, Deployment, LedgerError
-from verifier import AuditReport, audit_code, audit_conservation, audit_settlements
+from verifier import AuditReport, ProofNotFound, audit_code, audit_conservation, audit_settlements, check_proofs
 
 from . import _common as c
 
@@ -117,6 +117,41 @@ def job(
             handle.w3, deployment, job_ids=[raw], to_block=to_block, page=page, progress=_progress(quiet)
         )
     _finish(report, as_json=as_json)
+
+
+@app.command()
+@_runs
+def proof(
+    job_id: Annotated[str, typer.Argument(help="A ZK job's id (0x and 64 hex digits).")],
+    store_nodes: Annotated[
+        str | None, typer.Option("--nodes", help="Store node URLs, comma-separated (default: the running market's).")
+    ] = None,
+    rpc_url: RpcOpt = None,
+    record: RecordOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """A ZK job's proof checked again in Python with its program's verification key (from the
+    store), beside the verdict the proof court gave with the pinned verifier (docs/audit.md)."""
+    raw = bytes.fromhex(job_id.removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError(f"not a job id: {job_id!r} (0x and 64 hex digits)")
+    nodes = c.store_nodes(store_nodes, home)
+    if not nodes:
+        _cannot_run("no store nodes to read the program's key from: give --nodes (or AGORA_STORE_NODES)")
+    with c.chain(home, rpc_url) as handle, c.store_client(nodes, state=home) as store:
+        try:
+            checks = check_proofs(handle.w3, _deployment(handle, record, home), store, raw)
+        except ProofNotFound as exc:
+            _cannot_run(str(exc))
+    for check in checks:
+        said = "unknown" if check.in_python is None else ("valid" if check.in_python else "invalid")
+        mark = "ok  " if check.agrees else "FAIL"
+        typer.echo(
+            f"{mark} {check.program or '?'}: proof by {check.prover}: proof court {check.on_chain.describe()}, "
+            f"Python {said} ({check.why})"
+        )
+    if not all(check.agrees for check in checks):
+        raise typer.Exit(FAILED)
 
 
 @app.command()

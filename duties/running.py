@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 import zk
 from compute import Result, RunRecord, Status
-from ledger import UNAVAILABLE, JobRequest, LedgerError, Mode, NotReleasable
+from ledger import UNAVAILABLE, JobRequest, LedgerError, Mode, NotReleasable, Verdict
+from ledger.proofs import proof_verdict
 from store import BlobTooLarge, NotFound, StoreError, cid_from_digest
 
 from .conduct import Conduct
@@ -49,7 +50,10 @@ class Executions:
         if not future.done():
             return ""
         try:
-            future.result()
+            proven = future.result()
+            # The pinned verifier, asked now as the court would ask it: one that refuses a proof valid
+            # with the program's key is not the program's verifier, and would have it slashed.
+            verdict, why = proof_verdict(self.w.w3, request, self.w.address, proven.digest, proven.proof)
         except (ZkJobError, zk.ZkError, NotFound, BlobTooLarge) as exc:
             del self._proofs[job_id]
             return f"cannot prove it: {exc}"
@@ -58,6 +62,9 @@ class Executions:
             self.w.retry_later(job_id)
             self.w.log.warning("job %s: could not prove it: %s; retrying in %.0fs", short(job_id), exc, RETRY_AFTER)
             return ""
+        if verdict == Verdict.INVALID:
+            del self._proofs[job_id]
+            return f"its pinned verifier refuses a proof that is valid with its program's key: {why}"
         return None
 
     def close(self) -> None:

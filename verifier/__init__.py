@@ -29,6 +29,7 @@ from .audit import (
 )
 from .checks import Check, CheckLog, DutyRecord, Verdict
 from .daemon import Verifier, VerifierConfig
+from .proofs import ProofCheck, ProofNotFound, check_proofs
 
 __all__ = [
     "AuditReport",
@@ -40,6 +41,8 @@ __all__ = [
     "DutyRecord",
     "Finding",
     "Movement",
+    "ProofCheck",
+    "ProofNotFound",
     "Verdict",
     "Verifier",
     "VerifierConfig",
@@ -47,6 +50,7 @@ __all__ = [
     "audit_conservation",
     "audit_settlements",
     "check_conservation",
+    "check_proofs",
     "check_settlements",
     "compile_contracts",
     "scan_events",

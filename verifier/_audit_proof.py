@@ -13,27 +13,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3.exceptions import Web3Exception
 
-from ledger import JobRequest, LedgerError, Verdict, mapped_errors, pin_of
-from zk import FIELD_MODULUS, JobStatement
+from ledger import JobRequest, Verdict, mapped_errors
+from ledger.proofs import proof_verdict
 
+from ._audit_chain import ChainReader
 from ._audit_job import Step
-
-PROOF_GAS = 600_000
-"""`ProofCourt.PROOF_GAS`: what the court gives the verifier."""
-VERIFY_TX = keccak(text="verifyTx(((uint256,uint256),(uint256[2],uint256[2]),(uint256,uint256)),uint256[5])")[:4]
-"""`IProofVerifier.verifyTx`'s selector (a test holds it to the compiled verifier's ABI)."""
 
 
 def submission(step: Step) -> tuple[JobRequest, bytes, bytes] | None:
-    """(request, digest, proof) from the step's transaction, when it called `ProofCourt.submitProof`
-    itself (None when the call came through another contract: its calldata is not the court's)."""
-    reader = step.reader
+    """(request, digest, proof) from the step's transaction (`submitted`)."""
+    return submitted(step.reader, step.tx_hash)
+
+
+def submitted(reader: ChainReader, tx_hash: bytes) -> tuple[JobRequest, bytes, bytes] | None:
+    """(request, digest, proof) from a transaction that called `ProofCourt.submitProof` itself
+    (None when the call came through another contract: its calldata is not the court's)."""
     with mapped_errors():
-        tx = reader.w3.eth.get_transaction(HexBytes(step.tx_hash))
+        tx = reader.w3.eth.get_transaction(HexBytes(tx_hash))
     court = reader.contract("ProofCourt")
     if tx.get("to") is None or to_checksum_address(tx["to"]) != court.address:
         return None
@@ -47,34 +47,8 @@ def submission(step: Step) -> tuple[JobRequest, bytes, bytes] | None:
 
 
 def verdict(step: Step, request: JobRequest, prover: str, digest: bytes, proof: bytes) -> tuple[Verdict, str]:
-    """The verdict the court's rules give, and why."""
-    if int.from_bytes(digest, "big") >= FIELD_MODULUS:
-        return Verdict.INVALID, "the result commitment is not below bn254's scalar field"
-    if int.from_bytes(request.input_digest, "big") >= FIELD_MODULUS:
-        return Verdict.UNVERIFIABLE, "the request's input commitment is not below bn254's scalar field"
-    verifier = to_checksum_address(request.verifier_pin[:20])
-    w3 = step.reader.w3
-    with mapped_errors():
-        code = bytes(w3.eth.get_code(verifier, block_identifier=step.block))
-    if not code:
-        return Verdict.UNVERIFIABLE, f"the pinned verifier {verifier} has no code"
-    if pin_of(verifier, keccak(code)) != request.verifier_pin:
-        return Verdict.UNVERIFIABLE, f"the code at {verifier} is not the code the request pinned"
-    statement = JobStatement.of(
-        job_id=request.struct_hash(), prover=prover, input_commitment=request.input_digest, result_commitment=digest
-    )
-    data = VERIFY_TX + proof + b"".join(n.to_bytes(32, "big") for n in statement.public_inputs())
-    call: dict[str, Any] = {"to": verifier, "data": "0x" + data.hex(), "gas": PROOF_GAS}
-    try:
-        with mapped_errors():
-            answer = bytes(w3.eth.call(call, block_identifier=step.block))  # type: ignore[arg-type]
-    except (LedgerError, Web3Exception) as exc:
-        return Verdict.UNVERIFIABLE, f"the verifier failed ({exc})"
-    if len(answer) != 32 or int.from_bytes(answer, "big") > 1:
-        return Verdict.UNVERIFIABLE, f"the verifier answered {answer.hex() or 'nothing'}, not true or false"
-    if answer[-1] == 1:
-        return Verdict.VALID, f"the pinned verifier {verifier} accepts the proof"
-    return Verdict.INVALID, f"the pinned verifier {verifier} refuses the proof"
+    """The verdict the court's rules give, and why (`ledger.proofs.proof_verdict` at the step's block)."""
+    return proof_verdict(step.reader.w3, request, prover, digest, proof, block=step.block)
 
 
 def judge(step: Step, event: Any) -> None:

@@ -160,6 +160,12 @@ def test_register_submit_prove_and_read_the_count(agora, market: dict[str, Any],
     status = agora("job", "status", job_id)
     assert "status   settled" in status, status
     assert f"result   {len(TEXT.split())}  (proven: commitment 0x" in status, status
+    audited = agora("audit", "proof", job_id)
+    assert (
+        audited.startswith("ok   wordcount.programs.agora: proof by 0x")
+        and "proof court valid, Python valid" in audited
+    )
+    assert "no proof of job" in agora("audit", "proof", "0x" + "ab" * 32, ok=False)
 
 
 def test_the_intake_refuses_a_zk_request_that_is_not_what_it_names(agora, market: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]

@@ -32,9 +32,9 @@ from ledger import (
     pin_of,
 )
 from ledger import events as ev
+from ledger.proofs import VERIFY_TX
 from verifier import ChainReader, check_conservation, check_settlements, scan_events
 from verifier._audit_chain import creation_block
-from verifier._audit_proof import VERIFY_TX
 
 from .market_helpers import STAKE, Actors, fund_actors, make_request, post
 

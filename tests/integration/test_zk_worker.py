@@ -19,7 +19,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 import zk
-from duties.zkjobs import find_program, register_program
+from duties.zkjobs import Prover, find_program, register_program
 from ledger import (
     Deployment,
     EmbeddedChain,
@@ -31,6 +31,7 @@ from ledger import (
     StakeManager,
     Token,
     Transactor,
+    Verdict,
     connect,
     deploy,
     dev_account,
@@ -38,6 +39,7 @@ from ledger import (
 )
 from ledger.clock import ChainClock
 from store import StoreClient, digest_of
+from verifier import check_proofs
 from worker import BidPolicy, Phase, Worker, WorkerConfig
 from zk.jobs import ZkJob, ZkProgram
 
@@ -95,10 +97,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         chain.close()
 
 
-def _job(world: World, text: bytes, **terms: object) -> tuple[JobRequest, bytes]:
+def _job(world: World, text: bytes, manifest: str | None = None, **terms: object) -> tuple[JobRequest, bytes]:
     """A ZK request for ``text`` (its spec and input block stored), posted."""
     block = text.ljust(64, b"\0")
-    spec = ZkJob(program=world.manifest, input=world.store.put(block))
+    spec = ZkJob(program=manifest or world.manifest, input=world.store.put(block))
     values: dict[str, object] = {
         "program_id": digest_of(world.store.put(spec.to_bytes())),
         "input_digest": zk.commitment(block),
@@ -161,8 +163,49 @@ def test_a_worker_proves_locks_submits_and_is_paid(
         assert int.from_bytes(block[:32], "big") == len(TEXT.split())  # the word count
         assert zk.commitment(block) == market.slot(job_id, 0).sealed  # the commitment the proof bound
         assert f"job {job_id.hex()[:10]}: proving it before locking" in caplog.text
+        # the auditor's second opinion: the proof checked in Python with the program's key
+        (check,) = check_proofs(world.w3, world.deployment, world.store, job_id)
+        assert (check.on_chain, check.in_python, check.agrees) == (Verdict.VALID, True, True)
+        assert check.program == "wordcount.programs.agora" and check.prover == dev_account(WORKER).address
     finally:
         daemon.close()
+
+
+def test_a_verifier_that_is_not_the_programs_costs_the_worker_nothing_and_the_auditor_sees_it(
+    world: World, tmp_path: Path
+) -> None:
+    """A requester publishes a manifest pairing the program's keys with a verifier of other keys
+    (it refuses every proof made with them): a worker that proves first asks the pinned verifier
+    before locking and walks away; a worker that does not is slashed, and `check_proofs` says the
+    court's verdict is not what the program's key gives."""
+    program = zk.Program.from_bytes(world.store.get(world.program.program))
+    other_keys = zk.setup(program)  # another setup of the same program: its verifier refuses our proofs
+    contract = zk.compile_verifier(zk.lean_verifier(other_keys.verification_key))
+    deployer = Transactor(world.w3, dev_account(0))
+    address = deployer.send(to=None, data=contract.bytecode)["contractAddress"]
+    code_hash = keccak(bytes(world.w3.eth.get_code(address)))
+    rogue = replace(world.program, verifier=str(address), code_hash=code_hash)
+    manifest = world.store.put(rogue.to_bytes())
+    daemon = _daemon(world, tmp_path)
+    market = JobMarket(world.w3, world.deployment)
+    stakes = StakeManager(world.w3, world.deployment)
+    staked = sum(stakes.stake_of(dev_account(WORKER).address))
+    try:
+        request, job_id = _job(world, TEXT, manifest=manifest, verifier_pin=rogue.pin)
+        ticks_until(daemon, lambda: getattr(daemon.state.get(job_id), "phase", None) == Phase.SKIPPED, limit=240)
+        assert (
+            "its pinned verifier refuses a proof that is valid with its program's key" in daemon.state.get(job_id).note
+        )  # type: ignore[union-attr]
+        assert market.job(job_id).locked == 0 and sum(stakes.stake_of(dev_account(WORKER).address)) == staked
+    finally:
+        daemon.close()
+    naive = JobMarket(world.w3, world.deployment, Transactor(world.w3, dev_account(WORKER)))
+    naive.lock(job_id)
+    proven = Prover(world.store, max_blob=1 << 30).prove(job_id, request, dev_account(WORKER).address)
+    naive.submit_proof(request, proven.digest, digest_of(proven.result_cid), proven.proof)
+    assert market.job(job_id).status == JobStatus.EXPIRED  # slashed InvalidProof
+    (check,) = check_proofs(world.w3, world.deployment, world.store, job_id)
+    assert (check.on_chain, check.in_python, check.agrees) == (Verdict.INVALID, True, False)
 
 
 def test_a_job_that_cannot_be_proven_as_posted_is_never_locked(world: World, tmp_path: Path) -> None:
