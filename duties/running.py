@@ -9,9 +9,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from eth_utils import to_checksum_address
+
 import zk
 from compute import Result, RunRecord, Status
-from ledger import UNAVAILABLE, JobRequest, LedgerError, Mode, NotReleasable, Verdict
+from ledger import UNAVAILABLE, JobRequest, LedgerError, Mode, NotReleasable, Verdict, mapped_errors
 from ledger.proofs import proof_verdict
 from store import BlobTooLarge, NotFound, StoreError, cid_from_digest
 
@@ -36,8 +38,12 @@ class Executions:
         # ZK jobs are proven on Ray before they are locked (the proof names the job and the prover,
         # both known then), so a job that cannot be proven never costs collateral.
         run = shared.executor.call if shared.executor is not None else None
-        self.prover = Prover(shared.store, max_blob=shared.max_blob, run=run)
+        self.prover = Prover(shared.store, max_blob=shared.max_blob, run=run, code_at=self._code_at)
         self._proofs: dict[bytes, Future[Proven]] = {}
+
+    def _code_at(self, address: str) -> bytes:
+        with mapped_errors():
+            return bytes(self.w.w3.eth.get_code(to_checksum_address(address)))
 
     def proof_ready(self, job_id: bytes, request: JobRequest) -> str | None:
         """For a `ZK` job it wants to lock: None once its proof is in hand, "" while it is being

@@ -176,11 +176,22 @@ class Prover:
     against its commitment), then proves it (witness and proof with zokrates-js), checks the proof
     in Python before it is sent, and stores the result block."""
 
-    def __init__(self, store: StoreClient, *, max_blob: int, run: Runner | None = None) -> None:
-        """``run(fn, *args)`` runs the witness and the proof (the worker's Ray; here, by default)."""
+    def __init__(
+        self,
+        store: StoreClient,
+        *,
+        max_blob: int,
+        run: Runner | None = None,
+        code_at: Callable[[str], bytes] | None = None,
+    ) -> None:
+        """``run(fn, *args)`` runs the witness and the proof (the worker's Ray; here, by default);
+        ``code_at(address)`` reads a verifier's code on chain (without it, `prepare` cannot check
+        that the pinned verifier is the program's, and refuses)."""
         self.store = store
         self.max_blob = max_blob
         self.run: Runner = run or _here
+        self.code_at = code_at
+        self._verifiers: dict[str, bytes] = {}
         self._artifacts: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -212,7 +223,27 @@ class Prover:
         block = self.store.get(spec.input, max_size=BLOCK)
         if len(block) != BLOCK or zk.commitment(block) != request.input_digest:
             raise ZkJobError("the input block is not the one the request's input commitment names")
+        self._check_verifier(program)
         return Prepared(program, block)
+
+    def _check_verifier(self, program: ZkProgram) -> None:
+        """The code at the pinned address must be the lean verifier of the program's key, byte for
+        byte, as the pinned solc compiles it: stateless, the same answer for every caller. A pin
+        only fixes code, and code can answer the proof court otherwise than a dry run (by its
+        caller, by state its owner sets after the lock), which would have an honest prover slashed."""
+        if self.code_at is None:
+            raise ZkJobError("cannot read the pinned verifier's code: refusing what it cannot check")
+        expected = self._verifiers.get(program.verification_key)
+        if expected is None:
+            key = self._artifact(program.verification_key, zk.VerificationKey.from_bytes)
+            expected = keccak(zk.compile_verifier(zk.lean_verifier(key)).deployed_bytecode)
+            with self._lock:
+                self._verifiers[program.verification_key] = expected
+        code = self.code_at(program.verifier)
+        if keccak(code) != expected or program.code_hash != expected:
+            raise ZkJobError(
+                f"the pinned verifier at {program.verifier} is not the lean verifier of {program.name}'s key"
+            )
 
     def prove(self, job_id: bytes, request: JobRequest, prover: str, prepared: Prepared | None = None) -> Proven:
         """Proves the job for ``prover``.

@@ -59,6 +59,8 @@ def proof_verdict(
         code = bytes(w3.eth.get_code(verifier, block_identifier=block))
     if not code:
         return Verdict.UNVERIFIABLE, f"the pinned verifier {verifier} has no code"
+    if len(code) == 23 and code[:3] == b"\xef\x01\x00":
+        return Verdict.UNVERIFIABLE, f"the pinned verifier {verifier} is an EIP-7702 delegated account"
     if pin_of(verifier, keccak(code)) != request.verifier_pin:
         return Verdict.UNVERIFIABLE, f"the code at {verifier} is not the code the request pinned"
     inputs = court_inputs(request.struct_hash(), prover, request.input_digest, digest)

@@ -22,11 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from eth_utils import to_checksum_address
 
 from .artifacts import Program
-from .errors import ZkError
+from .artifacts import _canonical as _canonical
+from .artifacts import _load as load_document
+from .errors import MalformedArtifact, ZkError
 from .pedersen import commitment
 from .statement import FIELD_MODULUS
 from .toolchain import execute
@@ -44,18 +45,11 @@ class ZkJobError(ZkError):
     be proven as posted."""
 
 
-def _canonical(data: dict[str, Any]) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-
-
 def _load(raw: bytes, fmt: str) -> dict[str, Any]:
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        return load_document(raw, fmt)
+    except MalformedArtifact as exc:
         raise ZkJobError(f"not a {fmt} document: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != fmt:
-        raise ZkJobError(f"not a {fmt} document")
-    return data
 
 
 def _text(data: dict[str, Any], key: str) -> str:

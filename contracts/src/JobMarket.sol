@@ -134,7 +134,8 @@ contract JobMarket is JobSettlement, EIP712, Ownable2Step, ReentrancyGuardTransi
         if (r.redundancy == 0 || r.redundancy > MAX_SLOTS) revert InvalidRedundancy(r.redundancy, MAX_SLOTS);
         if (r.quorum == 0 || r.quorum > r.redundancy) revert InvalidQuorum(r.quorum, r.redundancy);
         if (r.minPrice > r.maxPrice) revert InvertedPriceRange(r.minPrice, r.maxPrice);
-        if (r.mode == Mode.ZK && (r.redundancy != 1 || r.verifierPin == bytes32(0))) {
+        // Without a proof court a ZK job's worker could never deliver, and would be slashed at expiry.
+        if (r.mode == Mode.ZK && (r.redundancy != 1 || r.verifierPin == bytes32(0) || proofCourt == address(0))) {
             revert InvalidZkTerms(r.redundancy, r.verifierPin);
         }
         if (block.timestamp >= r.lockDeadline) revert LockDeadlinePassed(r.lockDeadline, block.timestamp);

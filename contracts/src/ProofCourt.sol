@@ -39,7 +39,8 @@ contract ProofCourt is IProofCourt {
         if (uint256(digest) >= FIELD_MODULUS) {
             verdict = Verdict.Invalid; // the worker's own claim can be no public input
         } else if (
-            uint256(r.inputDigest) >= FIELD_MODULUS || verifier.code.length == 0 || pin(verifier) != r.verifierPin
+            uint256(r.inputDigest) >= FIELD_MODULUS || verifier.code.length == 0 || _delegated(verifier)
+                || pin(verifier) != r.verifierPin
         ) {
             verdict = Verdict.Unverifiable; // the requester's terms can never be proven
         } else {
@@ -67,6 +68,12 @@ contract ProofCourt is IProofCourt {
         }
         if (!ok || size != 32 || answer > 1) return Verdict.Unverifiable;
         return answer == 1 ? Verdict.Valid : Verdict.Invalid;
+    }
+
+    /// @dev An EIP-7702 delegated account: its code (0xef0100 ‖ address) runs another account's,
+    /// which a re-delegation changes under an unchanged pin prefix. Never a verifier.
+    function _delegated(address verifier) private view returns (bool) {
+        return verifier.code.length == 23 && bytes3(verifier.code) == 0xef0100;
     }
 
     /// @inheritdoc IProofCourt

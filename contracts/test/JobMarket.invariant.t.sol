@@ -154,7 +154,9 @@ contract MarketHandler is Test {
     }
 
     /// The slot's worker submits a proof: honest (valid for the stand-in verifier) or junk. An honest
-    /// prover is paid and never slashed, whichever verifier the requester pinned.
+    /// prover is paid and never slashed, whether the requester pinned a fit verifier or one that
+    /// always reverts (a verifier of other code is the worker's to refuse before locking:
+    /// ProofCourtAttack.t.sol's test_knownLimit_*).
     function prove(uint256 jobSeed, bool honest) external {
         bytes32 jobId = _job(jobSeed);
         IJobMarket.JobRequest memory r = zkRequests[jobId];

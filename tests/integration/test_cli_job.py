@@ -4,77 +4,33 @@ one-line errors a requester meets."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from cli.main import app
-from ledger import JobMarket, JobStatus, Token, Transactor, connect, deploy, dev_account, get_settings
-from marketplace.api import create_app
-from marketplace.db import make_engine, migrate
-from marketplace.indexer import Indexer
-from marketplace.intake import Intake, Relayer
-from store import StoreClient
+from ledger import JobMarket, JobStatus, Token, Transactor, dev_account, get_settings
 
-from ..conftest import ROOT, free_port
+from ..conftest import ROOT
+from .api_market import RELAYER, api_market
 from .market_helpers import AGR
-from .store_cluster import start_cluster, stop_all
 
 REQUESTER = 1
-RELAYER = 9
 PROGRAM = ROOT / "examples" / "programs" / "build" / "wordcount.wasm"
 
 
 @pytest.fixture(scope="module")
 def market(served_chain: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """An API over the served chain whose relayer is stepped by the test (so requests wait)."""
-    home = tmp_path_factory.mktemp("home")
-    w3 = connect(served_chain)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
-    Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(dev_account(REQUESTER).address, 100 * AGR)
-    JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER))).deposit(50 * AGR)
-    nodes = start_cluster(tmp_path_factory.mktemp("store"), ["eu", "eu", "eu"], writers=dev_account(RELAYER).address)
-    engine = make_engine(f"sqlite:///{home / 'api.sqlite'}")
-    migrate(engine)
-    store = StoreClient([n.url for n in nodes], k=2, m=1, signer=dev_account(RELAYER))
-    relayer_market = JobMarket(w3, deployment, Transactor(w3, dev_account(RELAYER)))
-    indexer = Indexer(w3, deployment, engine)
-    api = create_app(
-        engine,
-        w3=w3,
-        deployment=deployment,
-        indexer=indexer,
-        intake=Intake(engine, relayer_market, dev_account(RELAYER).address, store),
-        store=store,
-        api_id=bytes(range(32)),
-    )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield {
-            "url": f"http://127.0.0.1:{port}",
-            "home": home,
-            "rpc": served_chain,
-            "relayer": Relayer(engine, relayer_market),
-            "indexer": indexer,
-            "market": relayer_market,
-        }
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
-        engine.dispose()
-        stop_all(nodes)
+    home, store_root = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("store")
+    with api_market(served_chain, home, store_root, writers=dev_account(RELAYER).address) as market:
+        w3, deployment = market["w3"], market["deployment"]
+        Token(w3, deployment, Transactor(w3, dev_account(0))).faucet(dev_account(REQUESTER).address, 100 * AGR)
+        JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER))).deposit(50 * AGR)
+        yield market
 
 
 @pytest.fixture

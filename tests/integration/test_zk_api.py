@@ -6,7 +6,6 @@ refuses a ZK request whose pin, input commitment or spec is not what it names, c
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 import zk
@@ -27,82 +25,37 @@ from ledger import (
     StakeManager,
     Token,
     Transactor,
-    connect,
-    deploy,
     dev_account,
     get_settings,
     new_request,
 )
-from marketplace.api import create_app
 from marketplace.client import ApiClient, ApiError
-from marketplace.db import make_engine, migrate
-from marketplace.indexer import Indexer
-from marketplace.intake import Intake, Relayer
 from store import StoreClient, digest_of
 from worker import BidPolicy, Worker, WorkerConfig
 from zk.jobs import ZkJob
 
-from ..conftest import ROOT, free_port
+from ..conftest import ROOT
+from .api_market import api_market
 from .market_helpers import AGR
-from .store_cluster import start_cluster, stop_all
 
 pytestmark = pytest.mark.slow
 
-REQUESTER, PROVER, RELAYER = 1, 6, 9
+REQUESTER, PROVER = 1, 6
 PROGRAM = ROOT / "examples" / "programs" / "zk" / "wordcount.zok"
 TEXT = b"zero knowledge, one count"
 
 
 @pytest.fixture(scope="module")
 def market(served_chain: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    home = tmp_path_factory.mktemp("home")
-    w3 = connect(served_chain)
-    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
-    owner = Token(w3, deployment, Transactor(w3, dev_account(0)))
-    owner.faucet(dev_account(REQUESTER).address, 100 * AGR)
-    JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER))).deposit(50 * AGR)
-    owner.faucet(dev_account(PROVER).address, 1_000 * AGR)
-    StakeManager(w3, deployment, Transactor(w3, dev_account(PROVER))).stake(1_000 * AGR, 0)
-    nodes = start_cluster(tmp_path_factory.mktemp("store"), ["eu", "eu", "eu"], writers="any")
-    engine = make_engine(f"sqlite:///{home / 'api.sqlite'}")
-    migrate(engine)
-    store = StoreClient([n.url for n in nodes], k=2, m=1, signer=dev_account(RELAYER))
-    relayer_market = JobMarket(w3, deployment, Transactor(w3, dev_account(RELAYER)))
-    indexer = Indexer(w3, deployment, engine)
-    api = create_app(
-        engine,
-        w3=w3,
-        deployment=deployment,
-        indexer=indexer,
-        intake=Intake(engine, relayer_market, dev_account(RELAYER).address, store),
-        store=store,
-        api_id=bytes(range(32)),
-    )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield {
-            "url": f"http://127.0.0.1:{port}",
-            "home": home,
-            "rpc": served_chain,
-            "w3": w3,
-            "deployment": deployment,
-            "nodes": [n.url for n in nodes],
-            "relayer": Relayer(engine, relayer_market),
-            "indexer": indexer,
-            "market": relayer_market,
-            "store": store,
-        }
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
-        engine.dispose()
-        stop_all(nodes)
+    home, store_root = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("store")
+    with api_market(served_chain, home, store_root, writers="any") as market:
+        w3, deployment = market["w3"], market["deployment"]
+        owner = Token(w3, deployment, Transactor(w3, dev_account(0)))
+        owner.faucet(dev_account(REQUESTER).address, 100 * AGR)
+        JobMarket(w3, deployment, Transactor(w3, dev_account(REQUESTER))).deposit(50 * AGR)
+        owner.faucet(dev_account(PROVER).address, 1_000 * AGR)
+        StakeManager(w3, deployment, Transactor(w3, dev_account(PROVER))).stake(1_000 * AGR, 0)
+        yield market
 
 
 @pytest.fixture

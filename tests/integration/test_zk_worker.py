@@ -19,7 +19,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 import zk
-from duties.zkjobs import Prover, find_program, register_program
+from duties.zkjobs import Prepared, Prover, find_program, register_program
 from ledger import (
     Deployment,
     EmbeddedChain,
@@ -175,9 +175,9 @@ def test_a_verifier_that_is_not_the_programs_costs_the_worker_nothing_and_the_au
     world: World, tmp_path: Path
 ) -> None:
     """A requester publishes a manifest pairing the program's keys with a verifier of other keys
-    (it refuses every proof made with them): a worker that proves first asks the pinned verifier
-    before locking and walks away; a worker that does not is slashed, and `check_proofs` says the
-    court's verdict is not what the program's key gives."""
+    (it refuses every proof made with them): the worker compiles the key's lean verifier, finds
+    other code at the pinned address and walks away before locking; a worker that does not check
+    is slashed, and `check_proofs` says the court's verdict is not what the program's key gives."""
     program = zk.Program.from_bytes(world.store.get(world.program.program))
     other_keys = zk.setup(program)  # another setup of the same program: its verifier refuses our proofs
     contract = zk.compile_verifier(zk.lean_verifier(other_keys.verification_key))
@@ -193,15 +193,17 @@ def test_a_verifier_that_is_not_the_programs_costs_the_worker_nothing_and_the_au
     try:
         request, job_id = _job(world, TEXT, manifest=manifest, verifier_pin=rogue.pin)
         ticks_until(daemon, lambda: getattr(daemon.state.get(job_id), "phase", None) == Phase.SKIPPED, limit=240)
-        assert (
-            "its pinned verifier refuses a proof that is valid with its program's key" in daemon.state.get(job_id).note
-        )  # type: ignore[union-attr]
+        note = daemon.state.get(job_id).note  # type: ignore[union-attr]
+        assert "is not the lean verifier of wordcount.programs.agora's key" in note, note
         assert market.job(job_id).locked == 0 and sum(stakes.stake_of(dev_account(WORKER).address)) == staked
     finally:
         daemon.close()
     naive = JobMarket(world.w3, world.deployment, Transactor(world.w3, dev_account(WORKER)))
     naive.lock(job_id)
-    proven = Prover(world.store, max_blob=1 << 30).prove(job_id, request, dev_account(WORKER).address)
+    block = TEXT.ljust(64, b"\0")
+    proven = Prover(world.store, max_blob=1 << 30).prove(
+        job_id, request, dev_account(WORKER).address, prepared=Prepared(rogue, block)
+    )
     naive.submit_proof(request, proven.digest, digest_of(proven.result_cid), proven.proof)
     assert market.job(job_id).status == JobStatus.EXPIRED  # slashed InvalidProof
     (check,) = check_proofs(world.w3, world.deployment, world.store, job_id)

@@ -100,7 +100,7 @@ interface IJobMarket {
     error InvalidQuorum(uint8 quorum, uint8 redundancy);
     /// @notice The ask would start above where it ends.
     error InvertedPriceRange(uint256 minPrice, uint256 maxPrice);
-    /// @notice A `ZK` job needs exactly one slot and a verifier name.
+    /// @notice A `ZK` job needs exactly one slot, a verifier pin, and a market with a proof court.
     error InvalidZkTerms(uint8 redundancy, bytes32 verifierPin);
     /// @notice The lock deadline must lie in the future.
     error LockDeadlinePassed(uint256 lockDeadline, uint256 now_);
