@@ -17,6 +17,7 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from compute import ComputeError, RayExecutor, ray_temp_dir
+from duties import DutiesError
 from ledger import (
     DEV_CHAIN_IDS,
     ChainHandle,
@@ -34,6 +35,7 @@ from marketplace.client import ApiError
 from store import StoreClient, StoreError
 from store import get_settings as store_settings
 from worker import WorkerError
+from zk import ZkError
 
 from ._market import running
 
@@ -68,7 +70,7 @@ def reports_errors(fn: F) -> F:
             fail(f"the contract reverted with {exc}")
         except ApiError as exc:
             fail(str(exc))
-        except (LedgerError, StoreError, WorkerError, ComputeError, ValueError) as exc:
+        except (LedgerError, StoreError, WorkerError, ComputeError, DutiesError, ZkError, ValueError) as exc:
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]

@@ -94,7 +94,7 @@ def register(
                 progress=lambda step: typer.echo(f"  {step} …", err=True),
             )
         except zk.ZkError as exc:
-            c.fail(str(exc))
+            c.fail(" ".join(str(exc).split()))  # ZoKrates' messages span lines: one line here
     typer.echo(f"registered {manifest.name}")
     typer.echo(f"manifest  {cid}")
     typer.echo(f"verifier  {manifest.verifier}  (pin 0x{manifest.pin.hex()})")

@@ -62,13 +62,6 @@ def register_program(
         raise ZkJobError(f"{full} belongs to {owner}")
     if owner is None and not names.available(full):
         raise ZkJobError(f"{full} cannot be registered (a label is 1-63 characters of a-z, 0-9 and '-')")
-    try:  # the source first: a store that refuses this account's writes says so before any work
-        source_cid = store.put(source.encode())
-    except StoreError as exc:
-        raise ZkJobError(
-            f"cannot store the program: {exc} (store nodes that check writers take writes from accounts "
-            "with a stake or a market deposit: `agora deposit 1 --from …`)"
-        ) from exc
     progress(f"compiling {location}")
     program = zk.compile_program(source, location=location)
     recipe = Recipe.of(program)
@@ -77,11 +70,18 @@ def register_program(
         result = zk.compile_program(result_source, location=location.removesuffix(".zok") + ".result.zok", job=False)
         if [p for p in result.abi.get("inputs", []) if p.get("public")]:
             raise ZkJobError("a result program takes the job program's private parameters only, all private")
+    if keys is not None and keys.verification_key.inputs != len(zk.PUBLIC_INPUTS):
+        raise ZkJobError(f"the verification key takes {keys.verification_key.inputs} inputs, a job program 5")
+    try:  # before the setup: a store that refuses this account's writes says so before the long work
+        source_cid = store.put(source.encode())
+    except StoreError as exc:
+        raise ZkJobError(
+            f"cannot store the program: {exc} (store nodes that check writers take writes from accounts "
+            "with a stake or a market deposit: `agora deposit 1 --from …`)"
+        ) from exc
     if keys is None:
         progress(f"Groth16 setup ({program.constraint_count:,} constraints; single-party: for development)")
         keys = zk.setup(program)
-    elif keys.verification_key.inputs != len(zk.PUBLIC_INPUTS):
-        raise ZkJobError(f"the verification key takes {keys.verification_key.inputs} inputs, a job program 5")
     progress("compiling the verifier")
     contract = zk.compile_verifier(zk.lean_verifier(keys.verification_key))
     progress("storing the program and its keys")

@@ -151,3 +151,22 @@ def test_the_intake_refuses_a_zk_request_that_is_not_what_it_names(agora, market
         assert refused.value.status == 422 and refused.value.kind == kind, (kind, refused.value.problem)
     assert client.submit(good)["status"] == "accepted"
     assert market["relayer"].step() == 1  # only the good request was acknowledged
+
+
+def test_registering_bad_input_is_one_clear_line_and_spends_nothing(
+    agora, market: dict[str, Any], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "broken.zok").write_text("def main(field a) {\n    assert(a == b);\n    return;\n}\n")
+    (tmp_path / "free.zok").write_text("def main(field a, private field b) {\n    assert(a == b);\n    return;\n}\n")
+    (tmp_path / "vk.json").write_text("{}")
+    before = market["w3"].eth.get_transaction_count(dev_account(0).address)
+    for args, says in [
+        (["--zok", str(tmp_path / "broken.zok"), "--name", "broken"], 'Identifier "b" is undefined'),
+        (["--zok", str(tmp_path / "free.zok"), "--name", "free"], "public inputs"),
+        (["--zok", str(PROGRAM), "--name", "Not_A_Label"], "invalid name"),
+        (["--zok", str(PROGRAM), "--name", "x", "--verification-key", str(tmp_path / "vk.json")], "give both"),
+    ]:
+        said = agora("program", "register", *args, "--from", "dev:0", ok=False)
+        error = [line for line in said.splitlines() if line.startswith("Error: ")]
+        assert len(error) == 1 and says in error[0] and "Traceback" not in said, (args, said)
+    assert market["w3"].eth.get_transaction_count(dev_account(0).address) == before  # no transaction sent
