@@ -49,6 +49,7 @@ pytestmark = pytest.mark.slow
 
 MALLORY, DAVE, ERIN = 5, 6, 7  # dev accounts: a dishonest worker, and two that only serve the court
 UNBONDING = 60  # the dev chain's: stake counts in the juror pool once this old
+ZK_PROGRAM = ROOT / "examples" / "programs" / "zk" / "wordcount.zok"
 
 
 def audited(home: Path, *checks: str) -> dict[str, str]:
@@ -264,6 +265,36 @@ def test_a_job_survives_a_worker_and_a_store_node_killed_while_it_runs(running: 
     paid, slashed = outcomes(w3, m.deployment, job_id)
     assert worker1 in paid and slashed == {}, (paid, slashed)
     audited(m.home, f"job 0x{job_id.hex()}")
+
+
+def test_a_zk_job_is_proven_on_ray_paid_and_audited(running: Running) -> None:
+    """The README's ZK example on the running market: the wordcount ZoKrates program registered by
+    the requester, a ZK job submitted through the API and proven by one of the market's workers
+    on Ray before it locks, the proven count shown, and the proof checked again by the auditor."""
+    m = running
+    registered = agora(
+        "program", "register", "--zok", str(ZK_PROGRAM), "--name", "wordcount", "--from", "dev:1", "--home", str(m.home)
+    )
+    assert registered.returncode == 0 and "registered wordcount.programs.agora" in registered.stdout, registered
+    words = m.home / "words.txt"
+    words.write_bytes(b"the quick brown fox\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "job", "submit", "--zk", "wordcount", "--input", str(words), "--wait"]
+        + ["--api", m.api, "--from", "dev:1", "--home", str(m.home)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "status   settled" in done.stdout and "result   4  (proven: commitment 0x" in done.stdout, done.stdout
+    job_id = next(w for w in done.stdout.split() if w.startswith("0x") and len(w) == 66)
+    paid, slashed = outcomes(m.w3, m.deployment, bytes.fromhex(job_id[2:]))
+    assert len(paid) == 1 and slashed == {}, (paid, slashed)
+    proof = agora("audit", "proof", job_id, "--home", str(m.home))
+    assert proof.returncode == 0 and "proof court valid, Python valid" in proof.stdout, proof
+    audited(m.home, f"job {job_id}")
 
 
 def test_a_market_stopped_and_started_again_keeps_every_job_balance_and_slash(running: Running) -> None:
