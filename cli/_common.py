@@ -7,37 +7,23 @@ import logging
 import os
 import re
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from eth_account.signers.local import LocalAccount
-
-from compute import ComputeError, RayExecutor, ray_temp_dir
-from duties import DutiesError
-from ledger import (
-    DEV_CHAIN_IDS,
-    ChainHandle,
-    ContractRevert,
-    Deployment,
-    Keystore,
-    LedgerError,
-    Transactor,
-    dev_account,
-    get_settings,
-    load_deployment,
-    open_chain,
-)
-from marketplace.client import ApiError
-from store import StoreClient, StoreError
-from store import get_settings as store_settings
-from worker import WorkerError
-from zk import ZkError
 
 from ._market import running
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from compute import RayExecutor
+    from ledger import ChainHandle, Deployment, Keystore, Transactor
+    from store import StoreClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,12 +37,32 @@ def setup_logging(verbose: bool) -> None:
 
 
 def home(override: Path | None = None) -> Path:
+    from ledger import get_settings
+
     return (override or get_settings().state_dir).expanduser()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+# The errors shown as one line, by module and name. An error's module is loaded once it is raised,
+# so they are looked up among the modules loaded, and a command loads only what it uses.
+_ERRORS = (
+    ("marketplace.client", "ApiError"),
+    ("ledger", "LedgerError"),
+    ("store", "StoreError"),
+    ("worker", "WorkerError"),
+    ("compute", "ComputeError"),
+    ("duties", "DutiesError"),
+    ("zk", "ZkError"),
+)
+
+
+def _reported(exc: Exception, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
 
 
 def reports_errors(fn: F) -> F:
@@ -66,12 +72,12 @@ def reports_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except ContractRevert as exc:
-            fail(f"the contract reverted with {exc}")
-        except ApiError as exc:
-            fail(str(exc))
-        except (LedgerError, StoreError, WorkerError, ComputeError, DutiesError, ZkError, ValueError) as exc:
-            fail(str(exc))
+        except Exception as exc:
+            if _reported(exc, "ledger", "ContractRevert"):
+                fail(f"the contract reverted with {exc}")
+            if isinstance(exc, ValueError) or any(_reported(exc, *where) for where in _ERRORS):
+                fail(str(exc))
+            raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -80,6 +86,8 @@ def reports_errors(fn: F) -> F:
 def chain(state: Path | None = None, rpc_url: str | None = None) -> Iterator[ChainHandle]:
     """The chain: ``rpc_url``, else AGORA_RPC_URL, else the market `agora up` runs from the home,
     else a served chain on :8545, else the embedded one in-process."""
+    from ledger import get_settings, open_chain
+
     market = running(home(state))
     handle = open_chain(
         home=home(state), rpc_url=rpc_url or get_settings().rpc_url or (market.chain if market else None)
@@ -91,12 +99,16 @@ def chain(state: Path | None = None, rpc_url: str | None = None) -> Iterator[Cha
 
 
 def deployment(handle: ChainHandle, state: Path | None = None) -> Deployment:
+    from ledger import load_deployment
+
     return load_deployment(handle.w3, home(state))
 
 
 def store_nodes(option: str | None, state: Path | None = None) -> list[str]:
     """Store node URLs from a comma-separated option, else AGORA_STORE_NODES, else those of the
     market `agora up` runs from the home."""
+    from store import get_settings as store_settings
+
     text = option or store_settings().nodes
     if not text and (market := running(home(state))) is not None:
         return list(market.store_nodes)
@@ -113,6 +125,9 @@ def store_client(
 ) -> StoreClient:
     """A store client over ``nodes`` with the AGORA_STORE_* coding and bounds (the coding of the
     market running from the home, for its nodes), signing writes with ``signer``."""
+    from store import StoreClient
+    from store import get_settings as store_settings
+
     settings = store_settings()
     market = running(home(state)) if "AGORA_STORE_K" not in os.environ else None
     if market is not None and set(nodes) <= set(market.store_nodes):  # its nodes: its coding
@@ -141,6 +156,8 @@ def store_signer(sender: str | None, state: Path | None = None) -> LocalAccount 
     if choice and choice.startswith("dev:"):
         with chain(state) as handle:
             return _dev(int(handle.w3.eth.chain_id), choice[4:])
+    from ledger import Keystore
+
     keystore = Keystore(home(state))
     stored = keystore.list()
     if choice:
@@ -164,6 +181,8 @@ def parse_size(text: str) -> int:
 
 
 def password(confirm: bool = False) -> str:
+    from ledger import get_settings
+
     env = get_settings().password
     if env:
         return env
@@ -181,6 +200,8 @@ def signer(chain_id: Callable[[], int], sender: str | None, state: Path | None =
     choice = sender or os.environ.get("AGORA_ACCOUNT")
     if choice and choice.startswith("dev:"):
         return _dev(chain_id(), choice[4:])
+    from ledger import Keystore
+
     keystore = Keystore(home(state))
     stored = keystore.list()
     if choice:
@@ -201,6 +222,8 @@ def _load(keystore: Keystore, stored: list[str], choice: str) -> LocalAccount:
 
 
 def _dev(chain_id: int, index: str) -> LocalAccount:
+    from ledger import DEV_CHAIN_IDS, dev_account
+
     if chain_id not in DEV_CHAIN_IDS:
         fail(f"development accounts exist only on development chains (this is chain {chain_id})")
     if not index.isdigit() or int(index) >= 100:
@@ -209,6 +232,8 @@ def _dev(chain_id: int, index: str) -> LocalAccount:
 
 
 def transactor(handle: ChainHandle, sender: str | None, state: Path | None = None) -> Transactor:
+    from ledger import Transactor
+
     return Transactor(handle.w3, account(handle, sender, state))
 
 
@@ -216,6 +241,8 @@ def ray_with_stop(ray: str, directory: Path, stop: threading.Event) -> RayExecut
     """A Ray executor (``local``: a Ray of its own with its files under ``directory``; else a
     cluster's address), and SIGTERM or Ctrl-C setting ``stop``. The handlers are installed after
     ``ray.init``, which installs its own that kill the process on SIGTERM."""
+    from compute import RayExecutor, ray_temp_dir
+
     executor = RayExecutor(ray, temp_dir=ray_temp_dir(directory) if ray == "local" else None)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
