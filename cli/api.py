@@ -64,7 +64,10 @@ def serve(
         indexer = Indexer(handle.w3, deployment, engine)
         typer.echo("indexing the chain…", err=True)
         indexer.catch_up()
-        loops = [lambda: indexer.step() > 0]
+        # (tick, interval, wake): the relayer wakes when a request is accepted, the indexer when
+        # the relayer posted; the indexer also looks often, as each look is one eth_blockNumber.
+        index_wake, relay_wake = threading.Event(), threading.Event()
+        loops = [(lambda: indexer.step() > 0, 0.1, index_wake)]
         intake = None
         nodes = c.store_nodes(store_nodes, home)
         relayer = None if read_only else c.account(handle, sender, home)
@@ -72,13 +75,25 @@ def serve(
         if relayer is not None:
             _fund(handle, deployment, relayer)
             market = JobMarket(handle.w3, deployment, Transactor(handle.w3, relayer))
-            intake = Intake(engine, market, relayer.address, store)
+            intake = Intake(engine, market, relayer.address, store, accepted=relay_wake)
             relay = Relayer(engine, market)
-            loops.append(lambda: relay.step() > 0)
+
+            def relay_tick() -> bool:
+                moved = relay.step()
+                if moved:
+                    index_wake.set()
+                return moved > 0
+
+            loops.append((relay_tick, 0.5, relay_wake))
             typer.echo(f"relayer {relayer.address}" + ("" if store else " (no store nodes: blobs unchecked)"), err=True)
         threads = [
-            threading.Thread(target=run_until, args=(stop, loop), kwargs={"interval": 0.5, "log": log}, daemon=True)
-            for loop in loops
+            threading.Thread(
+                target=run_until,
+                args=(stop, tick),
+                kwargs={"interval": interval, "log": log, "wake": wake},
+                daemon=True,
+            )
+            for tick, interval, wake in loops
         ]
         for thread in threads:
             thread.start()
@@ -106,6 +121,8 @@ def serve(
             )
         finally:
             stop.set()
+            index_wake.set()
+            relay_wake.set()
             for thread in threads:
                 thread.join(timeout=5)
 

@@ -170,12 +170,22 @@ class JobFeed:
         self._db.close()
 
 
-def run_until(stop: threading.Event, tick: Callable[[], bool], *, interval: float, log: logging.Logger) -> None:
+def run_until(
+    stop: threading.Event,
+    tick: Callable[[], bool],
+    *,
+    interval: float,
+    log: logging.Logger,
+    wake: threading.Event | None = None,
+) -> None:
     """Calls ``tick`` until ``stop`` is set: again at once while it reports work done, else after
-    ``interval``; a chain outage or a refused transaction is logged and waited out (backing off up
-    to 10 s). The loop of every daemon that follows the market."""
+    ``interval`` or as soon as ``wake`` is set (whoever sets ``stop`` sets ``wake`` too); a chain
+    outage or a refused transaction is logged and waited out (backing off up to 10 s). The loop
+    of every daemon that follows the market."""
     backoff = interval
     while not stop.is_set():
+        if wake is not None:
+            wake.clear()  # before the tick: a wake set during it is for work it may have missed
         try:
             busy = tick()
             backoff = interval
@@ -188,4 +198,4 @@ def run_until(stop: threading.Event, tick: Callable[[], bool], *, interval: floa
             busy = False
             backoff = min(backoff * 2, 10.0)
         if not busy:
-            stop.wait(backoff)
+            (wake or stop).wait(backoff)

@@ -63,6 +63,9 @@ StreamStart = tuple[str, tuple[int, int], list[EventRow], str]
 """A job's event stream as checked before it starts: job, resume point, first events, status."""
 FINAL = ("settled", "expired", "void")
 STREAM_POLL = 0.5
+"""Seconds between an event stream's looks at the index when no indexer in the process tells it."""
+STREAM_TICK = 0.05
+"""Seconds between an event stream's looks at the indexer's `generation` (memory, not the database)."""
 """Seconds between looks at the database for a job's new events while streaming them."""
 STREAM_LIMIT = 600.0
 """Seconds one event stream stays open; the client reconnects with `Last-Event-ID` and misses nothing."""
@@ -598,6 +601,15 @@ def create_app(
         status, accepted = await run_in_threadpool(intake.submit, parsed)
         return JSONResponse(accepted.model_dump(), status_code=status)
 
+    async def _indexed_since(seen: int) -> None:
+        """Returns once the indexer stored events after ``seen`` (its generation), or after STREAM_POLL."""
+        deadline = time.monotonic() + STREAM_POLL
+        if indexer is None:
+            await asyncio.sleep(STREAM_POLL)
+            return
+        while indexer.generation == seen and time.monotonic() < deadline:
+            await asyncio.sleep(STREAM_TICK)
+
     def _new_events(key: str, after: tuple[int, int]) -> tuple[list[EventRow], str | None]:
         with Session(engine) as s:
             status = s.scalar(select(JobRow.status).where(JobRow.job_id == key))
@@ -644,6 +656,7 @@ def create_app(
         in the timeline), from the first or after `Last-Event-ID`, as they are indexed; the stream
         ends once the job is final (or after ten minutes: reconnect with `Last-Event-ID`)."""
         key, after, found, status = start
+        seen = indexer.generation if indexer is not None else 0
         started = time.monotonic()
         current: str | None = status
         while True:
@@ -653,7 +666,8 @@ def create_app(
             if (current in FINAL and not found) or time.monotonic() - started > STREAM_LIMIT:
                 return
             if not found:
-                await asyncio.sleep(STREAM_POLL)
+                await _indexed_since(seen)
+            seen = indexer.generation if indexer is not None else 0
             found, current = await run_in_threadpool(_new_events, key, after)
 
     @app.get("/v1/settlements", response_model=SettlementPage, tags=["settlements"])

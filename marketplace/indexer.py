@@ -73,6 +73,8 @@ class Indexer:
         self.start = deployment.block
         self.batch_blocks = batch_blocks
         self.decoder = indexed_events(w3, deployment)
+        self.generation = 0
+        """Counts the steps that stored events: a reader in this process waits for it to move."""
 
     # -- the chain -----------------------------------------------------------------------------
 
@@ -135,6 +137,7 @@ class Indexer:
             else:
                 cursor.block, cursor.block_hash = last, last_hash
         if decoded:
+            self.generation += 1
             log.info("indexed %d events from blocks %d..%d", len(decoded), first, last)
         return len(decoded)
 

@@ -149,8 +149,18 @@ REVERTS = {
 class Intake:
     """Checks and writes signed requests (the API's side of `POST /v1/jobs`)."""
 
-    def __init__(self, engine: Engine, market: JobMarket, relayer: str, store: StoreClient | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        market: JobMarket,
+        relayer: str,
+        store: StoreClient | None,
+        *,
+        accepted: threading.Event | None = None,
+    ) -> None:
+        """``accepted``: set once a request is written (the relayer's wake-up)."""
         self.engine, self.market, self.relayer, self.store = engine, market, relayer, store
+        self.accepted = accepted
         self._lock = threading.Lock()  # one requester's deposit is checked against its pending requests one at a time
 
     def submit(self, body: SubmitIn) -> tuple[int, Accepted]:
@@ -209,6 +219,8 @@ class Intake:
                 )
             )
         log.info("job %s accepted from %s", job_id[:12], request.requester)
+        if self.accepted is not None:
+            self.accepted.set()
         return 202, Accepted(job_id=job_id, status="accepted", escrow=format_tokens(escrow))
 
     def _check_blobs(self, request: JobRequest) -> None:
