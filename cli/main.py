@@ -38,10 +38,13 @@ def load_command(name: str) -> Any:
     """The (click) command ``name``, one of `COMMANDS`, importing its module."""
     module, attribute = COMMANDS[name]
     target: Any = getattr(importlib.import_module(module), attribute)
-    if not isinstance(target, typer.Typer):
-        target = typer.Typer()
-        target.command(name)(getattr(importlib.import_module(module), attribute))
-    command = typer.main.get_command(target)
+    command: Any
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)  # a group even of one command (`agora api serve`)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
     command.name = name
     return command
 

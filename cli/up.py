@@ -181,6 +181,12 @@ def _run(
     spawn = supervisor.spawn
     agora = [sys.executable, "-m", "cli"]
     try:
+        # The Ray head, the slowest to start, needs nothing else: it starts first.
+        urls = [f"http://127.0.0.1:{store_port + i}" for i in range(store_nodes)]
+        k, m = store_coding(store_nodes)
+        coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
+        env = {**os.environ, "AGORA_RPC_URL": url, "AGORA_STORE_NODES": ",".join(urls), **coding, **LOOPBACK_RAY_ENV}
+        head = _start_ray(spawn, state, ray_port, env) if workers else None
         served = anvil or [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
         chain = spawn("chain", served)
         _wait_for(url, "the chain server", chain, lambda: _chain_answers(url), 30)
@@ -190,35 +196,43 @@ def _run(
         typer.echo(f"chain      {url}  ({'anvil, ' if anvil else ''}chain id {deployment.chain_id}, state in {kept})")
         verb = "deployed" if fresh else "already deployed"
         typer.echo(f"contracts  {verb}: AgoraToken at {deployment.address('AgoraToken')}")
-        urls = []
-        for i in range(store_nodes):
-            port = store_port + i
-            node = spawn(
+        # What needs only the chain starts at once, then is waited for: the store nodes and the
+        # API (given the nodes' URLs; it reaches them later).
+        nodes = [
+            spawn(
                 f"store{i + 1}",
-                [*agora, "store", "serve", "--dir", str(state / "store" / f"node{i + 1}"), "--port", str(port)]
+                [
+                    *agora,
+                    "store",
+                    "serve",
+                    "--dir",
+                    str(state / "store" / f"node{i + 1}"),
+                    "--port",
+                    str(store_port + i),
+                ]
                 + ["--writers", "chain", "--home", str(state)],  # writers: accounts with stake or a deposit
                 env={**os.environ, "AGORA_RPC_URL": url},
             )
-            urls.append(f"http://127.0.0.1:{port}")
-            _wait_for(urls[-1], f"store node {i + 1}", node, partial(http_ok, f"{urls[-1]}/info"), 30)
-        k, m = store_coding(store_nodes)
-        coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
-        if urls:
-            typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
-        api = None
-        if api_port:
-            api = f"http://127.0.0.1:{api_port}"
+            for i in range(store_nodes)
+        ]
+        api = f"http://127.0.0.1:{api_port}" if api_port else None
+        if api is not None:
             server = spawn(
                 "api",
                 [*agora, "api", "serve", "--port", str(api_port), "--home", str(state)]
                 + ["--from", f"dev:{RELAYER_ACCOUNT}", "--store-nodes", ",".join(urls)],
                 env={**os.environ, "AGORA_RPC_URL": url, **coding},
             )
+        for i, (node, node_url) in enumerate(zip(nodes, urls, strict=True)):
+            _wait_for(node_url, f"store node {i + 1}", node, partial(http_ok, f"{node_url}/info"), 30)
+        if urls:
+            typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
+        if api is not None:
             _wait_for(api, "the API", server, partial(http_ok, f"{api}/healthz"), 60)
             relayer = f"relayer: development account {RELAYER_ACCOUNT}"
             typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs; {relayer})")
-        if workers:
-            _start_workers(spawn, agora, state, url, urls, (k, m), workers, ray_port)
+        if head is not None:
+            _start_workers(spawn, agora, state, head, env, workers, ray_port)
         typer.echo(f"logs       {logs}")
         _market.write(state, _market.Running(os.getpid(), url, urls, k, m, api, time.time()))
         _banner(state, url, api)
@@ -231,26 +245,11 @@ def _run(
         supervisor.stop_all()
 
 
-def _start_workers(
-    spawn: Callable[..., Child],
-    agora: list[str],
-    state: Path,
-    url: str,
-    store_urls: list[str],
-    coding: tuple[int, int],
-    count: int,
-    ray_port: int,
-) -> None:
-    env = {
-        **os.environ,
-        "AGORA_RPC_URL": url,
-        "AGORA_STORE_NODES": ",".join(store_urls),
-        "AGORA_STORE_K": str(coding[0]),
-        "AGORA_STORE_M": str(coding[1]),
-        **LOOPBACK_RAY_ENV,  # every Ray process on 127.0.0.1 only, no usage statistics
-    }
+def _start_ray(spawn: Callable[..., Child], state: Path, ray_port: int, env: dict[str, str]) -> Child:
+    """The Ray head; ``env`` is the workers' (LOOPBACK_RAY_ENV: every Ray process on 127.0.0.1
+    only, no usage statistics)."""
     ray_bin = Path(sys.executable).parent / "ray"
-    head = spawn(
+    return spawn(
         "ray",
         [
             str(ray_bin),
@@ -267,6 +266,17 @@ def _start_workers(
         group=True,
         env=env,
     )
+
+
+def _start_workers(
+    spawn: Callable[..., Child],
+    agora: list[str],
+    state: Path,
+    head: Child,
+    env: dict[str, str],
+    count: int,
+    ray_port: int,
+) -> None:
     _wait_for(f"port {ray_port}", "the Ray head", head, lambda: _port_open(ray_port), 90)
     typer.echo(f"ray        head at 127.0.0.1:{ray_port}")
     daemons = []
