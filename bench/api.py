@@ -396,7 +396,7 @@ def start_api(world: World, args: argparse.Namespace, stack: ExitStack, last_job
 
 
 def submit_body(request: Any, signature: bytes) -> bytes:
-    from marketplace.intake import request_json
+    from marketplace.wire import request_json
 
     return json.dumps({"request": request_json(request), "signature": "0x" + signature.hex()}).encode()
 

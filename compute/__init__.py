@@ -8,9 +8,10 @@ WAT (`build_program`). A bottom-layer package: it imports nothing of ours, so th
 verifier and the CLI compute exactly the same thing.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import BuildError, ComputeError
 from .programs import build as build_program
-from .ray import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
 from .runtime import (
     DEFAULT_MEMORY,
     DEFAULT_OUTPUT,
@@ -24,6 +25,22 @@ from .runtime import (
     result_digest,
     run,
 )
+
+if TYPE_CHECKING:
+    from .ray import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
+
+# Ray takes a second to import: loaded when one of these is first asked for, not by every user of
+# the runtime (the API's client reads `Status` and `result_digest`).
+_FROM_RAY = {"LOOPBACK_RAY_ENV", "RayExecutor", "is_loopback", "keep_ray_on_loopback", "ray_temp_dir", "result_of"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_RAY:
+        from . import ray
+
+        return getattr(ray, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MEMORY",

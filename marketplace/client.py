@@ -24,7 +24,7 @@ from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
 from store import authorization, cid_from_digest
 
-from .intake import request_json
+from .wire import request_json
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 UPLOAD_VALID = 3600

@@ -31,6 +31,7 @@ from zk.jobs import BLOCK, MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
 
 from .models import IntakeRow
 from .problems import Problem
+from .wire import request_json
 
 log = logging.getLogger("agora.relayer")
 
@@ -117,21 +118,6 @@ class Accepted(BaseModel):
     job_id: str
     status: Literal["accepted", "posted", "failed"]
     escrow: str = Field(description="AGR the job takes from the requester's deposit")
-
-
-def request_json(request: JobRequest) -> dict[str, Any]:
-    """The request as `RequestIn` reads it (big integers as decimal strings)."""
-    out: dict[str, Any] = {}
-    for name, value in vars(request).items():
-        if isinstance(value, bytes):
-            out[name] = "0x" + value.hex()
-        elif isinstance(value, Mode):
-            out[name] = value.name.lower()
-        elif isinstance(value, int) and value >= 2**53:
-            out[name] = str(value)
-        else:
-            out[name] = value
-    return out
 
 
 # The contract's answers to a simulated post, as problems.

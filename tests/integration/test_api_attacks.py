@@ -65,8 +65,9 @@ from marketplace.client import ApiClient, ApiError, blob_cid
 from marketplace.db import make_engine, migrate
 from marketplace.directory import Directory
 from marketplace.indexer import Indexer
-from marketplace.intake import Intake, Relayer, request_json
+from marketplace.intake import Intake, Relayer
 from marketplace.models import IntakeRow, UploadRow
+from marketplace.wire import request_json
 from store import Manifest, NodeLimits, StoreClient, authorization, cid_of, digest_of
 from store._serve import GuardedProtocol
 

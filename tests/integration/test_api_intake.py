@@ -25,8 +25,9 @@ from ledger import EmbeddedChain, JobMarket, JobStatus, Token, Transactor, conne
 from marketplace.api import RateLimit, create_app
 from marketplace.db import make_engine, migrate
 from marketplace.indexer import Indexer
-from marketplace.intake import Intake, Relayer, RequestIn, request_json
+from marketplace.intake import Intake, Relayer, RequestIn
 from marketplace.models import IntakeRow
+from marketplace.wire import request_json
 from store import StoreClient, digest_of
 
 from ..conftest import ROOT, free_port, stop
