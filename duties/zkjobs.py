@@ -24,6 +24,7 @@ from web3 import Web3
 
 import zk
 from ledger import Deployment, JobRequest, Names, Transactor, pin_of
+from ledger.proofs import court_inputs
 from store import StoreClient, StoreError, cid_from_digest
 from zk.jobs import BLOCK, MAX_MANIFEST, SALT, Recipe, ZkJob, ZkJobError, ZkProgram, commitment_of, result_block
 
@@ -71,7 +72,9 @@ def register_program(
         if [p for p in result.abi.get("inputs", []) if p.get("public")]:
             raise ZkJobError("a result program takes the job program's private parameters only, all private")
     if keys is not None and keys.verification_key.inputs != len(zk.PUBLIC_INPUTS):
-        raise ZkJobError(f"the verification key takes {keys.verification_key.inputs} inputs, a job program 5")
+        raise ZkJobError(
+            f"the verification key takes {keys.verification_key.inputs} inputs, a job program {len(zk.PUBLIC_INPUTS)}"
+        )
     try:  # before the setup: a store that refuses this account's writes says so before the long work
         source_cid = store.put(source.encode())
     except StoreError as exc:
@@ -261,9 +264,7 @@ class Prover:
         salt = os.urandom(SALT)
         block = self.run(result_block, result, manifest.recipe, ready.block, salt)
         digest = commitment_of(block)
-        statement = zk.JobStatement.of(
-            job_id=job_id, prover=prover, input_commitment=request.input_digest, result_commitment=digest
-        )
+        statement = zk.JobStatement.from_public_inputs(court_inputs(job_id, prover, request.input_digest, digest))
         proof = self.run(zk.prove_job, program, proving_key, statement, manifest.recipe.arguments(ready.block, salt))
         if not zk.verify_job(key, proof, statement):
             raise ZkJobError("the proof does not verify in Python: not sent")

@@ -22,17 +22,36 @@ PROOF_GAS = 600_000
 PROOF_SIZE = 256
 FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 """bn254's scalar field: every public input is below it."""
-VERIFY_TX = keccak(text="verifyTx(((uint256,uint256),(uint256[2],uint256[2]),(uint256,uint256)),uint256[5])")[:4]
+VERIFY_TX = keccak(text="verifyTx(((uint256,uint256),(uint256[2],uint256[2]),(uint256,uint256)),uint256[3])")[:4]
 """`IProofVerifier.verifyTx`'s selector (a test holds it to the compiled verifier's ABI)."""
+BINDING_BITS = 253
+"""The binding's width: below 2^253, so below bn254's scalar field (r > 2^253) as it is."""
+
+
+def job_binding(job_id: bytes, prover: str) -> int:
+    """The job id and the prover bound in one public input: ``uint256(keccak256(abi.encode(jobId,
+    prover))) >> 3``, as `ProofCourt.publicInputs` computes it (the one definition in Python).
+
+    A proof for one (job, prover) is worth nothing for another: another pair with the same binding
+    is a second preimage of keccak256 cut to 253 bits.
+
+    Raises:
+        ValueError: ``job_id`` is not 32 bytes or ``prover`` not a 20-byte 0x address.
+    """
+    address = bytes.fromhex(prover.removeprefix("0x"))
+    if len(job_id) != 32 or len(address) != 20:
+        raise ValueError(f"a job id is 32 bytes and a prover 20, not {len(job_id)} and {len(address)}")
+    return int.from_bytes(keccak(bytes(job_id) + bytes(12) + address), "big") >> (256 - BINDING_BITS)
 
 
 def court_inputs(job_id: bytes, prover: str, input_commitment: bytes, result_commitment: bytes) -> list[int]:
-    """`ProofCourt.publicInputs`: the job id's two 128-bit limbs, the prover, the two commitments."""
-    job = int.from_bytes(job_id, "big")
+    """`ProofCourt.publicInputs`: the job and prover's `job_binding`, the input and result commitments.
+
+    Raises:
+        ValueError: as `job_binding`.
+    """
     return [
-        job >> 128,
-        job & (1 << 128) - 1,
-        int(prover, 16),
+        job_binding(job_id, prover),
         int.from_bytes(input_commitment, "big"),
         int.from_bytes(result_commitment, "big"),
     ]

@@ -5,8 +5,9 @@ at fixed addresses and post `ZK` jobs whose requests are fixed here field by fie
 are known in advance and the proofs below are made for them: the wordcount program (examples/
 programs/zk/wordcount.zok) proven by `worker0` for job A, and a wordcount proof for job D, whose
 request pins the preimage program's verifier. The test checks each job id against this file first,
-so a stale fixture fails loudly. tests/integration/test_zk_fixture.py re-verifies every proof in
-Python and recompiles each verifier from its key.
+so a stale fixture fails loudly, and `ProofCourt.publicInputs`' binding of job A and the prover
+against `bindings` (ledger.proofs.job_binding). tests/integration/test_zk_fixture.py re-verifies
+every proof in Python and recompiles each verifier from its key.
 
     .venv/bin/python tools/zk_fixture.py      # after changing a request below or an example program
 """
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import zk  # noqa: E402
 from ledger.market import JobRequest, Mode  # noqa: E402
+from ledger.proofs import court_inputs, job_binding  # noqa: E402
 
 TARGET = ROOT / "contracts" / "test" / "data" / "zk.json"
 EXAMPLES = ROOT / "examples" / "programs" / "zk"
@@ -104,9 +106,7 @@ def main() -> None:
     proofs: dict[str, Any] = {}
     for job in ("A", "D"):
         print(f"prove job {job}", flush=True)
-        statement = zk.JobStatement.of(
-            job_id=jobs[job].struct_hash(), prover=prover, input_commitment=x, result_commitment=y
-        )
+        statement = zk.JobStatement.from_public_inputs(court_inputs(jobs[job].struct_hash(), prover, x, y))
         private = [[f"0x{c:02x}" for c in TEXT], words(SALT)]
         proof = zk.prove_job(programs["wordcount"], keys["wordcount"].proving_key, statement, private)
         assert zk.verify_job(keys["wordcount"].verification_key, proof, statement)
@@ -119,6 +119,7 @@ def main() -> None:
         "resultCommitment": "0x" + y.hex(),
         "words": count_words(TEXT),
         "jobs": {job: "0x" + r.struct_hash().hex() for job, r in jobs.items()},
+        "bindings": {job: f"0x{job_binding(r.struct_hash(), prover):064x}" for job, r in jobs.items()},
         "proofs": proofs,
         "verifiers": {
             name: {

@@ -1,9 +1,10 @@
 """A `ZK` job's proof, judged again from the chain alone: the verdict the proof court must have given.
 
 The submission's calldata holds the request, the result commitment and the proof. From them the
-audit rebuilds the five public inputs (zk.JobStatement: job id limbs, prover, input and result
-commitments), reads the pinned verifier's code and, where the court would have asked it, asks it
-again (an `eth_call` of `verifyTx` with the court's gas), then applies the court's rules
+audit rebuilds the three public inputs (ledger.proofs.court_inputs: the binding of the job id and
+the prover, the input and result commitments), reads the pinned verifier's code and, where the
+court would have asked it, asks it again (an `eth_call` of `verifyTx` with the court's gas), then
+applies the court's rules
 (contracts/src/ProofCourt.sol): a result commitment outside bn254's field is invalid; an input
 commitment outside it, a verifier without code or with other code than pinned, a revert or an
 answer other than true or false make the proof unverifiable (the requester's loss).

@@ -4,9 +4,10 @@ auditor's second opinion beside the on-chain verifier the request pinned (`agora
 From the chain: the proof court's `ProofChecked` event of the job and the submission's calldata
 (request, result commitment, proof). From the store: the job's spec, its program's manifest and
 the verification key (docs/zk.md, "ZK jobs end to end"). `zk.verify_job` then checks the proof on
-the statement rebuilt from the chain (the job id, the submitter, the two commitments), never on
-inputs the proof claims. A verifier that answers otherwise than its program's key is not that
-program's verifier: the report says so.
+the statement rebuilt from the chain (the binding of the job id and the submitter, the two
+commitments: `ledger.proofs.court_inputs`, as the court builds them), never on inputs the proof
+claims. A verifier that answers otherwise than its program's key is not that program's verifier:
+the report says so.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from web3 import Web3
 import zk
 from ledger import Deployment, JobRequest, Verdict
 from ledger import events as ev
+from ledger.proofs import court_inputs
 from store import StoreClient, cid_from_digest
 from zk.jobs import MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
 
@@ -85,9 +87,7 @@ def _check(
     if program.pin != request.verifier_pin:
         return ProofCheck(job_id, prover, program.name, verdict, None, "the request pins another verifier")
     try:
-        statement = zk.JobStatement.of(
-            job_id=job_id, prover=prover, input_commitment=request.input_digest, result_commitment=digest
-        )
+        statement = zk.JobStatement.from_public_inputs(court_inputs(job_id, prover, request.input_digest, digest))
         valid = zk.verify_job(key, zk.Proof.decode(proof, statement.public_inputs()), statement)
     except (zk.ZkError, ValueError) as exc:  # a commitment outside the field, a proof of other length
         return ProofCheck(job_id, prover, program.name, verdict, False, f"no valid statement or proof: {exc}")

@@ -4,10 +4,11 @@ ZoKrates runs from npm's zokrates-js through zk/zokrates.mjs, offline: `compile_
 `setup`, `execute` (no proof), `prove` (`prove_job` for a `JobStatement`), `verify_with_zokrates`,
 `export_verifier` and `compile_verifier` (the pinned npm solc); `lean_verifier` is a cheaper
 drop-in for the exported verifier. `verify` checks a proof in Python exactly as the verifiers do
-(pyrevm's native bn254, py_ecc without it). A job's public inputs bind the proof to the job id,
-the prover and the input and result commitments (`JobStatement`); commitments are Pedersen hashes
-of 64-byte blocks that circuits recompute (`commitment`, zk.pedersen). Keys, proofs and programs
-are typed and serialise to canonical bytes for the store. docs/zk.md.
+(pyrevm's native bn254, py_ecc without it). A job's public inputs bind the proof to the job id
+and the prover (one element, the chain's `binding`) and to the input and result commitments
+(`JobStatement`); commitments are Pedersen hashes of 64-byte blocks that circuits recompute
+(`commitment`, zk.pedersen). Keys, proofs and programs are typed and serialise to canonical bytes
+for the store. docs/zk.md.
 
 A bottom-layer package: it imports nothing of ours.
 """
@@ -31,7 +32,7 @@ from .jobs import Recipe, ZkJob, ZkJobError, ZkProgram
 from .pedersen import BLOCK, LIBRARY, commitment, compressed, library_source
 from .settings import ZkSettings, get_settings
 from .solidity import lean_verifier
-from .statement import FIELD_MODULUS, PUBLIC_INPUTS, JobStatement
+from .statement import BINDING_BOUND, FIELD_MODULUS, PUBLIC_INPUTS, JobStatement
 from .toolchain import (
     compile_program,
     compile_verifier,
@@ -45,6 +46,7 @@ from .toolchain import (
 )
 
 __all__ = [
+    "BINDING_BOUND",
     "BLOCK",
     "FIELD_MODULUS",
     "G1",

@@ -166,7 +166,7 @@ def prove_job(
     *,
     settings: ZkSettings | None = None,
 ) -> Proof:
-    """`prove` for a job program: the statement's five public inputs, then the private arguments."""
+    """`prove` for a job program: the statement's three public inputs, then the private arguments."""
     return prove(program, proving_key, [*statement.arguments(), *private], settings=settings)
 
 

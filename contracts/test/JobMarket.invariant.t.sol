@@ -164,7 +164,7 @@ contract MarketHandler is Test {
         if (r.requester == address(0) || j.locked == 0 || j.status != IJobMarket.JobStatus.Open) return;
         address w = market.slot(jobId, 0).worker;
         bytes32 result = bytes32(uint256(_truth(jobId)) >> 8);
-        uint256[5] memory inputs = proofCourt.publicInputs(jobId, w, r.inputDigest, result);
+        uint256[3] memory inputs = proofCourt.publicInputs(jobId, w, r.inputDigest, result);
         bytes32 first = honest ? keccak256(abi.encode(inputs)) : keccak256("junk");
         (uint256 stakeBefore, uint256 paidBefore, uint256 supply) = (_total(w), market.balanceOf(w), token.totalSupply());
         vm.prank(w);

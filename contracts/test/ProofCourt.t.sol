@@ -164,7 +164,7 @@ contract ProofCourtTest is MarketFixture {
     }
 
     function test_groth16_verifierAgreesWithThePublicInputsTheCourtBuilds() public view {
-        uint256[5] memory inputs = proofCourt.publicInputs(vm.parseJsonBytes32(fixture, ".jobs.A"), workers[0], input, result);
+        uint256[3] memory inputs = proofCourt.publicInputs(vm.parseJsonBytes32(fixture, ".jobs.A"), workers[0], input, result);
         (bool ok, bytes memory answer) =
             wordcount.staticcall(abi.encodePacked(IProofVerifier.verifyTx.selector, proofA, inputs));
         assertTrue(ok);
@@ -410,13 +410,33 @@ contract ProofCourtTest is MarketFixture {
         _assertSlashed(jobId, workers[0]);
     }
 
-    function testFuzz_publicInputsAreFieldElementsThatRebuildTheJob(bytes32 jobId, address prover) public view {
-        uint256[5] memory inputs = proofCourt.publicInputs(jobId, prover, bytes32(0), bytes32(0));
-        for (uint256 i; i < 3; ++i) {
-            assertLt(inputs[i], proofCourt.FIELD_MODULUS());
-        }
-        assertEq(bytes32(inputs[0] << 128 | inputs[1]), jobId);
-        assertEq(address(uint160(inputs[2])), prover);
+    /// The binding is keccak256 of the job and the prover cut to 253 bits: a field element as it is
+    /// (never reduced), and another job or another prover gives another binding.
+    function testFuzz_publicInputsBindTheJobAndTheProverInOneFieldElement(
+        bytes32 jobId,
+        address prover,
+        bytes32 otherJob,
+        address otherProver,
+        bytes32 inputCommitment,
+        bytes32 resultCommitment
+    ) public view {
+        vm.assume(jobId != otherJob && prover != otherProver);
+        uint256[3] memory inputs = proofCourt.publicInputs(jobId, prover, inputCommitment, resultCommitment);
+        assertEq(inputs[0], uint256(keccak256(abi.encode(jobId, prover))) >> 3);
+        assertLt(inputs[0], 2 ** 253);
+        assertLt(inputs[0], proofCourt.FIELD_MODULUS());
+        assertEq(inputs[1], uint256(inputCommitment));
+        assertEq(inputs[2], uint256(resultCommitment));
+        assertTrue(proofCourt.publicInputs(otherJob, prover, inputCommitment, resultCommitment)[0] != inputs[0]);
+        assertTrue(proofCourt.publicInputs(jobId, otherProver, inputCommitment, resultCommitment)[0] != inputs[0]);
+    }
+
+    /// The binding of the fixture's job A and prover, as tools/zk_fixture.py computed it with
+    /// ledger.proofs.job_binding: Solidity and Python agree on the one value both define.
+    function test_publicInputs_bindingMatchesPython() public view {
+        uint256[3] memory inputs =
+            proofCourt.publicInputs(vm.parseJsonBytes32(fixture, ".jobs.A"), workers[0], input, result);
+        assertEq(inputs[0], vm.parseJsonUint(fixture, ".bindings.A"));
     }
 
     function testFuzz_pinNamesAddressAndCode(address verifier, bytes32 codeHash, bytes32 otherHash) public view {

@@ -126,7 +126,7 @@ contract ProofCourtAttackTest is MarketFixture {
     {
         address v = address(uint160(uint256(r.verifierPin) >> 96));
         if (v.code.length == 0 || proofCourt.pin(v) != r.verifierPin) return IProofCourt.Verdict.Unverifiable;
-        uint256[5] memory inputs = proofCourt.publicInputs(market.hashRequest(r), w, r.inputDigest, digest);
+        uint256[3] memory inputs = proofCourt.publicInputs(market.hashRequest(r), w, r.inputDigest, digest);
         vm.prank(address(0)); // eth_call without a sender
         (bool ok, bytes memory answer) =
             v.staticcall{gas: 600_000}(abi.encodePacked(IProofVerifier.verifyTx.selector, proof, inputs));

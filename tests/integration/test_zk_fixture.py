@@ -1,7 +1,7 @@
 """contracts/test/data/zk.json (tools/zk_fixture.py), the real Groth16 data the proof court's Foundry
 tests run on, checked from Python: each verifier's runtime is what the pinned solc compiles from its
 key's lean verifier, its pin names that code, the job ids are the requests' hashes, and each proof
-verifies for its job, prover and commitments (and for no other job)."""
+verifies for its job, prover and commitments (and for no other job or prover)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from eth_utils import keccak
 
 import zk
 from ledger import pin_of
+from ledger.proofs import court_inputs, job_binding
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +58,16 @@ def test_the_job_ids_are_the_requests_and_each_proof_verifies_for_its_job_only()
     }
     assert {job: "0x" + r.struct_hash().hex() for job, r in requests.items()} == FIXTURE["jobs"]
     assert FIXTURE["prover"] == tool.forge_address("worker0")
+    bindings = {job: f"0x{job_binding(_bytes(j), FIXTURE['prover']):064x}" for job, j in FIXTURE["jobs"].items()}
+    assert bindings == FIXTURE["bindings"]  # what ProofCourt.t.sol holds the Solidity binding to
     key = zk.VerificationKey.from_json(FIXTURE["verifiers"]["wordcount"]["key"])
     y = _bytes(FIXTURE["resultCommitment"])
+    copier = tool.forge_address("worker1")
     for job, encoded in FIXTURE["proofs"].items():
-        for other in FIXTURE["jobs"]:
-            statement = zk.JobStatement.of(
-                job_id=_bytes(FIXTURE["jobs"][other]), prover=FIXTURE["prover"], input_commitment=x, result_commitment=y
-            )
+        claims = [(other, FIXTURE["prover"]) for other in FIXTURE["jobs"]] + [(job, copier)]
+        for other, prover in claims:
+            inputs = court_inputs(_bytes(FIXTURE["jobs"][other]), prover, x, y)
+            statement = zk.JobStatement.from_public_inputs(inputs)
             proof = zk.Proof.decode(_bytes(encoded), statement.public_inputs())
-            assert zk.verify_job(key, proof, statement) == (other == job), (job, other)
+            expected = other == job and prover == FIXTURE["prover"]
+            assert zk.verify_job(key, proof, statement) == expected, (job, other, prover)

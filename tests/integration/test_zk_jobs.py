@@ -32,7 +32,7 @@ from ledger import (
     pin_of,
 )
 from ledger import events as ev
-from ledger.proofs import VERIFY_TX
+from ledger.proofs import VERIFY_TX, court_inputs
 from verifier import ChainReader, check_conservation, check_settlements, scan_events
 from verifier._audit_chain import creation_block
 
@@ -76,9 +76,7 @@ def zk_request(w3: Web3, pin: bytes, secret: bytes) -> JobRequest:
 
 
 def prove(world: World, job_id: bytes, prover: str) -> zk.Proof:
-    statement = zk.JobStatement.of(
-        job_id=job_id, prover=prover, input_commitment=zk.commitment(world.secret), result_commitment=NO_RESULT
-    )
+    statement = zk.JobStatement.from_public_inputs(court_inputs(job_id, prover, zk.commitment(world.secret), NO_RESULT))
     return zk.prove_job(world.program, world.keys.proving_key, statement, [words(world.secret)])
 
 
@@ -161,11 +159,8 @@ def test_the_python_verifier_agrees_with_the_chain(world: World) -> None:
         name = next(n for n, j in world.jobs.items() if j == e.job_id)
         proof_valid = name == "valid"
         assert (e.verdict == Verdict.VALID) == proof_valid, name
-    statement = zk.JobStatement.of(
-        job_id=world.jobs["replayed"],
-        prover=dev_account(3).address,
-        input_commitment=zk.commitment(world.secret),
-        result_commitment=NO_RESULT,
+    statement = zk.JobStatement.from_public_inputs(
+        court_inputs(world.jobs["replayed"], dev_account(3).address, zk.commitment(world.secret), NO_RESULT)
     )
     valid = prove(world, world.jobs["valid"], dev_account(2).address)
     assert not zk.verify_job(key, valid, statement)  # the replay, refused in Python as on chain

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from web3.exceptions import Web3Exception
 
 import zk
 from ledger import EmbeddedChain, connect, dev_account
+from ledger.proofs import court_inputs
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +27,31 @@ Q = 2188824287183927522224640574525727508869631115729782366268903789464522620858
 
 
 @dataclass(frozen=True)
+class Claim:
+    """What the chain knows of a job's proof: the job, the prover and the two commitments."""
+
+    job_id: bytes
+    prover: str
+    input_commitment: bytes
+    result_commitment: bytes
+
+    def statement(self) -> zk.JobStatement:
+        """The statement the proof court builds for it (ledger.proofs.court_inputs)."""
+        inputs = court_inputs(self.job_id, self.prover, self.input_commitment, self.result_commitment)
+        return zk.JobStatement.from_public_inputs(inputs)
+
+
+@dataclass(frozen=True)
 class Example:
     program: zk.Program
     keys: zk.Keys
-    statement: zk.JobStatement
+    claim: Claim
     private: list[Any]
     proof: zk.Proof
+
+    @property
+    def statement(self) -> zk.JobStatement:
+        return self.claim.statement()
 
 
 def words(block: bytes) -> list[str]:
@@ -43,54 +64,52 @@ def count_words(text: bytes) -> int:
     return sum(1 for i, c in enumerate(text) if c not in spaces and (i == 0 or text[i - 1] in spaces))
 
 
-def preimage_case() -> tuple[zk.JobStatement, list[Any]]:
+def preimage_claim() -> tuple[Claim, list[Any]]:
     secret = os.urandom(64)
-    statement = zk.JobStatement.of(
-        job_id=os.urandom(32), prover=PROVER, input_commitment=zk.commitment(secret), result_commitment=0
-    )
-    return statement, [words(secret)]
+    return Claim(os.urandom(32), PROVER, zk.commitment(secret), bytes(32)), [words(secret)]
 
 
-def wordcount_case() -> tuple[zk.JobStatement, list[Any]]:
+def wordcount_claim() -> tuple[Claim, list[Any]]:
     text = b"the quick brown fox\njumps over\tthe lazy dog".ljust(64, b"\0")
     salt = os.urandom(32)
     result = count_words(text).to_bytes(32, "big") + salt
-    statement = zk.JobStatement.of(
-        job_id=os.urandom(32),
-        prover=PROVER,
-        input_commitment=zk.commitment(text),
-        result_commitment=zk.commitment(result),
-    )
-    return statement, [[f"0x{c:02x}" for c in text], words(salt)]
+    claim = Claim(os.urandom(32), PROVER, zk.commitment(text), zk.commitment(result))
+    return claim, [[f"0x{c:02x}" for c in text], words(salt)]
 
 
-CASES = {"preimage": preimage_case, "wordcount": wordcount_case}
+CLAIMS = {"preimage": preimage_claim, "wordcount": wordcount_claim}
 
 
-@pytest.fixture(scope="module", params=sorted(CASES))
+def _case(name: str) -> tuple[zk.JobStatement, list[Any]]:
+    claim, private = CLAIMS[name]()
+    return claim.statement(), private
+
+
+CASES = {name: partial(_case, name) for name in CLAIMS}
+"""Each example's (statement, private arguments), fresh per call (bench/verify.py proves them)."""
+
+
+@pytest.fixture(scope="module", params=sorted(CLAIMS))
 def example(request: pytest.FixtureRequest) -> Example:
     name = request.param
     program = zk.compile_program((EXAMPLES / f"{name}.zok").read_text(), location=f"{name}.zok")
     keys = zk.setup(program)
-    statement, private = CASES[name]()
-    proof = zk.prove_job(program, keys.proving_key, statement, private)
-    return Example(program, keys, statement, private, proof)
+    claim, private = CLAIMS[name]()
+    proof = zk.prove_job(program, keys.proving_key, claim.statement(), private)
+    return Example(program, keys, claim, private, proof)
 
 
-def other_statements(statement: zk.JobStatement) -> dict[str, zk.JobStatement]:
-    fields = {
-        "job_id": statement.job_id,
-        "prover": statement.prover_address,
-        "input_commitment": statement.input_commitment,
-        "result_commitment": statement.result_commitment,
-    }
+def other_statements(claim: Claim) -> dict[str, zk.JobStatement]:
+    """The statements of the claim with one thing changed: each binds the proof to something else."""
+    flipped = (int.from_bytes(claim.result_commitment, "big") ^ 1).to_bytes(32, "big")
     changes = {
-        "job id": {"job_id": statement.job_id ^ 1},
-        "prover": {"prover": dev_account(3).address},
-        "input": {"input_commitment": zk.commitment(bytes(64))},
-        "result": {"result_commitment": statement.result_commitment ^ 1},
+        "job id": replace(claim, job_id=claim.job_id[:-1] + bytes([claim.job_id[-1] ^ 1])),
+        "job id's high bit": replace(claim, job_id=bytes([claim.job_id[0] ^ 0x80]) + claim.job_id[1:]),
+        "prover": replace(claim, prover=dev_account(3).address),
+        "input": replace(claim, input_commitment=zk.commitment(bytes(64))),
+        "result": replace(claim, result_commitment=flipped),
     }
-    return {name: zk.JobStatement.of(**{**fields, **change}) for name, change in changes.items()}  # type: ignore[arg-type]
+    return {name: other.statement() for name, other in changes.items()}
 
 
 def tampered(proof: zk.Proof) -> zk.Proof:
@@ -113,7 +132,7 @@ def test_a_valid_proof_verifies_in_python_and_in_zokrates(example: Example) -> N
 
 def test_python_and_zokrates_refuse_the_proof_for_any_other_statement(example: Example) -> None:
     key = example.keys.verification_key
-    for name, other in other_statements(example.statement).items():
+    for name, other in other_statements(example.claim).items():
         claimed = example.proof.with_inputs(other.public_inputs())
         assert (zk.verify(key, claimed), zk.verify_with_zokrates(key, claimed)) == (False, False), name
     bad = tampered(example.proof)
@@ -121,7 +140,7 @@ def test_python_and_zokrates_refuse_the_proof_for_any_other_statement(example: E
 
 
 def test_a_wrong_witness_fails_an_assertion_and_proves_nothing(example: Example) -> None:
-    other = other_statements(example.statement)["input"]
+    other = other_statements(example.claim)["input"]
     with pytest.raises(zk.WitnessError) as caught:
         zk.prove_job(example.program, example.keys.proving_key, other, example.private)
     assert caught.value.assertion
@@ -154,10 +173,9 @@ def variants(example: Example) -> dict[str, zk.Proof]:
     (cx, cy), (ax, ay) = proof.c, proof.a
     out = {"valid": proof, "A negated": tampered(proof)}
     out |= {
-        f"{name} changed": proof.with_inputs(o.public_inputs())
-        for name, o in other_statements(example.statement).items()
+        f"{name} changed": proof.with_inputs(o.public_inputs()) for name, o in other_statements(example.claim).items()
     }
-    out["input of r or more"] = proof.with_inputs((*proof.inputs[:4], proof.inputs[4] + zk.FIELD_MODULUS))
+    out["input of r or more"] = proof.with_inputs((*proof.inputs[:2], proof.inputs[2] + zk.FIELD_MODULUS))
     out["C's y plus q"] = zk.Proof(a=proof.a, b=proof.b, c=(cx, cy + Q), inputs=proof.inputs)  # the same C, reduced
     out["A's y plus q"] = zk.Proof(a=(ax, ay + Q), b=proof.b, c=proof.c, inputs=proof.inputs)
     out["C off the curve"] = zk.Proof(a=proof.a, b=proof.b, c=(1, 3), inputs=proof.inputs)

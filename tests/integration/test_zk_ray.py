@@ -21,6 +21,7 @@ sys.path.insert(0, sys.argv[1])
 import zk
 from compute import RayExecutor
 from duties.zkjobs import Prover
+from ledger.proofs import court_inputs
 from zk.jobs import Recipe, commitment_of, result_block
 
 examples = os.path.join(sys.argv[1], "examples", "programs", "zk")
@@ -34,15 +35,14 @@ text, salt = b"proven on ray".ljust(64, b"\0"), bytes(32)
 executor = RayExecutor("local", num_cpus=2, object_store_memory=100 * 1024 * 1024)
 try:
     block = executor.call(result_block, result, recipe, text, salt)
-    statement = zk.JobStatement.of(
-        job_id=os.urandom(32), prover="0x" + "ab" * 20,
-        input_commitment=zk.commitment(text), result_commitment=commitment_of(block),
+    job_id, prover = os.urandom(32), "0x" + "ab" * 20
+    statement = zk.JobStatement.from_public_inputs(
+        court_inputs(job_id, prover, zk.commitment(text), commitment_of(block))
     )
     proof = executor.call(zk.prove_job, program, keys.proving_key, statement, recipe.arguments(text, salt))
     out = {"count": int.from_bytes(block[:32], "big"), "valid": zk.verify_job(keys.verification_key, proof, statement)}
-    wrong = zk.JobStatement.of(
-        job_id=statement.job_id, prover=statement.prover_address,
-        input_commitment=zk.commitment(b"not the text".ljust(64, b"\0")), result_commitment=statement.result_commitment,
+    wrong = zk.JobStatement.from_public_inputs(
+        court_inputs(job_id, prover, zk.commitment(b"not the text".ljust(64, b"\0")), commitment_of(block))
     )
     try:
         executor.call(zk.prove_job, program, keys.proving_key, wrong, recipe.arguments(text, salt))

@@ -8,13 +8,13 @@ import os
 import pytest
 
 import zk
+from ledger.proofs import job_binding
 
-BINDING = """
-    assert(job_hi < 340282366920938463463374607431768211456);
-    assert(job_lo < 340282366920938463463374607431768211456);
-    assert(prover < 1461501637330902918203684832716283019655932542976);
+BOUND = zk.BINDING_BOUND  # 2^253
+BINDING = f"""
+    assert(binding < {BOUND});
 """
-LAYOUT = "field job_hi, field job_lo, field prover, field input_commitment, field result_commitment"
+LAYOUT = "field binding, field input_commitment, field result_commitment"
 # A job program without a hash: the result commitment is the input commitment squared.
 SQUARE = f"""def main({LAYOUT}) {{{BINDING}
     assert(result_commitment == input_commitment * input_commitment);
@@ -44,33 +44,31 @@ def test_a_program_imports_nothing_but_the_stdlib_and_the_pedersen_library() -> 
 
 
 def test_a_public_input_that_binds_nothing_is_refused() -> None:
-    # the prover is never asserted of: a proof would hold for any prover
+    # the binding is never asserted of: a proof would hold for any job and any prover
     source = f"""def main({LAYOUT}) {{
-    assert(job_hi < 340282366920938463463374607431768211456);
-    assert(job_lo < 340282366920938463463374607431768211456);
     assert(result_commitment == input_commitment * input_commitment);
     return;
 }}
 """
     with pytest.raises(zk.UnconstrainedInput) as caught:
         zk.compile_program(source)
-    assert caught.value.names == ("prover",)
+    assert caught.value.names == ("binding",)
 
 
 def test_a_squared_input_left_unused_is_compiled_away_and_so_refused() -> None:
     # Tornado Cash's trick as written in circom does not survive ZoKrates' optimiser
-    source = f"""def main({LAYOUT}) {{{BINDING.replace("assert(prover <", "field unused = prover * prover;//")}
+    source = f"""def main({LAYOUT}) {{{BINDING.replace("assert(binding <", "field unused = binding * binding;//")}
     assert(result_commitment == input_commitment * input_commitment);
     return;
 }}
 """
-    with pytest.raises(zk.UnconstrainedInput, match="prover"):
+    with pytest.raises(zk.UnconstrainedInput, match="binding"):
         zk.compile_program(source)
 
 
 def test_a_program_off_the_job_layout_is_refused() -> None:
     source = "def main(field a, private field b) {\n    assert(a == b * b);\n    return;\n}\n"
-    with pytest.raises(zk.NotAJobProgram, match="field job_hi"):
+    with pytest.raises(zk.NotAJobProgram, match="field binding, field input_commitment"):
         zk.compile_program(source)
     assert zk.compile_program(source, job=False).public_inputs == ("a",)
 
@@ -81,14 +79,16 @@ def square() -> tuple[zk.Program, zk.Keys]:
     return program, zk.setup(program)
 
 
-def statement(**values: object) -> zk.JobStatement:
-    fields: dict[str, object] = {
-        "job_id": b"\x07" * 32,
-        "prover": "0x" + "12" * 20,
-        "input_commitment": 3,
-        "result_commitment": 9,
-    }
-    return zk.JobStatement.of(**{**fields, **values})  # type: ignore[arg-type]
+def statement(
+    *,
+    job_id: bytes = b"\x07" * 32,
+    prover: str = "0x" + "12" * 20,
+    input_commitment: int = 3,
+    result_commitment: int = 9,
+) -> zk.JobStatement:
+    return zk.JobStatement.of(
+        binding=job_binding(job_id, prover), input_commitment=input_commitment, result_commitment=result_commitment
+    )
 
 
 def test_a_small_job_program_proves_and_binds_its_job_and_prover(square: tuple[zk.Program, zk.Keys]) -> None:
@@ -103,12 +103,22 @@ def test_a_small_job_program_proves_and_binds_its_job_and_prover(square: tuple[z
         assert not zk.verify_with_zokrates(key, proof.with_inputs(other.public_inputs()))
 
 
+def test_a_binding_outside_the_layout_fails_the_range_check(square: tuple[zk.Program, zk.Keys]) -> None:
+    program, _ = square
+    zk.execute(program, [str(BOUND - 1), "3", "9"])  # the largest binding passes (a refusal would raise)
+    for binding in (BOUND, zk.FIELD_MODULUS - 1):
+        with pytest.raises(zk.WitnessError) as caught:
+            zk.execute(program, [str(binding), "3", "9"])
+        assert caught.value.assertion
+        assert "Assertion failed at square.zok:2:" in caught.value.message
+
+
 def test_a_failed_assertion_says_so(square: tuple[zk.Program, zk.Keys]) -> None:
     program, keys = square
     with pytest.raises(zk.WitnessError) as caught:
         zk.prove_job(program, keys.proving_key, statement(result_commitment=10), [])
     assert caught.value.assertion
-    assert "Assertion failed at square.zok:6:" in caught.value.message
+    assert "Assertion failed at square.zok:4:" in caught.value.message
 
 
 def test_arguments_of_the_wrong_shape_are_not_a_failed_assertion(square: tuple[zk.Program, zk.Keys]) -> None:
@@ -116,7 +126,7 @@ def test_arguments_of_the_wrong_shape_are_not_a_failed_assertion(square: tuple[z
     with pytest.raises(zk.WitnessError) as caught:
         zk.prove(program, keys.proving_key, ["1", "2"])
     assert not caught.value.assertion
-    assert "Expected 5 inputs, found 2" in caught.value.message
+    assert "Expected 3 inputs, found 2" in caught.value.message
 
 
 def test_a_slow_step_is_stopped_and_names_its_setting() -> None:

@@ -142,7 +142,7 @@ def test_the_program_is_registered_under_its_name(world: World) -> None:
     key = zk.VerificationKey.from_bytes(world.store.get(world.program.verification_key))
     code = bytes(world.w3.eth.get_code(world.program.verifier))
     assert keccak(code) == world.program.code_hash
-    assert key.inputs == 5
+    assert key.inputs == len(zk.PUBLIC_INPUTS) == 3  # the binding and the two commitments
 
 
 def test_a_worker_proves_locks_submits_and_is_paid(

@@ -6,71 +6,66 @@ from __future__ import annotations
 import pytest
 
 import zk
+from ledger.proofs import job_binding
 from zk._bn254 import PyEcc, Revm
 
 # examples/programs/zk/preimage.zok: zk.setup, then zk.prove_job (zokrates-js 1.1.9) for the preimage
-# bytes(range(100, 164)), prover 0xabab...ab, a random job id, result commitment 0.
+# bytes(range(100, 164)), job JOB_ID by PROVER (the binding: ledger.proofs.job_binding), result commitment 0.
+JOB_ID = bytes.fromhex("ec55236687367d7e33aa3aad61bdea45" + "3438f4bbb336e427522438b19fb61838")
+PROVER = "0x" + "ab" * 20
 KEY = zk.VerificationKey.from_json(
     {
         "alpha": [
-            "0x1b95bfda91a874ff5a16cdf10e7b8d63ad7db007064e1ada219e0b490decb5e8",
-            "0x19d750c3679db4b0900af3919c9f85ff70fe2d515b6d354490f70a0a812b3abd",
+            "0x22af1aa07fb213e700df8c54a2077188713282f99da3455c7e9897401e8e61cf",
+            "0x18d8f80df7ad030aaa0c58251f47dadf1b96ba0b7e8d84a83ff468bab63a9472",
         ],
         "beta": [
             [
-                "0x2e0071e4bd39190c7896a54266f8b1335c130eae1d95956d6f565c6c90c751c3",
-                "0x0a0d8e3190d62faf4b6b85bd4e850e7b66b02df1dcb6bb96fc2d681fe27e9d0d",
+                "0x28bf95e2932f81533319ba1ec92ac4873a59caaf6862749c5ae8c62646b31e03",
+                "0x08e726592d24a8a9c53eaa4764db5cd40b5f897249a09cbb1b9f3041f1821f09",
             ],
             [
-                "0x2ba0acb2c10664d8af97de7833e937edc9d6a628c2fdf6f241a31a8664dd7f5e",
-                "0x0eac4f3c2128910f4cf0b252a486886c1c92b596370f1f208cb47ab5d6283baa",
+                "0x120d8aa132c27cc1ff359894d59054debc52c1face388d766a5b09857ba2d64f",
+                "0x22fefcbfd477a3e54ef75fa7e49e82bed690e106ebde6e5b3e9616b4b9be801b",
             ],
         ],
         "curve": "bn128",
         "delta": [
             [
-                "0x1188243f9b9f26f7120b8e5cf546c5f6ca354bc6378d2b635f53d995a51d25f5",
-                "0x0e3a0608daa3286dc9b90b2b99a8a14c02b49d780240007bad00d82760bcbcfb",
+                "0x1a601f2d020d50c9a45bd26f0bad503a3a5cdce5cd966a366ed83bfbbe50a7ff",
+                "0x2856f247c3f37076d12d992abd74e18fd922b25655f384abc2b6ee55380471bd",
             ],
             [
-                "0x15efa0256bc7073beb6d9d8517dec858f7ccb04dd70aa76c022739bb2a59c3df",
-                "0x2330fb8361820670d495262ab23b585f7061675f5f2e3ca879e708724a5ec5f0",
+                "0x007c0247d3efa81c47faa3db30b775a5a8330305aa1397f5b6e4087e217005c9",
+                "0x282ca964cfa517060a20ab2950fc5aa6c76949a92debb4eb48c0da75163b5901",
             ],
         ],
         "gamma": [
             [
-                "0x25429b6183fe0d40c256b68577cff11ce451b487a8ae1a5dfb538b754580dacf",
-                "0x2236852b23dd78bb0d0f939ed9da13010e593d6933cc9347757403052fec2ed2",
+                "0x02854a4e33835342d8d9546eba188700055256dd2071de4ac51d7a5e254a2127",
+                "0x003ebedf1aeaff761a848fe29d78e8167dde78d0a935a8af036542669d20b7ca",
             ],
             [
-                "0x12f08fdea3cd0243d05b836d5f606811492de00cea287b19b5cabc2d4f23ef4e",
-                "0x0fe1605b173bcbca317ed8ac2e0bf2dc001883e19fa9f25db76090c101c154a4",
+                "0x2bfc8c9bb9e67fb0cda5aa21e13cab26dc1a4bb11f58d9717031cec2db43ebed",
+                "0x1391eac57367a14774718aa82187e3ec74837f246aefcdf1d1ed623f53df6019",
             ],
         ],
         "gamma_abc": [
             [
-                "0x082e5f93a8c5a6a426730796f8dd423cddac5daf1257cd66f1af61550db2de67",
-                "0x1392643483b40075c05f5409fad5db18f3e34ab68a4f8468ab9d390dcd612ee7",
+                "0x113ee2c2eede5b0844e22156ece842229b186ab378a65d7989c99d845ce772eb",
+                "0x061990c89602795fad1c1f12da49cb592b32604921fc610e983389093bb3bcd8",
             ],
             [
-                "0x1a365684069fb7598a6903fe946a2dd8c53169fafaba7a74b07228af581e6970",
-                "0x2aea96874a580aa719ee868b7d11ccafb5cd01e25264e6f50963435d1970793a",
+                "0x0aeea174cbc37c0c01ad1b9cd6bb3bc1e2b633178704ee1e8487d31f5021fa7f",
+                "0x05a09df2a25ed95f9175f4b353851593c39968e762060ab6db898a5d50956130",
             ],
             [
-                "0x1b85e368ed8def7fec48e36570a28db07fd320b6706899fc8661df44eb5c7ad0",
-                "0x03fcfc0fc714673e13286775aea8a6c661e4bc1f7bf31fc7e37f5332e27f0587",
+                "0x0f67875061cbedb3b8efbf8b2731b95bc9f59c2c563e925e2c933158bf5cde75",
+                "0x2f6d559a35b88c27237c995868fe6fed6215cf99a67ae28fe5283a1f33c5bd7d",
             ],
             [
-                "0x0a556502ab7bf94066b7e23f5db128d56acb5a8a1da5ef7349a1cf08ba54411e",
-                "0x233c73f0e0f6e43624dfa2583f9ddbf3a37551656745b9f8c08dafce8c98ee91",
-            ],
-            [
-                "0x16c8774b31b36abdd5413c9cec382cd69d3db1e99946ff9c9219655a64ba1bb4",
-                "0x259d012c4e95a98c4beb1f83714d67641d3a958f53aaa911d4da46268559f84d",
-            ],
-            [
-                "0x2a48e39347febcd4f8a31a84a54edce03259474b9b66a959d793c9b4426ff5b3",
-                "0x024bb2fea62c5d205357446a083e2189681372b8ddd0f46c9b84c31510af846b",
+                "0x1b72719cb73ac923a50d6cc1fa2b581f8cdbf94c73be8bc7c87308973b26f2e3",
+                "0x055a5c7d3cc4879ddc39ba21135ef24e94235e42b6f07cd173703065f09371de",
             ],
         ],
         "scheme": "g16",
@@ -80,30 +75,28 @@ PROOF = zk.Proof.from_json(
     {
         "curve": "bn128",
         "inputs": [
-            "0x00000000000000000000000000000000ec55236687367d7e33aa3aad61bdea45",
-            "0x000000000000000000000000000000003438f4bbb336e427522438b19fb61838",
-            "0x000000000000000000000000abababababababababababababababababababab",
+            "0x194c1dd7c17e39e0111eb63c6ce325e8179686b7967a93fee70ff27775f05add",
             "0x14e8034335ec90ef900fea2ca56abe9b5ce1da98451e651db495569deea4e8bd",
             "0x0000000000000000000000000000000000000000000000000000000000000000",
         ],
         "proof": {
             "a": [
-                "0x1e0e6a11ab63b2a4035815be7f7c7d566e08dfba34cdbe5eba1042b6f95abb8e",
-                "0x223621f5e71f761cec730b772ee11f1f5d064428f85d6df8224ddcec363064f7",
+                "0x0fa0d940ea8515c695f9184aea92e92a59935144ec4b7de59b30b7da8585a0e4",
+                "0x2d99fac84c288c6a8fe1918a4c4591ececd9151f175bd1db99a2db76e69823b7",
             ],
             "b": [
                 [
-                    "0x2c1fc222f4d729b9955c8583cf6c22e863d4a980fd9a9b1363e600d6001b3b7e",
-                    "0x1aaa1cd402cc30aa2076e4b244c1296bda3c2b331b6ea2c703ca60ddd834ae35",
+                    "0x1edcc9c3301aa5513456540b7e9b1cb3a36cf70b13ad198c31d07ced16468d0b",
+                    "0x279e5c10f19bd34049093f1d7076b8c3aedbc0cba4f73dad48053a28a373d50d",
                 ],
                 [
-                    "0x2d42ecb069d048341ba7375878146ae97e8a82e102d8f3f9073766b7d9f39d68",
-                    "0x184265808ca8d5183d1870a9a4776ef6dba9647bafc43fcae2e8187e52d9ebc0",
+                    "0x1621f9c2888caa21819de109555d07ad7c2f36659ddd81dfa4a9335b50094f4e",
+                    "0x02b10cd0d7408521aabf16cb7cb2415fc2ba44814ea1cac055d959b07f25424b",
                 ],
             ],
             "c": [
-                "0x2cff01bfd496f51acfc264036ed8f344fc62a65adbfff3f1046c26d84a3d9748",
-                "0x1eb17c960463f4a7543eee9aefcfa899263a594d2e3461d1be76a2c7e0e72ba8",
+                "0x1972c6d644ff418ca602887286aff501b2e63e2ded919e8833ec802e16f6b064",
+                "0x02fdc87bd22434a13e64d262c2e6763643bc98c83c6e77d1a959cb53c386b416",
             ],
         },
         "scheme": "g16",
@@ -121,27 +114,32 @@ def test_the_proof_verifies_for_its_statement(bn254: zk._bn254.Bn254) -> None:
 
 
 def test_the_statement_is_the_one_the_proof_was_made_for() -> None:
-    assert STATEMENT.prover_address == "0x" + "ab" * 20
+    assert STATEMENT.binding == job_binding(JOB_ID, PROVER)
     assert STATEMENT.input_commitment.to_bytes(32, "big") == zk.commitment(bytes(range(100, 164)))
     assert STATEMENT.result_commitment == 0
 
 
-def changed(**values: object) -> zk.JobStatement:
-    fields = {
-        "job_id": STATEMENT.job_id,
-        "prover": STATEMENT.prover_address,
-        "input_commitment": STATEMENT.input_commitment,
-        "result_commitment": STATEMENT.result_commitment,
-    }
-    return zk.JobStatement.of(**{**fields, **values})  # type: ignore[arg-type]
+def changed(
+    *,
+    job_id: bytes = JOB_ID,
+    prover: str = PROVER,
+    input_commitment: int | bytes | None = None,
+    result_commitment: int = 0,
+) -> zk.JobStatement:
+    """The statement of the same proof's claim with one thing changed."""
+    return zk.JobStatement.of(
+        binding=job_binding(job_id, prover),
+        input_commitment=STATEMENT.input_commitment if input_commitment is None else input_commitment,
+        result_commitment=result_commitment,
+    )
 
 
 @pytest.mark.parametrize("bn254", BACKENDS)
 @pytest.mark.parametrize(
     "other",
     [
-        pytest.param(changed(job_id=STATEMENT.job_id ^ 1), id="job-id-low-bit"),
-        pytest.param(changed(job_id=STATEMENT.job_id ^ 1 << 255), id="job-id-high-bit"),
+        pytest.param(changed(job_id=JOB_ID[:-1] + bytes([JOB_ID[-1] ^ 1])), id="job-id-low-bit"),
+        pytest.param(changed(job_id=bytes([JOB_ID[0] ^ 0x80]) + JOB_ID[1:]), id="job-id-high-bit"),
         pytest.param(changed(prover="0x" + "ab" * 19 + "ac"), id="prover"),
         pytest.param(changed(input_commitment=zk.commitment(bytes(64))), id="input-commitment"),
         pytest.param(changed(result_commitment=1), id="result-commitment"),
@@ -161,13 +159,13 @@ def test_a_tampered_proof_fails(bn254: zk._bn254.Bn254) -> None:
 
 def test_an_input_of_the_field_size_or_more_is_invalid_not_reduced() -> None:
     inputs = list(PROOF.inputs)
-    inputs[4] += zk.FIELD_MODULUS  # the same field element, but the contract refuses it
+    inputs[2] += zk.FIELD_MODULUS  # the same field element, but the contract refuses it
     assert not zk.verify(KEY, PROOF, inputs)
 
 
 def test_a_proof_with_the_wrong_number_of_inputs_is_refused() -> None:
     with pytest.raises(zk.InputCountMismatch):
-        zk.verify(KEY, PROOF, PROOF.inputs[:4])
+        zk.verify(KEY, PROOF, PROOF.inputs[:2])
 
 
 def test_keys_and_proofs_survive_their_stored_forms() -> None:
@@ -190,7 +188,7 @@ def test_malformed_stored_forms_are_refused(raw: bytes) -> None:
 
 def test_the_lean_verifier_holds_the_key_and_the_exported_abi() -> None:
     source = zk.lean_verifier(KEY)
-    assert "function verifyTx(Proof calldata proof, uint256[5] calldata input) external view returns (bool r)" in source
+    assert "function verifyTx(Proof calldata proof, uint256[3] calldata input) external view returns (bool r)" in source
     for x, y in KEY.gamma_abc:
         assert f"0x{x:064x}" in source and f"0x{y:064x}" in source
     (re, im), _ = KEY.beta

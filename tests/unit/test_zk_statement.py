@@ -1,37 +1,45 @@
-"""A ZK job's public-input layout, Pedersen commitments, the r1cs check for unbound inputs and the ABI's names."""
+"""A ZK job's public-input layout (the binding of the job and the prover, two commitments), Pedersen
+commitments, the r1cs check for unbound inputs and the ABI's names."""
 
 from __future__ import annotations
 
 import struct
 
 import pytest
+from eth_utils import keccak
 
 import zk
+from ledger.proofs import court_inputs, job_binding
 from zk.r1cs import public_wires_unused
 from zk.toolchain import _public_inputs
 
 JOB_ID = bytes.fromhex("ec55236687367d7e33aa3aad61bdea45" + "3438f4bbb336e427522438b19fb61838")
 PROVER = "0x" + "ab" * 20
+# keccak256(abi.encode(JOB_ID, PROVER)) >> 3, as `cast keccak` and ProofCourt.publicInputs compute it
+BINDING = int.from_bytes(keccak(JOB_ID + bytes(12) + bytes.fromhex("ab" * 20)), "big") >> 3
 
 
-def test_the_job_id_is_split_into_two_128_bit_limbs_high_first() -> None:
-    statement = zk.JobStatement.of(job_id=JOB_ID, prover=PROVER, input_commitment=5, result_commitment=bytes(32))
-    assert statement.public_inputs() == (
-        0xEC55236687367D7E33AA3AAD61BDEA45,
-        0x3438F4BBB336E427522438B19FB61838,
-        0xABABABABABABABABABABABABABABABABABABABAB,
-        5,
-        0,
-    )
-    assert statement.arguments()[2] == str(0xABABABABABABABABABABABABABABABABABABABAB)
-    assert zk.JobStatement.from_public_inputs(statement.public_inputs()) == statement
-    assert statement.prover_address == PROVER
+def test_the_job_and_the_prover_are_bound_in_one_253_bit_element_first() -> None:
+    inputs = court_inputs(JOB_ID, PROVER, (5).to_bytes(32, "big"), bytes(32))
+    assert inputs == [BINDING, 5, 0]
+    assert job_binding(JOB_ID, PROVER) == BINDING < zk.BINDING_BOUND == 2**253 < zk.FIELD_MODULUS
+    statement = zk.JobStatement.from_public_inputs(inputs)
+    assert statement.public_inputs() == (BINDING, 5, 0)
+    assert statement.arguments() == [str(BINDING), "5", "0"]
+    assert zk.JobStatement.of(binding=BINDING, input_commitment=5, result_commitment=bytes(32)) == statement
+    assert zk.PUBLIC_INPUTS == ("binding", "input_commitment", "result_commitment")
 
 
-def test_a_job_id_of_all_ones_fits_although_it_is_above_the_field() -> None:
-    statement = zk.JobStatement.of(job_id=b"\xff" * 32, prover=PROVER, input_commitment=0, result_commitment=0)
-    assert statement.public_inputs()[:2] == (2**128 - 1, 2**128 - 1)
-    assert all(x < zk.FIELD_MODULUS for x in statement.public_inputs())
+def test_another_job_or_prover_is_another_binding() -> None:
+    assert job_binding(JOB_ID[:-1] + b"\x00", PROVER) != BINDING
+    assert job_binding(JOB_ID, "0x" + "ab" * 19 + "aa") != BINDING
+    assert job_binding(JOB_ID, PROVER.upper().replace("0X", "0x")) == BINDING  # an address, however cased
+
+
+@pytest.mark.parametrize(("job_id", "prover"), [(b"\x01" * 31, PROVER), (JOB_ID, "0x1234")])
+def test_a_binding_of_malformed_chain_values_is_refused(job_id: bytes, prover: str) -> None:
+    with pytest.raises(ValueError, match="a job id is 32 bytes and a prover 20"):
+        job_binding(job_id, prover)
 
 
 @pytest.mark.parametrize(
@@ -39,22 +47,22 @@ def test_a_job_id_of_all_ones_fits_although_it_is_above_the_field() -> None:
     [
         ({"input_commitment": zk.FIELD_MODULUS}, "input commitment is not below"),
         ({"result_commitment": b"\xff" * 32}, "result commitment is not below"),
-        ({"job_id": b"\x01" * 31}, "job id must be 32 bytes"),
-        ({"job_id": 1 << 256}, "not a 256-bit value"),
-        ({"prover": "0x1234"}, "20-byte address"),
+        ({"binding": 2**253}, "binding is not below 2"),
+        ({"binding": b"\x01" * 31}, "binding must be 32 bytes"),
+        ({"input_commitment": 1 << 256}, "not a 256-bit value"),
     ],
 )
 def test_values_that_do_not_fit_the_layout_are_refused(values: dict[str, object], message: str) -> None:
-    fields: dict[str, object] = {"job_id": JOB_ID, "prover": PROVER, "input_commitment": 1, "result_commitment": 2}
+    fields: dict[str, object] = {"binding": BINDING, "input_commitment": 1, "result_commitment": 2}
     with pytest.raises(zk.InvalidStatement, match=message):
         zk.JobStatement.of(**{**fields, **values})  # type: ignore[arg-type]
 
 
 def test_public_inputs_out_of_the_layout_are_refused() -> None:
-    with pytest.raises(zk.InvalidStatement):
-        zk.JobStatement.from_public_inputs([2**128, 0, 0, 0, 0])
-    with pytest.raises(zk.InvalidStatement):
-        zk.JobStatement.from_public_inputs([0, 0, 0, 0])
+    with pytest.raises(zk.InvalidStatement, match="not below 2"):
+        zk.JobStatement.from_public_inputs([2**253, 0, 0])
+    with pytest.raises(zk.InvalidStatement, match="3 public inputs, not 5"):
+        zk.JobStatement.from_public_inputs([0, 0, 0, 0, 0])
 
 
 # bytes(range(7, 71)), hashed by ZoKrates' stdlib hashes/pedersen/512bitBool (zokrates-js 1.1.9).

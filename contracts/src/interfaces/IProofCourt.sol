@@ -42,11 +42,13 @@ interface IProofCourt {
         bytes calldata proof
     ) external;
 
-    /// @notice The public inputs a proof for `jobId` by `prover` must verify on.
+    /// @notice The public inputs a proof for `jobId` by `prover` must verify on: the binding of the
+    /// job and the prover, `uint256(keccak256(abi.encode(jobId, prover))) >> 3` (253 bits, below
+    /// bn254's scalar field), then the input and the result commitments as they are (docs/zk.md).
     function publicInputs(bytes32 jobId, address prover, bytes32 inputCommitment, bytes32 resultCommitment)
         external
         pure
-        returns (uint256[5] memory);
+        returns (uint256[3] memory);
 
     /// @notice The pin of a verifier at `verifier` with code hash `codeHash`: the address in the
     /// high 20 bytes, the code hash's first 12 bytes in the low 12.

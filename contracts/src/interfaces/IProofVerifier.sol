@@ -2,12 +2,12 @@
 pragma solidity ^0.8.24;
 
 /// @title Groth16 verifier of a job program (bn254)
-/// @notice The ABI of ZoKrates' exported verifier for a job program's five public inputs (job id
-/// high and low limbs, prover, input commitment, result commitment; docs/zk.md). The proof court
-/// calls it with the inputs it builds itself. A verifier fit for the market answers false, and
-/// never reverts, for every invalid proof: `agora program register` deploys the lean verifier
-/// (zk/solidity.py), which does; a revert, a missing code or an answer other than true or false
-/// is the program's fault (docs/protocol.md).
+/// @notice The ABI of ZoKrates' exported verifier for a job program's three public inputs (the
+/// binding of the job id and the prover, the input commitment, the result commitment; docs/zk.md).
+/// The proof court calls it with the inputs it builds itself (`IProofCourt.publicInputs`). A
+/// verifier fit for the market answers false, and never reverts, for every invalid proof: `agora
+/// program register` deploys the lean verifier (zk/solidity.py), which does; a revert, a missing
+/// code or an answer other than true or false is the program's fault (docs/protocol.md).
 interface IProofVerifier {
     struct G1Point {
         uint256 X;
@@ -27,5 +27,5 @@ interface IProofVerifier {
     }
 
     /// @notice Whether `proof` is valid for the public `input`s.
-    function verifyTx(Proof calldata proof, uint256[5] calldata input) external view returns (bool);
+    function verifyTx(Proof calldata proof, uint256[3] calldata input) external view returns (bool);
 }

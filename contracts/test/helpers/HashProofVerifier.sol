@@ -4,10 +4,10 @@ pragma solidity ^0.8.24;
 import {IProofVerifier} from "../../src/interfaces/IProofVerifier.sol";
 
 /// A stand-in verifier for tests of the market's accounting: a "proof" is valid when its first word
-/// is keccak256 of the five public inputs the proof court built. The proof court treats it exactly
+/// is keccak256 of the three public inputs the proof court built. The proof court treats it exactly
 /// as a Groth16 verifier (it only sees IProofVerifier); ProofCourt.t.sol tests real Groth16 ones.
 contract HashProofVerifier is IProofVerifier {
-    function verifyTx(Proof calldata proof, uint256[5] calldata input) external pure returns (bool) {
+    function verifyTx(Proof calldata proof, uint256[3] calldata input) external pure returns (bool) {
         return proof.a.X == uint256(keccak256(abi.encode(input)));
     }
 }

@@ -155,7 +155,7 @@ abstract contract MarketFixture is Test {
 
     /// The test verifier's "proof" by `w` of `digest` for the request's job (HashProofVerifier).
     function _proof(IJobMarket.JobRequest memory r, address w, bytes32 digest) internal view returns (bytes memory) {
-        uint256[5] memory inputs = proofCourt.publicInputs(market.hashRequest(r), w, r.inputDigest, digest);
+        uint256[3] memory inputs = proofCourt.publicInputs(market.hashRequest(r), w, r.inputDigest, digest);
         return abi.encode(keccak256(abi.encode(inputs)), 0, 0, 0, 0, 0, 0, 0);
     }
 
