@@ -5,9 +5,13 @@ Per execution of a trivial program (writes "ok"): a direct wasmtime call in this
 Ray path, `RayExecutor.run` with the module's bytes, its cache and the plain-data result
 (`ray_path_ms`). Then whole jobs settled per second on the embedded chain (in-process), with
 real store nodes and Ray: one worker taking k=1 jobs, three taking k=3 jobs, every job posted,
-locked, executed, stored, committed/revealed and settled. The last line is one JSON object.
+locked, executed, stored, committed/revealed and settled. Beside them, in the same run, the
+chain's own single-sender rate (signed ERC-20 transfers one after another through the same
+in-process web3 client, each waiting for its receipt), and each job rate as a share of it:
+jobs/s x transactions a job (counted on the chain: transactions mined during the run / jobs)
+/ that rate. The last line is one JSON object.
 
-    python bench/worker.py [--executions 300] [--k1-jobs 40] [--k3-jobs 20]
+    python bench/worker.py [--executions 300] [--k1-jobs 40] [--k3-jobs 20] [--transfers 200]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from compute import RayExecutor, run  # noqa: E402
 from compute import build_program as build  # noqa: E402
 from ledger import (  # noqa: E402
+    CHAIN_ID,
     ChainClock,
     EmbeddedChain,
     JobMarket,
@@ -93,9 +98,30 @@ def executions(wasm: bytes, n: int) -> dict[str, float]:
     return {"wasm_direct_ms": direct, "bare_ray_ms": bare, "ray_path_ms": path}
 
 
-def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: int) -> float:
+def chain_tps(home: Path, transfers: int) -> float:
+    """The embedded chain's single-sender rate: signed token transfers one after another, each
+    sent and its receipt read through web3 in-process, as the workers' transactions are."""
+    chain = EmbeddedChain(home / "chain")
+    w3 = connect(chain=chain)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home)
+    token = Token(w3, deployment, Transactor(w3, dev_account(0))).contract
+    sender = dev_account(0)
+    data = token.encode_abi("transfer", args=[dev_account(1).address, 1])
+    fees = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": CHAIN_ID}
+    nonce = w3.eth.get_transaction_count(sender.address)
+    t0 = time.perf_counter()
+    for i in range(transfers):
+        tx = {"to": token.address, "data": data, "gas": 60_000, "nonce": nonce + i, **fees}
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
+    tps = transfers / (time.perf_counter() - t0)
+    chain.close()
+    return tps
+
+
+def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: int) -> tuple[float, float]:
     """Posts ``jobs`` k-redundant jobs at once; returns jobs settled per second (post to the last
-    one final: the requester accepts each unanimous result as it is revealed)."""
+    one final: the requester accepts each unanimous result as it is revealed) and transactions
+    mined per job meanwhile."""
     chain = EmbeddedChain(home / "chain")
     w3 = connect(chain=chain)
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home)
@@ -135,7 +161,7 @@ def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: 
     for worker in workers:  # catch up with the set-up's events before timing
         worker.tick()
     provisional = requester.contract.events.JobProvisional()
-    start = int(w3.eth.block_number) + 1
+    start = start_block = int(w3.eth.block_number) + 1
     t0 = time.perf_counter()
     ids = [
         requester.post_job(r, r.sign(dev_account(1), chain_id=deployment.chain_id, market=requester.address))
@@ -155,11 +181,13 @@ def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: 
             time.sleep(0.002)  # as the daemon idles between looks (its poll interval)
     elapsed = time.perf_counter() - t0
     assert settled == set(ids), f"{len(settled & set(ids))} of {jobs} settled"
+    first = start_block
+    mined = sum(w3.eth.get_block_transaction_count(n) for n in range(first, int(w3.eth.block_number) + 1))
     for worker in workers:
         worker.close()
     store.close()
     chain.close()
-    return jobs / elapsed
+    return jobs / elapsed, mined / jobs
 
 
 def main() -> None:
@@ -167,6 +195,7 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=300)
     parser.add_argument("--k1-jobs", type=int, default=40)
     parser.add_argument("--k3-jobs", type=int, default=20)
+    parser.add_argument("--transfers", type=int, default=200, help="for the chain's single-sender rate")
     args = parser.parse_args()
     wasm = wasm_module()
     figures = executions(wasm, args.executions)
@@ -179,10 +208,20 @@ def main() -> None:
         nodes = start_cluster(Path(tmp) / "store", ["eu"] * 3)
         try:
             urls = [n.url for n in nodes]
-            k1 = jobs_per_second(Path(tmp) / "k1", urls, wasm, k=1, jobs=args.k1_jobs)
-            print(f"k=1: {args.k1_jobs} jobs settled at {k1:.1f} jobs/s (aim >= 10)")
-            k3 = jobs_per_second(Path(tmp) / "k3", urls, wasm, k=3, jobs=args.k3_jobs)
-            print(f"k=3: {args.k3_jobs} jobs settled at {k3:.1f} jobs/s (aim >= 3)")
+            rate = chain_tps(Path(tmp) / "rate", args.transfers)
+            print(f"chain, one sender: {rate:.1f} transactions/s (baseline)")
+            k1, k1_txs = jobs_per_second(Path(tmp) / "k1", urls, wasm, k=1, jobs=args.k1_jobs)
+            k1_share = k1 * k1_txs / rate
+            print(
+                f"k=1: {args.k1_jobs} jobs settled at {k1:.1f} jobs/s (aim >= 10); {k1_txs:.2f} transactions a job "
+                f"= {k1_share:.2f}x the chain's single-sender rate (aim >= 0.8)"
+            )
+            k3, k3_txs = jobs_per_second(Path(tmp) / "k3", urls, wasm, k=3, jobs=args.k3_jobs)
+            k3_share = k3 * k3_txs / rate
+            print(
+                f"k=3: {args.k3_jobs} jobs settled at {k3:.1f} jobs/s (aim >= 3); {k3_txs:.2f} transactions a job "
+                f"= {k3_share:.2f}x the chain's single-sender rate (aim >= 0.8)"
+            )
         finally:
             stop_all(nodes)
     print(
@@ -193,6 +232,11 @@ def main() -> None:
                 "wasm_direct_ms": round(figures["wasm_direct_ms"], 3),
                 "k1_jobs_per_s": round(k1, 2),
                 "k3_jobs_per_s": round(k3, 2),
+                "chain_single_sender_tps": round(rate, 1),
+                "k1_txs_per_job": round(k1_txs, 2),
+                "k3_txs_per_job": round(k3_txs, 2),
+                "k1_chain_share": round(k1_share, 3),
+                "k3_chain_share": round(k3_share, 3),
             }
         )
     )

@@ -1,4 +1,4 @@
-"""The embedded chain: py-evm through eth-tester, persisted to SQLite, one block per transaction."""
+"""The embedded chain: py-evm through eth-tester, persisted to SQLite; concurrent transactions share blocks."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
-from eth.constants import ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.chain import ChainDB
-from eth.db.trie import _make_trie_root_and_nodes
 from eth.exceptions import CanonicalHeadNotFound, UnrecognizedTransactionType
 from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature
@@ -28,10 +26,10 @@ from eth_tester.backends.pyevm.main import (
     get_default_genesis_params,
 )
 from eth_utils import ValidationError, to_wei
-from trie import HexaryTrie
 
+from ._blocks import Sent, TransactionTimeout, seal
 from ._devcontrols import DevControls
-from ._evm import CHAIN_ID, AgoraDevChain, EVMTimeout, deadline
+from ._evm import CHAIN_ID, AgoraDevChain, EVMTimeout
 from ._kv import SqliteKV
 from ._view import MAX_TIMESTAMP, ChainView, GasCapExceeded, Reverted, context_header
 
@@ -43,11 +41,7 @@ DEV_ACCOUNTS = 10
 DEV_BALANCE = to_wei(10_000, "ether")
 GAS_LIMIT = 30_000_000
 
-__all__ = ["EVMTimeout", "GasCapExceeded", "Reverted"]
-
-
-class TransactionTimeout(EVMTimeout):
-    """Raised when a transaction executes longer than the node allows; it is not mined."""
+__all__ = ["EVMTimeout", "GasCapExceeded", "Reverted", "TransactionTimeout"]
 
 
 class InvalidTransaction(ValueError):
@@ -78,13 +72,15 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
 
 
 class EmbeddedChain(DevControls):
-    """A persistent development chain that mines one block per transaction.
+    """A persistent development chain that mines transactions as they come (auto-mine).
 
     With ``home`` the chain lives in ``home/chain.sqlite`` and every mined block is committed
     before the call that mined it returns; without it the chain is kept in memory. One writer
-    (behind a lock) mines; reads and calls go through `view()`, which on a persistent chain is
-    a connection of its own that needs no lock, so slow calls never hold up the writer or
-    other readers.
+    (behind a lock) mines: a transaction sent while it is busy waits, and the next block takes
+    every waiting transaction, so a lone sender gets one block per transaction and concurrent
+    senders share blocks. Reads and calls go through `view()`, which on a persistent chain is a
+    connection of its own that needs no lock, so slow calls never hold up the writer or other
+    readers.
     """
 
     def __init__(
@@ -93,6 +89,9 @@ class EmbeddedChain(DevControls):
         """``tx_timeout``: seconds a transaction may execute before this node refuses it (None: no limit)."""
         self.tx_timeout = tx_timeout
         self._lock = threading.RLock()
+        self._queue: list[Sent] = []  # sent, waiting for the writer (guarded by _queue_lock)
+        self._queue_lock = threading.Condition()  # notified when a block is done or a miner stops
+        self._mining = False  # a sender is mining the queue (or waiting for the writer's lock to)
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
         self._path: Path | None = None
@@ -224,24 +223,53 @@ class EmbeddedChain(DevControls):
         with self.view() as view:
             return view.estimate_gas(tx, header, cap=gas, timeout=timeout)
 
-    def _apply_and_mine(self, transaction: SignedTransactionAPI) -> bytes:
-        self._refresh_pending()
+    def _mine_until(self, sent: Sent) -> None:
+        """Mines blocks of the waiting transactions until ``sent`` is mined (its block committed)
+        or refused. Called with the writer's lock held."""
+        while not sent.done.is_set():
+            with self._queue_lock:
+                group, self._queue = self._queue, []
+            self._refresh_pending()
+            try:
+                mined, deferred = seal(self.chain, group, tx_timeout=self.tx_timeout)
+                if mined:
+                    self._commit()
+                else:
+                    self._rollback()  # every one refused: nothing of them is kept
+            except BaseException as exc:
+                self._rollback()
+                self.chain.header = self.chain.create_header_from_parent(self.chain.get_canonical_head())
+                deferred = []
+                for other in group:
+                    other.error = other.error or exc
+                raise
+            finally:
+                with self._queue_lock:
+                    self._queue[:0] = deferred  # first in the next block, in the order they came
+                    for other in group:
+                        if other not in deferred:
+                            other.done.set()
+                    self._queue_lock.notify_all()
+
+    def _wait_or_mine(self, sents: list[Sent]) -> None:
+        """Queues ``sents`` and returns once all are mined or refused: mined by whoever is mining
+        already, or by this thread when nobody is. Waiting senders sleep until their block is
+        committed (not on the writer's lock, which the next block may hold by then)."""
+        with self._queue_lock:
+            self._queue.extend(sents)
+            while self._mining and not all(s.done.is_set() for s in sents):
+                self._queue_lock.wait()
+            if all(s.done.is_set() for s in sents):
+                return
+            self._mining = True
         try:
-            # One pass: apply and seal together (apply-then-mine persists the state twice). A
-            # transaction past its time is left out: this node is the only one, so refusing it
-            # midway is a node's policy, like a full mempool, and nothing of it is kept.
-            with deadline(self.tx_timeout):
-                self.chain.mine_all([transaction], coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
-        except EVMTimeout:
-            self._rollback()
-            raise TransactionTimeout(self.tx_timeout or 0.0) from None
-        except BaseException:
-            self._rollback()
-            raise
+            with self._lock:
+                for sent in sents:
+                    self._mine_until(sent)  # the first call mines them all (the block's gas allowing)
         finally:
-            _drop_trie_caches()
-        self._commit()
-        return bytes(transaction.hash)
+            with self._queue_lock:
+                self._mining = False
+                self._queue_lock.notify_all()  # someone still waiting takes over
 
     def decode_transaction(self, raw: bytes) -> SignedTransactionAPI:
         """A signed transaction from its wire bytes.
@@ -272,10 +300,33 @@ class EmbeddedChain(DevControls):
         return transaction
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
-        """Decodes, applies and mines a signed transaction; returns its hash once durable."""
-        transaction = self.decode_transaction(raw)
-        with self._lock:
-            return self._apply_and_mine(transaction)
+        """Decodes, applies and mines a signed transaction; returns its hash once durable.
+
+        Transactions sent while the writer is busy are mined together in its next block; each
+        call returns when its own block is committed, or raises its own refusal (a refused
+        transaction changes nothing and leaves the others of its block be).
+        """
+        sent = Sent(self.decode_transaction(raw))
+        self._wait_or_mine([sent])
+        return sent.outcome()
+
+    def send_raw_transactions(self, raws: list[bytes]) -> list[bytes | Exception]:
+        """Sends several signed transactions at once, as concurrent senders would: they share
+        blocks (in this order). Each entry is its transaction's hash once durable, or its refusal."""
+        out: list[bytes | Exception] = []
+        waiting: list[tuple[int, Sent]] = []
+        for raw in raws:
+            try:
+                sent = Sent(self.decode_transaction(raw))
+            except InvalidTransaction as exc:
+                out.append(exc)
+                continue
+            waiting.append((len(out), sent))
+            out.append(b"")
+        self._wait_or_mine([sent for _, sent in waiting])
+        for index, sent in waiting:
+            out[index] = sent.error if isinstance(sent.error, Exception) else sent.outcome()
+        return out
 
     def send_transaction(self, tx: dict[str, Any], *, timeout: float | None = None) -> bytes:
         """Signs ``tx`` with the dev key of its ``from`` and sends it."""
@@ -290,18 +341,14 @@ class EmbeddedChain(DevControls):
                 else:
                     tx.setdefault("max_priority_fee_per_gas", 10**9)
                     tx["max_fee_per_gas"] = 2 * base_fee + tx["max_priority_fee_per_gas"]
-            signed = self.backend._get_normalized_and_signed_evm_transaction(tx)
-            return self._apply_and_mine(signed)
+            sent = Sent(self.backend._get_normalized_and_signed_evm_transaction(tx))
+            with self._queue_lock:
+                self._queue.append(sent)
+            self._mine_until(sent)  # holding the writer's lock since the nonce was read: mine now
+            return sent.outcome()
 
     def has_key(self, address: bytes) -> bool:
         return address in self.backend._key_lookup
-
-
-def _drop_trie_caches() -> None:
-    """Empties py-evm's caches of encoded trie nodes: they hold whole blocks' receipts (logs
-    included) and are of no use once a block is sealed (measured: ~10 MB kept per full block)."""
-    _make_trie_root_and_nodes.cache_clear()
-    HexaryTrie._cached_create_node_to_db_mapping.cache_clear()
 
 
 def _exclusive_lock(home: Path) -> Any:

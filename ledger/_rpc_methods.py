@@ -248,7 +248,7 @@ class ChainMethods:
         if found is None:
             return None
         block, index = found
-        return fmt.receipt_json(block, view.receipts(block), index)
+        return fmt.receipt_json(block, view.recent_receipts(block), index)
 
     # -- methods: blocks and logs -----------------------------------------------------------
     @reads

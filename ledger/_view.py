@@ -7,6 +7,9 @@ while it mines; views answer meanwhile, so a slow `eth_call` never stops anyone 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI
@@ -41,6 +44,37 @@ class GasCapExceeded(Exception):
         self.cap = cap
 
 
+class _RecentBlocks:
+    """The last few blocks and their receipts, decoded, by block hash, for every view to share.
+
+    A block's hash fixes its transactions and receipts, so an entry is never stale (a block
+    that `evm_revert` dropped is simply not asked for: views check the canonical chain first).
+    Each client asking for its receipt in a block of n transactions would otherwise decode all
+    n transactions and n receipts again.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[bytes, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, block_hash: bytes, kind: str, load: Callable[[], Any]) -> Any:
+        key = (block_hash, kind)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = load()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value
+
+
+_RECENT = _RecentBlocks(32)  # 16 blocks with their receipts
+
+
 class ChainView:
     """Committed blocks, receipts, state and EVM calls over one chain object."""
 
@@ -70,13 +104,21 @@ class ChainView:
     def receipts(self, block: BlockAPI) -> tuple[Any, ...]:
         return tuple(block.get_receipts(self.chain.chaindb))
 
+    def recent_block(self, header: BlockHeaderAPI) -> BlockAPI:
+        """`block`, kept among the recent ones: for lookups by transaction, not for scans."""
+        return _RECENT.get(header.hash, "block", lambda: self.block(header))  # type: ignore[no-any-return]
+
+    def recent_receipts(self, block: BlockAPI) -> tuple[Any, ...]:
+        """`receipts`, kept among the recent ones: for lookups by transaction, not for scans."""
+        return _RECENT.get(block.hash, "receipts", lambda: self.receipts(block))  # type: ignore[no-any-return]
+
     def transaction_location(self, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
         """The canonical block holding ``tx_hash`` and its index there (an O(1) index lookup)."""
         try:
             number, index = self.chain.chaindb.get_transaction_index(Hash32(tx_hash))
             if number > self.head().block_number:
                 return None  # in a block that evm_revert dropped (its number still maps to it)
-            block = self.chain.get_canonical_block_by_number(number)
+            block = self.recent_block(self.header_at(number))
         except (TransactionNotFound, HeaderNotFound):
             return None
         if index >= len(block.transactions) or block.transactions[index].hash != tx_hash:

@@ -3,7 +3,9 @@
 The event loop only reads bodies and writes answers. Parsing is bounded (body size, idle time,
 JSON depth) and every method runs on a thread pool chosen by its workload: EVM calls, writes
 and plain reads each have threads of their own, so a client keeping the EVM busy never holds
-up a balance, a receipt or a transaction of anyone else.
+up a balance, a receipt or a transaction of anyone else. Every write admitted gets a thread
+(up to `rpc_queue`): transactions sent at once wait together for the chain's one writer,
+which mines them into one block.
 """
 
 from __future__ import annotations
@@ -96,7 +98,9 @@ class RPCApp:
         self._waiting = {"evm": 0, "write": 0, "read": 0}
         self._pools = {
             "evm": ThreadPoolExecutor(max_workers=max(1, s.rpc_threads // 2), thread_name_prefix="rpc-evm"),
-            "write": ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-write"),
+            # One thread per admitted write: concurrent transactions must all be waiting on the
+            # writer's lock to share its next block (a single thread would feed it one by one).
+            "write": ThreadPoolExecutor(max_workers=max(1, s.rpc_queue), thread_name_prefix="rpc-write"),
             "read": ThreadPoolExecutor(max_workers=max(1, s.rpc_threads), thread_name_prefix="rpc-read"),
         }
 

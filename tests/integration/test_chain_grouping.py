@@ -1,0 +1,196 @@
+"""Transactions sent while the embedded chain's writer is busy share its next block; each one
+that is refused fails alone, with the error it gets when sent alone, and changes nothing."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger import CHAIN_ID, EmbeddedChain, dev_account
+from ledger._embedded import TransactionTimeout
+from ledger.rpc import Dispatcher
+
+from ..conftest import free_port, start_chain_server
+from .test_evm import asm, push
+
+FEES = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": CHAIN_ID}
+RECIPIENT = dev_account(9).address
+
+
+def _raw(sender: LocalAccount, nonce: int, **fields: Any) -> bytes:
+    tx = {"to": RECIPIENT, "value": 1000 + nonce, "gas": 21_000, "nonce": nonce, **FEES, **fields}
+    if tx["to"] is None:
+        del tx["to"]  # a contract creation
+    return bytes(sender.sign_transaction(tx).raw_transaction)
+
+
+def _outcome(send: Callable[[bytes], bytes], raw: bytes) -> bytes | BaseException:
+    try:
+        return send(raw)
+    except Exception as exc:
+        return exc
+
+
+def _send_together(chain: EmbeddedChain, raws: list[bytes]) -> list[bytes | BaseException]:
+    """Sends ``raws`` from one thread each while the writer is held, so that all of them are
+    waiting when it is free (in this order: each waits before the next one is sent)."""
+    out: list[bytes | BaseException | None] = [None] * len(raws)
+
+    def send(i: int) -> None:
+        out[i] = _outcome(chain.send_raw_transaction, raws[i])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(raws))]
+    with chain.locked():
+        for i, thread in enumerate(threads):
+            thread.start()
+            while len(chain._queue) <= i:  # this one is queued behind the held writer
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(o is not None for o in out)
+    return out  # type: ignore[return-value]
+
+
+def _alone(raw: bytes, *, tx_timeout: float | None = None) -> bytes | BaseException:
+    return _outcome(EmbeddedChain(tx_timeout=tx_timeout).send_raw_transaction, raw)
+
+
+def _same_error(got: bytes | BaseException, alone: bytes | BaseException) -> None:
+    assert isinstance(got, BaseException) and isinstance(alone, BaseException), (got, alone)
+    assert (type(got), str(got)) == (type(alone), str(alone))
+
+
+def _block_of(chain: EmbeddedChain, tx_hash: bytes) -> int:
+    with chain.view() as view:
+        found = view.transaction_location(tx_hash)
+    assert found is not None
+    return int(found[0].header.block_number)
+
+
+def test_transactions_sent_together_share_one_block(tmp_path: Path) -> None:
+    chain = EmbeddedChain(tmp_path)
+    raws = [_raw(dev_account(i), 0) for i in range(8)]
+    hashes = _send_together(chain, raws)
+    assert chain.head().block_number == 1
+    assert all(isinstance(h, bytes) and _block_of(chain, h) == 1 for h in hashes)
+    with chain.view() as view:
+        block = view.block(view.head())
+        assert [tx.hash for tx in block.transactions] == hashes  # in the order they came
+        assert all(r.state_root == b"\x01" for r in view.receipts(block))
+    # a lone sender still gets a block of its own
+    chain.send_raw_transaction(_raw(dev_account(0), 1))
+    assert chain.head().block_number == 2
+
+
+def test_a_refused_transaction_fails_alone_and_changes_nothing() -> None:
+    sender, poor = dev_account(1), Web3().eth.account.create()
+    slow_loop = {"to": None, "data": asm("JUMPDEST", push(0), "JUMP"), "gas": 29_000_000, "value": 0}
+    refused = {
+        "bad nonce": _raw(dev_account(2), 5),
+        "insufficient funds": _raw(poor, 0),
+        "over the block's gas": _raw(dev_account(3), 0, gas=30_000_001),
+        "past its time": _raw(dev_account(4), 0, **slow_loop),
+    }
+    good = [_raw(sender, 0), _raw(dev_account(5), 0), _raw(sender, 1)]
+    chain = EmbeddedChain(tx_timeout=0.5)
+    got = _send_together(chain, [good[0], *refused.values(), good[1], good[2]])
+    for (name, raw), outcome in zip(refused.items(), got[1:5], strict=True):
+        alone = _alone(raw, tx_timeout=0.5)
+        _same_error(outcome, alone)
+        if name == "past its time":
+            assert isinstance(outcome, TransactionTimeout)
+    mined = [got[0], got[5], got[6]]
+    assert all(isinstance(h, bytes) and _block_of(chain, h) == 1 for h in mined)
+    assert chain.head().block_number == 1  # the refused ones made no block of their own either
+    # the same good transactions alone in one block give the same state: the refused left nothing
+    clean = EmbeddedChain()
+    assert _send_together(clean, good) == mined
+    assert chain.head().state_root == clean.head().state_root
+    dispatcher = Dispatcher(chain)
+    for account in (dev_account(2), dev_account(3), dev_account(4)):
+        assert dispatcher.call("eth_getTransactionCount", [account.address, "latest"]) == "0x0"  # nonces free
+
+
+def test_a_transaction_over_the_gas_left_waits_for_the_next_block() -> None:
+    chain = EmbeddedChain()
+    burner = _raw(dev_account(0), 0, to=None, data=b"\xfe", value=0, gas=20_000_000)  # INVALID: uses all its gas
+    big = [burner, _raw(dev_account(1), 0, gas=20_000_000)]  # 20M more do not fit in what is left
+    after = _raw(dev_account(1), 1)  # the same sender's next nonce waits with it
+    other = _raw(dev_account(2), 0)
+    got = _send_together(chain, [*big, after, other])
+    assert all(isinstance(h, bytes) for h in got)
+    assert [_block_of(chain, h) for h in got] == [1, 2, 2, 1]  # type: ignore[arg-type]
+
+
+def _stream(
+    url: str, sender: LocalAccount, nonce: int, acknowledged: dict[bytes, tuple[int, bytes]], lock: threading.Lock
+) -> None:
+    """Sends transfers one after another until the server dies, noting each acknowledged one."""
+    client = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5}))
+    try:
+        while True:
+            tx_hash = bytes(client.eth.send_raw_transaction(_raw(sender, nonce)))
+            receipt = client.eth.get_transaction_receipt(tx_hash)  # there once acknowledged
+            root = client.eth.get_block(receipt["blockNumber"])["stateRoot"]
+            with lock:
+                acknowledged[tx_hash] = (receipt["blockNumber"], root)
+            nonce += 1
+    except Exception:
+        pass  # the server died mid-request: that request was never acknowledged
+
+
+@pytest.mark.slow
+def test_sigkill_loses_no_acknowledged_transaction_of_a_shared_block(tmp_path: Path) -> None:
+    """Eight senders at once against `agora chain serve`, killed at random moments: every
+    transaction whose hash came back is there after a restart, in the same block, with the
+    same state root, and blocks did hold several transactions."""
+    rng = random.Random(4242)
+    senders = [dev_account(i) for i in range(8)]
+    acknowledged: dict[bytes, tuple[int, bytes]] = {}
+    lock = threading.Lock()
+    for _round in range(4):
+        port = free_port()
+        proc = start_chain_server(tmp_path, port)
+        url = f"http://127.0.0.1:{port}"
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5}))
+        for tx_hash, (block, root) in acknowledged.items():
+            assert w3.eth.get_transaction_receipt(tx_hash)["blockNumber"] == block
+            assert w3.eth.get_block(block)["stateRoot"] == root
+        nonces = [w3.eth.get_transaction_count(s.address) for s in senders]
+
+        killer = threading.Timer(rng.uniform(0.3, 1.0), proc.send_signal, args=(signal.SIGKILL,))
+        killer.start()
+        threads = [
+            threading.Thread(target=_stream, args=(url, senders[i], nonces[i], acknowledged, lock))
+            for i in range(len(senders))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        killer.join()
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+    blocks = [block for block, _ in acknowledged.values()]
+    assert len(acknowledged) > 20
+    assert len(set(blocks)) < len(blocks)  # some blocks held several acknowledged transactions
+    port = free_port()
+    proc = start_chain_server(tmp_path, port)
+    try:
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
+        for tx_hash, (block, root) in acknowledged.items():
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+            assert (receipt["blockNumber"], receipt["status"]) == (block, 1)
+            assert w3.eth.get_block(block)["stateRoot"] == root
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
