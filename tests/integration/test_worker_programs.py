@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,16 +38,16 @@ def matmul_input(n: int, seed: int) -> tuple[bytes, bytes]:
     return text.encode(), expected.encode()
 
 
-def cases() -> list[tuple[str, bytes, bytes]]:
+def cases() -> list[Any]:  # pytest.param sets
     text = b"the quick brown fox\njumps over\n\nthe lazy dog "
-    data = os.urandom(100_000)
+    data = random.Random(7).randbytes(100_000)  # fixed: a test's id must not change between collections
     m_in, m_out = matmul_input(12, 3)
     return [
-        ("sha256", data, hashlib.sha256(data).hexdigest().encode() + b"\n"),
-        ("sha256", b"", hashlib.sha256(b"").hexdigest().encode() + b"\n"),
-        ("wordcount", text, b"3 9 45\n"),
-        ("matmul", m_in, m_out),
-        ("primes", b"100000", b"9592 99991\n"),
+        pytest.param("sha256", data, hashlib.sha256(data).hexdigest().encode() + b"\n", id="sha256-100k"),
+        pytest.param("sha256", b"", hashlib.sha256(b"").hexdigest().encode() + b"\n", id="sha256-empty"),
+        pytest.param("wordcount", text, b"3 9 45\n", id="wordcount"),
+        pytest.param("matmul", m_in, m_out, id="matmul-12"),
+        pytest.param("primes", b"100000", b"9592 99991\n", id="primes-100000"),
     ]
 
 
