@@ -57,8 +57,12 @@ class Executions:
             return ""
         try:
             proven = future.result()
-            # The pinned verifier, asked now as the court would ask it: one that refuses a proof valid
-            # with the program's key is not the program's verifier, and would have it slashed.
+            # Defence in depth, one eth_call: `Prover.prepare` found the pinned code to be, byte for byte,
+            # the lean verifier of the program's key (stateless: the same answer for every caller, at any
+            # time), and the proof verifies in Python with that key, so the verifier must say valid. Asked
+            # as the court will ask it (its calldata, its gas), it catches what those checks take on trust:
+            # zk.verify and the compiled verifier disagreeing (a bug in either, in the lean verifier's
+            # generator or the pinned solc), which would cost the collateral rather than a skipped job.
             verdict, why = proof_verdict(self.w.w3, request, self.w.address, proven.digest, proven.proof)
         except (ZkJobError, zk.ZkError, NotFound, BlobTooLarge) as exc:
             del self._proofs[job_id]

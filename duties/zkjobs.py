@@ -1,7 +1,7 @@
 """`ZK` jobs, the market's side of them: registering a program (compiled, set up, its lean verifier
-deployed, its artifacts stored, named ``NAME.programs.agora``), finding one by name, and a worker's
-`Prover` (fetch and check what a job needs before locking, prove on Ray, verify in Python, store
-the result block). The formats are `zk.jobs`'. docs/zk.md, "ZK jobs end to end".
+deployed, its artifacts stored, named ``NAME.programs.agora``), and a worker's `Prover` (fetch and
+check what a job needs before locking, prove on Ray, verify in Python, store the result block).
+The formats are `zk.jobs`'. docs/zk.md, "ZK jobs end to end".
 
 A registered program is named ``NAME.programs.agora`` (`ProgramRegistrar`): contenthash the
 manifest's CID, addr the verifier, text records ``zk.program`` (the manifest), ``zk.vk`` and
@@ -23,7 +23,7 @@ from multiformats import CID
 from web3 import Web3
 
 import zk
-from ledger import Deployment, JobRequest, Names, Transactor, pin_of
+from ledger import Deployment, JobRequest, Names, Transactor
 from ledger.proofs import court_inputs
 from store import StoreClient, StoreError, cid_from_digest
 from zk.jobs import BLOCK, MAX_MANIFEST, SALT, Recipe, ZkJob, ZkJobError, ZkProgram, commitment_of, result_block
@@ -120,30 +120,6 @@ def register_program(
     names.set_addr(full, verifier)
     for key, value in (("zk.program", cid), ("zk.vk", cids["vk"]), ("zk.pk", cids["pk"])):
         names.set_text(full, key, str(value))
-    return manifest, cid
-
-
-def load_program(store: StoreClient, cid: str) -> ZkProgram:
-    """Raises: ZkJobError, and the store's errors."""
-    return ZkProgram.from_bytes(store.get(cid, max_size=MAX_MANIFEST))
-
-
-def find_program(w3: Web3, deployment: Deployment, store: StoreClient, name: str) -> tuple[ZkProgram, str]:
-    """The program named ``name`` (``NAME`` or ``NAME.programs.agora``) and its manifest's CID.
-
-    Raises:
-        ZkJobError: no such program, or its name and manifest disagree.
-    """
-    full = name if name.endswith("." + PROGRAMS) else f"{name}.{PROGRAMS}"
-    cid = Names(w3, deployment).text(full, "zk.program")
-    if not cid:
-        raise ZkJobError(f"{full} names no ZK program (register one: agora program register --zok FILE --name NAME)")
-    manifest = load_program(store, cid)
-    if manifest.name != full:
-        raise ZkJobError(f"{full}'s manifest is {manifest.name}'s")
-    current = pin_of(manifest.verifier, keccak(bytes(w3.eth.get_code(to_checksum_address(manifest.verifier)))))
-    if current != manifest.pin:
-        raise ZkJobError(f"{full}'s verifier at {manifest.verifier} no longer has the code its manifest names")
     return manifest, cid
 
 

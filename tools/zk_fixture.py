@@ -53,7 +53,7 @@ def pin(address: str, runtime: bytes) -> bytes:
 
 
 def request(nonce: int, verifier_pin: bytes, input_commitment: bytes, program: str) -> JobRequest:
-    """The request ProofCourt.t.sol's `_zkJob` builds: keep the two alike."""
+    """The request `_zkJob` builds (contracts/test/helpers/MarketFixture.sol): keep the two alike."""
     return JobRequest(
         requester=forge_address("requester"),
         program_id=keccak(text=program),

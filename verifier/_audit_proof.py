@@ -3,9 +3,9 @@
 The submission's calldata holds the request, the result commitment and the proof. From them the
 audit rebuilds the three public inputs (ledger.proofs.court_inputs: the binding of the job id and
 the prover, the input and result commitments), reads the pinned verifier's code and, where the
-court would have asked it, asks it again (an `eth_call` of `verifyTx` with the court's gas), then
-applies the court's rules
-(contracts/src/ProofCourt.sol): a result commitment outside bn254's field is invalid; an input
+court would have asked it, asks it again (an `eth_call` of `verifyTx` with the court's gas, at the
+block the court judged in), then applies the court's rules (contracts/src/ProofCourt.sol,
+`ledger.proofs.proof_verdict`): a result commitment outside bn254's field is invalid; an input
 commitment outside it, a verifier without code or with other code than pinned, a revert or an
 answer other than true or false make the proof unverifiable (the requester's loss).
 """
@@ -25,11 +25,6 @@ from ._audit_chain import ChainReader
 from ._audit_job import Step
 
 
-def submission(step: Step) -> tuple[JobRequest, bytes, bytes] | None:
-    """(request, digest, proof) from the step's transaction (`submitted`)."""
-    return submitted(step.reader, step.tx_hash)
-
-
 def submitted(reader: ChainReader, tx_hash: bytes) -> tuple[JobRequest, bytes, bytes] | None:
     """(request, digest, proof) from a transaction that called `ProofCourt.submitProof` itself
     (None when the call came through another contract: its calldata is not the court's)."""
@@ -47,14 +42,9 @@ def submitted(reader: ChainReader, tx_hash: bytes) -> tuple[JobRequest, bytes, b
     return JobRequest.from_abi(args["r"]), bytes(args["digest"]), bytes(args["proof"])
 
 
-def verdict(step: Step, request: JobRequest, prover: str, digest: bytes, proof: bytes) -> tuple[Verdict, str]:
-    """The verdict the court's rules give, and why (`ledger.proofs.proof_verdict` at the step's block)."""
-    return proof_verdict(step.reader.w3, request, prover, digest, proof, block=step.block)
-
-
 def judge(step: Step, event: Any) -> None:
     """Checks the court's verdict in ``event`` (a `ProofChecked`) against the rules, re-run."""
-    sent = submission(step)
+    sent = submitted(step.reader, step.tx_hash)
     if sent is None:
         step.report.notes.append(
             f"job {step.job.job_id.hex()[:10]}: the proof came through a contract; its verdict is taken as logged"
@@ -66,7 +56,7 @@ def judge(step: Step, event: Any) -> None:
     if len(proof) != 256:
         step.rule(False, f"a proof of {len(proof)} bytes was judged (the court refuses all but 256)")
         return
-    expected, why = verdict(step, request, event.worker, digest, proof)
+    expected, why = proof_verdict(step.reader.w3, request, event.worker, digest, proof, block=step.block)
     step.rule(
         Verdict(event.verdict) == expected,
         f"the proof court said {Verdict(event.verdict).describe()}; re-run, the rules say {expected.describe()}: {why}",

@@ -95,17 +95,36 @@ contract MarketHandler is Test {
 
     function post(uint8 kSeed, uint8 qSeed, uint96 price, uint32 ramp) external {
         uint8 k = uint8(bound(kSeed, 1, 3));
-        IJobMarket.JobRequest memory r = IJobMarket.JobRequest({
+        IJobMarket.JobRequest memory r = _request(price);
+        (r.redundancy, r.quorum, r.ramp) = (k, uint8(bound(qSeed, 1, k)), uint32(bound(ramp, 0, 600)));
+        _postSigned(r);
+    }
+
+    /// A `ZK` job pinning the stand-in verifier, or (1 in 4) one that always reverts.
+    function postZk(uint8 pinSeed, uint96 price) external {
+        if (address(proofCourt) == address(0)) return;
+        IJobMarket.JobRequest memory r = _request(price);
+        r.programId = keccak256("zk program");
+        r.mode = IJobMarket.Mode.ZK;
+        r.verifierPin = pins[pinSeed % 4 == 0 ? 1 : 0];
+        r.inputDigest = bytes32(uint256(r.inputDigest) >> 8); // a field element, as a commitment is
+        (bool posted, bytes32 jobId) = _postSigned(r);
+        if (posted) zkRequests[jobId] = r;
+    }
+
+    /// The handler's terms: one slot, no ramp, ten minutes a phase, posted within ten seconds.
+    function _request(uint96 price) internal returns (IJobMarket.JobRequest memory r) {
+        r = IJobMarket.JobRequest({
             requester: requester,
             programId: keccak256("program"),
             inputDigest: keccak256(abi.encode(nonce)),
             verifierPin: bytes32(0),
             minPrice: uint96(bound(price, 0, 5 ether)),
             maxPrice: 5 ether,
-            ramp: uint32(bound(ramp, 0, 600)),
+            ramp: 0,
             collateral: 20 ether,
-            redundancy: k,
-            quorum: uint8(bound(qSeed, 1, k)),
+            redundancy: 1,
+            quorum: 1,
             mode: IJobMarket.Mode.REDUNDANT,
             fuelLimit: 1,
             lockDeadline: uint40(block.timestamp + 600),
@@ -115,41 +134,15 @@ contract MarketHandler is Test {
             nonce: nonce++,
             expiry: uint40(block.timestamp + 10)
         });
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(requesterKey, digest);
-        try market.postJob(r, abi.encodePacked(rr, s, v)) returns (bytes32 jobId) {
-            jobIds.push(jobId);
-        } catch {}
     }
 
-    /// A `ZK` job pinning the stand-in verifier, or (1 in 4) one that always reverts.
-    function postZk(uint8 pinSeed, uint96 price) external {
-        if (address(proofCourt) == address(0)) return;
-        IJobMarket.JobRequest memory r = IJobMarket.JobRequest({
-            requester: requester,
-            programId: keccak256("zk program"),
-            inputDigest: bytes32(uint256(keccak256(abi.encode(nonce))) >> 8),
-            verifierPin: pins[pinSeed % 4 == 0 ? 1 : 0],
-            minPrice: uint96(bound(price, 0, 5 ether)),
-            maxPrice: 5 ether,
-            ramp: 0,
-            collateral: 20 ether,
-            redundancy: 1,
-            quorum: 1,
-            mode: IJobMarket.Mode.ZK,
-            fuelLimit: 1,
-            lockDeadline: uint40(block.timestamp + 600),
-            commitDeadline: uint40(block.timestamp + 1200),
-            revealDeadline: uint40(block.timestamp + 1800),
-            regions: 0,
-            nonce: nonce++,
-            expiry: uint40(block.timestamp + 10)
-        });
+    /// Signs `r` as the requester and posts it (a post the market refuses is skipped).
+    function _postSigned(IJobMarket.JobRequest memory r) internal returns (bool posted, bytes32 jobId) {
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(requesterKey, digest);
-        try market.postJob(r, abi.encodePacked(rr, s, v)) returns (bytes32 jobId) {
-            jobIds.push(jobId);
-            zkRequests[jobId] = r;
+        try market.postJob(r, abi.encodePacked(rr, s, v)) returns (bytes32 id) {
+            jobIds.push(id);
+            return (true, id);
         } catch {}
     }
 

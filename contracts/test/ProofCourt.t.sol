@@ -17,9 +17,10 @@ import {
 
 /// `ZK` jobs through the proof court, with real Groth16: the example wordcount program's lean
 /// verifier and proofs from contracts/test/data/zk.json (tools/zk_fixture.py), for jobs whose
-/// requests `_zkJob` fixes field by field. Each attack of issue 13 is a test here: a proof for
-/// another input, tampered, against another program's verifier, replayed on another job, submitted
-/// by a copier, a verifier swapped after posting, a verifier without code. Tokens are conserved in each.
+/// requests `_zkJob` (MarketFixture) fixes field by field. Each attack of issue 13 is a test here:
+/// a proof for another input, tampered, against another program's verifier, replayed on another
+/// job, submitted by a copier, a verifier swapped after posting, a verifier without code. Tokens
+/// are conserved in each.
 contract ProofCourtTest is MarketFixture {
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 internal constant PRICE = 10 ether; // ramp 100 s: the ask is maxPrice once 100 s have passed
@@ -52,31 +53,6 @@ contract ProofCourtTest is MarketFixture {
 
     // -- helpers ---------------------------------------------------------------------------------
 
-    /// The requests tools/zk_fixture.py makes the proofs for: keep the two alike.
-    function _zkJob(uint256 nonce, bytes32 pin_, bytes32 input_) internal view returns (IJobMarket.JobRequest memory r) {
-        uint40 t0 = 1_700_000_000;
-        r = IJobMarket.JobRequest({
-            requester: requester,
-            programId: keccak256("wordcount"),
-            inputDigest: input_,
-            verifierPin: pin_,
-            minPrice: 1 ether,
-            maxPrice: 10 ether,
-            ramp: 100,
-            collateral: uint96(COLLATERAL),
-            redundancy: 1,
-            quorum: 1,
-            mode: IJobMarket.Mode.ZK,
-            fuelLimit: 1_000_000,
-            lockDeadline: t0 + 1 hours,
-            commitDeadline: t0 + 2 hours,
-            revealDeadline: t0 + 3 hours,
-            regions: 0,
-            nonce: nonce,
-            expiry: t0 + 1 hours
-        });
-    }
-
     function _jobA() internal view returns (IJobMarket.JobRequest memory) {
         return _zkJob(1000, proofCourt.pin(wordcount), input);
     }
@@ -87,11 +63,6 @@ contract ProofCourtTest is MarketFixture {
         posted.push(jobId);
         vm.warp(block.timestamp + 100);
         _lock(jobId, w);
-    }
-
-    function _submit(address w, IJobMarket.JobRequest memory r, bytes32 digest, bytes memory proof) internal {
-        vm.prank(w);
-        proofCourt.submitProof(r, digest, bytes32("cid"), proof);
     }
 
     function _expectVerdict(bytes32 jobId, address w, address verifier, IProofCourt.Verdict verdict, bytes32 digest)

@@ -88,28 +88,8 @@ contract ProofCourtAttackTest is MarketFixture {
     // -- helpers ---------------------------------------------------------------------------------
 
     /// Job A of the fixture (the proof in `proofA` is workers[0]'s for it).
-    function _jobA() internal view returns (IJobMarket.JobRequest memory r) {
-        uint40 t0 = 1_700_000_000;
-        r = IJobMarket.JobRequest({
-            requester: requester,
-            programId: keccak256("wordcount"),
-            inputDigest: input,
-            verifierPin: proofCourt.pin(wordcount),
-            minPrice: 1 ether,
-            maxPrice: 10 ether,
-            ramp: 100,
-            collateral: uint96(COLLATERAL),
-            redundancy: 1,
-            quorum: 1,
-            mode: IJobMarket.Mode.ZK,
-            fuelLimit: 1_000_000,
-            lockDeadline: t0 + 1 hours,
-            commitDeadline: t0 + 2 hours,
-            revealDeadline: t0 + 3 hours,
-            regions: 0,
-            nonce: 1000,
-            expiry: t0 + 1 hours
-        });
+    function _jobA() internal view returns (IJobMarket.JobRequest memory) {
+        return _zkJob(1000, proofCourt.pin(wordcount), input);
     }
 
     function _zkPinning(address v) internal returns (IJobMarket.JobRequest memory r) {
@@ -118,7 +98,8 @@ contract ProofCourtAttackTest is MarketFixture {
         r.verifierPin = proofCourt.pin(v);
     }
 
-    /// ledger/proofs.py `proof_verdict`, the worker's check before it locks: code present, pin
+    /// ledger/proofs.py `proof_verdict`, the worker's last check before it locks (defence in depth
+    /// behind its byte-for-byte check of the verifier's code, duties/running.py): code present, pin
     /// matching, then the verifier asked directly (an eth_call, not through the court) with 600k gas.
     function _workerDryRun(IJobMarket.JobRequest memory r, address w, bytes32 digest, bytes memory proof)
         internal
@@ -138,11 +119,6 @@ contract ProofCourtAttackTest is MarketFixture {
         jobId = _post(r);
         vm.warp(block.timestamp + 100); // the ask is maxPrice
         _lock(jobId, w);
-    }
-
-    function _submit(address w, IJobMarket.JobRequest memory r, bytes32 digest, bytes memory proof) internal {
-        vm.prank(w);
-        proofCourt.submitProof(r, digest, bytes32("cid"), proof);
     }
 
     // == 1. A verifier that is not the program's lean verifier ====================================

@@ -1,5 +1,6 @@
 """An API over a served chain, with its own contracts, store nodes and SQLite index, in this
-process; its relayer is stepped by the test (so requests wait until the test posts them)."""
+process; its relayer is stepped by the test (so requests wait until the test posts them). A module
+yields it from a fixture ``market``, which conftest's ``agora`` (the CLI run in-process) uses."""
 
 from __future__ import annotations
 
@@ -72,3 +73,8 @@ def api_market(served_chain: str, home: Path, store_root: Path, *, writers: str)
         store.close()
         engine.dispose()
         stop_all(nodes)
+
+
+def job_id_in(said: str) -> str:
+    """The first job id (0x and 64 hex digits) in what a command said."""
+    return next(w for w in said.split() if w.startswith("0x") and len(w) == 66)

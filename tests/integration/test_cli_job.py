@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from cli.main import app
-from ledger import JobMarket, JobStatus, Token, Transactor, dev_account, get_settings
+from ledger import JobMarket, JobStatus, Token, Transactor, dev_account
 
 from ..conftest import ROOT
-from .api_market import RELAYER, api_market
+from .api_market import RELAYER, api_market, job_id_in
 from .market_helpers import AGR
 
 REQUESTER = 1
@@ -33,35 +31,12 @@ def market(served_chain: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield market
 
 
-@pytest.fixture
-def agora(market: dict[str, Any], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("AGORA_HOME", str(market["home"]))
-    monkeypatch.setenv("AGORA_RPC_URL", market["rpc"])
-    monkeypatch.setenv("AGORA_API_URL", market["url"])
-    monkeypatch.delenv("AGORA_ACCOUNT", raising=False)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True) -> str:
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        said = result.stdout + (result.stderr if result.stderr_bytes is not None else "")
-        assert (result.exit_code == 0) is ok, said
-        return said
-
-    yield run
-    get_settings.cache_clear()
-
-
-def _job_id(said: str) -> str:
-    return next(w for w in said.split() if w.startswith("0x") and len(w) == 66)
-
-
 def test_a_requester_submits_cancels_and_follows_jobs(agora, market: dict[str, Any], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "input").write_bytes(b"one two three\n")
     said = agora("job", "submit", str(PROGRAM), "--input", str(tmp_path / "input"), "-k", "1", "--from", "dev:1")
     assert "program  bafk" in said and "input    bafk" in said and "(accepted; escrow 10 AGR)" in said
-    kept = _job_id(said)
-    dropped = _job_id(
+    kept = job_id_in(said)
+    dropped = job_id_in(
         agora("job", "submit", str(PROGRAM), "--input", str(tmp_path / "input"), "-k", "1", "--from", "dev:1")
     )
     assert "only a request not yet posted" not in agora("job", "cancel", dropped, "--from", "dev:1")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 from eth_utils import keccak
@@ -37,10 +36,10 @@ from verifier import ChainReader, check_conservation, check_settlements, scan_ev
 from verifier._audit_chain import creation_block
 
 from .market_helpers import STAKE, Actors, fund_actors, make_request, post
+from .zk_world import Examples
 
 pytestmark = pytest.mark.slow
 
-PROGRAM = Path(__file__).resolve().parents[2] / "examples" / "programs" / "zk" / "preimage.zok"
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 CID = b"\x02" * 32
 NO_RESULT = b"\x00" * 32  # the preimage program proves knowledge: its result commitment is 0
@@ -104,14 +103,13 @@ def _scenarios(world: World) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, zk_examples: Examples) -> Iterator[World]:
     chain = EmbeddedChain()
     w3 = connect(chain=chain)
     deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), tmp_path_factory.mktemp("zk"), audit_bps=0)
     try:
-        program = zk.compile_program(PROGRAM.read_text(), location=PROGRAM.name)
-        keys = zk.setup(program)
-        contract = zk.compile_verifier(zk.lean_verifier(keys.verification_key))
+        built = zk_examples["preimage"]  # compiled, set up and its lean verifier compiled once a session
+        program, keys, contract = built.program, built.keys, built.lean
         sent = w3.eth.send_transaction({"from": dev_account(0).address, "data": contract.bytecode, "gas": 6_000_000})
         verifier = w3.eth.wait_for_transaction_receipt(sent)["contractAddress"]
         actors = fund_actors(w3, deployment, workers=3)

@@ -8,7 +8,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +18,10 @@ import zk
 from ledger import EmbeddedChain, connect, dev_account
 from ledger.proofs import court_inputs
 
+from .zk_world import Examples
+
 pytestmark = pytest.mark.slow
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "programs" / "zk"
 PROVER = dev_account(2).address
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583  # bn254's base field
 
@@ -48,6 +48,8 @@ class Example:
     claim: Claim
     private: list[Any]
     proof: zk.Proof
+    lean: zk.VerifierContract
+    """The key's lean verifier, compiled."""
 
     @property
     def statement(self) -> zk.JobStatement:
@@ -90,13 +92,11 @@ CASES = {name: partial(_case, name) for name in CLAIMS}
 
 
 @pytest.fixture(scope="module", params=sorted(CLAIMS))
-def example(request: pytest.FixtureRequest) -> Example:
-    name = request.param
-    program = zk.compile_program((EXAMPLES / f"{name}.zok").read_text(), location=f"{name}.zok")
-    keys = zk.setup(program)
-    claim, private = CLAIMS[name]()
-    proof = zk.prove_job(program, keys.proving_key, claim.statement(), private)
-    return Example(program, keys, claim, private, proof)
+def example(request: pytest.FixtureRequest, zk_examples: Examples) -> Example:
+    built = zk_examples[request.param]  # compiled and set up once a session
+    claim, private = CLAIMS[request.param]()
+    proof = zk.prove_job(built.program, built.keys.proving_key, claim.statement(), private)
+    return Example(built.program, built.keys, claim, private, proof, built.lean)
 
 
 def other_statements(claim: Claim) -> dict[str, zk.JobStatement]:
@@ -196,7 +196,7 @@ EXPECTED: dict[str, bool | str] = {
 def test_the_exported_and_the_lean_verifier_on_the_embedded_chain_agree_with_python(w3: Web3, example: Example) -> None:
     key = example.keys.verification_key
     exported = deploy(w3, zk.compile_verifier(zk.export_verifier(key)))
-    lean = deploy(w3, zk.compile_verifier(zk.lean_verifier(key)))
+    lean = deploy(w3, example.lean)
     for name, proof in variants(example).items():
         expected = EXPECTED.get(name, False)
         answers = (outcome(exported, proof), outcome(lean, proof), zk.verify(key, proof))

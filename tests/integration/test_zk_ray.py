@@ -5,18 +5,20 @@ process of its own (a Ray driver may not run WebAssembly in the test process: ra
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
+import orjson
 import pytest
 
 from ..conftest import ROOT
+from .zk_world import Examples
 
 pytestmark = pytest.mark.slow
 
 SCRIPT = r"""
-import json, os, sys
+import os, sys
+import orjson
 sys.path.insert(0, sys.argv[1])
 import zk
 from compute import RayExecutor
@@ -24,12 +26,12 @@ from duties.zkjobs import Prover
 from ledger.proofs import court_inputs
 from zk.jobs import Recipe, commitment_of, result_block
 
-examples = os.path.join(sys.argv[1], "examples", "programs", "zk")
-program = zk.compile_program(open(os.path.join(examples, "wordcount.zok")).read(), location="wordcount.zok")
-result = zk.compile_program(
-    open(os.path.join(examples, "wordcount.result.zok")).read(), location="wordcount.result.zok", job=False
-)
-keys = zk.setup(program)
+built = sys.argv[2]  # the example, compiled and set up once a session (zk_world.py)
+def read(name):
+    with open(os.path.join(built, name), "rb") as f:
+        return f.read()
+program, result = zk.Program.from_bytes(read("program")), zk.Program.from_bytes(read("result"))
+keys = zk.Keys(zk.VerificationKey.from_json(orjson.loads(read("verification.json"))), read("proving.key"))
 recipe = Recipe.of(program)
 text, salt = b"proven on ray".ljust(64, b"\0"), bytes(32)
 executor = RayExecutor("local", num_cpus=2, object_store_memory=100 * 1024 * 1024)
@@ -51,15 +53,16 @@ try:
         out["refused"] = {"assertion": exc.assertion, "message": str(exc)[:200]}
 finally:
     executor.shutdown()
-print(json.dumps(out))
+print(orjson.dumps(out).decode())
 """
 
 
-def test_a_proof_made_in_a_ray_task_verifies_and_a_refused_witness_raises_its_error() -> None:
+def test_a_proof_made_in_a_ray_task_verifies_and_a_refused_witness_raises_its_error(zk_examples: Examples) -> None:
+    built = str(zk_examples["wordcount"].directory)
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(ROOT)], capture_output=True, text=True, timeout=280, check=False
+        [sys.executable, "-c", SCRIPT, str(ROOT), built], capture_output=True, text=True, timeout=280, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = orjson.loads(done.stdout.strip().splitlines()[-1])
     assert out["count"] == 3 and out["valid"] is True
     assert out["refused"] is not None and out["refused"]["assertion"] is True, out

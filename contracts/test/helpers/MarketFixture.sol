@@ -124,6 +124,32 @@ abstract contract MarketFixture is Test {
         r.inputDigest = bytes32(uint256(keccak256("input")) >> 8); // a field element, as a commitment is
     }
 
+    /// A `ZK` request fixed field by field (the times from setUp's clock), as tools/zk_fixture.py
+    /// builds the requests whose jobs contracts/test/data/zk.json holds proofs for: keep the two alike.
+    function _zkJob(uint256 nonce, bytes32 pin_, bytes32 input_) internal view returns (IJobMarket.JobRequest memory r) {
+        uint40 t0 = 1_700_000_000;
+        r = IJobMarket.JobRequest({
+            requester: requester,
+            programId: keccak256("wordcount"),
+            inputDigest: input_,
+            verifierPin: pin_,
+            minPrice: 1 ether,
+            maxPrice: 10 ether,
+            ramp: 100,
+            collateral: 50 ether,
+            redundancy: 1,
+            quorum: 1,
+            mode: IJobMarket.Mode.ZK,
+            fuelLimit: 1_000_000,
+            lockDeadline: t0 + 1 hours,
+            commitDeadline: t0 + 2 hours,
+            revealDeadline: t0 + 3 hours,
+            regions: 0,
+            nonce: nonce,
+            expiry: t0 + 1 hours
+        });
+    }
+
     function _sign(IJobMarket.JobRequest memory r, uint256 key) internal view returns (bytes memory) {
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), market.hashRequest(r)));
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, digest);
@@ -157,6 +183,12 @@ abstract contract MarketFixture is Test {
     function _proof(IJobMarket.JobRequest memory r, address w, bytes32 digest) internal view returns (bytes memory) {
         uint256[3] memory inputs = proofCourt.publicInputs(market.hashRequest(r), w, r.inputDigest, digest);
         return abi.encode(keccak256(abi.encode(inputs)), 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /// `w` submits `proof` of `digest` for `r`'s job to the proof court.
+    function _submit(address w, IJobMarket.JobRequest memory r, bytes32 digest, bytes memory proof) internal {
+        vm.prank(w);
+        proofCourt.submitProof(r, digest, bytes32("cid"), proof);
     }
 
     function _totalStake(address w) internal view returns (uint256) {
