@@ -25,8 +25,11 @@ test: deps
 test-contracts: deps
 	cd contracts && ../$(FORGE) test
 
+# Two test processes, each taking whole files (module fixtures start once): most tests wait on
+# the chain, the store or Ray more than they compute (docs/toolchain.md). PYTEST_WORKERS=0: one.
+PYTEST_WORKERS ?= 2
 test-python: deps programs
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 contracts: deps
 	$(PY) tools/artifacts.py
