@@ -181,12 +181,10 @@ def _run(
     spawn = supervisor.spawn
     agora = [sys.executable, "-m", "cli"]
     try:
-        # The Ray head, the slowest to start, needs nothing else: it starts first.
         urls = [f"http://127.0.0.1:{store_port + i}" for i in range(store_nodes)]
         k, m = store_coding(store_nodes)
         coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
         env = {**os.environ, "AGORA_RPC_URL": url, "AGORA_STORE_NODES": ",".join(urls), **coding, **LOOPBACK_RAY_ENV}
-        head = _start_ray(spawn, state, ray_port, env) if workers else None
         served = anvil or [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
         chain = spawn("chain", served)
         _wait_for(url, "the chain server", chain, lambda: _chain_answers(url), 30)
@@ -231,8 +229,9 @@ def _run(
             _wait_for(api, "the API", server, partial(http_ok, f"{api}/healthz"), 60)
             relayer = f"relayer: development account {RELAYER_ACCOUNT}"
             typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs; {relayer})")
-        if head is not None:
-            _start_workers(spawn, agora, state, head, env, workers, ray_port)
+        if workers:
+            # Ray last: its processes bind ports of their own, which must not take any of ours.
+            _start_workers(spawn, agora, state, _start_ray(spawn, state, ray_port, env), env, workers, ray_port)
         typer.echo(f"logs       {logs}")
         _market.write(state, _market.Running(os.getpid(), url, urls, k, m, api, time.time()))
         _banner(state, url, api)

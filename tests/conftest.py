@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,10 +38,23 @@ def listening(root: psutil.Process) -> list[tuple[str, str, int]]:
     return out
 
 
+_PORTS = random.SystemRandom()  # not the module's generator, which Hypothesis seeds in its tests
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port on 127.0.0.1 for a server a test starts, chosen at random between 20000 and
+    32767: outside the kernel's ephemeral range (32768-60999, where every outgoing connection and
+    every port-0 bind lands) and Ray's worker ports (10002-19999), so that nothing else on the
+    machine (another test process, a Ray cluster) takes it before the server binds it."""
+    for _ in range(500):
+        port = _PORTS.randrange(20000, 32768)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32767")
 
 
 def wait_for_rpc(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
