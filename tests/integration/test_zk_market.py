@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 from eth_utils import keccak
 
@@ -227,11 +228,39 @@ def test_registering_bad_input_is_one_clear_line_and_spends_nothing(agora, world
         (["--zok", str(tmp_path / "free.zok"), "--name", "free"], "public inputs"),
         (["--zok", str(PROGRAM), "--name", "Not_A_Label"], "invalid name"),
         (["--zok", str(PROGRAM), "--name", "x", "--verification-key", str(tmp_path / "vk.json")], "give both"),
+        (
+            ["--zok", str(PROGRAM), "--name", "x", "--verification-key", str(tmp_path / "vk.json")]
+            + ["--proving-key", str(tmp_path / "vk.json")],
+            "is not a ZoKrates verification key",
+        ),
     ]:
         said = agora("program", "register", *args, "--from", "dev:0", ok=False)
         error = [line for line in said.splitlines() if line.startswith("Error: ")]
         assert len(error) == 1 and says in error[0] and "Traceback" not in said, (args, said)
     assert world.w3.eth.get_transaction_count(dev_account(0).address) == before  # no transaction sent
+
+
+def test_registering_with_an_outside_ceremonys_keys_stores_and_verifies_with_them(  # type: ignore[no-untyped-def]
+    agora, world: ZkMarket, tmp_path: Path, zk_examples: Examples
+) -> None:
+    """`--proving-key/--verification-key`: no setup of its own; the name's keys are the ceremony's,
+    and its verifier is the lean verifier of that verification key."""
+    ceremony = zk_examples["wordcount"].keys  # another setup of the same program
+    (tmp_path / "ceremony.pk").write_bytes(ceremony.proving_key)
+    (tmp_path / "ceremony.vk.json").write_bytes(orjson.dumps(ceremony.verification_key.to_json()))
+    said = agora(
+        "program", "register", "--zok", str(PROGRAM), "--name", "ceremony", "--from", "dev:0",
+        "--proving-key", str(tmp_path / "ceremony.pk"), "--verification-key", str(tmp_path / "ceremony.vk.json"),
+    )  # fmt: skip
+    assert "registered ceremony.programs.agora" in said, said
+    program, _ = find_program(world.w3, world.deployment, world.store, "ceremony")
+    assert world.store.get(program.proving_key) == ceremony.proving_key
+    assert world.store.get(program.verification_key) == ceremony.verification_key.to_bytes()
+    assert program.verification_key != world.program.verification_key  # not the module's own setup
+    lean = zk.compile_verifier(zk.lean_verifier(ceremony.verification_key))
+    reference = Transactor(world.w3, dev_account(0)).send(to=None, data=lean.bytecode)["contractAddress"]
+    deployed = bytes(world.w3.eth.get_code(program.verifier))
+    assert deployed and deployed == bytes(world.w3.eth.get_code(reference))
 
 
 def test_the_intake_refuses_a_zk_request_that_is_not_what_it_names(world: ZkMarket) -> None:
