@@ -181,8 +181,7 @@ def jobs_per_second(home: Path, nodes: list[str], wasm: bytes, *, k: int, jobs: 
             time.sleep(0.002)  # as the daemon idles between looks (its poll interval)
     elapsed = time.perf_counter() - t0
     assert settled == set(ids), f"{len(settled & set(ids))} of {jobs} settled"
-    first = start_block
-    mined = sum(w3.eth.get_block_transaction_count(n) for n in range(first, int(w3.eth.block_number) + 1))
+    mined = sum(w3.eth.get_block_transaction_count(n) for n in range(start_block, int(w3.eth.block_number) + 1))
     for worker in workers:
         worker.close()
     store.close()

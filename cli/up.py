@@ -231,7 +231,7 @@ def _run(
             typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs; {relayer})")
         if workers:
             # Ray last: its processes bind ports of their own, which must not take any of ours.
-            _start_workers(spawn, agora, state, _start_ray(spawn, state, ray_port, env), env, workers, ray_port)
+            _start_workers(spawn, agora, state, env, workers, ray_port)
         typer.echo(f"logs       {logs}")
         _market.write(state, _market.Running(os.getpid(), url, urls, k, m, api, time.time()))
         _banner(state, url, api)
@@ -271,11 +271,11 @@ def _start_workers(
     spawn: Callable[..., Child],
     agora: list[str],
     state: Path,
-    head: Child,
     env: dict[str, str],
     count: int,
     ray_port: int,
 ) -> None:
+    head = _start_ray(spawn, state, ray_port, env)
     _wait_for(f"port {ray_port}", "the Ray head", head, lambda: _port_open(ray_port), 90)
     typer.echo(f"ray        head at 127.0.0.1:{ray_port}")
     daemons = []

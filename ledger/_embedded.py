@@ -31,7 +31,7 @@ from ._blocks import Sent, TransactionTimeout, seal
 from ._devcontrols import DevControls
 from ._evm import CHAIN_ID, AgoraDevChain, EVMTimeout
 from ._kv import SqliteKV
-from ._view import MAX_TIMESTAMP, ChainView, GasCapExceeded, Reverted, context_header
+from ._view import MAX_TIMESTAMP, ChainView, GasCapExceeded, RecentBlocks, Reverted, context_header
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ class EmbeddedChain(DevControls):
         self._next_snapshot = 1
         self._views: list[tuple[ChainView, SqliteKV]] = []
         self._views_lock = threading.Lock()
-        self._main_view = ChainView(self.chain, chain_id=CHAIN_ID)
+        self._recent = RecentBlocks(32)  # 16 blocks with their receipts, for every view of this chain
+        self._main_view = ChainView(self.chain, chain_id=CHAIN_ID, recent=self._recent)
         self._commit()
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ class EmbeddedChain(DevControls):
             pair = self._views.pop() if self._views else None
         if pair is None:
             kv = SqliteKV(self._path, readonly=True)
-            pair = (ChainView(AgoraDevChain(AtomicDB(kv)), chain_id=CHAIN_ID), kv)
+            pair = (ChainView(AgoraDevChain(AtomicDB(kv)), chain_id=CHAIN_ID, recent=self._recent), kv)
         try:
             yield pair[0]
         finally:

@@ -44,8 +44,8 @@ class GasCapExceeded(Exception):
         self.cap = cap
 
 
-class _RecentBlocks:
-    """The last few blocks and their receipts, decoded, by block hash, for every view to share.
+class RecentBlocks:
+    """The last few blocks and their receipts, decoded, by block hash, for a chain's views to share.
 
     A block's hash fixes its transactions and receipts, so an entry is never stale (a block
     that `evm_revert` dropped is simply not asked for: views check the canonical chain first).
@@ -72,15 +72,13 @@ class _RecentBlocks:
         return value
 
 
-_RECENT = _RecentBlocks(32)  # 16 blocks with their receipts
-
-
 class ChainView:
     """Committed blocks, receipts, state and EVM calls over one chain object."""
 
-    def __init__(self, chain: MiningChain, *, chain_id: int) -> None:
+    def __init__(self, chain: MiningChain, *, chain_id: int, recent: RecentBlocks) -> None:
         self.chain = chain
         self.chain_id = chain_id
+        self.recent = recent
 
     # -- blocks --------------------------------------------------------------------------------
     def head(self) -> BlockHeaderAPI:
@@ -106,11 +104,11 @@ class ChainView:
 
     def recent_block(self, header: BlockHeaderAPI) -> BlockAPI:
         """`block`, kept among the recent ones: for lookups by transaction, not for scans."""
-        return _RECENT.get(header.hash, "block", lambda: self.block(header))  # type: ignore[no-any-return]
+        return self.recent.get(header.hash, "block", lambda: self.block(header))  # type: ignore[no-any-return]
 
     def recent_receipts(self, block: BlockAPI) -> tuple[Any, ...]:
         """`receipts`, kept among the recent ones: for lookups by transaction, not for scans."""
-        return _RECENT.get(block.hash, "receipts", lambda: self.receipts(block))  # type: ignore[no-any-return]
+        return self.recent.get(block.hash, "receipts", lambda: self.receipts(block))  # type: ignore[no-any-return]
 
     def transaction_location(self, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
         """The canonical block holding ``tx_hash`` and its index there (an O(1) index lookup)."""
