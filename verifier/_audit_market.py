@@ -317,7 +317,8 @@ def finish_provisional(step: Step) -> list[Expect]:
     job = step.job
     best, size, _ = job.largest_group()
     if step.now <= job.final_after():
-        unanimous = size == job.request.redundancy and size == len(job.slots)
+        # as JobMarket.accept: at least k agree and every slot taken (a drawn auditor's too) is among them
+        unanimous = size >= job.request.redundancy and size == len(job.slots)
         step.rule(
             unanimous, f"final before its challenge window ended ({job.final_after()}) without all slots agreeing"
         )
