@@ -143,17 +143,17 @@ class Jury:
         anything was sent or recorded."""
         moved = self._join_pool(now)
         for job_id in sorted(self.w.audits):
-            if not self.w.waiting(job_id):
+            if not self.w.waiting(job_id, "audit"):
                 moved |= self._audit(job_id, now)
         for job_id in self.state.cases():
-            if self.w.waiting(job_id):
+            if self.w.waiting(job_id, "case"):
                 continue
             try:
                 moved |= self._step(job_id, now)
             except (WrongPhase, SeedNotReady, NotYet):
-                self.w.retry_later(job_id)  # another worker was first, or the chain is a block behind
+                self.w.retry_later(job_id, "case")  # another worker was first, or the chain is a block behind
             except ContractRevert as exc:
-                self.w.retry_later(job_id)
+                self.w.retry_later(job_id, "case")
                 self.w.log.warning("job %s: court step refused: %s", short(job_id), exc)
         return moved
 
@@ -182,7 +182,7 @@ class Jury:
             return False
         if view.audit > AUDIT_DECIDED and self.w.w3.eth.block_number <= view.audit:
             if not self._dev:
-                self.w.retry_later(job_id)
+                self.w.retry_later(job_id, "audit")
                 return False
             self.w.transactor.send(to=self.w.address)  # mines the seed block on a quiet dev chain
         try:
@@ -191,10 +191,10 @@ class Jury:
             self.w.audits.discard(job_id)  # decided by someone else meanwhile, or lapsed
             return False
         except (SeedNotReady, LockingOpen):
-            self.w.retry_later(job_id)
+            self.w.retry_later(job_id, "audit")
             return False
         except ContractRevert as exc:
-            self.w.retry_later(job_id)
+            self.w.retry_later(job_id, "audit")
             self.w.log.warning("job %s: audit step refused: %s", short(job_id), exc)
             return False
         after = self.w.market.job(job_id)
@@ -277,7 +277,7 @@ class Jury:
             request = self.w.request_of(duty.job_id)
             if request is None:
                 self.w.log.warning("job %s: its request is not on chain; cannot judge it", short(duty.job_id))
-                self.w.retry_later(duty.job_id)
+                self.w.retry_later(duty.job_id, "case")
                 return False
             self._judging[key] = self.executions.submit(self._execute, request, at)
             return True
@@ -294,11 +294,11 @@ class Jury:
             return True
         except Exception as exc:  # noqa: BLE001 - the store or Ray: try again shortly
             self.w.log.warning("job %s: could not judge it: %s", short(duty.job_id), exc)
-            self.w.retry_later(duty.job_id)
+            self.w.retry_later(duty.job_id, "case")
             return False
         if not checkpoint:
             self.w.log.warning("job %s: the checkpoint failed on this host: %s", short(duty.job_id), result.detail)
-            self.w.retry_later(duty.job_id)
+            self.w.retry_later(duty.job_id, "case")
             return False
         duty.digest = conduct_for(self.strategy, request).result(result).digest
         duty.checkpoint = checkpoint

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Self
+from typing import Any, Literal, NamedTuple, Self
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -19,6 +19,9 @@ from store import StoreClient
 from .state import FINAL, JobRecord, Phase, WorkerState
 
 RETRY_AFTER = 2.0
+Duty = Literal["slot", "audit", "case"]
+"""What a refused step was for, each retried on its own: the slot it holds (bid, run, commit,
+reveal, settle), deciding a job's audit, or a court case (its steps, judging a seat)."""
 
 
 def short(job_id: bytes) -> str:
@@ -73,7 +76,9 @@ class Party:
     """Told each step of its seats in drawn rounds (its slots' steps are in ``state``)."""
     posting: Callable[[bytes], Posting | None] | None = None
     """What the owner knows of a job it holds no slot in (else its request is searched for)."""
-    retry_at: dict[bytes, float] = field(default_factory=dict)
+    retry_at: dict[tuple[bytes, Duty], float] = field(default_factory=dict)
+    """When each duty of a job refused may be tried again: a retry of one duty (deciding its
+    audit, say) never holds back another (committing its result)."""
     running: dict[bytes, Future[Any]] = field(default_factory=dict)  # (Result, node, CID), or a ZK job's Proven
     inputs: dict[bytes, bytes] = field(default_factory=dict)  # fetched before locking, until executed
     final_after: dict[bytes, int] = field(default_factory=dict)  # jobs awaiting their challenge window
@@ -102,11 +107,11 @@ class Party:
     def now(self) -> int:
         return self.clock.now()
 
-    def waiting(self, job_id: bytes) -> bool:
-        return time.monotonic() < self.retry_at.get(job_id, 0)
+    def waiting(self, job_id: bytes, duty: Duty = "slot") -> bool:
+        return time.monotonic() < self.retry_at.get((job_id, duty), 0)
 
-    def retry_later(self, job_id: bytes) -> None:
-        self.retry_at[job_id] = time.monotonic() + RETRY_AFTER
+    def retry_later(self, job_id: bytes, duty: Duty = "slot") -> None:
+        self.retry_at[(job_id, duty)] = time.monotonic() + RETRY_AFTER
 
     def request_of(self, job_id: bytes) -> JobRequest | None:
         """The job's request: from its record here, else from its `JobPosted` event on chain."""
@@ -125,6 +130,6 @@ class Party:
         self.running.pop(record.job_id, None)
         self.inputs.pop(record.job_id, None)
         if phase in FINAL:
-            self.retry_at.pop(record.job_id, None)
+            self.retry_at.pop((record.job_id, "slot"), None)
             self.final_after.pop(record.job_id, None)
         self.log.info("job %s: %s", short(record.job_id), note)
