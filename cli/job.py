@@ -17,11 +17,9 @@ from typing import Annotated, Any
 
 import typer
 
-import zk
-from ledger import JobMarket, Mode, new_request, parse_tokens, regions_mask
+from ledger import Mode, new_request, parse_tokens, regions_mask
 from marketplace.client import DEFAULT_URL, ApiClient, ApiError, Output
 from store import InvalidCID, digest_of
-from zk.jobs import BLOCK, MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
 
 from . import _common as c
 from ._market import running
@@ -189,6 +187,9 @@ def _submit_zk(
 ) -> str:
     """A ZK job: the program's manifest found by its name, the input block and the job's spec
     stored, the request pinning the program's verifier and committing to the block."""
+    import zk  # its curve arithmetic takes a tenth of a second to import: ZK jobs only
+    from zk.jobs import BLOCK, MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
+
     allowed = _regions(regions)
     low, high = _amount(min_price, "--min-price"), _amount(max_price, "--max-price")
     if low > high:
@@ -237,10 +238,12 @@ def _wait(client: ApiClient, job_id: str, output: Path | None) -> None:
     started = time.monotonic()
     status = client.job(job_id)["status"]
     typer.echo(f"waiting for {job_id[:10]}… ({status})", err=True)
+    pause = 0.05  # the relayer posts within a block or two: look soon, then less often
     while status in ("accepted", "posted"):  # the relayer posts it, then the index sees it
         if time.monotonic() - started > POSTING_PATIENCE:
             c.fail(f"job {job_id} is still {status} after {POSTING_PATIENCE:.0f}s: is the API's relayer running?")
-        time.sleep(0.5)
+        time.sleep(pause)
+        pause = min(0.5, pause * 1.5)
         status = client.job(job_id)["status"]
     if status not in OUTCOME:
         for event in client.events(job_id):
@@ -455,6 +458,8 @@ def cancel(job: JobArg, api: ApiOpt = None, sender: FromOpt = None, home: HomeOp
         found = client.job(job_id)
     if found["status"] != "accepted":
         c.fail(f"job {job_id} is {found['status']}: only a request not yet posted can be cancelled")
+    from ledger import JobMarket  # web3: only this command needs it
+
     with c.chain(home) as handle:
         market = JobMarket(handle.w3, c.deployment(handle, home), c.transactor(handle, sender, home))
         if market.transactor is not None and market.transactor.address != found["requester"]:

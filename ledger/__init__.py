@@ -6,17 +6,11 @@ The bottom layer: imports nothing of ours. No web3 or eth-tester exception leave
 reverts surface as `ContractRevert` (name and decoded arguments) on every backend.
 """
 
-from . import events
-from ._connect import ChainHandle, open_chain
-from ._embedded import CHAIN_ID, DEV_MNEMONIC, ChainInUse, EmbeddedChain
-from ._tx import Transactor, mapped_errors
-from .accounts import DEV_CHAIN_IDS, Keystore, dev_account
+from typing import TYPE_CHECKING, Any
+
+from .accounts import CHAIN_ID, DEV_CHAIN_IDS, DEV_MNEMONIC, Keystore, dev_account
 from .amounts import format_tokens, parse_tokens
 from .artifacts import CONTRACT_NAMES, artifact, decode_revert, error_table, manifest
-from .clients import Names, Token
-from .clock import ChainClock, format_duration, format_time
-from .court import Case, CasePhase, Court, Vote, vote_commitment
-from .deploy import Deployment, deploy, is_current, load_deployment
 from .errors import (
     AlreadyCommitted,
     AlreadyReleased,
@@ -60,33 +54,74 @@ from .errors import (
     WorkerAlreadyLocked,
     WrongPhase,
 )
-from .events import Event, JobEvent
-from .feed import EventDecoder, JobFeed, job_event_decoder, run_until
-from .logs import LOG_PAGE, fetch_logs
-from .market import (
+from .model import (
     AUDIT_DECIDED,
     AUDIT_NONE,
     UNAVAILABLE,
     Job,
-    JobMarket,
     JobRequest,
     JobStatus,
     Mode,
     SlashReason,
     Slot,
-    StakeManager,
     Verdict,
     commitment,
     pin_of,
 )
 from .names import labelhash, namehash, reverse_name, split_agora_name
-from .provider import EmbeddedProvider, connect
 from .regions import REGIONS, region_code, region_index, regions_in, regions_mask
 from .requests import first_round_collateral, new_request
-from .rpc import Dispatcher, RPCError
-from .server import RPCApp, serve
 from .settings import LedgerSettings, get_settings
 from .terms import TERMS_KEYS, WorkerTerms, parse_terms
+
+if TYPE_CHECKING:
+    from . import events
+    from ._connect import ChainHandle, open_chain
+    from ._embedded import ChainInUse, EmbeddedChain
+    from ._tx import Transactor, mapped_errors
+    from .clients import Names, Token
+    from .clock import ChainClock, format_duration, format_time
+    from .court import Case, CasePhase, Court, Vote, vote_commitment
+    from .deploy import Deployment, deploy, is_current, load_deployment
+    from .events import Event, JobEvent
+    from .feed import EventDecoder, JobFeed, job_event_decoder, run_until
+    from .logs import LOG_PAGE, fetch_logs
+    from .market import JobMarket, StakeManager
+    from .provider import EmbeddedProvider, connect
+    from .rpc import Dispatcher, RPCError
+    from .server import RPCApp, serve
+
+# What needs web3 or the EVM (a second and more to import) is loaded when first asked for, so a
+# command that only signs requests or reads settings starts quickly (docs/cli.md).
+_LAZY = {
+    "_connect": ("ChainHandle", "open_chain"),
+    "_embedded": ("ChainInUse", "EmbeddedChain"),
+    "_tx": ("Transactor", "mapped_errors"),
+    "clients": ("Names", "Token"),
+    "clock": ("ChainClock", "format_duration", "format_time"),
+    "court": ("Case", "CasePhase", "Court", "Vote", "vote_commitment"),
+    "deploy": ("Deployment", "deploy", "is_current", "load_deployment"),
+    "events": ("Event", "JobEvent"),
+    "feed": ("EventDecoder", "JobFeed", "job_event_decoder", "run_until"),
+    "logs": ("LOG_PAGE", "fetch_logs"),
+    "market": ("JobMarket", "StakeManager"),
+    "provider": ("EmbeddedProvider", "connect"),
+    "rpc": ("Dispatcher", "RPCError"),
+    "server": ("RPCApp", "serve"),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # asked once
+    return value
+
 
 __all__ = [
     "CONTRACT_NAMES",

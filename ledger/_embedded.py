@@ -32,11 +32,10 @@ from ._devcontrols import DevControls
 from ._evm import CHAIN_ID, AgoraDevChain, EVMTimeout
 from ._kv import SqliteKV
 from ._view import MAX_TIMESTAMP, ChainView, GasCapExceeded, RecentBlocks, Reverted, context_header
+from .accounts import DEV_HD_PATH, DEV_MNEMONIC
 
 log = logging.getLogger(__name__)
 
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_HD_PATH = "m/44'/60'/0'/0"
 DEV_ACCOUNTS = 10
 DEV_BALANCE = to_wei(10_000, "ether")
 GAS_LIMIT = 30_000_000

@@ -47,8 +47,7 @@ from eth_utils import ValidationError, big_endian_to_int, int_to_big_endian
 from py_ecc import optimized_bn128 as bn128
 
 from . import _bn254
-
-CHAIN_ID = 31337
+from .accounts import CHAIN_ID
 
 
 def use_fast_keccak() -> None:

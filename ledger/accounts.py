@@ -10,13 +10,16 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from ._embedded import DEV_HD_PATH, DEV_MNEMONIC
 from .errors import KeystoreError
 
 Account.enable_unaudited_hdwallet_features()
 
-DEV_CHAIN_IDS = (31337, 1337)
+CHAIN_ID = 31337
+"""The embedded chain's id (anvil's too)."""
+DEV_CHAIN_IDS = (CHAIN_ID, 1337)
 """Development chains (anvil's and Hardhat's ids, and ours): dev accounts, faucet, short delays."""
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_HD_PATH = "m/44'/60'/0'/0"
 
 
 def dev_account(index: int = 0) -> LocalAccount:

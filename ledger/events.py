@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .market import JobRequest, SlashReason, Verdict
+from .model import JobRequest, SlashReason, Verdict
 
 __all__ = [
     "EVENTS",

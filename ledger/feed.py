@@ -29,7 +29,7 @@ from .court import CasePhase
 from .deploy import Deployment
 from .errors import ChainUnavailable, LedgerError
 from .events import EVENTS, Event, JobEvent
-from .market import JobRequest, JobStatus, Mode, SlashReason, Verdict
+from .model import JobRequest, JobStatus, Mode, SlashReason, Verdict
 
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "bytes": bytes,

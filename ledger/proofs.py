@@ -15,7 +15,7 @@ from web3.types import BlockIdentifier
 
 from ._tx import mapped_errors
 from .errors import ChainUnavailable, LedgerError
-from .market import JobRequest, Verdict, pin_of
+from .model import JobRequest, Verdict, pin_of
 
 PROOF_GAS = 600_000
 """`ProofCourt.PROOF_GAS`: what the court gives the verifier."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .market import JobRequest, Mode
+from .model import JobRequest, Mode
 
 AGR = 10**18
 DEFAULT_BURN_BPS = 2_000

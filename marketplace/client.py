@@ -19,7 +19,6 @@ import orjson
 import requests
 from eth_account.signers.local import LocalAccount
 
-import zk
 from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
 from store import authorization, cid_from_digest
@@ -197,6 +196,8 @@ class ApiClient:
             raise ApiError(0, {"detail": f"the API's answer does not say how the run ended: {exc}"}) from exc
         data = _read(answer, DEFAULT_OUTPUT)
         if h.get("x-agora-proof") == "groth16":  # a ZK job's result block: its Pedersen commitment
+            import zk  # ZK jobs only: a tenth of a second to import
+
             digest = zk.commitment(data) if data else b"\x00" * 32
         else:
             digest = result_digest(status, out.exit_code, hashlib.sha256(data).digest(), out.fuel_used)

@@ -84,7 +84,7 @@ def render(contracts: list[str]) -> str:
     used = {kind for *_, fields in events for _, _, kind in fields}
     market = sorted(used & {"JobRequest", "JobStatus", "Mode", "SlashReason", "Verdict"})
     imports = ["from .court import CasePhase"] if "CasePhase" in used else []
-    imports += [f"from .market import {', '.join(market)}"] if market else []
+    imports += [f"from .model import {', '.join(market)}"] if market else []
     lines = [
         '"""Typed records of every contract event, generated from the shipped ABIs by tools/events.py',
         '(`make contracts`). Do not edit: `tools/artifacts.py --check` fails when this is stale."""',

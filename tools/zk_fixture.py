@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import zk  # noqa: E402
-from ledger.market import JobRequest, Mode  # noqa: E402
+from ledger.model import JobRequest, Mode  # noqa: E402
 from ledger.proofs import court_inputs, job_binding  # noqa: E402
 
 TARGET = ROOT / "contracts" / "test" / "data" / "zk.json"

@@ -35,8 +35,9 @@ from py_ecc import optimized_bls12_381 as bls
 from py_ecc.optimized_bls12_381 import normalize
 
 from ledger import EmbeddedChain, dev_account
-from ledger._embedded import DEV_BALANCE, DEV_HD_PATH, DEV_MNEMONIC, GAS_LIMIT, TransactionTimeout
+from ledger._embedded import DEV_BALANCE, GAS_LIMIT, TransactionTimeout
 from ledger._evm import AgoraDevChain, EVMTimeout, _stepped_pow
+from ledger.accounts import DEV_HD_PATH, DEV_MNEMONIC
 from ledger.rpc import Dispatcher
 
 from .evm_programs import Gen, StockChain, genesis, run, txs_for

@@ -1,0 +1,40 @@
+"""`ledger` loads web3 and the EVM only when a name that needs them is first asked for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import ledger
+
+
+@pytest.mark.parametrize("name", sorted(ledger.__all__))
+def test_every_exported_name_resolves(name: str) -> None:
+    assert getattr(ledger, name) is not None
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nonesuch'"):
+        ledger.Nonesuch  # noqa: B018
+
+
+def _loaded(code: str) -> set[str]:
+    probe = f"import sys; {code}; print(' '.join(sorted(sys.modules)))"
+    return set(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split())
+
+
+def test_signing_a_request_needs_neither_web3_nor_the_evm() -> None:
+    loaded = _loaded(
+        "from ledger import dev_account, new_request; "
+        "r = new_request(0, requester=dev_account(1).address, program_id=bytes(32), input_digest=bytes(32)); "
+        "r.sign(dev_account(1), chain_id=31337, market='0x' + '11' * 20)"
+    )
+    assert "eth_account" in loaded
+    assert not loaded & {"web3", "eth", "ledger.market", "ledger._embedded"}
+
+
+def test_a_client_is_loaded_when_first_asked_for() -> None:
+    loaded = _loaded("import ledger; ledger.JobMarket")
+    assert {"web3", "ledger.market"} <= loaded
