@@ -30,7 +30,7 @@ from ledger import (  # noqa: E402
     dev_account,
     new_request,
 )
-from ledger.deploy import AUDIT_BPS  # noqa: E402
+from ledger.deployment import AUDIT_BPS  # noqa: E402
 from tests.integration.market_helpers import fund_actors  # noqa: E402
 
 BOUNDLESS = {"submit": 46_054, "lock": 149_434, "fulfil": 116_712}

@@ -82,7 +82,7 @@ if TYPE_CHECKING:
     from .clients import Names, Token
     from .clock import ChainClock, format_duration, format_time
     from .court import Case, CasePhase, Court, Vote, vote_commitment
-    from .deploy import Deployment, deploy, is_current, load_deployment
+    from .deployment import Deployment, deploy, is_current, load_deployment
     from .events import Event, JobEvent
     from .feed import EventDecoder, JobFeed, job_event_decoder, run_until
     from .logs import LOG_PAGE, fetch_logs
@@ -100,7 +100,7 @@ _LAZY = {
     "clients": ("Names", "Token"),
     "clock": ("ChainClock", "format_duration", "format_time"),
     "court": ("Case", "CasePhase", "Court", "Vote", "vote_commitment"),
-    "deploy": ("Deployment", "deploy", "is_current", "load_deployment"),
+    "deployment": ("Deployment", "deploy", "is_current", "load_deployment"),
     "events": ("Event", "JobEvent"),
     "feed": ("EventDecoder", "JobFeed", "job_event_decoder", "run_until"),
     "logs": ("LOG_PAGE", "fetch_logs"),

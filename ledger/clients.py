@@ -13,7 +13,7 @@ from web3.contract import Contract
 
 from ._tx import Transactor, mapped_errors
 from .artifacts import artifact
-from .deploy import Deployment
+from .deployment import Deployment
 from .errors import CommitmentTooNew, ContractRevert, LedgerError, NameNotFound
 from .names import namehash, reverse_name, split_agora_name
 

@@ -26,7 +26,7 @@ from web3.contract.contract import ContractEvent
 from ._tx import mapped_errors
 from .artifacts import artifact
 from .court import CasePhase
-from .deploy import Deployment
+from .deployment import Deployment
 from .errors import ChainUnavailable, LedgerError
 from .events import EVENTS, Event, JobEvent
 from .model import JobRequest, JobStatus, Mode, SlashReason, Verdict

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -12,7 +14,13 @@ import ledger
 
 @pytest.mark.parametrize("name", sorted(ledger.__all__))
 def test_every_exported_name_resolves(name: str) -> None:
-    assert getattr(ledger, name) is not None
+    """To what it names, not to a submodule of the same name (importing ``ledger.x`` sets the
+    package's attribute ``x`` to the module, which a lazy name must not share)."""
+    for module in ledger._LAZY:
+        importlib.import_module(f"ledger.{module}")
+    value = getattr(ledger, name)
+    assert value is not None
+    assert name == "events" or not isinstance(value, types.ModuleType)
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
