@@ -21,9 +21,11 @@ from typing import Any
 import orjson
 import pytest
 import requests
+from eth.constants import SECPK1_N
 
 from ledger import EmbeddedChain, dev_account
 from ledger._devcontrols import _TIME_OFFSET_KEY, MAX_CLOCK_OFFSET
+from ledger._embedded import InvalidTransaction
 from ledger.rpc import Dispatcher, RPCLimits
 
 from ..conftest import ROOT, free_port, start_chain_server, stop
@@ -109,6 +111,29 @@ def test_undecodable_transactions_are_invalid_params(server: str, raw: str) -> N
     error = rpc(server, "eth_sendRawTransaction", raw)["error"]
     assert error["code"] == -32602
     assert "undecodable transaction" in error["message"]
+
+
+def test_a_malleated_signature_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    """The same signature with s replaced by n - s (and the parity flipped) recovers the same
+    sender: EIP-2 refuses it, and the chain takes the original afterwards, its nonce unused."""
+    chain = EmbeddedChain(tmp_path)
+    try:
+        sender = dev_account(1)
+        signed = sender.sign_transaction(
+            {"to": dev_account(2).address, "value": 1, "gas": 21_000, "nonce": 0, "chainId": 31337}
+            | {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
+        )
+        raw = bytes(signed.raw_transaction)
+        original = chain.chain.get_transaction_builder().decode(raw)
+        malleated = original.copy(s=SECPK1_N - original.s, y_parity=1 - original.y_parity)
+        assert malleated.sender == original.sender  # what makes it an attack
+        head = chain.head().block_number
+        with pytest.raises(InvalidTransaction, match="EIP-2"):
+            chain.send_raw_transaction(malleated.encode())
+        assert chain.head().block_number == head
+        assert chain.send_raw_transaction(raw) == original.hash
+    finally:
+        chain.close()
 
 
 def test_a_stalled_body_is_dropped_after_the_idle_time(server: str) -> None:
