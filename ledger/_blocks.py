@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, VirtualMachineAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, VirtualMachineAPI
 from eth.constants import ZERO_ADDRESS
 from eth.db.trie import _make_trie_root_and_nodes
 from trie import HexaryTrie
@@ -44,11 +45,20 @@ class Sent:
         return bytes(self.transaction.hash)
 
 
-def seal(chain: AgoraDevChain, group: Sequence[Sent], *, tx_timeout: float | None) -> tuple[list[Sent], list[Sent]]:
+class Sealed(NamedTuple):
+    mined: list[Sent]
+    """The transactions in the new block (none: no block is made)."""
+    deferred: list[Sent]
+    """Those left for the next block because this one's gas ran out."""
+    block: BlockAPI | None
+    receipts: tuple[ReceiptAPI, ...]
+
+
+def seal(chain: AgoraDevChain, group: Sequence[Sent], *, tx_timeout: float | None) -> Sealed:
     """Applies ``group`` in order on the pending block and seals the transactions that apply.
 
-    Returns (mined, deferred): the transactions in the new block (none: no block is made) and
-    those left for the next block because this one's gas ran out. A refused transaction gets
+    Returns the transactions in the new block and those left for the next, and the block with
+    its receipts (readers of the block just mined are served them without decoding it). A refused transaction gets
     its error in `Sent.error` and leaves the state as it found it. The caller commits the
     block's writes (or rolls them back when this raises) and then marks the group done.
     """
@@ -71,13 +81,13 @@ def seal(chain: AgoraDevChain, group: Sequence[Sent], *, tx_timeout: float | Non
                 mined.append(sent)
                 receipts.append(receipt)
         if not mined:
-            return mined, deferred
+            return Sealed(mined, deferred, None, ())
         transactions = [sent.transaction for sent in mined]
         block = vm.set_block_transactions_and_withdrawals(vm.get_block(), header, transactions, receipts)
         sealed = vm.mine_block(block, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32)).block
         chain.persist_block(sealed)  # validates again and reads back: 0.06 ms a block, kept as py-evm has it
         chain.header = chain.create_header_from_parent(sealed.header)
-        return mined, deferred
+        return Sealed(mined, deferred, sealed, tuple(receipts))
     finally:
         _drop_trie_caches()
 

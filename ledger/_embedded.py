@@ -95,9 +95,10 @@ class EmbeddedChain(DevControls):
         self.tx_timeout = tx_timeout
         self._lock = threading.RLock()
         self._queue: list[Sent] = []  # sent, waiting for the writer (guarded by _queue_lock)
-        self._queue_lock = threading.Condition()  # notified when a block is done or a miner stops
+        queue = threading.RLock()
+        self._queue_lock = threading.Condition(queue)  # notified when a block is done or a miner stops
         self._mining = False  # a sender is mining the queue (or waiting for the writer's lock to)
-        self._arrived = threading.Condition(self._queue_lock)  # notified when a transaction is queued
+        self._arrived = threading.Condition(queue)  # notified when a transaction is queued
         self._groups: list[int] = []  # the sizes of the last `GROUPS` blocks' groups (guarded by _queue_lock)
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
@@ -241,9 +242,11 @@ class EmbeddedChain(DevControls):
                 self._groups = [*self._groups[-(GROUPS - 1) :], len(group)]
             self._refresh_pending()
             try:
-                mined, deferred = seal(self.chain, group, tx_timeout=self.tx_timeout)
-                if mined:
+                mined, deferred, block, receipts = seal(self.chain, group, tx_timeout=self.tx_timeout)
+                if block is not None:
                     self._commit()
+                    self._recent.put(block.hash, "block", block)  # its senders ask for their receipts next
+                    self._recent.put(block.hash, "receipts", receipts)
                 else:
                     self._rollback()  # every one refused: nothing of them is kept
             except BaseException as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI
@@ -56,20 +57,43 @@ class RecentBlocks:
     def __init__(self, size: int) -> None:
         self._size = size
         self._entries: OrderedDict[tuple[bytes, str], Any] = OrderedDict()
+        self._loading: dict[tuple[bytes, str], Future[Any]] = {}
         self._lock = threading.Lock()
 
     def get(self, block_hash: bytes, kind: str, load: Callable[[], Any]) -> Any:
+        """The entry, loaded once: readers asking for it while it loads wait for that load (eight
+        senders asking for their receipts in the block just mined would each decode it)."""
         key = (block_hash, kind)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        value = load()
+            loading = self._loading.get(key)
+            if loading is None:
+                self._loading[key] = mine = Future[Any]()
+        if loading is not None:
+            return loading.result()
+        try:
+            value = load()
+        except BaseException as exc:
+            with self._lock:
+                del self._loading[key]
+            mine.set_exception(exc)
+            raise
         with self._lock:
+            del self._loading[key]
             self._entries[key] = value
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+        mine.set_result(value)
         return value
+
+    def put(self, block_hash: bytes, kind: str, value: Any) -> None:
+        """Keeps ``value`` as the block's ``kind`` (its writer has it decoded already)."""
+        with self._lock:
+            self._entries[(block_hash, kind)] = value
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
 
 
 class ChainView:
