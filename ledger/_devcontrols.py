@@ -11,6 +11,8 @@ from typing import Any
 from eth.constants import GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth_typing import Hash32
 
+from ._view import RecentBlocks
+
 log = logging.getLogger(__name__)
 
 MAX_CLOCK_OFFSET = 100 * 365 * 24 * 3600
@@ -33,6 +35,7 @@ class DevControls:
     _time_offset: int
     _snapshots: dict[int, tuple[bytes, int]]
     _next_snapshot: int
+    _recent: RecentBlocks
 
     def _commit(self) -> None:
         raise NotImplementedError
@@ -107,4 +110,5 @@ class DevControls:
             self.chain.header = self.chain.create_header_from_parent(header)
             self._set_time_offset(offset)
             self._commit()
+            self._recent.forget_locations()
             return True

@@ -245,8 +245,7 @@ class EmbeddedChain(DevControls):
                 mined, deferred, block, receipts = seal(self.chain, group, tx_timeout=self.tx_timeout)
                 if block is not None:
                     self._commit()
-                    self._recent.put(block.hash, "block", block)  # its senders ask for their receipts next
-                    self._recent.put(block.hash, "receipts", receipts)
+                    self._recent.put_block(block, receipts)
                 else:
                     self._rollback()  # every one refused: nothing of them is kept
             except BaseException as exc:

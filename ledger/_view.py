@@ -45,6 +45,10 @@ class GasCapExceeded(Exception):
         self.cap = cap
 
 
+LOCATED = 4_096
+"""Transactions of recent blocks whose place is kept (a block holds a few hundred at most)."""
+
+
 class RecentBlocks:
     """The last few blocks and their receipts, decoded, by block hash, for a chain's views to share.
 
@@ -58,6 +62,7 @@ class RecentBlocks:
         self._size = size
         self._entries: OrderedDict[tuple[bytes, str], Any] = OrderedDict()
         self._loading: dict[tuple[bytes, str], Future[Any]] = {}
+        self._located: OrderedDict[bytes, tuple[int, bytes, int]] = OrderedDict()  # tx: (number, block, index)
         self._lock = threading.Lock()
 
     def get(self, block_hash: bytes, kind: str, load: Callable[[], Any]) -> Any:
@@ -88,12 +93,30 @@ class RecentBlocks:
         mine.set_result(value)
         return value
 
-    def put(self, block_hash: bytes, kind: str, value: Any) -> None:
-        """Keeps ``value`` as the block's ``kind`` (its writer has it decoded already)."""
+    def put_block(self, block: BlockAPI, receipts: tuple[Any, ...]) -> None:
+        """Keeps a block just committed and its receipts, decoded as its writer has them, and
+        where each of its transactions is: its senders ask for their receipts next."""
         with self._lock:
-            self._entries[(block_hash, kind)] = value
+            self._entries[(block.hash, "block")] = block
+            self._entries[(block.hash, "receipts")] = receipts
+            for index, transaction in enumerate(block.transactions):
+                self._located[transaction.hash] = (block.header.block_number, block.hash, index)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+            while len(self._located) > LOCATED:
+                self._located.popitem(last=False)
+
+    def locate(self, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
+        """The recent block holding ``tx_hash`` and its index there, when both are still kept."""
+        with self._lock:
+            found = self._located.get(tx_hash)
+            block = None if found is None else self._entries.get((found[1], "block"))
+        return None if found is None or block is None else (block, found[2])
+
+    def forget_locations(self) -> None:
+        """Forgets where transactions are: `evm_revert` took their blocks off the canonical chain."""
+        with self._lock:
+            self._located.clear()
 
 
 class ChainView:
@@ -136,6 +159,9 @@ class ChainView:
 
     def transaction_location(self, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
         """The canonical block holding ``tx_hash`` and its index there (an O(1) index lookup)."""
+        recent = self.recent.locate(tx_hash)
+        if recent is not None:
+            return recent
         try:
             number, index = self.chain.chaindb.get_transaction_index(Hash32(tx_hash))
             if number > self.head().block_number:

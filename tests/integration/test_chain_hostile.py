@@ -408,11 +408,18 @@ def test_invalid_requests_are_errors_not_internal_ones(
 def test_a_reverted_transaction_has_no_receipt(chain: EmbeddedChain) -> None:
     dispatcher = limited(chain)
     snapshot = answer(dispatcher, request("evm_snapshot"))["result"]
-    tx_hash = answer(dispatcher, request("eth_sendRawTransaction", raw_transaction()))["result"]
-    assert answer(dispatcher, request("eth_getTransactionReceipt", tx_hash))["result"]["status"] == "0x1"
+    raw = raw_transaction()
+    tx_hash = answer(dispatcher, request("eth_sendRawTransaction", raw))["result"]
+    first = answer(dispatcher, request("eth_getTransactionReceipt", tx_hash))["result"]
+    assert first["status"] == "0x1"
     assert answer(dispatcher, request("evm_revert", snapshot))["result"] is True
     assert answer(dispatcher, request("eth_getTransactionReceipt", tx_hash))["result"] is None
     assert answer(dispatcher, request("eth_getTransactionByHash", tx_hash))["result"] is None
+    answer(dispatcher, request("evm_increaseTime", 5))  # the next block differs from the dropped one
+    assert answer(dispatcher, request("eth_sendRawTransaction", raw))["result"] == tx_hash  # sent again
+    again = answer(dispatcher, request("eth_getTransactionReceipt", tx_hash))["result"]
+    assert again["blockNumber"] == first["blockNumber"]
+    assert again["blockHash"] != first["blockHash"]
 
 
 def test_log_filters_and_slow_log_queries_are_bounded(chain: EmbeddedChain) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -55,10 +57,29 @@ def test_a_failed_load_reaches_its_waiters_and_is_not_kept() -> None:
     assert recent.get(b"h", "block", lambda: "loaded again") == "loaded again"
 
 
-def test_a_put_entry_is_served_and_the_oldest_entries_go() -> None:
-    recent = RecentBlocks(2)
-    recent.put(b"a", "block", "A")
-    assert recent.get(b"a", "block", lambda: "decoded") == "A"
-    recent.put(b"b", "block", "B")
-    recent.put(b"c", "block", "C")
+def _block(name: bytes, number: int, *txs: bytes) -> Any:
+    """What the cache reads of a block: its hash, number and transactions' hashes."""
+    return SimpleNamespace(
+        hash=name, header=SimpleNamespace(block_number=number), transactions=[SimpleNamespace(hash=t) for t in txs]
+    )
+
+
+def test_a_block_put_by_its_writer_is_served_without_decoding() -> None:
+    recent = RecentBlocks(4)
+    block = _block(b"a", 1, b"t0", b"t1")
+    recent.put_block(block, ("r0", "r1"))
+    assert recent.get(b"a", "block", lambda: "decoded") is block
+    assert recent.get(b"a", "receipts", lambda: "decoded") == ("r0", "r1")
+    assert recent.locate(b"t1") == (block, 1)
+    assert recent.locate(b"t9") is None
+
+
+def test_places_are_forgotten_on_revert_and_with_their_blocks() -> None:
+    recent = RecentBlocks(2)  # one block and its receipts
+    recent.put_block(_block(b"a", 1, b"t0"), ("r0",))
+    recent.forget_locations()
+    assert recent.locate(b"t0") is None  # evm_revert: looked up on chain again
+    recent.put_block(_block(b"a", 1, b"t0"), ("r0",))
+    recent.put_block(_block(b"b", 2, b"t1"), ("r1",))
+    assert recent.locate(b"t0") is None  # its block is no longer kept
     assert recent.get(b"a", "block", lambda: "decoded") == "decoded"
