@@ -19,7 +19,7 @@ from store import StoreClient
 from .state import FINAL, JobRecord, Phase, WorkerState
 
 RETRY_AFTER = 2.0
-Duty = Literal["slot", "audit", "case"]
+RetryFor = Literal["slot", "audit", "case"]
 """What a refused step was for, each retried on its own: the slot it holds (bid, run, commit,
 reveal, settle), deciding a job's audit, or a court case (its steps, judging a seat)."""
 
@@ -76,7 +76,7 @@ class Party:
     """Told each step of its seats in drawn rounds (its slots' steps are in ``state``)."""
     posting: Callable[[bytes], Posting | None] | None = None
     """What the owner knows of a job it holds no slot in (else its request is searched for)."""
-    retry_at: dict[tuple[bytes, Duty], float] = field(default_factory=dict)
+    retry_at: dict[tuple[bytes, RetryFor], float] = field(default_factory=dict)
     """When each duty of a job refused may be tried again: a retry of one duty (deciding its
     audit, say) never holds back another (committing its result)."""
     running: dict[bytes, Future[Any]] = field(default_factory=dict)  # (Result, node, CID), or a ZK job's Proven
@@ -107,10 +107,10 @@ class Party:
     def now(self) -> int:
         return self.clock.now()
 
-    def waiting(self, job_id: bytes, duty: Duty = "slot") -> bool:
+    def waiting(self, job_id: bytes, duty: RetryFor = "slot") -> bool:
         return time.monotonic() < self.retry_at.get((job_id, duty), 0)
 
-    def retry_later(self, job_id: bytes, duty: Duty = "slot") -> None:
+    def retry_later(self, job_id: bytes, duty: RetryFor = "slot") -> None:
         self.retry_at[(job_id, duty)] = time.monotonic() + RETRY_AFTER
 
     def request_of(self, job_id: bytes) -> JobRequest | None:
@@ -131,5 +131,6 @@ class Party:
         self.inputs.pop(record.job_id, None)
         if phase in FINAL:
             self.retry_at.pop((record.job_id, "slot"), None)
+            self.retry_at.pop((record.job_id, "audit"), None)  # decided long before
             self.final_after.pop(record.job_id, None)
         self.log.info("job %s: %s", short(record.job_id), note)

@@ -106,9 +106,11 @@ class DevControls:
                 del self._snapshots[later]
             chaindb = self.chain.chaindb
             header = chaindb.get_block_header_by_hash(Hash32(block_hash))
+            # Before the blocks leave the canonical chain: a reader in between looks in the
+            # database, which shows them until the commit.
+            self._recent.forget_locations()
             chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)  # type: ignore[attr-defined]
             self.chain.header = self.chain.create_header_from_parent(header)
             self._set_time_offset(offset)
             self._commit()
-            self._recent.forget_locations()
             return True

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import rlp
-from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import SECPK1_N
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
@@ -237,15 +237,16 @@ class EmbeddedChain(DevControls):
         or refused. Called with the writer's lock held."""
         while not sent.done.is_set():
             with self._queue_lock:
-                self._gather()
                 group, self._queue = self._queue, []
-                self._groups = [*self._groups[-(GROUPS - 1) :], len(group)]
-            self._refresh_pending()
+            if not group:  # not done, yet nowhere: never mine empty blocks for it for ever
+                raise RuntimeError("a transaction waiting for its block left the queue")
+            deferred: list[Sent] = []
             try:
+                self._refresh_pending()
                 mined, deferred, block, receipts = seal(self.chain, group, tx_timeout=self.tx_timeout)
                 if block is not None:
                     self._commit()
-                    self._recent.put_block(block, receipts)
+                    self._keep_for_readers(block, receipts)
                 else:
                     self._rollback()  # every one refused: nothing of them is kept
             except BaseException as exc:
@@ -262,17 +263,35 @@ class EmbeddedChain(DevControls):
                         if other not in deferred:
                             other.done.set()
                     self._queue_lock.notify_all()
+            with self._queue_lock:
+                self._groups = [*self._groups[-(GROUPS - 1) :], len(mined)]
+
+    def _keep_for_readers(self, block: BlockAPI, receipts: tuple[ReceiptAPI, ...]) -> None:
+        """Hands a committed block and its receipts to the readers' cache: its senders ask for
+        their receipts next. The block is durable already; a failure here costs readers only a
+        lookup in the database."""
+        try:
+            self._recent.put_block(block, receipts)
+        except Exception:  # noqa: BLE001 - a cache: never a reason to call a mined block failed
+            log.exception("block %d is not kept for readers", block.number)
 
     def _gather(self) -> None:
-        """Waits up to `GATHER` for as many transactions as the largest recent block took (called
-        with the queue's lock held, which waiting releases). Senders whose block just committed
-        are still reading their receipts and signing their next transactions while the next
-        block starts: without the wait, eight senders split into two groups of ~4 taking turns,
-        and each block's fixed cost (state root, commit) is shared by half as many. A lone
-        sender (recent blocks of one) never waits."""
+        """Waits up to `GATHER` for as many transactions as the largest of the recent blocks
+        mined (called with the queue's lock held, which waiting releases, before the writer's
+        lock is taken, so readers and the senders it waits for go on). Senders whose block just
+        committed are still reading their receipts and signing their next transactions while the
+        next block starts: without the wait, eight senders split into two groups of ~4 taking
+        turns, and each block's fixed cost (state root, commit) is shared by half as many. A lone
+        sender (recent blocks of one) never waits; a wait that runs out forgets the recent sizes,
+        so a burst, or transactions sent only to be refused, cost the blocks after them at most
+        one wait."""
         expect = max(self._groups, default=1)
         deadline = time.monotonic() + GATHER
-        while len(self._queue) < expect and (left := deadline - time.monotonic()) > 0:
+        while len(self._queue) < expect:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._groups.clear()
+                return
             self._arrived.wait(left)
 
     def _wait_or_mine(self, sents: list[Sent]) -> None:
@@ -287,6 +306,7 @@ class EmbeddedChain(DevControls):
             if all(s.done.is_set() for s in sents):
                 return
             self._mining = True
+            self._gather()
         try:
             with self._lock:
                 for sent in sents:
@@ -303,9 +323,9 @@ class EmbeddedChain(DevControls):
         """
         try:
             transaction: SignedTransactionAPI = self.chain.get_transaction_builder().decode(raw)
-            # One recovery (py-evm's own check recovers the key, verifies with it, and `sender`
-            # recovers it again): a signature a key recovers from is valid for it, except that
-            # the check refuses a high s (EIP-2), as here.
+            # One recovery (py-evm's check recovered the key and verified with it, then `sender`
+            # recovered it again): a signature a key recovers from is valid for it. A high s
+            # (EIP-2), which that check let through and sealing refused, is refused here.
             sender = transaction.sender
             if transaction.s > SECPK1_N // 2:
                 raise InvalidTransaction("the signature's s is above n/2 (EIP-2): a malleated signature")

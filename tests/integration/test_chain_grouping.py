@@ -91,6 +91,21 @@ def test_transactions_sent_together_share_one_block(tmp_path: Path) -> None:
     assert chain.head().block_number == 2
 
 
+def test_only_mined_blocks_set_how_many_a_miner_waits_for() -> None:
+    """A miner waits briefly for as many transactions as recent blocks mined (`_gather`). Forty
+    transactions sent only to be refused must not make every later block wait, and a wait that
+    runs out forgets the recent sizes (a burst costs the blocks after it at most one wait)."""
+    chain = EmbeddedChain()
+    poor = Web3().eth.account.create()
+    refused = _send_together(chain, [_raw(poor, n) for n in range(40)])
+    assert all(isinstance(r, BaseException) for r in refused)
+    assert chain._groups == [0]  # nothing mined: nothing to wait for
+    _send_together(chain, [_raw(dev_account(i), 0) for i in range(8)])
+    assert chain._groups == [0, 8]
+    chain.send_raw_transaction(_raw(dev_account(0), 1))  # alone: waits for seven that never come
+    assert chain._groups == [1]
+
+
 def test_a_refused_transaction_fails_alone_and_changes_nothing() -> None:
     sender, poor = dev_account(1), Web3().eth.account.create()
     slow_loop = {"to": None, "data": asm("JUMPDEST", push(0), "JUMP"), "gas": 29_000_000, "value": 0}

@@ -46,3 +46,8 @@ def test_signing_a_request_needs_neither_web3_nor_the_evm() -> None:
 def test_a_client_is_loaded_when_first_asked_for() -> None:
     loaded = _loaded("import ledger; ledger.JobMarket")
     assert {"web3", "ledger.market"} <= loaded
+
+
+def test_the_events_module_is_an_attribute_in_a_fresh_interpreter() -> None:
+    loaded = _loaded("import ledger; assert ledger.events.JobPosted.__name__ == 'JobPosted'")
+    assert "ledger.events" in loaded
