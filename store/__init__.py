@@ -8,7 +8,8 @@ Nothing from outside is trusted: manifests, shards (down to the erasure code's f
 and nodes' answers are checked and bounded before use; a client contacts only its own nodes.
 """
 
-from ._serve import run as serve_guarded
+from typing import TYPE_CHECKING, Any
+
 from ._upkeep import AuditReport, RepairReport, ShardHealth, StatReport
 from .auth import authorization, node_identity
 from .backends import Backend, DirectoryBackend, DiskFull, S3Backend
@@ -35,9 +36,25 @@ from .errors import (
 from .manifest import MAX_MANIFEST_BYTES, MAX_SHARD_BYTES, Manifest, Segment, ShardRef
 from .merkle import inclusion_proof, verify_inclusion
 from .merkle import root as merkle_root
-from .node import create_app, serve
 from .quota import QuotaBook
 from .settings import NodeLimits, StoreSettings, get_settings
+
+if TYPE_CHECKING:
+    from ._serve import run as serve_guarded
+    from .node import create_app, serve
+
+# A node's server (uvicorn, starlette) is loaded when a node is started, not by every client.
+_SERVER = {"serve_guarded": ("_serve", "run"), "create_app": ("node", "create_app"), "serve": ("node", "serve")}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SERVER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    module, attribute = _SERVER[name]
+    return getattr(import_module(f".{module}", __name__), attribute)
+
 
 __all__ = [
     "EC_TYPE",

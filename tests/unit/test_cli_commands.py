@@ -38,7 +38,7 @@ def test_the_top_level_help_lists_every_command() -> None:
         ("chain", ("ray", "fastapi", "sqlalchemy", "wasmtime", "zk", "pyeclib")),
         ("balance", ("ray", "fastapi", "sqlalchemy", "wasmtime", "zk", "pyeclib")),
         # a requester's: the API's client, not its server; it signs requests, so no web3 or EVM
-        ("job", ("ray", "fastapi", "sqlalchemy", "web3", "eth", "zk")),
+        ("job", ("ray", "fastapi", "sqlalchemy", "web3", "eth", "zk", "uvicorn")),
     ],
 )
 def test_a_command_loads_only_what_it_uses(command: str, absent: tuple[str, ...]) -> None:
@@ -48,3 +48,10 @@ def test_a_command_loads_only_what_it_uses(command: str, absent: tuple[str, ...]
     loaded = set(out.split())
     assert "typer" in loaded
     assert not loaded & set(absent)
+
+
+def test_the_store_s_server_names_resolve_when_asked_for() -> None:
+    import store
+    from store import _serve, node
+
+    assert (store.serve_guarded, store.create_app, store.serve) == (_serve.run, node.create_app, node.serve)
