@@ -4,7 +4,7 @@ Real scenarios, driven by hand, pass every audit: an honest k=3 job accepted ear
 one slot silent after committing and one that never committed (slashed, the rest paid and
 refunded), a job nobody locked and one whose only worker vanished (expired, refunded), a dispute
 whose first drawn round stays silent and whose second rules (slashes, juror fees, the pot, a bond
-claimed), and a job given a drawn auditor. Then each check is shown to fail when it should: a
+claimed), and a job given a drawn auditor and accepted early. Then each check is shown to fail when it should: a
 doctored history (a payment's amount, a missing slash, a slash's reason, a drawn juror, an
 auditor), a doctored token transfer, and code deployed from other source or a record pointing at
 the wrong contract: each named in one line, and the command exits 1.
@@ -143,7 +143,6 @@ def _run_scenarios(w3: Web3, deployment: Deployment) -> dict[str, bytes]:
     w[2].lock(job)
 
     jobs["disputed"] = _dispute(w3, deployment, actors)
-    jobs["audited"] = _audited(w3, deployment, actors)
     jobs["released"] = _released(w3, deployment, actors)
 
     _mine(w3, 2 * 3600 + 10)  # past the commit deadlines: the silent job's reveals open
@@ -154,7 +153,7 @@ def _run_scenarios(w3: Web3, deployment: Deployment) -> dict[str, bytes]:
     w[0].expire(jobs["unlocked"])
     _mine(w3, 601)  # past the challenge windows
     w[0].finalize(jobs["silent"])
-    w[0].finalize(jobs["audited"])
+    jobs["audited"] = _audited(w3, deployment, actors)  # last: accepted within its challenge window
     return jobs
 
 
@@ -201,7 +200,9 @@ def _dispute(w3: Web3, deployment: Deployment, actors) -> bytes:  # type: ignore
 
 
 def _audited(w3: Web3, deployment: Deployment, actors) -> bytes:  # type: ignore[no-untyped-def]
-    """A k=1 job posted and decided while every audited job gets an auditor: one is drawn."""
+    """A k=1 job posted and decided while every audited job gets an auditor: one is drawn, both
+    reveal alike, and the requester makes it final at once (an early accept counts the auditor's
+    slot among all slots taken)."""
     owner = JobMarket(w3, deployment, Transactor(w3, dev_account(0)))
     owner.set_audit_rate(10_000)
     job = post(actors, make_request(w3, k=1, q=1, ramp=0))
@@ -217,6 +218,7 @@ def _audited(w3: Web3, deployment: Deployment, actors) -> bytes:  # type: ignore
     drawn.commit(job, 1, TRUTH, SALT)
     drawn.reveal(job, 1, TRUTH, SALT, CID)
     w.reveal(job, 0, TRUTH, SALT, CID)
+    actors.requester.accept(job)  # early: its k = 1 and the auditor agree (two slots of one)
     return job
 
 
