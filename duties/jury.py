@@ -96,7 +96,7 @@ class Jury:
                 self._maybe_appeal(e.job_id, round_, digest)
             case ev.CaseDecided() | ev.CaseVoid():
                 self.state.drop_case(e.job_id)
-                self.w.retry_at.pop((e.job_id, "case"), None)
+                self.w.forget_retries(e.job_id, "case")
                 if self.state.take_appeal(e.job_id):
                     self._claim(e.job_id)
 
@@ -214,7 +214,7 @@ class Jury:
         case = self.court.case(job_id)
         if case.phase in (CasePhase.DECIDED, CasePhase.VOID, CasePhase.NONE):
             self.state.drop_case(job_id)
-            self.w.retry_at.pop((job_id, "case"), None)
+            self.w.forget_retries(job_id, "case")
             return False
         if case.phase == CasePhase.DRAWING:
             if self.w.w3.eth.block_number <= case.seed_block:

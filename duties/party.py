@@ -113,6 +113,11 @@ class Party:
     def retry_later(self, job_id: bytes, duty: RetryFor = "slot") -> None:
         self.retry_at[(job_id, duty)] = time.monotonic() + RETRY_AFTER
 
+    def forget_retries(self, job_id: bytes, *duties: RetryFor) -> None:
+        """Drops the job's pending retries of ``duties``: those duties are over."""
+        for duty in duties:
+            self.retry_at.pop((job_id, duty), None)
+
     def request_of(self, job_id: bytes) -> JobRequest | None:
         """The job's request: from its record here, else from its `JobPosted` event on chain."""
         record = self.state.get(job_id)
@@ -130,7 +135,6 @@ class Party:
         self.running.pop(record.job_id, None)
         self.inputs.pop(record.job_id, None)
         if phase in FINAL:
-            self.retry_at.pop((record.job_id, "slot"), None)
-            self.retry_at.pop((record.job_id, "audit"), None)  # decided long before
+            self.forget_retries(record.job_id, "slot", "audit")  # its audit was decided long before
             self.final_after.pop(record.job_id, None)
         self.log.info("job %s: %s", short(record.job_id), note)

@@ -45,3 +45,12 @@ def test_a_retry_is_for_its_own_job_and_duty() -> None:
     assert party.waiting(JOB)
     assert not party.waiting(JOB, "audit")
     assert not party.waiting(OTHER)
+
+
+def test_a_duty_that_is_over_forgets_its_retry_and_only_its() -> None:
+    party = _party()
+    party.retry_later(JOB, "case")
+    party.retry_later(JOB)
+    party.forget_retries(JOB, "case")
+    assert not party.waiting(JOB, "case")
+    assert party.waiting(JOB)
