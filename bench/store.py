@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from store import StoreClient, codec  # noqa: E402
+from store.client import DEFAULT_SEGMENT  # noqa: E402
 from tests.integration.store_cluster import WRITER, start_cluster, stop_all  # noqa: E402
 
 MIB = 1024 * 1024
@@ -52,7 +53,7 @@ def rate(nbytes: int, seconds: float) -> float:
     return nbytes / MIB / seconds
 
 
-def baselines(data: bytes, k: int = 4, m: int = 2, segment: int = 4 * MIB) -> dict[str, float]:
+def baselines(data: bytes, k: int = 4, m: int = 2, segment: int = DEFAULT_SEGMENT) -> dict[str, float]:
     segments = [data[i : i + segment] for i in range(0, len(data), segment)]
     t0 = time.perf_counter()
     encoded = [codec.encode(s, k, m) for s in segments]

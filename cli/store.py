@@ -16,7 +16,7 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from ledger import ChainHandle, JobMarket, LedgerError, StakeManager
-from store import DirectoryBackend, QuotaBook, S3Backend, StoreClient, WritersUnavailable, node_identity
+from store import DirectoryBackend, ListedWriters, QuotaBook, S3Backend, StoreClient, WritersUnavailable, node_identity
 from store import get_settings as store_settings
 from store import serve as serve_node
 
@@ -105,8 +105,7 @@ def _writers(mode: str, home: Path | None, stack: contextlib.ExitStack) -> Calla
     if wrong or not addresses:
         shown = ", ".join(wrong) or repr(mode)
         c.fail(f"--writers: {shown} is not an address (expected chain, any or 0xADDRESS,...)")
-    allowed = {a.lower() for a in addresses}
-    return lambda signer: signer.lower() in allowed
+    return ListedWriters(addresses)
 
 
 @app.command()

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from ._put import Progress
     from .client import StoreClient
 
+AHEAD = 4
+"""Segments a read has under way at once (each on a thread of the read's own, k shard requests
+each): two left the nodes idle between segments (get 290 -> 350 MB/s on 2 cores with four)."""
+
 
 def fetch(
     client: StoreClient,
@@ -126,7 +130,7 @@ def stream(
     start: int = 0,
     stop: int | None = None,
 ) -> Iterator[bytes]:
-    """The blob segment by segment (two read ahead, on threads of this read's own), each verified,
+    """The blob segment by segment (`AHEAD` under way at once, on threads of this read's own), each verified,
     the whole checked against its CID. The caller waits at most the request deadline plus the
     blob's size at the minimum rate in all (`ReadTimeout`); time it spends with a segment is its own.
 
@@ -142,11 +146,11 @@ def stream(
     suspects: set[str] = set()
     blob_hash = hashlib.sha256()
     scope = Scope()
-    segments = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segment")
+    segments = ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="segment")
     ahead: list[Future[bytes]] = []
     count, waited = last, 0.0
     try:
-        for s in range(first, min(first + 2, count)):
+        for s in range(first, min(first + AHEAD, count)):
             ahead.append(segments.submit(read_segment, client, cid, manifest, s, suspects, scope))
         for s in range(first, count):
             began = time.monotonic()
@@ -159,8 +163,8 @@ def stream(
                     f"(the {client.deadline:g}s deadline plus its size at {client.min_rate} bytes a second)"
                 ) from None
             waited += time.monotonic() - began
-            if s + 2 < count:
-                ahead.append(segments.submit(read_segment, client, cid, manifest, s + 2, suspects, scope))
+            if s + AHEAD < count:
+                ahead.append(segments.submit(read_segment, client, cid, manifest, s + AHEAD, suspects, scope))
             if not whole:
                 offset = s * manifest.segment_size
                 data = data[max(0, start - offset) : stop - offset]

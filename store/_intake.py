@@ -44,8 +44,12 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 GRACE = 1.0
 """Seconds an upload may take before its minimum rate applies."""
 Authorize = Callable[[str], bool]
+"""Whether a signer (checksum address) may write. Called in a thread of its own unless it has a
+false ``blocking`` attribute (`ListedWriters`: a set lookup, answered on the event loop)."""
 Check = str | Callable[[Path, str], Awaitable[None]]
 """The sha256 (hex) a body must have, or an async check of the staged file and its sha256."""
+Charge = Callable[[], None]
+"""Charges a newly stored object to its writer's quota (a SQLite commit, in the storing thread)."""
 
 
 class _Sink:
@@ -185,29 +189,31 @@ class Intake:
         if signer is not None and self.quota is not None and not await asyncio.to_thread(self.backend.exists, key):
             self.quota.reserve(signer, size)
             reserved = True
-        stored = False
+        charge = None
+        if reserved:
+            assert self.quota is not None and signer is not None
+            quota, owner = self.quota, signer
+            charge = lambda: quota.charge(owner, size)  # noqa: E731 - a SQLite commit, in the storing thread
         try:
-            stored = await self._store(request, key=key, size=size, check=check)
+            await self._store(request, key=key, size=size, check=check, charge=charge)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         finally:
-            if reserved:
-                await self._settle(signer, size, stored)
+            if reserved:  # after the charge: concurrent uploads never see neither
+                assert self.quota is not None and signer is not None
+                self.quota.release(signer, size)
         return JSONResponse({"stored": key.partition("/")[2], "bytes": size}, 201)
-
-    async def _settle(self, signer: str | None, size: int, stored: bool) -> None:
-        assert self.quota is not None and signer is not None
-        self.quota.release(signer, size)
-        if stored:  # a SQLite commit: off the event loop
-            await asyncio.to_thread(self.quota.charge, signer, size)
 
     async def _writer(self, request: Request, path: str, size: int) -> str | None:
         if self.authorize is None:
             return None
         signer = auth.verify(request.headers.get("authorization"), path=path, size=size, node=self.node)
         try:
-            check = asyncio.get_running_loop().run_in_executor(self._checks, self.authorize, signer)
-            allowed = await asyncio.wait_for(check, self.limits.idle_timeout)
+            if getattr(self.authorize, "blocking", True):
+                check = asyncio.get_running_loop().run_in_executor(self._checks, self.authorize, signer)
+                allowed = await asyncio.wait_for(check, self.limits.idle_timeout)
+            else:
+                allowed = self.authorize(signer)
         except TimeoutError:
             raise WritersUnavailable("the check of who may write took too long; retry shortly") from None
         except WritersUnavailable:
@@ -219,25 +225,31 @@ class Intake:
             raise WriterRefused(f"{signer} may not write to this node")
         return signer
 
-    async def _store(self, request: Request, *, key: str, size: int, check: Check) -> bool:
-        """Streams, checks and stores the body; returns whether the object is new (not a rewrite)."""
+    async def _store(self, request: Request, *, key: str, size: int, check: Check, charge: Charge | None) -> None:
+        """Streams, checks and stores the body; ``charge`` is called (in the same thread) when the
+        object is new (not a rewrite)."""
         sink = _Sink(self.backend.staging())
         try:
             tail = await self._stream(request, sink, size, key)
-            if isinstance(check, str):  # a shard: last bytes, hash check and move in one trip to a thread
-                return await asyncio.to_thread(self._place, sink, tail, key, check)
+            if isinstance(check, str):  # a shard: last bytes, hash check, move and charge in one trip to a thread
+                await asyncio.to_thread(self._place, sink, tail, key, check, charge)
+                return
             staged, digest = await asyncio.to_thread(sink.finish, tail)
             await check(staged, digest)
-            return await asyncio.to_thread(self.backend.put_file, key, staged)
+            await asyncio.to_thread(self._keep, key, staged, charge)
         except BaseException:
             await asyncio.to_thread(sink.discard)
             raise
 
-    def _place(self, sink: _Sink, tail: list[bytes], key: str, expected: str) -> bool:
+    def _place(self, sink: _Sink, tail: list[bytes], key: str, expected: str, charge: Charge | None) -> None:
         staged, digest = sink.finish(tail)
         if digest != expected:
             raise BadUpload(f"the body hashes to {digest}, not {expected}")
-        return self.backend.put_file(key, staged)
+        self._keep(key, staged, charge)
+
+    def _keep(self, key: str, staged: Path, charge: Charge | None) -> None:
+        if self.backend.put_file(key, staged) and charge is not None:
+            charge()
 
     async def _stream(self, request: Request, sink: _Sink, size: int, key: str) -> list[bytes]:
         """Receives the body into ``sink`` within the idle and upload timeouts and at the minimum
@@ -249,32 +261,36 @@ class Intake:
         pending: list[bytes] = []
         buffered = got = 0
         more = True
-        while more:
-            # The rate is due once the first second has passed: by then `got` bytes must have come
-            # at `rate` a second, so the wait ends when what has come falls behind.
-            behind = start + GRACE + got / rate if rate > 0 else deadline
-            wait = min(self.limits.idle_timeout, deadline - loop.time(), behind - loop.time())
-            try:
-                if wait <= 0:
-                    raise TimeoutError
-                message = await asyncio.wait_for(request.receive(), wait)
-            except TimeoutError:
-                log.info("upload of %s stalled after %d of %d bytes", key, got, size)
-                raise UploadStalled(
-                    f"nothing for {self.limits.idle_timeout:g}s, over {self.limits.upload_timeout:g}s in all, or "
-                    f"slower than {rate} bytes a second ({got} of {size} bytes received)"
-                ) from None
-            if message["type"] == "http.disconnect":
-                log.info("upload of %s ended: the client disconnected after %d of %d bytes", key, got, size)
-                raise ClientDisconnect
-            chunk: bytes = message.get("body", b"")
-            more = bool(message.get("more_body", False))
-            got += len(chunk)
-            pending.append(chunk)
-            buffered += len(chunk)
-            if buffered >= FLUSH:
-                await asyncio.to_thread(sink.write, pending)
-                pending, buffered = [], 0
+        cap = asyncio.timeout(None)  # one timeout, moved before each wait: `wait_for` made a task per piece
+        try:
+            async with cap:
+                while more:
+                    # The rate is due once the first second has passed: by then `got` bytes must
+                    # have come at `rate` a second, so the wait ends when what has come falls behind.
+                    behind = start + GRACE + got / rate if rate > 0 else deadline
+                    wait = min(self.limits.idle_timeout, deadline - loop.time(), behind - loop.time())
+                    if wait <= 0:
+                        raise TimeoutError
+                    cap.reschedule(loop.time() + wait)
+                    message = await request.receive()
+                    cap.reschedule(None)
+                    if message["type"] == "http.disconnect":
+                        log.info("upload of %s ended: the client disconnected after %d of %d bytes", key, got, size)
+                        raise ClientDisconnect
+                    chunk: bytes = message.get("body", b"")
+                    more = bool(message.get("more_body", False))
+                    got += len(chunk)
+                    pending.append(chunk)
+                    buffered += len(chunk)
+                    if buffered >= FLUSH:
+                        await asyncio.to_thread(sink.write, pending)
+                        pending, buffered = [], 0
+        except TimeoutError:
+            log.info("upload of %s stalled after %d of %d bytes", key, got, size)
+            raise UploadStalled(
+                f"nothing for {self.limits.idle_timeout:g}s, over {self.limits.upload_timeout:g}s in all, or "
+                f"slower than {rate} bytes a second ({got} of {size} bytes received)"
+            ) from None
         if got != size:
             raise BadUpload(f"received {got} bytes, {size} declared")
         return pending

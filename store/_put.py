@@ -18,7 +18,7 @@ from .manifest import Manifest, Segment, ShardRef
 
 Progress = Callable[[int], None]
 Source = bytes | str | Path | BinaryIO
-IN_FLIGHT = 6
+IN_FLIGHT = 4
 """Segments coded and uploading at once: enough shard uploads under way that a node's fsyncs
 overlap other work (3 gave ~20% less throughput on 2 cores), a few tens of MiB of memory."""
 

@@ -8,6 +8,7 @@ signature binds the content), the exact body length, and when it stops being val
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -19,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_keys import keys
 from eth_typing import Hash32
+from eth_utils import to_checksum_address
 
 from .errors import StoreError, Unauthenticated
 
@@ -98,12 +100,31 @@ def verify(header: str | None, *, path: str, size: int, node: bytes, now: float 
     try:
         hashed = digest(path, size, expires, node=node)
         key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(hashed)
-        recovered = key.to_checksum_address()
+        recovered = key.to_canonical_address()
     except Exception:  # noqa: BLE001 - eth_keys raises several types for invalid points
         raise Unauthenticated("the signature does not recover to an address") from None
-    if recovered.lower() != signer.lower():
+    if recovered != bytes.fromhex(signer[2:]):
         raise Unauthenticated(f"the signature is not {signer}'s for PUT {path} of {size} bytes on node 0x{node.hex()}")
-    return str(recovered)
+    return _checksum(recovered)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: bytes) -> str:
+    """The EIP-55 form of an address (a keccak and a few hundred bytecodes: kept for the writers seen)."""
+    return str(to_checksum_address(address))
+
+
+class ListedWriters:
+    """The writers check of ``--writers 0xA,0xB``: exactly these addresses may write (any letter
+    case). A set lookup, so a node answers it on its event loop (``blocking`` is false)."""
+
+    blocking = False
+
+    def __init__(self, addresses: list[str]) -> None:
+        self.allowed = frozenset(a.lower() for a in addresses)
+
+    def __call__(self, signer: str) -> bool:
+        return signer.lower() in self.allowed
 
 
 def node_identity(directory: Path) -> bytes:

@@ -21,8 +21,9 @@ from ._upkeep import AuditReport, RepairReport, StatReport
 from .cid import digest_of
 from .errors import BadUpload, BlobTooLarge, ManifestError, NodeError, NotEnoughNodes, NotFound, StoreError
 from .manifest import MAX_MANIFEST_BYTES, Manifest, node_url_problem
+from .settings import SEGMENT_SIZE
 
-DEFAULT_SEGMENT = 4 * 1024 * 1024
+DEFAULT_SEGMENT = SEGMENT_SIZE
 DEFAULT_MAX_GET = 256 * 1024 * 1024
 DEFAULT_MIN_RATE = 64 * 1024
 DEFAULT_MAX_SEGMENT = 64 * 1024 * 1024

@@ -45,6 +45,11 @@ class NodeLimits:
     """Bytes of a request's line and headers."""
 
 
+SEGMENT_SIZE = 8 * MIB
+"""Bytes a blob is coded in at a time by default: 2 MiB shards with k=4 (4 MiB segments made a
+put ~20% slower: costs per request and per file; docs/benchmarks.md)."""
+
+
 class StoreSettings(BaseSettings):
     """Which nodes to use, how to code blobs, and the bounds of clients and nodes."""
 
@@ -54,7 +59,7 @@ class StoreSettings(BaseSettings):
     """Comma-separated node URLs (AGORA_STORE_NODES)."""
     k: int = 4
     m: int = 2
-    segment_size: int = 4 * MIB
+    segment_size: int = SEGMENT_SIZE
     timeout: float = 10.0
     """Client: seconds a node may stay silent within a request."""
     deadline: float = 60.0

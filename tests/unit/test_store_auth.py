@@ -9,7 +9,7 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message
 from eth_utils import keccak
 
-from store import QuotaBook, QuotaExceeded, Unauthenticated, authorization
+from store import ListedWriters, QuotaBook, QuotaExceeded, Unauthenticated, authorization
 from store.auth import MAX_AHEAD, SECP256K1_N, digest, message, verify
 from store.quota import cost
 
@@ -26,6 +26,19 @@ def header(path: str = PATH, size: int = 10, expires: int = NOW + 600, node: byt
 
 def test_a_good_signature_names_its_signer() -> None:
     assert verify(header(), path=PATH, size=10, node=NODE, now=NOW) == ALICE.address
+
+
+def test_a_header_naming_its_signer_in_lower_case_verifies_to_the_checksum_address() -> None:
+    lower = header().replace(ALICE.address, ALICE.address.lower())
+    assert lower != header()
+    assert verify(lower, path=PATH, size=10, node=NODE, now=NOW) == ALICE.address
+
+
+def test_listed_writers_are_exactly_the_listed_addresses_in_any_case() -> None:
+    writers = ListedWriters([ALICE.address.upper().replace("0X", "0x")])
+    assert writers.blocking is False  # a set lookup: the node answers it on its event loop
+    assert writers(ALICE.address) and writers(ALICE.address.lower())
+    assert not writers(Account.from_key(b"\x02" * 32).address)
 
 
 def test_a_signature_for_one_node_does_not_verify_on_another() -> None:
