@@ -186,7 +186,7 @@ class Intake:
 
     async def _take(self, request: Request, signer: str | None, *, key: str, size: int, check: Check) -> Response:
         reserved = False
-        if signer is not None and self.quota is not None and not await asyncio.to_thread(self.backend.exists, key):
+        if signer is not None and self.quota is not None and not await exists(self.backend, key):
             self.quota.reserve(signer, size)
             reserved = True
         charge = None
@@ -294,6 +294,11 @@ class Intake:
         if got != size:
             raise BadUpload(f"received {got} bytes, {size} declared")
         return pending
+
+
+async def exists(backend: Backend, key: str) -> bool:
+    """Whether ``backend`` holds ``key``: asked on the event loop when that is a local stat, else in a thread."""
+    return backend.exists(key) if getattr(backend, "local", False) else await asyncio.to_thread(backend.exists, key)
 
 
 def _declared(request: Request, limit: int) -> int:

@@ -45,6 +45,8 @@ class Backend(Protocol):
     """Key-value storage of immutable objects (`shards/<hash>`, `manifests/<cid>`)."""
 
     name: str
+    local: bool
+    """Whether `exists` is a local system call (a stat), cheap enough for a node's event loop."""
 
     def staging(self) -> Path:
         """A local directory for uploads in progress (on the objects' file system when local)."""
@@ -79,6 +81,7 @@ class DirectoryBackend:
     """Objects as files; an upload is fsynced, then renamed into place (no torn objects)."""
 
     name = "directory"
+    local = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -179,6 +182,7 @@ class S3Backend:
     """
 
     name = "s3"
+    local = False
 
     def __init__(
         self,

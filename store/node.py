@@ -29,7 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _reads, _serve
-from ._intake import Authorize, Intake
+from ._intake import Authorize, Intake, exists
 from ._problems import answer, not_a_name, problem
 from .backends import Backend
 from .cid import cid_from_digest, digest_of
@@ -96,9 +96,7 @@ class _Node:
     async def get_shard(self, request: Request) -> Response:
         digest = shard_name(request.path_params["digest"])
         if request.method == "HEAD":
-            return Response(
-                status_code=200 if await asyncio.to_thread(self.backend.exists, f"shards/{digest}") else 404
-            )
+            return Response(status_code=200 if await exists(self.backend, f"shards/{digest}") else 404)
         key = f"shards/{digest}"
         return await _reads.object_response(self.backend, key, "application/octet-stream", f"no shard {digest} here")
 
