@@ -49,7 +49,8 @@ false ``blocking`` attribute (`ListedWriters`: a set lookup, answered on the eve
 Check = str | Callable[[Path, str], Awaitable[None]]
 """The sha256 (hex) a body must have, or an async check of the staged file and its sha256."""
 Charge = Callable[[], None]
-"""Charges a newly stored object to its writer's quota (a SQLite commit, in the storing thread)."""
+"""Turns an upload's quota reservation into the charge of a newly stored object (a SQLite
+commit, in the storing thread)."""
 
 
 class _Sink:
@@ -189,17 +190,20 @@ class Intake:
         if signer is not None and self.quota is not None and not await exists(self.backend, key):
             self.quota.reserve(signer, size)
             reserved = True
-        charge = None
-        if reserved:
+        committed = False
+
+        def commit() -> None:  # in the storing thread, once the object is new: a SQLite commit
+            nonlocal committed
             assert self.quota is not None and signer is not None
-            quota, owner = self.quota, signer
-            charge = lambda: quota.charge(owner, size)  # noqa: E731 - a SQLite commit, in the storing thread
+            self.quota.commit(signer, size)  # the reservation becomes the charge in one step
+            committed = True
+
         try:
-            await self._store(request, key=key, size=size, check=check, charge=charge)
+            await self._store(request, key=key, size=size, check=check, charge=commit if reserved else None)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         finally:
-            if reserved:  # after the charge: concurrent uploads never see neither
+            if reserved and not committed:
                 assert self.quota is not None and signer is not None
                 self.quota.release(signer, size)
         return JSONResponse({"stored": key.partition("/")[2], "bytes": size}, 201)

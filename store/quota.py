@@ -73,26 +73,38 @@ class QuotaBook:
 
     def release(self, signer: str, size: int) -> None:
         """Ends a reservation made by `reserve` for a ``size``-byte object."""
-        key = signer.lower()
         with self._lock:
-            held, pending = self._reserved.get(key, (0, 0))
-            left = (held - cost(size), pending - 1)
-            if left[1] > 0:
-                self._reserved[key] = left
-            else:
-                self._reserved.pop(key, None)
+            self._release(signer.lower(), size)
+
+    def _release(self, key: str, size: int) -> None:
+        held, pending = self._reserved.get(key, (0, 0))
+        left = (held - cost(size), pending - 1)
+        if left[1] > 0:
+            self._reserved[key] = left
+        else:
+            self._reserved.pop(key, None)
+
+    def commit(self, signer: str, size: int) -> None:
+        """Ends a reservation and charges the newly stored object in one step (under one lock), so
+        a concurrent `reserve` never sees it counted twice, nor not at all."""
+        with self._lock:
+            self._release(signer.lower(), size)
+            self._charge(signer.lower(), size)
 
     def charge(self, signer: str, size: int) -> None:
         """Adds a newly stored ``size``-byte object to ``signer``'s use (persisted)."""
-        key, charge = signer.lower(), cost(size)
         with self._lock:
-            used, objects = self._used.get(key, (0, 0))
-            self._used[key] = (used + charge, objects + 1)
-            self._db.execute(
-                "INSERT INTO usage (signer, bytes, objects) VALUES (?, ?, 1) "
-                "ON CONFLICT(signer) DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + 1",
-                (key, charge),
-            )
+            self._charge(signer.lower(), size)
+
+    def _charge(self, key: str, size: int) -> None:
+        charge = cost(size)
+        used, objects = self._used.get(key, (0, 0))
+        self._used[key] = (used + charge, objects + 1)
+        self._db.execute(
+            "INSERT INTO usage (signer, bytes, objects) VALUES (?, ?, 1) "
+            "ON CONFLICT(signer) DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + 1",
+            (key, charge),
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -139,3 +139,16 @@ def test_manifest_with_wrong_cid_or_root_is_refused() -> None:
         Manifest.from_bytes(tampered)
     with pytest.raises(ManifestError, match="malformed"):
         Manifest.from_bytes(b"{}")
+
+
+@pytest.mark.parametrize(
+    "segment,ahead",
+    [(1, 4), (8 * 1024 * 1024, 4), (16 * 1024 * 1024, 2), (64 * 1024 * 1024, 2), (0, 4)],
+)
+def test_a_read_has_more_segments_under_way_only_while_they_are_small(segment: int, ahead: int) -> None:
+    """The review's finding: four 64 MiB segments under way (a manifest anyone may publish) held
+    twice a reader's memory of before; beyond two, segments must fit in `AHEAD_BYTES`."""
+    from store._get import AHEAD_BYTES, read_ahead
+
+    assert read_ahead(segment) == ahead
+    assert read_ahead(segment) <= 2 or read_ahead(segment) * segment <= AHEAD_BYTES
