@@ -28,6 +28,32 @@ _BUSY = (
 )
 
 
+class _Pieces:
+    """A request body received but not yet read by the app, as the pieces the parser gave.
+
+    uvicorn keeps them in a bytearray (``+=``) and hands the app ``bytes(body)``: two copies of
+    every byte a node receives. As one piece is what the app almost always finds waiting (reading
+    pauses past 64 KiB, and a read gives at most 256 KiB), ``bytes()`` of this hands that piece
+    over as it is, and joins only when there are more."""
+
+    __slots__ = ("pieces", "size")
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.size = 0
+
+    def __iadd__(self, piece: bytes) -> _Pieces:
+        self.pieces.append(piece)
+        self.size += len(piece)
+        return self
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        return self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+
+
 class HeadTooLarge(Exception):
     """Raised (inside the HTTP parser, which answers 400 and closes) when a request head is too large."""
 
@@ -84,6 +110,16 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count(len(name) + len(value) + 4)
         super().on_header(name, value)
+
+    def on_body(self, body: bytes) -> None:
+        """uvicorn's, keeping the pieces as they came (`_Pieces`) instead of appending them to a bytearray."""
+        cycle = self.cycle
+        if cycle is not None and not isinstance(cycle.body, _Pieces):  # uvicorn's fresh bytearray
+            pieces = _Pieces()
+            if cycle.body:
+                pieces += bytes(cycle.body)
+            cycle.body = pieces  # type: ignore[assignment]
+        super().on_body(body)
 
     def on_headers_complete(self) -> None:
         if self._head_timer is not None:

@@ -152,3 +152,16 @@ def test_a_read_has_more_segments_under_way_only_while_they_are_small(segment: i
 
     assert read_ahead(segment) == ahead
     assert read_ahead(segment) <= 2 or read_ahead(segment) * segment <= AHEAD_BYTES
+
+
+def test_body_pieces_hand_one_piece_over_as_it_is_and_join_more_in_order() -> None:
+    from store._serve import _Pieces
+
+    one, body = _Pieces(), os.urandom(1000)
+    one += body
+    assert bytes(one) is body and len(one) == 1000
+    many = _Pieces()
+    for piece in (b"ab", b"", b"cde", b"f"):
+        many += piece
+    assert bytes(many) == b"abcdef" and len(many) == 6
+    assert bytes(_Pieces()) == b""
