@@ -28,6 +28,10 @@ _BUSY = (
 )
 
 
+_MAX_PIECES = 64
+"""Body pieces kept apart before they are joined (each costs ~90 bytes beside its own)."""
+
+
 class _Pieces:
     """A request body received but not yet read by the app, as the pieces the parser gave.
 
@@ -43,6 +47,8 @@ class _Pieces:
         self.size = 0
 
     def __iadd__(self, piece: bytes) -> _Pieces:
+        if len(self.pieces) >= _MAX_PIECES:  # tiny pieces piling up: their overhead stays bounded
+            self.pieces = [b"".join(self.pieces)]
         self.pieces.append(piece)
         self.size += len(piece)
         return self

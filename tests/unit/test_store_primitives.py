@@ -165,3 +165,7 @@ def test_body_pieces_hand_one_piece_over_as_it_is_and_join_more_in_order() -> No
         many += piece
     assert bytes(many) == b"abcdef" and len(many) == 6
     assert bytes(_Pieces()) == b""
+    tiny = _Pieces()
+    for i in range(1000):  # one byte per read, piling up while the app is busy
+        tiny += bytes([i % 256])
+    assert len(tiny.pieces) <= 64 and bytes(tiny) == bytes(i % 256 for i in range(1000)) and len(tiny) == 1000
