@@ -43,12 +43,15 @@ class _Pieces:
     __slots__ = ("pieces", "size")
 
     def __init__(self) -> None:
-        self.pieces: list[bytes] = []
+        self.pieces: list[bytes | bytearray] = []
         self.size = 0
 
     def __iadd__(self, piece: bytes) -> _Pieces:
-        if len(self.pieces) >= _MAX_PIECES:  # tiny pieces piling up: their overhead stays bounded
-            self.pieces = [b"".join(self.pieces)]
+        if len(self.pieces) >= _MAX_PIECES:  # tiny pieces piling up: gathered as uvicorn would (amortized)
+            first = self.pieces[0]
+            gathered = first if isinstance(first, bytearray) else bytearray(first)
+            gathered += b"".join(self.pieces[1:])
+            self.pieces = [gathered]
         self.pieces.append(piece)
         self.size += len(piece)
         return self
@@ -57,7 +60,9 @@ class _Pieces:
         return self.size
 
     def __bytes__(self) -> bytes:
-        return self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+        if len(self.pieces) == 1 and type(self.pieces[0]) is bytes:
+            return self.pieces[0]
+        return b"".join(self.pieces)
 
 
 class HeadTooLarge(Exception):
