@@ -62,7 +62,7 @@ class RecentBlocks:
         self._size = size
         self._entries: OrderedDict[tuple[bytes, str], Any] = OrderedDict()
         self._loading: dict[tuple[bytes, str], Future[Any]] = {}
-        self._located: OrderedDict[bytes, tuple[int, bytes, int]] = OrderedDict()  # tx: (number, block, index)
+        self._located: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()  # tx: (block hash, index)
         self._lock = threading.Lock()
 
     def get(self, block_hash: bytes, kind: str, load: Callable[[], Any]) -> Any:
@@ -100,7 +100,7 @@ class RecentBlocks:
             self._entries[(block.hash, "block")] = block
             self._entries[(block.hash, "receipts")] = receipts
             for index, transaction in enumerate(block.transactions):
-                self._located[transaction.hash] = (block.header.block_number, block.hash, index)
+                self._located[transaction.hash] = (block.hash, index)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
             while len(self._located) > LOCATED:
@@ -110,8 +110,8 @@ class RecentBlocks:
         """The recent block holding ``tx_hash`` and its index there, when both are still kept."""
         with self._lock:
             found = self._located.get(tx_hash)
-            block = None if found is None else self._entries.get((found[1], "block"))
-        return None if found is None or block is None else (block, found[2])
+            block = None if found is None else self._entries.get((found[0], "block"))
+        return None if found is None or block is None else (block, found[1])
 
     def forget_locations(self) -> None:
         """Forgets where transactions are: `evm_revert` took their blocks off the canonical chain."""

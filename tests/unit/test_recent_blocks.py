@@ -58,10 +58,9 @@ def test_a_failed_load_reaches_its_waiters_and_is_not_kept() -> None:
 
 
 def _block(name: bytes, number: int, *txs: bytes) -> Any:
-    """What the cache reads of a block: its hash, number and transactions' hashes."""
-    return SimpleNamespace(
-        hash=name, header=SimpleNamespace(block_number=number), transactions=[SimpleNamespace(hash=t) for t in txs]
-    )
+    """What the cache reads of a block: its hash and its transactions' hashes (``number`` names
+    the block in the tests only)."""
+    return SimpleNamespace(hash=name, number=number, transactions=[SimpleNamespace(hash=t) for t in txs])
 
 
 def test_a_block_put_by_its_writer_is_served_without_decoding() -> None:
