@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from compute import RayExecutor
-    from ledger import ChainHandle, Deployment, Keystore, Transactor
-    from store import StoreClient
+    from ledger import ChainHandle, Deployment, Key, Keystore, Transactor
+    from store import Signer, StoreClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,7 +120,7 @@ def store_client(
     *,
     k: int | None = None,
     m: int | None = None,
-    signer: LocalAccount | None = None,
+    signer: Signer | None = None,
     state: Path | None = None,
 ) -> StoreClient:
     """A store client over ``nodes`` with the AGORA_STORE_* coding and bounds (the coding of the
@@ -149,7 +149,7 @@ def store_client(
     )
 
 
-def store_signer(sender: str | None, state: Path | None = None) -> LocalAccount | None:
+def store_signer(sender: str | None, state: Path | None = None) -> Key | None:
     """The account that signs store writes: ``--from`` or AGORA_ACCOUNT (a keystore address, or
     ``dev:N`` on a development chain), else the keystore's only key, else none (open nodes only)."""
     choice = sender or os.environ.get("AGORA_ACCOUNT")
@@ -164,7 +164,7 @@ def store_signer(sender: str | None, state: Path | None = None) -> LocalAccount 
         return _load(keystore, stored, choice)
     if len(stored) > 1:
         fail(f"several keys in the keystore: choose the one that signs with --from ({', '.join(stored)})")
-    return keystore.load(stored[0], password()) if stored else None
+    return _unlock(keystore, stored[0]) if stored else None
 
 
 _UNITS = {"": 1, "B": 1, "K": 1000, "KB": 1000, "KIB": 1024, "M": 1000**2, "MB": 1000**2, "MIB": 1024**2}
@@ -191,12 +191,14 @@ def password(confirm: bool = False) -> str:
 
 def account(handle: ChainHandle, sender: str | None, state: Path | None = None) -> LocalAccount:
     """The signing account: ``--from`` (a keystore address or ``dev:N``), AGORA_ACCOUNT, the only
-    keystore key, or development account 0 on a development chain."""
-    return signer(lambda: int(handle.w3.eth.chain_id), sender, state)
+    keystore key, or development account 0 on a development chain; eth-account's, for signing
+    transactions."""
+    return signer(lambda: int(handle.w3.eth.chain_id), sender, state).account()
 
 
-def signer(chain_id: Callable[[], int], sender: str | None, state: Path | None = None) -> LocalAccount:
-    """`account`, for a command that knows the chain only by its id (asked only for ``dev:N``)."""
+def signer(chain_id: Callable[[], int], sender: str | None, state: Path | None = None) -> Key:
+    """`account`'s key, for a command that signs only requests and store writes (which need no
+    eth-account: `ledger.Key`) and knows the chain only by its id (asked only for ``dev:N``)."""
     choice = sender or os.environ.get("AGORA_ACCOUNT")
     if choice and choice.startswith("dev:"):
         return _dev(chain_id(), choice[4:])
@@ -207,28 +209,34 @@ def signer(chain_id: Callable[[], int], sender: str | None, state: Path | None =
     if choice:
         return _load(keystore, stored, choice)
     if len(stored) == 1:
-        return keystore.load(stored[0], password())
+        return _unlock(keystore, stored[0])
     if stored:
         fail(f"several keys in the keystore: choose one with --from ({', '.join(stored)})")
     return _dev(chain_id(), "0")
 
 
-def _load(keystore: Keystore, stored: list[str], choice: str) -> LocalAccount:
+def _load(keystore: Keystore, stored: list[str], choice: str) -> Key:
     """The keystore's key for ``choice``, refused before a password is asked when there is none."""
     if choice.lower() not in {a.lower() for a in stored}:
         known = ", ".join(stored) or "none"
         fail(f"no key for {choice} in {keystore.dir} (keys there: {known}; dev:N for a development account)")
-    return keystore.load(choice, password())
+    return _unlock(keystore, choice)
 
 
-def _dev(chain_id: int, index: str) -> LocalAccount:
-    from ledger import DEV_CHAIN_IDS, dev_account
+def _unlock(keystore: Keystore, address: str) -> Key:
+    from ledger import Key
+
+    return Key(bytes(keystore.load(address, password()).key))
+
+
+def _dev(chain_id: int, index: str) -> Key:
+    from ledger import DEV_CHAIN_IDS, dev_key
 
     if chain_id not in DEV_CHAIN_IDS:
         fail(f"development accounts exist only on development chains (this is chain {chain_id})")
     if not index.isdigit() or int(index) >= 100:
         fail(f"dev:{index} is not a development account (dev:0 to dev:99)")
-    return dev_account(int(index))
+    return dev_key(int(index))
 
 
 def transactor(handle: ChainHandle, sender: str | None, state: Path | None = None) -> Transactor:

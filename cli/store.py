@@ -10,17 +10,19 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
 
-from ledger import ChainHandle, JobMarket, LedgerError, StakeManager
+from ledger import LedgerError
 from store import DirectoryBackend, ListedWriters, QuotaBook, S3Backend, StoreClient, WritersUnavailable, node_identity
 from store import get_settings as store_settings
 from store import serve as serve_node
 
 from . import _common as c
+
+if TYPE_CHECKING:
+    from ledger import ChainHandle, Key
 
 app = typer.Typer(help="The erasure-coded, content-addressed store.", no_args_is_help=True)
 log = logging.getLogger("agora.store")
@@ -41,7 +43,7 @@ def _client(nodes: str | None, home: Path | None = None) -> StoreClient:
     return c.store_client(c.store_nodes(nodes, home), state=home)
 
 
-def _signer(sender: str | None, home: Path | None) -> LocalAccount | None:
+def _signer(sender: str | None, home: Path | None) -> Key | None:
     signer = c.store_signer(sender, home)
     if signer is None:
         typer.echo(
@@ -60,6 +62,8 @@ class ChainWriters:
     """
 
     def __init__(self, handle: ChainHandle, home: Path | None, *, ttl: float = 30.0, refusal_ttl: float = 5.0) -> None:
+        from ledger import JobMarket, StakeManager  # web3: for a node that asks the chain only
+
         deployment = c.deployment(handle, home)
         self.stakes = StakeManager(handle.w3, deployment)
         self.market = JobMarket(handle.w3, deployment)

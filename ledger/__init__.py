@@ -8,7 +8,7 @@ reverts surface as `ContractRevert` (name and decoded arguments) on every backen
 
 from typing import TYPE_CHECKING, Any
 
-from .accounts import CHAIN_ID, DEV_CHAIN_IDS, DEV_MNEMONIC, Keystore, dev_account
+from .accounts import CHAIN_ID, DEV_CHAIN_IDS, DEV_MNEMONIC, Key, Keystore, dev_account, dev_key
 from .amounts import format_tokens, parse_tokens
 from .artifacts import CONTRACT_NAMES, artifact, decode_revert, error_table, manifest
 from .errors import (
@@ -173,6 +173,8 @@ __all__ = [
     "CHAIN_ID",
     "DEV_CHAIN_IDS",
     "DEV_MNEMONIC",
+    "Key",
+    "dev_key",
     "REGIONS",
     "ChainHandle",
     "ChainInUse",

@@ -5,26 +5,25 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from typing import TYPE_CHECKING
 
 from .errors import KeystoreError
+from .keys import DEV_HD_PATH, DEV_MNEMONIC, Key, checksum_address, dev_key
 
-Account.enable_unaudited_hdwallet_features()
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 CHAIN_ID = 31337
 """The embedded chain's id (anvil's too)."""
 DEV_CHAIN_IDS = (CHAIN_ID, 1337)
 """Development chains (anvil's and Hardhat's ids, and ours): dev accounts, faucet, short delays."""
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_HD_PATH = "m/44'/60'/0'/0"
+__all__ = ["CHAIN_ID", "DEV_CHAIN_IDS", "DEV_HD_PATH", "DEV_MNEMONIC", "Key", "Keystore", "dev_account", "dev_key"]
 
 
 def dev_account(index: int = 0) -> LocalAccount:
-    """Development account ``index`` of the standard mnemonic (funded at genesis on dev chains)."""
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"{DEV_HD_PATH}/{index}")  # type: ignore[no-any-return]
+    """Development account ``index`` of the standard mnemonic (funded at genesis on dev chains),
+    as eth-account's account, for signing transactions (`dev_key` when hashes are all it signs)."""
+    return dev_key(index).account()
 
 
 class Keystore:
@@ -44,17 +43,21 @@ class Keystore:
         out: list[str] = []
         for path in sorted(self.dir.glob("*.json")):
             try:
-                out.append(to_checksum_address("0x" + json.loads(path.read_text())["address"]))
-            except (ValueError, KeyError):
+                out.append(checksum_address(bytes.fromhex(json.loads(path.read_text())["address"])))
+            except (ValueError, KeyError, TypeError):
                 continue
         return out
 
     def new(self, password: str) -> str:
         """Creates a key; returns its address."""
+        from eth_account import Account
+
         return self._store(Account.create(), password)
 
     def import_key(self, private_key: str, password: str) -> str:
         """Stores an existing private key (hex); returns its address."""
+        from eth_account import Account
+
         try:
             account = Account.from_key(private_key)
         except (ValueError, TypeError) as exc:
@@ -67,6 +70,8 @@ class Keystore:
         path = self._path(account.address)
         if path.exists():
             raise KeystoreError(f"{account.address} is already in the keystore")
+        from eth_account import Account
+
         blob = Account.encrypt(account.key, password, iterations=self._iterations)
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -81,6 +86,8 @@ class Keystore:
         path = self._path(address)
         if not path.exists():
             raise KeystoreError(f"no key for {address} in {self.dir}")
+        from eth_account import Account
+
         try:
             key = Account.decrypt(json.loads(path.read_text()), password)
         except ValueError:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eth_abi import encode
-from eth_account.messages import encode_typed_data
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+
+if TYPE_CHECKING:
+    from eth_typing import Hash32
+
+    from .keys import HashSigner
 
 ZERO32 = b"\x00" * 32
 UNAVAILABLE = keccak(text="agora.unavailable")
@@ -85,6 +88,7 @@ _REQUEST_FIELDS = [
 ]
 JOB_REQUEST_TYPE = "JobRequest(" + ",".join(f"{t} {n}" for n, t in _REQUEST_FIELDS) + ")"
 JOB_REQUEST_TYPEHASH = keccak(text=JOB_REQUEST_TYPE)
+_DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
 
 @dataclass(frozen=True)
@@ -154,10 +158,22 @@ class JobRequest:
             "message": message,
         }
 
-    def sign(self, account: LocalAccount, *, chain_id: int, market: str) -> bytes:
+    def signing_hash(self, *, chain_id: int, market: str) -> bytes:
+        """The EIP-712 hash a requester signs: the market's domain and `struct_hash` (`typed_data`
+        hashed, in three keccaks; tests/unit/test_ledger_keys.py checks they agree)."""
+        domain = keccak(
+            _DOMAIN_TYPEHASH
+            + keccak(b"AgoraJobMarket")
+            + keccak(b"1")
+            + encode(["uint256", "address"], [chain_id, market])
+        )
+        return keccak(b"\x19\x01" + domain + self.struct_hash())
+
+    def sign(self, account: HashSigner, *, chain_id: int, market: str) -> bytes:
         """The requester's EIP-712 signature (65 bytes, low-s)."""
-        signable = encode_typed_data(full_message=self.typed_data(chain_id=chain_id, market=market))
-        return bytes(account.sign_message(signable).signature)
+        return bytes(
+            account.unsafe_sign_hash(cast("Hash32", self.signing_hash(chain_id=chain_id, market=market))).signature
+        )
 
 
 def pin_of(verifier: str, code_hash: bytes) -> bytes:

@@ -17,11 +17,10 @@ from typing import Any, BinaryIO
 
 import orjson
 import requests
-from eth_account.signers.local import LocalAccount
 
 from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
-from store import authorization, cid_from_digest
+from store import Signer, authorization, cid_from_digest
 
 from .wire import request_json
 
@@ -95,7 +94,7 @@ def blob_cid(source: bytes | Path) -> str:
 class ApiClient:
     """The API at ``url``; ``signer`` signs uploads and requests."""
 
-    def __init__(self, url: str = DEFAULT_URL, *, signer: LocalAccount | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, signer: Signer | None = None, timeout: float = 30.0) -> None:
         self.url, self.signer, self.timeout = url.rstrip("/"), signer, timeout
         self.http = requests.Session()
         self._contracts: dict[str, Any] | None = None
@@ -136,7 +135,7 @@ class ApiClient:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return _json(self._send("POST", path, data=orjson.dumps(body), headers=_JSON))
 
-    def _need_signer(self) -> LocalAccount:
+    def _need_signer(self) -> Signer:
         if self.signer is None:
             raise ApiError(0, {"detail": "this needs a key to sign with (--from)"})
         return self.signer

@@ -11,7 +11,7 @@ and nodes' answers are checked and bounded before use; a client contacts only it
 from typing import TYPE_CHECKING, Any
 
 from ._upkeep import AuditReport, RepairReport, ShardHealth, StatReport
-from .auth import ListedWriters, authorization, node_identity
+from .auth import ListedWriters, Signer, authorization, node_identity
 from .backends import Backend, DirectoryBackend, DiskFull, S3Backend
 from .cid import cid_from_digest, cid_of, cid_of_chunks, digest_of
 from .client import StoreClient
@@ -94,6 +94,7 @@ __all__ = [
     "WriterRefused",
     "WritersUnavailable",
     "authorization",
+    "Signer",
     "cid_from_digest",
     "cid_of",
     "cid_of_chunks",

@@ -12,11 +12,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import orjson
-from eth_account.signers.local import LocalAccount
 
 from . import auth
 from ._calls import Scope
 from ._http import REPLY_LIMIT, Reply, Transport
+from .auth import Signer
 from .errors import NodeError, StoreError
 
 SIGN_WINDOW = 600
@@ -44,7 +44,7 @@ class Nodes:
         timeout: float,
         deadline: float,
         retries: int,
-        signer: LocalAccount | None,
+        signer: Signer | None,
         min_rate: int = 0,
         ca_file: str | None = None,
     ) -> None:

@@ -13,16 +13,17 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from eth_account.messages import SignableMessage, encode_typed_data
-from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_keys import keys
-from eth_typing import Hash32
 from eth_utils import to_checksum_address
 
 from .errors import StoreError, Unauthenticated
+
+if TYPE_CHECKING:
+    from eth_account.messages import SignableMessage
+    from eth_typing import Hash32
 
 SCHEME = "AgoraStore"
 MAX_AHEAD = 3600
@@ -51,6 +52,8 @@ _PUT_TYPEHASH = keccak(b"StorePut(bytes32 node,string path,uint256 size,uint64 e
 def message(path: str, size: int, expires: int, *, node: bytes) -> SignableMessage:
     """The EIP-712 message a writer signs for ``PUT path`` with a ``size``-byte body on the node
     whose id is ``node`` (what a wallet is given; `digest` is its hash, computed directly)."""
+    from eth_account.messages import encode_typed_data  # eth-account is slow to import: here only
+
     return encode_typed_data(
         domain_data=DOMAIN,
         message_types=TYPES,
@@ -67,10 +70,24 @@ def digest(path: str, size: int, expires: int, *, node: bytes) -> bytes:
     return keccak(b"\x19\x01" + _DOMAIN_SEPARATOR + keccak(_PUT_TYPEHASH + fields))
 
 
-def authorization(account: LocalAccount, path: str, size: int, expires: int, *, node: bytes) -> str:
+class _Signature(Protocol):
+    @property
+    def signature(self) -> bytes: ...
+
+
+class Signer(Protocol):
+    """What signs a write: `ledger.Key`, or eth-account's `LocalAccount`."""
+
+    @property
+    def address(self) -> str: ...
+
+    def unsafe_sign_hash(self, message_hash: Hash32, /) -> _Signature: ...
+
+
+def authorization(account: Signer, path: str, size: int, expires: int, *, node: bytes) -> str:
     """The ``Authorization`` header value for ``PUT path`` with a ``size``-byte body on the node
     whose id (from its ``/info``) is ``node``."""
-    signed = account.unsafe_sign_hash(Hash32(digest(path, size, expires, node=node)))  # our typed data's hash
+    signed = account.unsafe_sign_hash(cast("Hash32", digest(path, size, expires, node=node)))  # our typed data's hash
     return f"{SCHEME} signer={account.address},expires={expires},signature=0x{bytes(signed.signature).hex()}"
 
 

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from eth_account.signers.local import LocalAccount
-
 from . import _get, _upkeep, codec
 from ._calls import Scope
 from ._nodes import Nodes
 from ._put import Progress, Source, store_segments, usable_nodes
 from ._upkeep import AuditReport, RepairReport, StatReport
+from .auth import Signer
 from .cid import digest_of
 from .errors import BadUpload, BlobTooLarge, ManifestError, NodeError, NotEnoughNodes, NotFound, StoreError
 from .manifest import MAX_MANIFEST_BYTES, Manifest, node_url_problem
@@ -65,7 +64,7 @@ class StoreClient:
         ca_file: str | None = None,
         retries: int = 2,
         parallel: int = 24,
-        signer: LocalAccount | None = None,
+        signer: Signer | None = None,
     ) -> None:
         codec.check_params(k, m)
         if not nodes:

@@ -43,6 +43,18 @@ def test_signing_a_request_needs_neither_web3_nor_the_evm() -> None:
     assert not loaded & {"web3", "eth", "ledger.market", "ledger._embedded"}
 
 
+def test_a_command_that_signs_only_hashes_never_imports_eth_account() -> None:
+    """eth-account imports py_ecc's BLS tables (0.3-0.6 s of arithmetic): `agora job submit`,
+    which signs a request and store writes with a `Key`, must not pay for it."""
+    loaded = _loaded(
+        "import cli.job, cli.store, marketplace.client, store.auth; from ledger import dev_key, new_request; "
+        "k = dev_key(1); r = new_request(0, requester=k.address, program_id=bytes(32), input_digest=bytes(32)); "
+        "r.sign(k, chain_id=31337, market='0x' + '11' * 20); "
+        "store.auth.authorization(k, '/v1/blobs/x', 1, 2**40, node=bytes(32))"
+    )
+    assert not loaded & {"eth_account", "eth_keyfile", "py_ecc", "web3"}
+
+
 def test_a_client_is_loaded_when_first_asked_for() -> None:
     loaded = _loaded("import ledger; ledger.JobMarket")
     assert {"web3", "ledger.market"} <= loaded
