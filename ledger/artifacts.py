@@ -7,9 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import keccak
-
+from ._abi import keccak
 from .errors import ContractRevert
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -59,7 +57,7 @@ def error_table() -> dict[bytes, tuple[str, list[str], list[str]]]:
             if item["type"] != "error":
                 continue
             types = [_type_of(p) for p in item["inputs"]]
-            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+            selector = keccak(f"{item['name']}({','.join(types)})".encode())[:4]
             table[selector] = (item["name"], [p["name"] or f"arg{i}" for i, p in enumerate(item["inputs"])], types)
     return table
 
@@ -72,6 +70,8 @@ def decode_revert(data: bytes) -> ContractRevert:
     if entry is None:
         return ContractRevert.build("UnknownError", {"data": data}, data)
     name, names, types = entry
+    from eth_abi import decode  # a quarter second to import: not for a command that never meets a revert
+
     try:
         values = decode(types, data[4:])
     except Exception:  # malformed arguments: keep the raw bytes

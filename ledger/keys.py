@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import coincurve
-from sha3 import keccak_256  # safe-pysha3: what ledger._evm gives eth-hash, and light to import
+
+from ._abi import checksum_address, keccak
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -28,19 +29,6 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_HD_PATH = "m/44'/60'/0'/0"
 _HARDENED = 1 << 31
-
-
-def keccak(data: bytes) -> bytes:
-    return bytes(keccak_256(data).digest())
-
-
-def checksum_address(address: bytes) -> str:
-    """The EIP-55 form of a 20-byte address."""
-    if len(address) != 20:
-        raise ValueError(f"an address is 20 bytes, not {len(address)}")
-    hexed = address.hex()
-    hashed = keccak(hexed.encode()).hex()
-    return "0x" + "".join(ch.upper() if int(hashed[i], 16) >= 8 else ch for i, ch in enumerate(hexed))
 
 
 class Signature(Protocol):

@@ -12,8 +12,7 @@ from dataclasses import astuple, dataclass, replace
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, cast
 
-from eth_abi import encode
-from eth_utils import keccak
+from ._abi import encode_static, keccak
 
 if TYPE_CHECKING:
     from eth_typing import Hash32
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from .keys import HashSigner
 
 ZERO32 = b"\x00" * 32
-UNAVAILABLE = keccak(text="agora.unavailable")
+UNAVAILABLE = keccak(b"agora.unavailable")
 """The digest revealed (or voted) when a job's program or input cannot be had: never slashed,
 never a result (docs/protocol.md)."""
 
@@ -87,7 +86,7 @@ _REQUEST_FIELDS = [
     ("expiry", "uint40"),
 ]
 JOB_REQUEST_TYPE = "JobRequest(" + ",".join(f"{t} {n}" for n, t in _REQUEST_FIELDS) + ")"
-JOB_REQUEST_TYPEHASH = keccak(text=JOB_REQUEST_TYPE)
+JOB_REQUEST_TYPEHASH = keccak(JOB_REQUEST_TYPE.encode())
 _DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
 
@@ -139,7 +138,7 @@ class JobRequest:
 
     def struct_hash(self) -> bytes:
         """The EIP-712 hashStruct, which is also the job's id."""
-        return keccak(JOB_REQUEST_TYPEHASH + encode([t for _, t in _REQUEST_FIELDS], list(self.as_tuple())))
+        return keccak(JOB_REQUEST_TYPEHASH + encode_static([t for _, t in _REQUEST_FIELDS], self.as_tuple()))
 
     def typed_data(self, *, chain_id: int, market: str) -> dict[str, Any]:
         message = self.to_abi()
@@ -165,7 +164,7 @@ class JobRequest:
             _DOMAIN_TYPEHASH
             + keccak(b"AgoraJobMarket")
             + keccak(b"1")
-            + encode(["uint256", "address"], [chain_id, market])
+            + encode_static(["uint256", "address"], [chain_id, market])
         )
         return keccak(b"\x19\x01" + domain + self.struct_hash())
 
@@ -183,7 +182,7 @@ def pin_of(verifier: str, code_hash: bytes) -> bytes:
 
 def commitment(digest: bytes, salt: bytes, worker: str) -> bytes:
     """keccak256(abi.encode(digest, salt, worker)): what a worker commits before revealing."""
-    return keccak(encode(["bytes32", "bytes32", "address"], [digest, salt, worker]))
+    return keccak(encode_static(["bytes32", "bytes32", "address"], [digest, salt, worker]))
 
 
 @dataclass(frozen=True)

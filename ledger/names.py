@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from eth_utils import keccak
+from ._abi import keccak
 
 TLD = "agora"
 _LABEL = re.compile(r"^[a-z0-9-]{1,63}$")
@@ -15,13 +15,13 @@ def namehash(name: str) -> bytes:
     node = b"\x00" * 32
     if name:
         for label in reversed(name.split(".")):
-            node = keccak(node + keccak(text=label))
+            node = keccak(node + keccak(label.encode()))
     return node
 
 
 def labelhash(label: str) -> bytes:
     """keccak256 of one label."""
-    return keccak(text=label)
+    return keccak(label.encode())
 
 
 def split_agora_name(name: str) -> str:

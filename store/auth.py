@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from eth_hash.auto import keccak
-from eth_keys import keys
-from eth_utils import to_checksum_address
+import coincurve
+from sha3 import keccak_256  # safe-pysha3: eth-hash without its import time (docs/toolchain.md)
 
 from .errors import StoreError, Unauthenticated
 
@@ -43,6 +42,10 @@ _HEADER = re.compile(
     r"AgoraStore signer=(0x[0-9a-fA-F]{40}),expires=([0-9]{1,19}),signature=(0x[0-9a-fA-F]{130})", re.ASCII
 )
 _MAX_HEADER = 300
+
+
+def keccak(data: bytes) -> bytes:
+    return bytes(keccak_256(data).digest())
 
 
 _DOMAIN_SEPARATOR = keccak(keccak(b"EIP712Domain(string name,string version)") + keccak(b"Agora Store") + keccak(b"1"))
@@ -113,13 +116,14 @@ def verify(header: str | None, *, path: str, size: int, node: bytes, now: float 
     s, v = int.from_bytes(signature[32:64], "big"), signature[64]
     if not 0 < s <= SECP256K1_N // 2 or v not in (27, 28):
         raise Unauthenticated("not a canonical signature (high s or bad v)")
-    r = int.from_bytes(signature[:32], "big")
-    try:
-        hashed = digest(path, size, expires, node=node)
-        key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(hashed)
-        recovered = key.to_canonical_address()
-    except Exception:  # noqa: BLE001 - eth_keys raises several types for invalid points
+    if not 0 < int.from_bytes(signature[:32], "big") < SECP256K1_N:
+        raise Unauthenticated("not a signature (r out of range)")
+    hashed = digest(path, size, expires, node=node)
+    try:  # libsecp256k1, as eth-keys would pick, without its Python layers (~0.1 ms a write)
+        key = coincurve.PublicKey.from_signature_and_message(signature[:64] + bytes([v - 27]), hashed, hasher=None)
+    except Exception:  # noqa: BLE001 - no point recovers from this signature and hash
         raise Unauthenticated("the signature does not recover to an address") from None
+    recovered = keccak(key.format(compressed=False)[1:])[-20:]
     if recovered != bytes.fromhex(signer[2:]):
         raise Unauthenticated(f"the signature is not {signer}'s for PUT {path} of {size} bytes on node 0x{node.hex()}")
     return _checksum(recovered)
@@ -128,6 +132,8 @@ def verify(header: str | None, *, path: str, size: int, node: bytes, now: float 
 @functools.lru_cache(maxsize=4096)
 def _checksum(address: bytes) -> str:
     """The EIP-55 form of an address (a keccak and a few hundred bytecodes: kept for the writers seen)."""
+    from eth_utils import to_checksum_address  # a node's import, not a client's
+
     return str(to_checksum_address(address))
 
 

@@ -1,10 +1,12 @@
-"""`ledger.keys` signs and derives exactly as eth-account does, without importing it."""
+"""`ledger.keys` signs and derives exactly as eth-account does, and `ledger._abi` encodes as
+eth-abi does, without importing either."""
 
 from __future__ import annotations
 
 import secrets
 
 import pytest
+from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
@@ -12,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import DEV_MNEMONIC, JobRequest, Key, Mode, dev_account, dev_key, new_request
-from ledger.keys import SECP256K1_N, checksum_address
+from ledger._abi import checksum_address, encode_static
+from ledger.keys import SECP256K1_N
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -76,7 +79,7 @@ def test_checksum_addresses_are_eip55() -> None:
 @given(
     nonce=st.integers(min_value=0, max_value=2**64 - 1),
     redundancy=st.integers(min_value=1, max_value=32),
-    price=st.integers(min_value=1, max_value=10**30),
+    price=st.integers(min_value=1, max_value=10**24),
     chain_id=st.integers(min_value=1, max_value=2**64),
     digests=st.tuples(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32)),
 )
@@ -99,3 +102,54 @@ def test_a_requests_signing_hash_is_its_typed_data_hashed(
     assert request.sign(dev_key(0), chain_id=chain_id, market=MARKET) == bytes(theirs.sign_message(signable).signature)
     assert request.sign(theirs, chain_id=chain_id, market=MARKET) == bytes(theirs.sign_message(signable).signature)
     assert isinstance(request, JobRequest)
+
+
+_STATIC = ["address", "bytes32", "bool", "uint8", "uint40", "uint96", "uint256"]
+
+
+def _value(kind: str) -> st.SearchStrategy[object]:
+    if kind == "address":
+        raw = st.binary(min_size=20, max_size=20)
+        return st.one_of(raw, raw.map(to_checksum_address), raw.map(lambda b: "0x" + b.hex()))
+    if kind == "bytes32":
+        return st.binary(min_size=0, max_size=32)
+    if kind == "bool":
+        return st.booleans()
+    return st.integers(min_value=0, max_value=2 ** int(kind[4:]) - 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), kinds=st.lists(st.sampled_from(_STATIC), max_size=8))
+def test_static_values_encode_as_eth_abi_encodes_them(data: st.DataObject, kinds: list[str]) -> None:
+    values = [data.draw(_value(kind)) for kind in kinds]
+    assert encode_static(kinds, values) == encode(kinds, values)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("uint8", 256),
+        ("uint96", -1),
+        ("uint256", 2**256),
+        ("uint8", True),
+        ("uint8", "1"),
+        ("bytes32", bytes(33)),
+        ("bytes32", "0x00"),
+        ("bool", 1),
+        ("address", bytes(19)),
+        ("address", "0x" + "ab" * 19),
+        ("address", "0x" + "zz" * 20),
+        ("address", 1234),
+    ],
+)
+def test_what_eth_abi_refuses_is_refused(kind: str, value: object) -> None:
+    with pytest.raises(Exception):  # noqa: B017, PT011 - eth-abi's own type
+        encode([kind], [value])
+    with pytest.raises(ValueError):  # noqa: PT011
+        encode_static([kind], [value])
+
+
+@pytest.mark.parametrize("kind", ["string", "bytes", "uint7", "uint264", "int256", "address[]"])
+def test_a_type_it_does_not_write_is_refused(kind: str) -> None:
+    with pytest.raises(ValueError, match="not"):
+        encode_static([kind], [0])

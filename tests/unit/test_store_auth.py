@@ -112,6 +112,29 @@ def test_the_high_s_twin_of_a_valid_signature_is_refused() -> None:
         verify(good.rsplit("0x", 1)[0] + "0x" + twin.hex(), path=PATH, size=10, node=NODE, now=NOW)
 
 
+@pytest.mark.parametrize(
+    ("r", "why"),
+    [
+        (0, "r out of range"),
+        (SECP256K1_N, "r out of range"),
+        (2**256 - 1, "r out of range"),
+        (5, "does not recover"),  # no point of the curve has x = 5
+    ],
+)
+def test_a_signature_whose_r_names_no_point_is_refused(r: int, why: str) -> None:
+    sig = bytes.fromhex(header().rsplit("0x", 1)[1])
+    forged = r.to_bytes(32, "big") + sig[32:]
+    with pytest.raises(Unauthenticated, match=why):
+        verify(header().rsplit("0x", 1)[0] + "0x" + forged.hex(), path=PATH, size=10, node=NODE, now=NOW)
+
+
+def test_a_key_signs_the_header_an_eth_account_signs() -> None:
+    """`ledger.Key` (coincurve, no eth-account) and eth-account make the same header."""
+    from ledger import Key
+
+    assert authorization(Key(b"\x01" * 32), PATH, 10, NOW + 600, node=NODE) == header()
+
+
 def test_quotas_hold_reservations_and_survive_a_restart(tmp_path: Path) -> None:
     block = 4096
     book = QuotaBook(tmp_path / "quota.sqlite", 25 * block)
