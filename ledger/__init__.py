@@ -92,7 +92,7 @@ if TYPE_CHECKING:
     from .server import RPCApp, serve
 
 # What needs web3 or the EVM (a second and more to import) is loaded when first asked for, so a
-# command that only signs requests or reads settings starts quickly (docs/cli.md).
+# command that only signs requests or reads settings starts quickly (docs/architecture.md, docs/toolchain.md).
 _LAZY = {
     "_connect": ("ChainHandle", "open_chain"),
     "_embedded": ("ChainInUse", "EmbeddedChain"),
