@@ -86,16 +86,21 @@ def reports_errors(fn: F) -> F:
 def chain(state: Path | None = None, rpc_url: str | None = None) -> Iterator[ChainHandle]:
     """The chain: ``rpc_url``, else AGORA_RPC_URL, else the market `agora up` runs from the home,
     else a served chain on :8545, else the embedded one in-process."""
-    from ledger import get_settings, open_chain
+    from ledger import open_chain
 
-    market = running(home(state))
-    handle = open_chain(
-        home=home(state), rpc_url=rpc_url or get_settings().rpc_url or (market.chain if market else None)
-    )
+    handle = open_chain(home=home(state), rpc_url=rpc_url or served_chain_url(state))
     try:
         yield handle
     finally:
         handle.close()
+
+
+def served_chain_url(state: Path | None = None) -> str | None:
+    """AGORA_RPC_URL, else the chain of the market `agora up` runs from the home, else none."""
+    from ledger import get_settings
+
+    market = running(home(state))
+    return get_settings().rpc_url or (market.chain if market else None)
 
 
 def deployment(handle: ChainHandle, state: Path | None = None) -> Deployment:

@@ -22,7 +22,7 @@ from store import serve as serve_node
 from . import _common as c
 
 if TYPE_CHECKING:
-    from ledger import ChainHandle, Key
+    from ledger import ChainReader, Key
 
 app = typer.Typer(help="The erasure-coded, content-addressed store.", no_args_is_help=True)
 log = logging.getLogger("agora.store")
@@ -61,12 +61,10 @@ class ChainWriters:
     just staked is not kept out long); when the chain cannot be asked, writes fail closed (503).
     """
 
-    def __init__(self, handle: ChainHandle, home: Path | None, *, ttl: float = 30.0, refusal_ttl: float = 5.0) -> None:
-        from ledger import JobMarket, StakeManager  # web3: for a node that asks the chain only
-
-        deployment = c.deployment(handle, home)
-        self.stakes = StakeManager(handle.w3, deployment)
-        self.market = JobMarket(handle.w3, deployment)
+    def __init__(self, chain: ChainReader, home: Path | None, *, ttl: float = 30.0, refusal_ttl: float = 5.0) -> None:
+        deployment = chain.deployment(c.home(home))
+        self.chain = chain
+        self.stakes, self.market = deployment.address("StakeManager"), deployment.address("JobMarket")
         self.ttl, self.refusal_ttl = ttl, refusal_ttl
         self._known: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
@@ -78,8 +76,8 @@ class ChainWriters:
         if seen is not None and now - seen[0] < (self.ttl if seen[1] else self.refusal_ttl):
             return seen[1]
         try:
-            free, locked, unbonding = self.stakes.stake_of(address)
-            allowed = free + locked + unbonding > 0 or self.market.balance_of(address) > 0
+            allowed = sum(self.chain.call(self.stakes, "stakeOf(address)", address, words=3)) > 0
+            allowed = allowed or self.chain.call(self.market, "balanceOf(address)", address, words=1)[0] > 0
         except LedgerError as exc:
             log.warning("cannot ask the chain whether %s may write: %s", address, exc)  # details stay here
             raise WritersUnavailable("this node cannot ask the chain who may write just now; retry shortly") from None
@@ -90,18 +88,19 @@ class ChainWriters:
         return allowed
 
 
-def _writers(mode: str, home: Path | None, stack: contextlib.ExitStack) -> Callable[[str], bool] | None:
+def _writers(mode: str, home: Path | None) -> Callable[[str], bool] | None:
     """The ``--writers`` check: None for ``any`` (open), the chain's stakers and depositors for
     ``chain``, else exactly the listed addresses."""
     if mode == "any":
         log.warning("--writers any: anyone may write to this node, unsigned and without quotas")
         return None
     if mode == "chain":
+        from ledger import ChainReader  # web3 would take a node ~1.6 s of CPU to import (ledger/reader.py)
+
         try:
-            handle = stack.enter_context(c.chain(home))
-            if handle.embedded is not None:
-                raise LedgerError("no served chain (set AGORA_RPC_URL or run `agora chain serve`)")
-            return ChainWriters(handle, home)
+            from ledger.settings import DEFAULT_RPC_URL
+
+            return ChainWriters(ChainReader(c.served_chain_url(home) or DEFAULT_RPC_URL), home)
         except LedgerError as exc:
             c.fail(f"--writers chain: {exc}; or pass --writers ADDRESS,... or --writers any")
     addresses = [a.strip() for a in mode.split(",") if a.strip()]
@@ -156,7 +155,7 @@ def serve(
         where = str(state)
     limit = c.parse_size(quota) if quota is not None else settings.quota
     with contextlib.ExitStack() as stack:
-        authorize = _writers(writers, home, stack)
+        authorize = _writers(writers, home)
         book = None
         if authorize is not None:
             state.mkdir(parents=True, exist_ok=True)

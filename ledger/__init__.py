@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from .logs import LOG_PAGE, fetch_logs
     from .market import JobMarket, StakeManager
     from .provider import EmbeddedProvider, connect
+    from .reader import ChainReader
     from .rpc import Dispatcher, RPCError
     from .server import RPCApp, serve
 
@@ -106,6 +107,7 @@ _LAZY = {
     "logs": ("LOG_PAGE", "fetch_logs"),
     "market": ("JobMarket", "StakeManager"),
     "provider": ("EmbeddedProvider", "connect"),
+    "reader": ("ChainReader",),
     "rpc": ("Dispatcher", "RPCError"),
     "server": ("RPCApp", "serve"),
 }
@@ -224,6 +226,7 @@ __all__ = [
     "Unauthorized",
     "artifact",
     "connect",
+    "ChainReader",
     "decode_revert",
     "deploy",
     "dev_account",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ from web3 import Web3
 from ._tx import Transactor, mapped_errors
 from .accounts import DEV_CHAIN_IDS
 from .artifacts import artifact, manifest
-from .errors import NotDeployed
 from .names import labelhash, namehash
+from .records import Deployment, read_record, record_path
 
 log = logging.getLogger(__name__)
 
@@ -46,31 +45,6 @@ AUDIT_BPS = 1_000
 """One audited job in ten gets a drawn auditor (docs/protocol.md, "Sampling audits")."""
 
 
-@dataclass
-class Deployment:
-    """Where the contracts live on one chain, and what was deployed there."""
-
-    chain_id: int
-    genesis_hash: str
-    block: int
-    deployer: str
-    compiler: str
-    contracts: dict[str, dict[str, str]] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def address(self, name: str) -> str:
-        """The address of contract ``name``."""
-        return self.contracts[name]["address"]
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
-
-
-def record_path(home: Path, chain_id: int, genesis_hash: str) -> Path:
-    """Records are keyed by chain id and genesis hash: a restarted anvil is another chain."""
-    return home / "deployments" / f"{chain_id}-{genesis_hash.removeprefix('0x')[:16]}.json"
-
-
 def _chain_identity(w3: Web3) -> tuple[int, str]:
     with mapped_errors():
         return int(w3.eth.chain_id), w3.eth.get_block(0)["hash"].to_0x_hex()
@@ -82,13 +56,7 @@ def load_deployment(w3: Web3, home: Path) -> Deployment:
     Raises:
         NotDeployed: when there is none (run ``agora chain deploy``).
     """
-    chain_id, genesis = _chain_identity(w3)
-    path = record_path(home, chain_id, genesis)
-    if not path.exists():
-        raise NotDeployed(
-            f"no contracts deployed on chain {chain_id} (genesis {genesis[:10]}): run `agora chain deploy`"
-        )
-    return Deployment(**json.loads(path.read_text()))
+    return read_record(home, *_chain_identity(w3))
 
 
 def _runtime_hash(w3: Web3, address: str) -> str:

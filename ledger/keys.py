@@ -2,8 +2,8 @@
 
 Importing eth-account imports eth-keyfile, which imports py_ecc's BLS12-381 code for keystores of
 the V4 kind, and py_ecc computes its pairing tables while it is imported: 0.3-0.6 s of arithmetic
-in every process that does so (docs/architecture.md, docs/toolchain.md). A command that only signs an API request or a store
-write needs none of it, so `Key` signs a 32-byte hash with libsecp256k1 (coincurve), and
+in every process that does so (docs/toolchain.md). A command that only signs an API request or a
+store write needs none of it, so `Key` signs a 32-byte hash with libsecp256k1 (coincurve), and
 `dev_key` derives the development accounts (BIP-39 seed, BIP-32 path) with hashlib and
 coincurve. `Key.account()` gives eth-account's `LocalAccount` of the same key where a transaction
 is to be signed. tests/unit/test_ledger_keys.py checks both against eth-account.

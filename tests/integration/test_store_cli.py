@@ -16,7 +16,18 @@ from eth_account import Account
 from typer.testing import CliRunner
 
 from cli.main import app
-from ledger import JobMarket, Keystore, StakeManager, Token, Transactor, connect, deploy, dev_account, load_deployment
+from ledger import (
+    ChainReader,
+    JobMarket,
+    Keystore,
+    StakeManager,
+    Token,
+    Transactor,
+    connect,
+    deploy,
+    dev_account,
+    load_deployment,
+)
 from ledger import get_settings as ledger_settings
 from store import get_settings
 
@@ -140,6 +151,13 @@ def test_chain_writers_are_accounts_with_stake_or_a_deposit(tmp_path: Path) -> N
             Token(w3, deployment, deployer).faucet(account.address, 200 * AGR)
         JobMarket(w3, deployment, Transactor(w3, depositor)).deposit(1 * AGR)
         StakeManager(w3, deployment, Transactor(w3, staker)).stake(150 * AGR, 0)
+        reader = ChainReader(url)  # what the node asks with: the same answers as web3's clients
+        assert reader.deployment(tmp_path / "home") == deployment
+        for account in (depositor, staker, stranger):
+            stakes = reader.call(deployment.address("StakeManager"), "stakeOf(address)", account.address, words=3)
+            assert tuple(stakes) == StakeManager(w3, deployment).stake_of(account.address)
+            deposit = reader.call(deployment.address("JobMarket"), "balanceOf(address)", account.address, words=1)
+            assert deposit == [JobMarket(w3, deployment).balance_of(account.address)]
         env = {**os.environ, "AGORA_RPC_URL": url}
         node = start_node(tmp_path / "n", writers="chain", extra=["--home", str(tmp_path / "home")], env=env)
         try:

@@ -63,3 +63,10 @@ def test_a_client_is_loaded_when_first_asked_for() -> None:
 def test_the_events_module_is_an_attribute_in_a_fresh_interpreter() -> None:
     loaded = _loaded("import ledger; assert ledger.events.JobPosted.__name__ == 'JobPosted'")
     assert "ledger.events" in loaded
+
+
+def test_a_store_node_asking_the_chain_who_may_write_never_imports_web3() -> None:
+    """Six of them start at once in `agora up`; web3 costs each ~1.6 s of CPU (ledger/reader.py)."""
+    loaded = _loaded("import cli.main, cli.store; from ledger import ChainReader; ChainReader('http://127.0.0.1:9')")
+    assert "ledger.reader" in loaded
+    assert not loaded & {"web3", "eth_account", "py_ecc", "ledger.market"}

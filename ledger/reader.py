@@ -1,0 +1,110 @@
+"""Read-only calls to a served chain over JSON-RPC, without web3.
+
+A store node with ``--writers chain`` asks the chain one thing: whether an account has stake or a
+market deposit. Importing web3 (and eth-account with it) takes ~1.6 s of CPU on the 2-core
+development machine, in each of the six nodes `agora up` starts at once; `ChainReader` asks
+with `requests` and `ledger._abi` instead (docs/toolchain.md). Whatever answers is read as
+untrusted: answers are bounded in size, must be JSON-RPC results of the expected shape, and
+anything else is a `LedgerError` (so a node fails closed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+from ._abi import encode_static, keccak
+from .errors import ChainUnavailable, LedgerError
+from .records import Deployment, read_record
+
+MAX_ANSWER = 1 << 20
+"""The most bytes read of one answer: a view of a few words needs far less."""
+_SIGNATURE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(([a-z0-9,]*)\)")
+_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+class ChainReader:
+    """Views of the contracts on the chain at ``url``, each a single ``eth_call``."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url, self.timeout = url, timeout
+        self._ids = itertools.count(1)
+
+    def request(self, method: str, params: list[Any]) -> Any:
+        """The ``result`` of one JSON-RPC call.
+
+        Raises:
+            ChainUnavailable: nothing answers, or not within ``timeout``.
+            LedgerError: the answer is an error, oversized, or not JSON-RPC.
+        """
+        body = orjson.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
+        try:
+            with requests.post(
+                self.url,
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
+                stream=True,
+            ) as reply:
+                raw = reply.raw.read(MAX_ANSWER + 1, decode_content=True)
+                status = reply.status_code
+        except (requests.RequestException, OSError) as exc:
+            raise ChainUnavailable(f"no Ethereum JSON-RPC node answers at {self.url} ({type(exc).__name__})") from None
+        if len(raw) > MAX_ANSWER:
+            raise LedgerError(f"{self.url} answered {method} with more than {MAX_ANSWER:,} bytes")
+        try:
+            answer = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise LedgerError(f"{self.url} answered {method} with HTTP {status} and no JSON-RPC") from None
+        if not isinstance(answer, dict) or ("result" not in answer and "error" not in answer):
+            raise LedgerError(f"{self.url} answered {method} with HTTP {status} and no JSON-RPC")
+        if "error" in answer:
+            error = answer["error"] if isinstance(answer["error"], dict) else {}
+            raise LedgerError(f"{method} failed at {self.url}: {str(error.get('message', answer['error']))[:200]}")
+        return answer["result"]
+
+    def identity(self) -> tuple[int, str]:
+        """The chain's id and its genesis block's hash (what a deployment record is kept under)."""
+        chain_id = self.request("eth_chainId", [])
+        genesis = self.request("eth_getBlockByNumber", ["0x0", False])
+        hashed = str(genesis.get("hash")) if isinstance(genesis, dict) else ""
+        if not isinstance(chain_id, str) or not _HASH.fullmatch(hashed):
+            raise LedgerError(f"{self.url} does not answer as an Ethereum chain (chain id, genesis block)")
+        return _quantity(chain_id), hashed
+
+    def deployment(self, home: Path) -> Deployment:
+        """The deployment recorded under ``home`` for this chain (`NotDeployed` when there is none)."""
+        return read_record(home, *self.identity())
+
+    def call(self, to: str, signature: str, *args: Any, words: int) -> list[int]:
+        """The first ``words`` 32-byte words ``signature`` (``stakeOf(address)``, static argument
+        types only) returns at ``to`` in the latest block, as unsigned integers.
+
+        Raises:
+            LedgerError: it reverted, or returned fewer words (no code at ``to``, say).
+        """
+        match = _SIGNATURE.fullmatch(signature)
+        if match is None:
+            raise ValueError(f"not a function signature: {signature}")
+        types = [t for t in match.group(2).split(",") if t]
+        data = keccak(signature.encode())[:4] + encode_static(types, list(args))
+        result = self.request("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"])
+        try:
+            raw = bytes.fromhex(result.removeprefix("0x")) if isinstance(result, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) < 32 * words:
+            raise LedgerError(f"{signature} at {to} answered {len(raw)} bytes, not {32 * words} (no contract there?)")
+        return [int.from_bytes(raw[32 * i : 32 * (i + 1)], "big") for i in range(words)]
+
+
+def _quantity(value: str) -> int:
+    try:
+        return int(value, 16)
+    except ValueError:
+        raise LedgerError(f"not a JSON-RPC quantity: {value[:80]!r}") from None
