@@ -4,6 +4,7 @@ a liar, an oversized answer or silence is a `LedgerError`, never a crash or a gu
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,6 +26,19 @@ class _Peer(BaseHTTPRequestHandler):
         method = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))["method"]
         body = self.answers.get(method, b'{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no such method"}}')
         self.send_response(200)
+        if body.startswith(b"DRIP"):  # a byte every 0.2 s: 30 s for the whole answer
+            self.send_header("Content-Length", str(len(body) - 4))
+            self.end_headers()
+            for byte in body[4:]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
+        if body.startswith(b"SHORT"):  # promises more than it sends, then hangs up
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(body[5:])
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -101,3 +115,28 @@ def test_a_signature_it_cannot_encode_is_refused_before_asking() -> None:
         reader.call("0x" + "11" * 20, "stakeOf(address", "0x" + "22" * 20, words=1)
     with pytest.raises(ValueError, match="not a static ABI type"):
         reader.call("0x" + "11" * 20, "f(string)", "x", words=1)
+
+
+def test_a_peer_dripping_its_answer_is_cut_off_at_the_deadline(peer: tuple[str, dict[str, bytes]]) -> None:
+    """Each byte comes well within the timeout, the whole answer far beyond it: the call's one
+    deadline ends it (a timeout per read alone would wait the 30 s out and then believe it)."""
+    url, answers = peer
+    answers["eth_call"] = b"DRIP" + _result("0x" + (1).to_bytes(32, "big").hex())[:150]
+    with pytest.raises(ChainUnavailable, match="no Ethereum JSON-RPC node answers"):
+        ChainReader(url, timeout=1.0).call("0x" + "11" * 20, "balanceOf(address)", "0x" + "22" * 20, words=1)
+
+
+def test_an_answer_cut_short_is_a_ledger_error(peer: tuple[str, dict[str, bytes]]) -> None:
+    url, answers = peer
+    answers["eth_call"] = b"SHORT" + b'{"jsonrpc":"2.0"'
+    with pytest.raises(LedgerError, match="no JSON-RPC"):
+        ChainReader(url).call("0x" + "11" * 20, "balanceOf(address)", "0x" + "22" * 20, words=1)
+
+
+@pytest.mark.parametrize("chain_id", ["0x" + "1" * 4000, "7a69", "0x", "0x7a69 "])
+def test_a_chain_id_that_is_no_quantity_is_refused(peer: tuple[str, dict[str, bytes]], chain_id: str) -> None:
+    url, answers = peer
+    answers["eth_chainId"] = _result(chain_id)
+    answers["eth_getBlockByNumber"] = _result({"hash": GENESIS})
+    with pytest.raises(LedgerError, match="does not answer as an Ethereum chain"):
+        ChainReader(url).identity()
