@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import coincurve
 
@@ -29,20 +29,6 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_HD_PATH = "m/44'/60'/0'/0"
 _HARDENED = 1 << 31
-
-
-class Signature(Protocol):
-    @property
-    def signature(self) -> bytes: ...
-
-
-class HashSigner(Protocol):
-    """What signs a request or a store write: a `Key`, or eth-account's `LocalAccount`."""
-
-    @property
-    def address(self) -> str: ...
-
-    def unsafe_sign_hash(self, message_hash: Hash32, /) -> Signature: ...
 
 
 @dataclass(frozen=True)

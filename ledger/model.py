@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, cast
 from ._abi import encode_static, keccak
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
     from eth_typing import Hash32
 
-    from .keys import HashSigner
+    from .keys import Key
 
 ZERO32 = b"\x00" * 32
 UNAVAILABLE = keccak(b"agora.unavailable")
@@ -168,7 +169,7 @@ class JobRequest:
         )
         return keccak(b"\x19\x01" + domain + self.struct_hash())
 
-    def sign(self, account: HashSigner, *, chain_id: int, market: str) -> bytes:
+    def sign(self, account: Key | LocalAccount, *, chain_id: int, market: str) -> bytes:
         """The requester's EIP-712 signature (65 bytes, low-s)."""
         return bytes(
             account.unsafe_sign_hash(cast("Hash32", self.signing_hash(chain_id=chain_id, market=market))).signature

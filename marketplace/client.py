@@ -13,16 +13,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 import requests
 
 from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
-from store import Signer, authorization, cid_from_digest
+from store import authorization, cid_from_digest
 
 from .wire import request_json
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ledger import Key
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 UPLOAD_VALID = 3600
@@ -94,7 +99,9 @@ def blob_cid(source: bytes | Path) -> str:
 class ApiClient:
     """The API at ``url``; ``signer`` signs uploads and requests."""
 
-    def __init__(self, url: str = DEFAULT_URL, *, signer: Signer | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, *, signer: Key | LocalAccount | None = None, timeout: float = 30.0
+    ) -> None:
         self.url, self.signer, self.timeout = url.rstrip("/"), signer, timeout
         self.http = requests.Session()
         self._contracts: dict[str, Any] | None = None
@@ -135,7 +142,7 @@ class ApiClient:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return _json(self._send("POST", path, data=orjson.dumps(body), headers=_JSON))
 
-    def _need_signer(self) -> Signer:
+    def _need_signer(self) -> Key | LocalAccount:
         if self.signer is None:
             raise ApiError(0, {"detail": "this needs a key to sign with (--from)"})
         return self.signer
