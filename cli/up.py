@@ -15,17 +15,20 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import requests
 import typer
 
 from compute import LOOPBACK_RAY_ENV, ray_temp_dir
-from ledger import Transactor, connect, deploy, dev_account
+from ledger import ChainReader, LedgerError, dev_key
 
 from . import _common as c
 from . import _market
 from ._supervise import Child, Supervisor
+
+if TYPE_CHECKING:
+    from ledger import Deployment
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
 FIRST_WORKER_ACCOUNT = 2  # development accounts 0 (deployer) and 1 (the examples' requester) stay free
@@ -48,9 +51,9 @@ def _wait_for(probe: str, what: str, child: Child, check: Callable[[], bool], ti
 
 def _chain_answers(url: str) -> bool:
     try:
-        connect(url, timeout=1).eth.chain_id  # noqa: B018 - a probe
+        ChainReader(url, timeout=1).request("eth_chainId", [])
         return True
-    except Exception:  # noqa: BLE001 - not up yet, whatever the reason
+    except LedgerError:  # not up yet, whatever the reason
         return False
 
 
@@ -188,8 +191,7 @@ def _run(
         served = anvil or [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
         chain = spawn("chain", served)
         _wait_for(url, "the chain server", chain, lambda: _chain_answers(url), 30)
-        w3 = connect(url)
-        deployment, fresh = deploy(w3, Transactor(w3, dev_account(0)), state)
+        deployment, fresh = _deployed(url, state)
         kept = anvil[anvil.index("--state") + 1] if anvil else str(state)
         typer.echo(f"chain      {url}  ({'anvil, ' if anvil else ''}chain id {deployment.chain_id}, state in {kept})")
         verb = "deployed" if fresh else "already deployed"
@@ -242,6 +244,19 @@ def _run(
         # second Ctrl-C must not cut this short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         supervisor.stop_all()
+
+
+def _deployed(url: str, state: Path) -> tuple[Deployment, bool]:
+    """The contracts on the chain at ``url``: as recorded when they are current (asked without
+    web3, which takes ~1.6 s of CPU to import beside the starting chain), else deployed now by
+    development account 0; and whether they were deployed now."""
+    current = ChainReader(url).current_deployment(state)
+    if current is not None:
+        return current, False
+    from ledger import Transactor, connect, deploy, dev_account
+
+    w3 = connect(url)
+    return deploy(w3, Transactor(w3, dev_account(0)), state)
 
 
 def _start_ray(spawn: Callable[..., Child], state: Path, ray_port: int, env: dict[str, str]) -> Child:
@@ -329,9 +344,9 @@ def _banner(state: Path, url: str, api: str | None) -> None:
     """What a newcomer needs next: the chain for other tools, accounts to use, three things to try."""
     home = "" if state == c.home() else f" --home {state}"
     typer.echo(f"export AGORA_RPC_URL={url}   # for cast, web3.py and agora commands from elsewhere")
-    typer.echo(f"accounts   dev:0 {dev_account(0).address} (deployer, owner, faucet)")
-    typer.echo(f"           dev:1 {dev_account(1).address} (free: a requester); `--from dev:N` signs as account N")
-    typer.echo("try        agora account fund " + dev_account(1).address + home)
+    typer.echo(f"accounts   dev:0 {dev_key(0).address} (deployer, owner, faucet)")
+    typer.echo(f"           dev:1 {dev_key(1).address} (free: a requester); `--from dev:N` signs as account N")
+    typer.echo("try        agora account fund " + dev_key(1).address + home)
     typer.echo(f"           agora deposit 100 --from dev:1{home}")
     typer.echo(f"           agora job run examples/programs/build/wordcount.wasm README.md --from dev:1{home}")
     if api:

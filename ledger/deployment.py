@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -11,6 +12,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from web3 import Web3
 
+from . import records
 from ._tx import Transactor, mapped_errors
 from .accounts import DEV_CHAIN_IDS
 from .artifacts import artifact, manifest
@@ -59,24 +61,18 @@ def load_deployment(w3: Web3, home: Path) -> Deployment:
     return read_record(home, *_chain_identity(w3))
 
 
-def _runtime_hash(w3: Web3, address: str) -> str:
+def _code(w3: Web3, address: str) -> bytes:
     with mapped_errors():
-        return hashlib.sha256(bytes(w3.eth.get_code(address))).hexdigest()  # type: ignore[arg-type]
+        return bytes(w3.eth.get_code(address))  # type: ignore[arg-type]
+
+
+def _runtime_hash(w3: Web3, address: str) -> str:
+    return hashlib.sha256(_code(w3, address)).hexdigest()
 
 
 def is_current(w3: Web3, deployment: Deployment) -> bool:
-    """Whether every contract was deployed from the current artifacts and its code is still there.
-
-    The code on chain differs from the artifact where immutables are filled in, so it is compared
-    with the hash recorded at deployment, and the artifact with the one it was deployed from.
-    """
-    expected = manifest()["contracts"]
-    return all(
-        name in deployment.contracts
-        and deployment.contracts[name].get("artifactSha256") == expected[name]["runtimeCodeSha256"]
-        and _runtime_hash(w3, deployment.address(name)) == deployment.contracts[name]["codeSha256"]
-        for name in expected
-    )
+    """`records.is_current`, the code read through ``w3``."""
+    return records.is_current(deployment, functools.partial(_code, w3))
 
 
 def deploy(

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from ._abi import encode_static, keccak
-from .errors import ChainUnavailable, LedgerError
-from .records import Deployment, read_record
+from .errors import ChainUnavailable, LedgerError, NotDeployed
+from .records import Deployment, is_current, read_record
 
 MAX_ANSWER = 1 << 20
 """The most bytes read of one answer: a view of a few words needs far less."""
@@ -108,6 +108,23 @@ class ChainReader:
     def deployment(self, home: Path) -> Deployment:
         """The deployment recorded under ``home`` for this chain (`NotDeployed` when there is none)."""
         return read_record(home, *self.identity())
+
+    def code(self, address: str) -> bytes:
+        """The runtime code at ``address`` in the latest block."""
+        result = self.request("eth_getCode", [address, "latest"])
+        try:
+            return bytes.fromhex(result.removeprefix("0x")) if isinstance(result, str) else b""
+        except ValueError:
+            raise LedgerError(f"{self.url} answered eth_getCode with no hex") from None
+
+    def current_deployment(self, home: Path) -> Deployment | None:
+        """The deployment recorded under ``home`` for this chain when its contracts are still
+        there with the current code (`records.is_current`), else None."""
+        try:
+            deployment = self.deployment(home)
+        except NotDeployed:
+            return None
+        return deployment if is_current(deployment, self.code) else None
 
     def call(self, to: str, signature: str, *args: Any, words: int) -> list[int]:
         """The first ``words`` 32-byte words ``signature`` (``stakeOf(address)``, static argument

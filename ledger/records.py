@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,3 +51,21 @@ def read_record(home: Path, chain_id: int, genesis_hash: str) -> Deployment:
             f"no contracts deployed on chain {chain_id} (genesis {genesis_hash[:10]}): run `agora chain deploy`"
         )
     return Deployment(**orjson.loads(path.read_bytes()))
+
+
+def is_current(deployment: Deployment, code_of: Callable[[str], bytes]) -> bool:
+    """Whether every contract was deployed from the current artifacts and its code is still there
+    (``code_of`` reads an address's runtime code from the chain).
+
+    The code on chain differs from the artifact where immutables are filled in, so it is compared
+    with the hash recorded at deployment, and the artifact with the one it was deployed from.
+    """
+    from .artifacts import manifest
+
+    expected = manifest()["contracts"]
+    return all(
+        name in deployment.contracts
+        and deployment.contracts[name].get("artifactSha256") == expected[name]["runtimeCodeSha256"]
+        and hashlib.sha256(code_of(deployment.address(name))).hexdigest() == deployment.contracts[name]["codeSha256"]
+        for name in expected
+    )

@@ -153,6 +153,9 @@ def test_chain_writers_are_accounts_with_stake_or_a_deposit(tmp_path: Path) -> N
         StakeManager(w3, deployment, Transactor(w3, staker)).stake(150 * AGR, 0)
         reader = ChainReader(url)  # what the node asks with: the same answers as web3's clients
         assert reader.deployment(tmp_path / "home") == deployment
+        assert reader.current_deployment(tmp_path / "home") == deployment  # what a warm `agora up` keeps
+        assert reader.current_deployment(tmp_path / "elsewhere") is None
+        assert reader.code(deployment.address("JobMarket")) == bytes(w3.eth.get_code(deployment.address("JobMarket")))
         for account in (depositor, staker, stranger):
             stakes = reader.call(deployment.address("StakeManager"), "stakeOf(address)", account.address, words=3)
             assert tuple(stakes) == StakeManager(w3, deployment).stake_of(account.address)
