@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -93,7 +92,7 @@ def deploy(
     chain_id, genesis = _chain_identity(w3)
     path = record_path(home, chain_id, genesis)
     if path.exists():
-        existing = Deployment(**json.loads(path.read_text()))
+        existing = read_record(home, chain_id, genesis)
         if is_current(w3, existing):
             return existing, False
         log.info("recorded deployment is stale or gone; deploying again")

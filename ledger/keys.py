@@ -11,6 +11,7 @@ is to be signed. tests/unit/test_ledger_keys.py checks both against eth-account.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import unicodedata
@@ -79,6 +80,7 @@ def dev_key(index: int = 0) -> Key:
     return Key(_derive(_seed(DEV_MNEMONIC), f"{DEV_HD_PATH}/{index}"))
 
 
+@functools.cache
 def _seed(mnemonic: str, passphrase: str = "") -> bytes:
     """BIP-39: the seed of a mnemonic (its words are not checked against the word list)."""
     words = unicodedata.normalize("NFKD", mnemonic).encode()

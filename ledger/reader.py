@@ -111,11 +111,10 @@ class ChainReader:
 
     def code(self, address: str) -> bytes:
         """The runtime code at ``address`` in the latest block."""
-        result = self.request("eth_getCode", [address, "latest"])
-        try:
-            return bytes.fromhex(result.removeprefix("0x")) if isinstance(result, str) else b""
-        except ValueError:
-            raise LedgerError(f"{self.url} answered eth_getCode with no hex") from None
+        code = _data(self.request("eth_getCode", [address, "latest"]))
+        if code is None:
+            raise LedgerError(f"{self.url} answered eth_getCode with no hex")
+        return code
 
     def current_deployment(self, home: Path) -> Deployment | None:
         """The deployment recorded under ``home`` for this chain when its contracts are still
@@ -138,11 +137,7 @@ class ChainReader:
             raise ValueError(f"not a function signature: {signature}")
         types = [t for t in match.group(2).split(",") if t]
         data = keccak(signature.encode())[:4] + encode_static(types, list(args))
-        result = self.request("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"])
-        try:
-            raw = bytes.fromhex(result.removeprefix("0x")) if isinstance(result, str) else b""
-        except ValueError:
-            raw = b""
+        raw = _data(self.request("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"])) or b""
         if len(raw) < 32 * words:
             raise LedgerError(f"{signature} at {to} answered {len(raw)} bytes, not {32 * words} (no contract there?)")
         return [int.from_bytes(raw[32 * i : 32 * (i + 1)], "big") for i in range(words)]
@@ -155,6 +150,14 @@ def _shut(sock: socket.socket | None) -> None:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _data(result: Any) -> bytes | None:
+    """The bytes of a JSON-RPC data string (``0x…``), or None when it is not one."""
+    try:
+        return bytes.fromhex(result.removeprefix("0x")) if isinstance(result, str) else None
+    except ValueError:
+        return None
 
 
 def _quantity(value: str) -> int:

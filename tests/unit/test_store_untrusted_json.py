@@ -21,7 +21,6 @@ TRUSTED = {
     ("ledger/accounts.py", "load"): "keystore files in the user's own state directory",
     ("ledger/artifacts.py", "artifact"): "compiled artifacts shipped inside the package",
     ("ledger/artifacts.py", "manifest"): "the artifacts' manifest shipped inside the package",
-    ("ledger/deployment.py", "deploy"): "the deployment record this machine wrote in its state directory",
     ("duties/state.py", "_record"): "a worker's (or a verifier's) own SQLite job records",
     ("cli/worker.py", "_key"): "worker.json, written by this worker in its state directory",
     ("cli/chain.py", "info"): "the deployment record this process serialised",
