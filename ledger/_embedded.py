@@ -99,7 +99,7 @@ class EmbeddedChain(DevControls):
         self._queue_lock = threading.Condition(queue)  # notified when a block is done or a miner stops
         self._mining = False  # a sender is mining the queue (or waiting for the writer's lock to)
         self._arrived = threading.Condition(queue)  # notified when a transaction is queued
-        self._groups: list[int] = []  # the sizes of the last `GROUPS` blocks' groups (guarded by _queue_lock)
+        self._groups: list[int] = []  # sent at once around each of the last `GROUPS` blocks (guarded by _queue_lock)
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
         self._path: Path | None = None
@@ -263,8 +263,8 @@ class EmbeddedChain(DevControls):
                         if other not in deferred:
                             other.done.set()
                     self._queue_lock.notify_all()
-            with self._queue_lock:
-                self._groups = [*self._groups[-(GROUPS - 1) :], len(mined)]
+            with self._queue_lock:  # those mined and those that waited meanwhile: all were sending at once
+                self._groups = [*self._groups[-(GROUPS - 1) :], len(mined) + len(self._queue)]
 
     def _keep_for_readers(self, block: BlockAPI, receipts: tuple[ReceiptAPI, ...]) -> None:
         """Hands a committed block and its receipts to the readers' cache: its senders ask for
@@ -276,12 +276,15 @@ class EmbeddedChain(DevControls):
             log.exception("block %d is not kept for readers", block.number)
 
     def _gather(self) -> None:
-        """Waits up to `GATHER` for as many transactions as the largest of the recent blocks
-        mined (called with the queue's lock held, which waiting releases, before the writer's
-        lock is taken, so readers and the senders it waits for go on). Senders whose block just
-        committed are still reading their receipts and signing their next transactions while the
-        next block starts: without the wait, eight senders split into two groups of ~4 taking
-        turns, and each block's fixed cost (state root, commit) is shared by half as many. A lone
+        """Waits up to `GATHER` for as many transactions as were sending at once around the recent
+        blocks: each block's own and those that queued while it was mined (called with the
+        queue's lock held, which waiting releases, before the writer's lock is taken, so readers
+        and the senders it waits for go on). Senders whose block just committed are still
+        reading their receipts and signing their next transactions while the next block starts:
+        without the wait, eight senders split into two groups of ~4 taking turns, and each
+        block's fixed cost (state root, commit) is shared by half as many. Counting only what
+        each block mined, the turns kept themselves going (the miner always found the four it
+        expected). A lone
         sender (recent blocks of one) never waits; a wait that runs out forgets the recent sizes,
         so a burst, or transactions sent only to be refused, cost the blocks after them at most
         one wait."""

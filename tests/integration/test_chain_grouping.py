@@ -106,6 +106,35 @@ def test_only_mined_blocks_set_how_many_a_miner_waits_for() -> None:
     assert chain._groups == [1]
 
 
+def test_those_waiting_while_a_block_is_mined_count_as_sending_with_it() -> None:
+    """Eight senders could settle into two groups of four taking turns (each group queued while
+    the other's block is mined, so the miner always finds as many as the last block held), and
+    every block's fixed cost would be shared by four. The miner counts the transactions that
+    queued while its block was mined as sending at once with it."""
+    chain = EmbeddedChain()
+    burner = _raw(dev_account(0), 0, to=None, data=asm("JUMPDEST", push(0), "JUMP"), gas=3_000_000, value=0)
+    later = [_raw(dev_account(i), 0) for i in range(1, 5)]
+    mining = threading.Thread(target=chain.send_raw_transaction, args=(burner,))
+    mining.start()  # loops until its gas runs out: mined, status 0, after a while
+    while not (chain._mining and not chain._queue):  # its group is taken: the block is being mined
+        time.sleep(0.001)
+    queued = []
+    for i, raw in enumerate(later):
+        queued.append(threading.Thread(target=chain.send_raw_transaction, args=(raw,)))
+        queued[-1].start()
+        while len(chain._queue) <= i:
+            time.sleep(0.001)
+    for thread in (mining, *queued):
+        thread.join(timeout=60)
+    assert chain.head().block_number == 2
+    with chain.view() as view:
+        assert [len(view.block(view.header_at(n)).transactions) for n in (1, 2)] == [1, 4]  # they queued meanwhile
+    # The second block's miner expected five (one mined + four waiting), waited for the fifth,
+    # which never came, and forgot: the four mined are what it expects next. (Counting only
+    # what each block mined, it would have expected one: the history would read [1, 4].)
+    assert chain._groups == [4]
+
+
 def test_a_refused_transaction_fails_alone_and_changes_nothing() -> None:
     sender, poor = dev_account(1), Web3().eth.account.create()
     slow_loop = {"to": None, "data": asm("JUMPDEST", push(0), "JUMP"), "gas": 29_000_000, "value": 0}
