@@ -37,9 +37,12 @@ def setup_logging(verbose: bool) -> None:
 
 
 def home(override: Path | None = None) -> Path:
+    """``--home``, else the settings' state directory (AGORA_HOME; pydantic's settings are loaded only then)."""
+    if override is not None:
+        return override.expanduser()
     from ledger import get_settings
 
-    return (override or get_settings().state_dir).expanduser()
+    return get_settings().state_dir.expanduser()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

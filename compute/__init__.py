@@ -11,35 +11,33 @@ verifier and the CLI compute exactly the same thing.
 from typing import TYPE_CHECKING, Any
 
 from .errors import BuildError, ComputeError
-from .programs import build as build_program
-from .runtime import (
-    DEFAULT_MEMORY,
-    DEFAULT_OUTPUT,
-    MAX_RECORD,
-    Checkpoint,
-    Result,
-    RunRecord,
-    Status,
-    checkpoint,
-    compile_module,
-    result_digest,
-    run,
-)
+from .results import DEFAULT_OUTPUT, MAX_RECORD, Result, RunRecord, Status, result_digest
 
 if TYPE_CHECKING:
+    from .programs import build as build_program
     from .ray import LOOPBACK_RAY_ENV, RayExecutor, is_loopback, keep_ray_on_loopback, ray_temp_dir, result_of
+    from .runtime import DEFAULT_MEMORY, Checkpoint, checkpoint, compile_module, run
 
-# Ray takes a second to import: loaded when one of these is first asked for, not by every user of
-# the runtime (the API's client reads `Status` and `result_digest`).
-_FROM_RAY = {"LOOPBACK_RAY_ENV", "RayExecutor", "is_loopback", "keep_ray_on_loopback", "ray_temp_dir", "result_of"}
+# Loaded when one of these is first asked for, not by every reader of results (the API's client
+# reads `Status` and `result_digest`): the WebAssembly engine (~30 ms to import) and Ray (a second).
+_LAZY = {
+    "programs": ("build_program",),
+    "ray": ("LOOPBACK_RAY_ENV", "RayExecutor", "is_loopback", "keep_ray_on_loopback", "ray_temp_dir", "result_of"),
+    "runtime": ("DEFAULT_MEMORY", "Checkpoint", "checkpoint", "compile_module", "run"),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
+_RENAMED = {"build_program": "build"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_RAY:
-        from . import ray
+    from importlib import import_module
 
-        return getattr(ray, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), _RENAMED.get(name, name))
+    globals()[name] = value  # asked once
+    return value
 
 
 __all__ = [

@@ -71,7 +71,6 @@ from .model import (
 from .names import labelhash, namehash, reverse_name, split_agora_name
 from .regions import REGIONS, region_code, region_index, regions_in, regions_mask
 from .requests import first_round_collateral, new_request
-from .settings import LedgerSettings, get_settings
 from .terms import TERMS_KEYS, WorkerTerms, parse_terms
 
 if TYPE_CHECKING:
@@ -91,9 +90,10 @@ if TYPE_CHECKING:
     from .reader import ChainReader
     from .rpc import Dispatcher, RPCError
     from .server import RPCApp, serve
+    from .settings import LedgerSettings, get_settings
 
 # What needs web3 or the EVM (a second and more to import) is loaded when first asked for, so a
-# command that only signs requests or reads settings starts quickly (docs/architecture.md, docs/toolchain.md).
+# command that only signs requests starts quickly (docs/architecture.md, docs/toolchain.md).
 _LAZY = {
     "_connect": ("ChainHandle", "open_chain"),
     "_embedded": ("ChainInUse", "EmbeddedChain"),
@@ -110,6 +110,7 @@ _LAZY = {
     "reader": ("ChainReader",),
     "rpc": ("Dispatcher", "RPCError"),
     "server": ("RPCApp", "serve"),
+    "settings": ("LedgerSettings", "get_settings"),  # pydantic's settings: ~0.1 s
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 

@@ -1,4 +1,6 @@
-"""`ledger` loads web3 and the EVM only when a name that needs them is first asked for."""
+"""`ledger`, `store` and `compute` load what is slow to import (web3 and the EVM; the erasure code,
+the client and pydantic's settings; the WebAssembly engine and Ray) only when a name that needs it
+is first asked for."""
 
 from __future__ import annotations
 
@@ -9,23 +11,29 @@ import types
 
 import pytest
 
+import compute
 import ledger
+import store
+
+LAZY_PACKAGES = (ledger, store, compute)
 
 
-@pytest.mark.parametrize("name", sorted(ledger.__all__))
-def test_every_exported_name_resolves(name: str) -> None:
+@pytest.mark.parametrize(("package", "name"), [(p.__name__, name) for p in LAZY_PACKAGES for name in sorted(p.__all__)])
+def test_every_exported_name_resolves(package: str, name: str) -> None:
     """To what it names, not to a submodule of the same name (importing ``ledger.x`` sets the
     package's attribute ``x`` to the module, which a lazy name must not share)."""
-    for module in ledger._LAZY:
-        importlib.import_module(f"ledger.{module}")
-    value = getattr(ledger, name)
+    module = importlib.import_module(package)
+    for submodule in module._LAZY:
+        importlib.import_module(f"{package}.{submodule}")
+    value = getattr(module, name)
     assert value is not None
     assert name == "events" or not isinstance(value, types.ModuleType)
 
 
-def test_an_unknown_name_is_an_attribute_error() -> None:
+@pytest.mark.parametrize("package", LAZY_PACKAGES, ids=lambda p: p.__name__)
+def test_an_unknown_name_is_an_attribute_error(package: types.ModuleType) -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nonesuch'"):
-        ledger.Nonesuch  # noqa: B018
+        package.Nonesuch  # noqa: B018
 
 
 def _loaded(code: str) -> set[str]:
@@ -53,6 +61,19 @@ def test_a_command_that_signs_only_hashes_never_imports_eth_account() -> None:
         "store.auth.authorization(k, '/v1/blobs/x', 1, 2**40, node=bytes(32))"
     )
     assert not loaded & {"eth_account", "eth_keyfile", "py_ecc", "web3"}
+
+
+def test_submitting_through_the_api_loads_neither_the_engine_nor_the_codec_nor_settings() -> None:
+    """What `agora job submit --home H` runs before it talks to the API: its module, the home, a
+    result digest checked and a CID named. The WebAssembly engine, pyeclib, the store's client
+    and pydantic's settings (~0.3 s of CPU together) are for other commands."""
+    loaded = _loaded(
+        "from pathlib import Path; import cli.job; from cli import _common as c; c.home(Path('/tmp/h')); "
+        "from compute import Status, result_digest; result_digest(Status.OK, 0, bytes(32), 1); "
+        "from store import cid_of; cid_of(b'x')"
+    )
+    assert {"cli.job", "store.cid", "compute.results"} <= loaded
+    assert not loaded & {"wasmtime", "pyeclib", "store.client", "pydantic_settings", "ray", "compute.runtime"}
 
 
 def test_a_client_is_loaded_when_first_asked_for() -> None:
