@@ -100,6 +100,7 @@ class EmbeddedChain(DevControls):
         self._mining = False  # a sender is mining the queue (or waiting for the writer's lock to)
         self._arrived = threading.Condition(queue)  # notified when a transaction is queued
         self._groups: list[int] = []  # sent at once around each of the last `GROUPS` blocks (guarded by _queue_lock)
+        self._last_senders: set[bytes] = set()  # whose transactions the last block mined (guarded by _queue_lock)
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
         self._path: Path | None = None
@@ -263,8 +264,17 @@ class EmbeddedChain(DevControls):
                         if other not in deferred:
                             other.done.set()
                     self._queue_lock.notify_all()
-            with self._queue_lock:  # those mined and those that waited meanwhile: all were sending at once
-                self._groups = [*self._groups[-(GROUPS - 1) :], len(mined) + len(self._queue)]
+            with self._queue_lock:
+                self._groups = [*self._groups[-(GROUPS - 1) :], len(mined) + self._waiting_senders(mined)]
+
+    def _waiting_senders(self, mined: list[Sent]) -> int:
+        """How many of the transactions that queued while a block was mined come from senders that
+        block or the one before mined: they were sending at once with it (eight senders taking
+        turns in two groups of four). A sender never mined (a fresh key's transactions, refused
+        for want of funds, cost nothing to send) does not count, so it cannot make miners wait."""
+        senders = {sent.transaction.sender for sent in mined}
+        recent, self._last_senders = senders | self._last_senders, senders
+        return sum(1 for sent in self._queue if sent.transaction.sender in recent)
 
     def _keep_for_readers(self, block: BlockAPI, receipts: tuple[ReceiptAPI, ...]) -> None:
         """Hands a committed block and its receipts to the readers' cache: its senders ask for
@@ -277,7 +287,8 @@ class EmbeddedChain(DevControls):
 
     def _gather(self) -> None:
         """Waits up to `GATHER` for as many transactions as were sending at once around the recent
-        blocks: each block's own and those that queued while it was mined (called with the
+        blocks: each block's own and those of its senders that queued while it was mined
+        (`_waiting_senders`; called with the
         queue's lock held, which waiting releases, before the writer's lock is taken, so readers
         and the senders it waits for go on). Senders whose block just committed are still
         reading their receipts and signing their next transactions while the next block starts:

@@ -109,30 +109,38 @@ def test_only_mined_blocks_set_how_many_a_miner_waits_for() -> None:
 def test_those_waiting_while_a_block_is_mined_count_as_sending_with_it() -> None:
     """Eight senders could settle into two groups of four taking turns (each group queued while
     the other's block is mined, so the miner always finds as many as the last block held), and
-    every block's fixed cost would be shared by four. The miner counts the transactions that
-    queued while its block was mined as sending at once with it."""
+    every block's fixed cost would be shared by four. The miner counts the transactions of recent
+    senders that queued while its block was mined as sending at once with it; a fresh key's
+    transactions (free to send, refused for want of funds) do not count."""
     chain = EmbeddedChain()
+    poor = Web3().eth.account.create()
     burner = _raw(dev_account(0), 0, to=None, data=asm("JUMPDEST", push(0), "JUMP"), gas=3_000_000, value=0)
-    later = [_raw(dev_account(i), 0) for i in range(1, 5)]
+    _send_together(chain, [_raw(dev_account(i), 0) for i in range(1, 5)])  # block 1: four senders
+    assert chain._groups == [4]
+    later = [_raw(dev_account(i), 1) for i in range(1, 5)] + [_raw(poor, n) for n in range(4)]
     mining = threading.Thread(target=chain.send_raw_transaction, args=(burner,))
-    mining.start()  # loops until its gas runs out: mined, status 0, after a while
+    mining.start()  # block 2: loops until its gas runs out (mined, status 0) after a while
     while not (chain._mining and not chain._queue):  # its group is taken: the block is being mined
         time.sleep(0.001)
-    queued = []
-    for i, raw in enumerate(later):
-        queued.append(threading.Thread(target=chain.send_raw_transaction, args=(raw,)))
-        queued[-1].start()
+    out: list[bytes | BaseException | None] = [None] * len(later)
+
+    def send(i: int) -> None:
+        out[i] = _outcome(chain.send_raw_transaction, later[i])
+
+    queued = [threading.Thread(target=send, args=(i,)) for i in range(len(later))]
+    for i, thread in enumerate(queued):
+        thread.start()
         while len(chain._queue) <= i:
             time.sleep(0.001)
     for thread in (mining, *queued):
         thread.join(timeout=60)
-    assert chain.head().block_number == 2
-    with chain.view() as view:
-        assert [len(view.block(view.header_at(n)).transactions) for n in (1, 2)] == [1, 4]  # they queued meanwhile
-    # The second block's miner expected five (one mined + four waiting), waited for the fifth,
-    # which never came, and forgot: the four mined are what it expects next. (Counting only
-    # what each block mined, it would have expected one: the history would read [1, 4].)
-    assert chain._groups == [4]
+    assert all(isinstance(o, bytes) for o in out[:4]) and all(isinstance(o, BaseException) for o in out[4:])
+    with chain.view() as view:  # the eight queued while block 2 was mined; block 3 took them
+        assert [len(view.block(view.header_at(n)).transactions) for n in (1, 2, 3)] == [4, 1, 4]
+    # Block 2 counts its one and the four of block 1's senders that waited: five (not nine, with
+    # the poor key's; not one, counting only what it mined). Block 3's miner found eight queued,
+    # did not wait, and mined four.
+    assert chain._groups == [5, 4]
 
 
 def test_a_refused_transaction_fails_alone_and_changes_nothing() -> None:
