@@ -238,13 +238,16 @@ def _wait(client: ApiClient, job_id: str, output: Path | None) -> None:
     started = time.monotonic()
     status = client.job(job_id)["status"]
     typer.echo(f"waiting for {job_id[:10]}… ({status})", err=True)
+    pause = 0.05
     while status in ("accepted", "posted"):  # the relayer posts it, then the index sees it
         waited = time.monotonic() - started
         if waited > POSTING_PATIENCE:
             c.fail(f"job {job_id} is still {status} after {POSTING_PATIENCE:.0f}s: is the API's relayer running?")
         # The relayer posts within a block or two, woken by the request: look every 50 ms for the
-        # first two seconds (one cheap GET each), then less often.
-        time.sleep(0.05 if waited < 2 else min(0.5, 0.05 * 1.5 ** (waited - 2)))
+        # first two seconds (one cheap GET each), then half again as long each time, up to 0.5 s.
+        time.sleep(pause)
+        if waited >= 2:
+            pause = min(0.5, pause * 1.5)
         status = client.job(job_id)["status"]
     if status not in OUTCOME:
         for event in client.events(job_id):

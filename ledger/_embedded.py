@@ -100,7 +100,7 @@ class EmbeddedChain(DevControls):
         self._mining = False  # a sender is mining the queue (or waiting for the writer's lock to)
         self._arrived = threading.Condition(queue)  # notified when a transaction is queued
         self._groups: list[int] = []  # sent at once around each of the last `GROUPS` blocks (guarded by _queue_lock)
-        self._last_senders: set[bytes] = set()  # whose transactions the last block mined (guarded by _queue_lock)
+        self._last_nonces: dict[bytes, int] = {}  # each sender the last block mined: its last nonce (_queue_lock)
         self._kv: SqliteKV | None = None
         self._lockfile: Any = None
         self._path: Path | None = None
@@ -268,13 +268,19 @@ class EmbeddedChain(DevControls):
                 self._groups = [*self._groups[-(GROUPS - 1) :], len(mined) + self._waiting_senders(mined)]
 
     def _waiting_senders(self, mined: list[Sent]) -> int:
-        """How many of the transactions that queued while a block was mined come from senders that
-        block or the one before mined: they were sending at once with it (eight senders taking
-        turns in two groups of four). A sender never mined (a fresh key's transactions, refused
-        for want of funds, cost nothing to send) does not count, so it cannot make miners wait."""
-        senders = {sent.transaction.sender for sent in mined}
-        recent, self._last_senders = senders | self._last_senders, senders
-        return sum(1 for sent in self._queue if sent.transaction.sender in recent)
+        """How many senders that block or the one before mined queued their next transaction (the
+        nonce after the last one mined) while it was mined: they were sending at once with it
+        (eight senders taking turns in two groups of four). Each counts once. Nothing else does,
+        whatever it costs nothing to send: a never-mined key's transactions (refused for want of
+        funds), replays of mined ones (their nonces are used) or one key's flood of later nonces
+        cannot make miners wait."""
+        nonces: dict[bytes, int] = {}
+        for sent in mined:
+            transaction = sent.transaction
+            nonces[transaction.sender] = max(nonces.get(transaction.sender, -1), transaction.nonce)
+        recent, self._last_nonces = {**self._last_nonces, **nonces}, nonces
+        waiting = (sent.transaction for sent in self._queue)
+        return len({t.sender for t in waiting if t.sender in recent and t.nonce == recent[t.sender] + 1})
 
     def _keep_for_readers(self, block: BlockAPI, receipts: tuple[ReceiptAPI, ...]) -> None:
         """Hands a committed block and its receipts to the readers' cache: its senders ask for

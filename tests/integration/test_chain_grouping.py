@@ -109,15 +109,17 @@ def test_only_mined_blocks_set_how_many_a_miner_waits_for() -> None:
 def test_those_waiting_while_a_block_is_mined_count_as_sending_with_it() -> None:
     """Eight senders could settle into two groups of four taking turns (each group queued while
     the other's block is mined, so the miner always finds as many as the last block held), and
-    every block's fixed cost would be shared by four. The miner counts the transactions of recent
-    senders that queued while its block was mined as sending at once with it; a fresh key's
-    transactions (free to send, refused for want of funds) do not count."""
+    every block's fixed cost would be shared by four. The miner counts the recent senders whose
+    next transactions queued while its block was mined as sending at once with it. What costs
+    nothing to send does not count: a fresh key's transactions (refused for want of funds),
+    replays of mined ones, a recent sender's far-future nonce."""
     chain = EmbeddedChain()
     poor = Web3().eth.account.create()
     burner = _raw(dev_account(0), 0, to=None, data=asm("JUMPDEST", push(0), "JUMP"), gas=3_000_000, value=0)
     _send_together(chain, [_raw(dev_account(i), 0) for i in range(1, 5)])  # block 1: four senders
     assert chain._groups == [4]
-    later = [_raw(dev_account(i), 1) for i in range(1, 5)] + [_raw(poor, n) for n in range(4)]
+    junk = [_raw(poor, n) for n in range(4)] + [_raw(dev_account(i), 0) for i in (1, 2)] + [_raw(dev_account(1), 7)]
+    later = [_raw(dev_account(i), 1) for i in range(1, 5)] + junk
     mining = threading.Thread(target=chain.send_raw_transaction, args=(burner,))
     mining.start()  # block 2: loops until its gas runs out (mined, status 0) after a while
     while not (chain._mining and not chain._queue):  # its group is taken: the block is being mined
@@ -135,11 +137,11 @@ def test_those_waiting_while_a_block_is_mined_count_as_sending_with_it() -> None
     for thread in (mining, *queued):
         thread.join(timeout=60)
     assert all(isinstance(o, bytes) for o in out[:4]) and all(isinstance(o, BaseException) for o in out[4:])
-    with chain.view() as view:  # the eight queued while block 2 was mined; block 3 took them
+    with chain.view() as view:  # all queued while block 2 was mined; block 3 took them
         assert [len(view.block(view.header_at(n)).transactions) for n in (1, 2, 3)] == [4, 1, 4]
-    # Block 2 counts its one and the four of block 1's senders that waited: five (not nine, with
-    # the poor key's; not one, counting only what it mined). Block 3's miner found eight queued,
-    # did not wait, and mined four.
+    # Block 2 counts its one and the four of block 1's senders whose next transactions waited:
+    # five (not twelve, with the junk; not one, counting only what it mined). Block 3's miner
+    # found eleven queued, did not wait, and mined four.
     assert chain._groups == [5, 4]
 
 
