@@ -293,18 +293,16 @@ class EmbeddedChain(DevControls):
 
     def _gather(self) -> None:
         """Waits up to `GATHER` for as many transactions as were sending at once around the recent
-        blocks: each block's own and those of its senders that queued while it was mined
-        (`_waiting_senders`; called with the
-        queue's lock held, which waiting releases, before the writer's lock is taken, so readers
-        and the senders it waits for go on). Senders whose block just committed are still
-        reading their receipts and signing their next transactions while the next block starts:
-        without the wait, eight senders split into two groups of ~4 taking turns, and each
-        block's fixed cost (state root, commit) is shared by half as many. Counting only what
-        each block mined, the turns kept themselves going (the miner always found the four it
-        expected). A lone
-        sender (recent blocks of one) never waits; a wait that runs out forgets the recent sizes,
-        so a burst, or transactions sent only to be refused, cost the blocks after them at most
-        one wait."""
+        blocks: each block's own and its recent senders' next ones that queued while it was mined
+        (`_waiting_senders`). Called with the queue's lock held, which waiting releases, before
+        the writer's lock is taken, so readers and the senders it waits for go on. Senders whose
+        block just committed are still reading their receipts and signing their next
+        transactions while the next block starts: without the wait, eight senders split into two
+        groups of ~4 taking turns, and each block's fixed cost (state root, commit) is shared by
+        half as many. Counting only what each block mined, the turns kept themselves going (the
+        miner always found the four it expected). A lone sender (recent blocks of one) never
+        waits; a wait that runs out forgets the recent sizes, so a burst, or transactions sent
+        only to be refused, cost the blocks after them at most one wait."""
         expect = max(self._groups, default=1)
         deadline = time.monotonic() + GATHER
         while len(self._queue) < expect:
