@@ -289,9 +289,7 @@ class Relayer:
 
     def _post_one(self, row: IntakeRow) -> dict[int, Outcome]:
         request = _request_of(row)
-        if self.market.job(request.struct_hash()).status != JobStatus.NONE:
-            return {row.id: ("posted", None, None)}  # posted before a crash kept that from the database
-        try:
+        try:  # posted before a crash kept that from the database: refused, and `_refused` finds it posted
             receipt = self.market.relay(request, bytes.fromhex(row.signature[2:]))
         except ContractRevert as exc:
             return {row.id: self._refused(row, request, exc)}
