@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["store", "ledger", "duties", "worker", "cli", "marketplace", "verifier", "zk"]
+PACKAGES = ["store", "ledger", "compute", "duties", "worker", "cli", "marketplace", "verifier", "zk"]
 
 # (file, enclosing function): why the bytes parsed there are trusted.
 TRUSTED = {
