@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
+from hypothesis import given
+from hypothesis import strategies as st
 
 from store import ListedWriters, QuotaBook, QuotaExceeded, Unauthenticated, authorization
-from store.auth import MAX_AHEAD, SECP256K1_N, digest, message, verify
+from store.auth import MAX_AHEAD, SECP256K1_N, _checksum, digest, message, verify
 from store.quota import cost
 
 ALICE = Account.from_key(b"\x01" * 32)
@@ -32,6 +34,11 @@ def test_a_header_naming_its_signer_in_lower_case_verifies_to_the_checksum_addre
     lower = header().replace(ALICE.address, ALICE.address.lower())
     assert lower != header()
     assert verify(lower, path=PATH, size=10, node=NODE, now=NOW) == ALICE.address
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_a_signer_is_named_by_the_checksum_address_eth_utils_gives(address: bytes) -> None:
+    assert _checksum(address) == to_checksum_address(address)
 
 
 def test_listed_writers_are_exactly_the_listed_addresses_in_any_case() -> None:
