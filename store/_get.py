@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ._put import Progress
     from .client import StoreClient
 
+Piece = bytes | memoryview
 AHEAD = 4
 """Segments a read has under way at once (each on a thread of the read's own, k shard requests
 each): two left the nodes idle between segments (get 290 -> 350 MB/s on 2 cores with four)."""
@@ -64,8 +65,15 @@ def fetch(
 
 
 def read_segment(client: StoreClient, cid: str, manifest: Manifest, s: int, suspects: set[str], parent: Scope) -> bytes:
-    """Segment ``s``: k shards, slow ones hedged with another after `hedge_after` seconds, the
-    requests still running cancelled once k are good."""
+    """Segment ``s`` (`segment_pieces`, joined)."""
+    return b"".join(segment_pieces(client, cid, manifest, s, suspects, parent))
+
+
+def segment_pieces(
+    client: StoreClient, cid: str, manifest: Manifest, s: int, suspects: set[str], parent: Scope
+) -> list[Piece]:
+    """Segment ``s`` as pieces (`codec.decode_pieces`): k shards, slow ones hedged with another
+    after `hedge_after` seconds, the requests still running cancelled once k are good."""
     seg, k = manifest.segments[s], manifest.k
     queue = sorted(range(len(seg.shards)), key=lambda i: (seg.shards[i].node in suspects, i))
     good: dict[int, bytes] = {}
@@ -101,7 +109,7 @@ def read_segment(client: StoreClient, cid: str, manifest: Manifest, s: int, susp
         good.update(_search(client, manifest, s, good, Scope(parent)))
     if len(good) < k:
         raise NotEnoughShards(cid, s, len(good), k, failures, blob_cid=manifest.cid)
-    return codec.decode(good, k, manifest.m, seg.size)
+    return codec.decode_pieces(good, k, manifest.m, seg.size)
 
 
 def _search(client: StoreClient, manifest: Manifest, s: int, good: dict[int, bytes], scope: Scope) -> dict[int, bytes]:
@@ -129,7 +137,7 @@ def read_ahead(segment_size: int) -> int:
     return max(2, min(AHEAD, AHEAD_BYTES // max(1, segment_size)))
 
 
-def stream(
+def pieces(
     client: StoreClient,
     cid: str,
     manifest: Manifest,
@@ -137,10 +145,11 @@ def stream(
     *,
     start: int = 0,
     stop: int | None = None,
-) -> Iterator[bytes]:
-    """The blob segment by segment (up to `AHEAD` under way at once, on threads of this read's own), each verified,
-    the whole checked against its CID. The caller waits at most the request deadline plus the
-    blob's size at the minimum rate in all (`ReadTimeout`); time it spends with a segment is its own.
+) -> Iterator[list[Piece]]:
+    """The blob segment by segment, each as its pieces (`segment_pieces`; up to `AHEAD` under way
+    at once, on threads of this read's own), each verified, the whole checked against its CID.
+    The caller waits at most the request deadline plus the blob's size at the minimum rate in all
+    (`ReadTimeout`); time it spends with a segment is its own.
 
     Bytes [start, stop) only, when given: only the segments holding them are read (each still
     verified shard by shard against the manifest; the whole-blob check needs the whole blob)."""
@@ -156,11 +165,11 @@ def stream(
     scope = Scope()
     ahead_count = read_ahead(manifest.segment_size)
     segments = ThreadPoolExecutor(max_workers=ahead_count, thread_name_prefix="segment")
-    ahead: list[Future[bytes]] = []
+    ahead: list[Future[list[Piece]]] = []
     count, waited = last, 0.0
     try:
         for s in range(first, min(first + ahead_count, count)):
-            ahead.append(segments.submit(read_segment, client, cid, manifest, s, suspects, scope))
+            ahead.append(segments.submit(segment_pieces, client, cid, manifest, s, suspects, scope))
         for s in range(first, count):
             began = time.monotonic()
             try:
@@ -173,14 +182,17 @@ def stream(
                 ) from None
             waited += time.monotonic() - began
             if s + ahead_count < count:
-                ahead.append(segments.submit(read_segment, client, cid, manifest, s + ahead_count, suspects, scope))
+                ahead.append(segments.submit(segment_pieces, client, cid, manifest, s + ahead_count, suspects, scope))
             if not whole:
                 offset = s * manifest.segment_size
-                data = data[max(0, start - offset) : stop - offset]
-            blob_hash.update(data)
+                data = [b"".join(data)[max(0, start - offset) : stop - offset]]
+            size = 0
+            for piece in data:
+                blob_hash.update(piece)
+                size += len(piece)
             if progress:
-                progress(len(data))
-            if data or whole:
+                progress(size)
+            if size or whole:
                 yield data
         if whole and cid_from_digest(blob_hash.digest()) != manifest.cid:
             raise NotEnoughShards(
@@ -192,3 +204,17 @@ def stream(
         for future in ahead:
             future.cancel()
         segments.shutdown(wait=False, cancel_futures=True)
+
+
+def stream(
+    client: StoreClient,
+    cid: str,
+    manifest: Manifest,
+    progress: Progress | None,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+) -> Iterator[bytes]:
+    """The blob segment by segment (`pieces`, each segment joined)."""
+    for data in pieces(client, cid, manifest, progress, start=start, stop=stop):
+        yield data[0] if len(data) == 1 and isinstance(data[0], bytes) else b"".join(data)

@@ -211,19 +211,29 @@ class StoreClient:
             ReadTimeout: when the caller has waited longer than the deadline plus the blob's size
                 at ``min_rate``.
         """
+        manifest = self._sized(cid, max_size, manifest)
+        return _get.stream(self, cid, manifest, progress, start=start, stop=stop)
+
+    def _sized(self, cid: str, max_size: int | None, manifest: Manifest | None = None) -> Manifest:
         manifest = manifest or self.readable(cid)
         if max_size is not None and manifest.size > max_size:
             raise BlobTooLarge(cid, manifest.size, max_size)
-        return _get.stream(self, cid, manifest, progress, start=start, stop=stop)
+        return manifest
+
+    def _pieces(self, cid: str, max_size: int | None, progress: Progress | None = None) -> Iterator[_get.Piece]:
+        """The blob's bytes as the pieces segments decode to (views of shards: copied once, by the caller)."""
+        for segment in _get.pieces(self, cid, self._sized(cid, max_size), progress):
+            yield from segment
 
     def get(self, cid: str, *, max_size: int | None = None) -> bytes:
         """The whole blob in memory, refused when over ``max_size`` (default: ``max_get``)."""
         # A BytesIO grows its buffer as segments come (its pages faulted in while later segments
         # are read) and `getvalue` hands that buffer over: a join after the last segment copied
-        # the whole blob into fresh memory, ~20% of a 256 MiB read.
+        # the whole blob into fresh memory, ~20% of a 256 MiB read. The shards' payloads are
+        # written to it as they are, not joined into segments first (another copy).
         whole = io.BytesIO()
-        for chunk in self.get_stream(cid, max_size=self.max_get if max_size is None else max_size):
-            whole.write(chunk)
+        for piece in self._pieces(cid, self.max_get if max_size is None else max_size):
+            whole.write(piece)
         return whole.getvalue()
 
     def get_to_file(
@@ -234,9 +244,9 @@ class StoreClient:
         size = 0
         try:
             with open(tmp, "wb") as fh:
-                for chunk in self.get_stream(cid, max_size=max_size, progress=progress):
-                    fh.write(chunk)
-                    size += len(chunk)
+                for piece in self._pieces(cid, max_size, progress):
+                    fh.write(piece)
+                    size += len(piece)
             tmp.replace(path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -83,7 +83,20 @@ def encode(segment: bytes, k: int, m: int) -> list[bytes]:
 
 
 def decode(shards: dict[int, bytes], k: int, m: int, segment: int) -> bytes:
-    """The ``segment``-byte segment from any k of its shards, by index.
+    """The ``segment``-byte segment from any k of its shards, by index (`decode_pieces`, joined).
+
+    Raises:
+        CorruptShard: when a shard's size or header is not what the manifest implies.
+        StoreError: when there are fewer than k shards, or decoding fails.
+    """
+    pieces = decode_pieces(shards, k, m, segment)
+    return pieces[0] if len(pieces) == 1 and isinstance(pieces[0], bytes) else b"".join(pieces)
+
+
+def decode_pieces(shards: dict[int, bytes], k: int, m: int, segment: int) -> list[bytes | memoryview]:
+    """The ``segment``-byte segment from any k of its shards, as pieces in order: views of the k
+    data shards' payloads when those all came (the code is systematic), else one decoded piece.
+    A caller copying the segment somewhere (a file, a blob being gathered) copies it once.
 
     Every shard is checked (`check_shard`) before the C library sees it.
 
@@ -100,16 +113,14 @@ def decode(shards: dict[int, bytes], k: int, m: int, segment: int) -> bytes:
     for i in chosen:
         check_shard(shards[i], i, segment, k)
     if chosen == list(range(k)):
-        # The code is systematic: data shard i holds bytes [i*L, (i+1)*L) of the segment behind
-        # the header just checked, so joining them is the decode (one copy instead of pyeclib's two).
+        # Data shard i holds bytes [i*L, (i+1)*L) of the segment behind the header just checked.
         size = -(-segment // k)
-        return b"".join(
-            memoryview(shards[i])[FRAGMENT_HEADER : FRAGMENT_HEADER + min(size, segment - i * size)] for i in chosen
-        )
+        ends = [(i, min(size, segment - i * size)) for i in chosen]
+        return [memoryview(shards[i])[FRAGMENT_HEADER : FRAGMENT_HEADER + end] for i, end in ends if end > 0]
     try:
         data = bytes(_driver(k, m).decode([shards[i] for i in chosen]))
     except Exception as exc:  # noqa: BLE001 - pyeclib raises its own ECDriverError family
         raise StoreError(f"the erasure code could not decode the segment ({type(exc).__name__})") from None
     if len(data) != segment:
         raise StoreError(f"decoding gave {len(data)} bytes, not the segment's {segment}")
-    return data
+    return [data]
