@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -148,6 +149,7 @@ class Intake:
         self.engine, self.market, self.relayer, self.store = engine, market, relayer, store
         self.accepted = accepted
         self._lock = threading.Lock()  # one requester's deposit is checked against its pending requests one at a time
+        self._checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="intake-checks")
 
     def submit(self, body: SubmitIn) -> tuple[int, Accepted]:
         """(HTTP status, answer): 202 once written (or already), 200 if already on chain."""
@@ -160,15 +162,25 @@ class Intake:
                 return 202, Accepted.model_validate(
                     {"job_id": job_id, "status": known.status, "escrow": format_tokens(int(known.escrow))}
                 )
-        if self.market.job(request.struct_hash()).status != JobStatus.NONE:
-            return 200, Accepted(job_id=job_id, status="posted", escrow=format_tokens(self.market.escrow_for(request)))
-        self._check_blobs(request)
-        escrow = self.market.escrow_for(request)
+        # The store's answer and the escrow's two reads come while the chain runs the post's
+        # eth_call (the API's own threads: each waits on another process).
+        blobs = self._checks.submit(self._check_blobs, request)
+        escrow_of = self._checks.submit(self.market.escrow_for, request)
+        checks: list[Future[Any]] = [blobs, escrow_of]
         try:
             self.market.simulate_post(request, signature, self.relayer)
+            refused = None
         except ContractRevert as exc:
-            status, kind = REVERTS.get(exc.name, (422, "invalid-terms"))
-            raise Problem(status, kind, f"the market would refuse it: {exc}", **exc.to_json()) from exc
+            refused = exc
+        finally:
+            wait(checks)  # a refusal of ours waits for them: no check outlives its request
+        escrow = escrow_of.result()
+        if refused is not None and self.market.job(request.struct_hash()).status != JobStatus.NONE:
+            return 200, Accepted(job_id=job_id, status="posted", escrow=format_tokens(escrow))  # posted before
+        blobs.result()  # its Problem, when the program or input is missing
+        if refused is not None:
+            status, kind = REVERTS.get(refused.name, (422, "invalid-terms"))
+            raise Problem(status, kind, f"the market would refuse it: {refused}", **refused.to_json()) from refused
         with self._lock, Session(self.engine) as s, s.begin():
             if s.scalar(
                 select(IntakeRow.id).where(
