@@ -204,17 +204,3 @@ def pieces(
         for future in ahead:
             future.cancel()
         segments.shutdown(wait=False, cancel_futures=True)
-
-
-def stream(
-    client: StoreClient,
-    cid: str,
-    manifest: Manifest,
-    progress: Progress | None,
-    *,
-    start: int = 0,
-    stop: int | None = None,
-) -> Iterator[bytes]:
-    """The blob segment by segment (`pieces`, each segment joined)."""
-    for data in pieces(client, cid, manifest, progress, start=start, stop=stop):
-        yield data[0] if len(data) == 1 and isinstance(data[0], bytes) else b"".join(data)

@@ -211,8 +211,8 @@ class StoreClient:
             ReadTimeout: when the caller has waited longer than the deadline plus the blob's size
                 at ``min_rate``.
         """
-        manifest = self._sized(cid, max_size, manifest)
-        return _get.stream(self, cid, manifest, progress, start=start, stop=stop)
+        segments = _get.pieces(self, cid, self._sized(cid, max_size, manifest), progress, start=start, stop=stop)
+        return (p[0] if len(p) == 1 and isinstance(p[0], bytes) else b"".join(p) for p in segments)
 
     def _sized(self, cid: str, max_size: int | None, manifest: Manifest | None = None) -> Manifest:
         manifest = manifest or self.readable(cid)
