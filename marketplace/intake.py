@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -25,7 +25,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from ledger import ChainUnavailable, ContractRevert, JobMarket, JobRequest, JobStatus, Mode, format_tokens
+from ledger import (
+    ChainUnavailable,
+    ContractRevert,
+    JobMarket,
+    JobRequest,
+    JobStatus,
+    LedgerError,
+    Mode,
+    format_tokens,
+)
 from store import NotFound, StoreClient, StoreError, cid_from_digest
 from zk import commitment
 from zk.jobs import BLOCK, MAX_MANIFEST, ZkJob, ZkJobError, ZkProgram
@@ -149,7 +158,9 @@ class Intake:
         self.engine, self.market, self.relayer, self.store = engine, market, relayer, store
         self.accepted = accepted
         self._lock = threading.Lock()  # one requester's deposit is checked against its pending requests one at a time
-        self._checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="intake-checks")
+        # As many as the API serves requests at once (anyio's 40 threads): no request's chain
+        # reads queue behind another's.
+        self._chain = ThreadPoolExecutor(max_workers=40, thread_name_prefix="intake-chain")
 
     def submit(self, body: SubmitIn) -> tuple[int, Accepted]:
         """(HTTP status, answer): 202 once written (or already), 200 if already on chain."""
@@ -162,23 +173,24 @@ class Intake:
                 return 202, Accepted.model_validate(
                     {"job_id": job_id, "status": known.status, "escrow": format_tokens(int(known.escrow))}
                 )
-        # The store's answer and the escrow's two reads come while the chain runs the post's
-        # eth_call (the API's own threads: each waits on another process).
-        blobs = self._checks.submit(self._check_blobs, request)
-        escrow_of = self._checks.submit(self.market.escrow_for, request)
-        checks: list[Future[Any]] = [blobs, escrow_of]
+        # The chain's answers (the escrow, what posting would do) come on a thread of their own
+        # while this one asks the store for the blobs; answered in the old order of precedence:
+        # a job already on chain, a missing blob, the chain, the contract's refusal.
+        chain = self._chain.submit(self._would_post, request, signature)
         try:
-            self.market.simulate_post(request, signature, self.relayer)
-            refused = None
-        except ContractRevert as exc:
-            refused = exc
-        finally:
-            wait(checks)  # a refusal of ours waits for them: no check outlives its request
-        escrow = escrow_of.result()
-        if refused is not None and self.market.job(request.struct_hash()).status != JobStatus.NONE:
-            return 200, Accepted(job_id=job_id, status="posted", escrow=format_tokens(escrow))  # posted before
-        blobs.result()  # its Problem, when the program or input is missing
+            self._check_blobs(request)
+        except Problem:
+            wait([chain])
+            if self._on_chain(request):
+                escrow = self.market.escrow_for(request)
+                return 200, Accepted(job_id=job_id, status="posted", escrow=format_tokens(escrow))
+            raise
+        escrow, refused = chain.result()
         if refused is not None:
+            if self._on_chain(request):  # posted before
+                return 200, Accepted(job_id=job_id, status="posted", escrow=format_tokens(escrow))
+            if not isinstance(refused, ContractRevert):
+                raise refused
             status, kind = REVERTS.get(refused.name, (422, "invalid-terms"))
             raise Problem(status, kind, f"the market would refuse it: {refused}", **refused.to_json()) from refused
         with self._lock, Session(self.engine) as s, s.begin():
@@ -220,6 +232,18 @@ class Intake:
         if self.accepted is not None:
             self.accepted.set()
         return 202, Accepted(job_id=job_id, status="accepted", escrow=format_tokens(escrow))
+
+    def _on_chain(self, request: JobRequest) -> bool:
+        return self.market.job(request.struct_hash()).status != JobStatus.NONE
+
+    def _would_post(self, request: JobRequest, signature: bytes) -> tuple[int, LedgerError | None]:
+        """The escrow ``request`` takes, and the market's refusal to post it now (None: it would)."""
+        escrow = self.market.escrow_for(request)
+        try:
+            self.market.simulate_post(request, signature, self.relayer)
+        except LedgerError as exc:
+            return escrow, exc
+        return escrow, None
 
     def _check_blobs(self, request: JobRequest) -> None:
         if self.store is None:

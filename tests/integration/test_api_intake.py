@@ -144,6 +144,21 @@ def high_s(signature: str) -> str:
     return "0x" + (r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])).hex()  # the same signature, high s
 
 
+@pytest.mark.parametrize("stored", [True, False], ids=["blobs stored", "program on no node"])
+def test_a_job_already_on_chain_is_answered_posted_whatever_else_is_wrong(
+    api: dict[str, Any], world: dict[str, Any], stored: bool
+) -> None:
+    """Posted by someone else before this API saw it (even naming a program no node holds): the
+    answer is the job, posted, and nothing is written for the relayer."""
+    terms = {} if stored else {"program_id": keccak(b"stored nowhere")}
+    one = signed(world, **terms)
+    world["requester"].relay(RequestIn.model_validate(one["request"]).to_request(), bytes.fromhex(one["signature"][2:]))
+    before = written(api)
+    answer = api["client"].post("/v1/jobs", json=body(one))
+    assert (answer.status_code, answer.json()["status"], answer.json()["job_id"]) == (200, "posted", one["job_id"])
+    assert written(api) == before
+
+
 @pytest.mark.parametrize(
     ("case", "status", "kind"),
     [
