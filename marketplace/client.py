@@ -105,6 +105,7 @@ class ApiClient:
         self.url, self.signer, self.timeout = url.rstrip("/"), signer, timeout
         self.http = requests.Session()
         self._contracts: dict[str, Any] | None = None
+        self._terms: dict[str, Any] | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -231,8 +232,9 @@ class ApiClient:
         signer = self._need_signer()
         cid = blob_cid(source)
         size = len(source) if isinstance(source, bytes) else source.stat().st_size
-        terms = self.get("/v1/blobs")
-        node = bytes.fromhex(terms["id"][2:])
+        if self._terms is None:  # the API's id, which upload signatures name: asked once per client
+            self._terms = self.get("/v1/blobs")
+        node = bytes.fromhex(self._terms["id"][2:])
         header = authorization(signer, f"/v1/blobs/{cid}", size, int(time.time()) + UPLOAD_VALID, node=node)
         params = {"cid": cid} | ({"regions": ",".join(regions)} if regions else {})
         headers = {"Authorization": header, "Content-Type": "application/octet-stream", "Content-Length": str(size)}

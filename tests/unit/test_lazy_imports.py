@@ -37,7 +37,7 @@ def test_an_unknown_name_is_an_attribute_error(package: types.ModuleType) -> Non
 
 
 def _loaded(code: str) -> set[str]:
-    probe = f"import sys; {code}; print(' '.join(sorted(sys.modules)))"
+    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
     return set(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split())
 
 
@@ -74,6 +74,22 @@ def test_submitting_through_the_api_loads_neither_the_engine_nor_the_codec_nor_s
     )
     assert {"cli.job", "store.cid", "compute.results"} <= loaded
     assert not loaded & {"wasmtime", "pyeclib", "store.client", "pydantic_settings", "ray", "compute.runtime"}
+
+
+def test_parsing_a_submit_command_line_loads_no_pydantic() -> None:
+    """typer 0.29 coerces every option through a pydantic TypeAdapter: ~0.09 s of import before
+    any `agora` command runs its first line (typer is kept below 0.29: docs/toolchain.md). The
+    command runs to its first request (to a port nobody answers) and fails there."""
+    loaded = _loaded(
+        "from cli.main import app\n"
+        "try:\n"
+        f"    app(['job', 'submit', 'x.wasm', '--input', {__file__!r}, '-k', '1', '--max-price', '2', "
+        f"'--from', 'dev:1', '--api', 'http://127.0.0.1:9', '--home', '/tmp/agora-no-home'], standalone_mode=False)\n"
+        "except BaseException:\n"
+        "    pass\n"
+    )
+    assert "cli.job" in loaded and "marketplace.client" in loaded
+    assert not loaded & {"pydantic", "pydantic_core", "rich"}
 
 
 def test_a_client_is_loaded_when_first_asked_for() -> None:
