@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import os
 import re
 import threading
@@ -63,10 +64,8 @@ StreamStart = tuple[str, tuple[int, int], list[EventRow], str]
 """A job's event stream as checked before it starts: job, resume point, first events, status."""
 FINAL = ("settled", "expired", "void")
 STREAM_POLL = 0.5
-"""Seconds between an event stream's looks at the index when no indexer in the process tells it."""
-STREAM_TICK = 0.05
-"""Seconds between an event stream's looks at the indexer's `generation` (memory, not the database)."""
-"""Seconds between looks at the database for a job's new events while streaming them."""
+"""Seconds an event stream waits for the indexer's wake-up before it looks at the database anyway
+(its period when no indexer in this process tells it)."""
 STREAM_LIMIT = 600.0
 """Seconds one event stream stays open; the client reconnects with `Last-Event-ID` and misses nothing."""
 
@@ -602,13 +601,24 @@ def create_app(
         return JSONResponse(accepted.model_dump(), status_code=status)
 
     async def _indexed_since(seen: int) -> None:
-        """Returns once the indexer stored events after ``seen`` (its generation), or after STREAM_POLL."""
-        deadline = time.monotonic() + STREAM_POLL
+        """Returns once the indexer stored events after ``seen`` (its generation: the indexing
+        thread wakes this stream), or after STREAM_POLL."""
         if indexer is None:
             await asyncio.sleep(STREAM_POLL)
             return
-        while indexer.generation == seen and time.monotonic() < deadline:
-            await asyncio.sleep(STREAM_TICK)
+        loop, moved = asyncio.get_running_loop(), asyncio.Event()
+
+        def wake() -> None:  # in the indexing thread
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                loop.call_soon_threadsafe(moved.set)
+
+        stop = indexer.listen(wake)
+        try:
+            if indexer.generation == seen:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(moved.wait(), STREAM_POLL)
+        finally:
+            stop()
 
     def _new_events(key: str, after: tuple[int, int]) -> tuple[list[EventRow], str | None]:
         with Session(engine) as s:

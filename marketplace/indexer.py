@@ -17,6 +17,7 @@ with, ranked by the stake they hold (marketplace/directory.py).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from enum import IntEnum
@@ -75,6 +76,20 @@ class Indexer:
         self.decoder = indexed_events(w3, deployment)
         self.generation = 0
         """Counts the steps that stored events: a reader in this process waits for it to move."""
+        self._listeners: set[Callable[[], None]] = set()
+        self._listeners_lock = threading.Lock()
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Calls ``wake`` (in the indexing thread: it must be quick and not raise) each time the
+        generation moves, until the function returned is called."""
+        with self._listeners_lock:
+            self._listeners.add(wake)
+
+        def stop() -> None:
+            with self._listeners_lock:
+                self._listeners.discard(wake)
+
+        return stop
 
     # -- the chain -----------------------------------------------------------------------------
 
@@ -138,6 +153,10 @@ class Indexer:
                 cursor.block, cursor.block_hash = last, last_hash
         if decoded:
             self.generation += 1
+            with self._listeners_lock:
+                listeners = list(self._listeners)
+            for wake in listeners:
+                wake()
             log.info("indexed %d events from blocks %d..%d", len(decoded), first, last)
         return len(decoded)
 

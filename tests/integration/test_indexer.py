@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ledger import EmbeddedChain, JobMarket, SlashReason, Transactor, connect, deploy, dev_account
@@ -82,6 +82,30 @@ def test_jobs_slots_and_settlements_come_from_events(engine: Engine, tmp_path: P
         assert ("refunded", dev_account(1).address, 10 * AGR, None) in money  # the missed job's escrow
         assert s.get(JobRow, "0x" + missed.hex()).status == "expired"  # type: ignore[union-attr]
     assert indexer.step() == 0  # caught up: nothing stored twice
+
+
+def test_a_listener_is_woken_after_each_step_that_stored_events_and_not_after_it_stops(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """What an event stream waits on: woken once the step's rows are committed (they are
+    readable then), not by a step that found nothing, never once it stopped listening."""
+    w3, deployment, actors = chain_with_jobs(tmp_path)
+    indexer = Indexer(w3, deployment, engine, batch_blocks=1_000)
+    seen: list[int] = []
+
+    def wake() -> None:
+        with Session(engine) as s:  # the rows are there when the listener hears of them
+            seen.append(s.scalar(select(func.count()).select_from(EventRow)) or 0)
+
+    stop = indexer.listen(wake)
+    assert indexer.catch_up() > 0 and len(seen) == 1  # the actors' deposits, in one step
+    seen.clear()
+    run_jobs(w3, actors)
+    assert indexer.step() > 0 and len(seen) == 1 and seen[0] > 0
+    assert indexer.step() == 0 and len(seen) == 1
+    stop()
+    post(actors, make_request(w3, k=1, q=1, ramp=0))
+    assert indexer.step() > 0 and len(seen) == 1
 
 
 def test_a_slot_given_back_leaves_the_slots_the_contract_holds(engine: Engine, tmp_path: Path) -> None:
