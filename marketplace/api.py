@@ -60,8 +60,9 @@ ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 Status = Literal["open", "provisional", "settled", "unresolved", "expired", "void", "disputed"]
 IntakeStatus = Literal["accepted", "failed", "posted"]
 MAX_PAGE = 200
-StreamStart = tuple[str, tuple[int, int], list[EventRow], str]
-"""A job's event stream as checked before it starts: job, resume point, first events, status."""
+StreamStart = tuple[str, tuple[int, int], list[EventRow], str, int]
+"""A job's event stream as checked before it starts: job, resume point, first events, status,
+and the indexer's generation read before those events were."""
 FINAL = ("settled", "expired", "void")
 STREAM_POLL = 0.5
 """Seconds an event stream waits for the indexer's wake-up before it looks at the database anyway
@@ -616,7 +617,8 @@ def create_app(
         try:
             if indexer.generation == seen:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(moved.wait(), STREAM_POLL)
+                    async with asyncio.timeout(STREAM_POLL):
+                        await moved.wait()
         finally:
             stop()
 
@@ -643,10 +645,11 @@ def create_app(
     ) -> StreamStart:
         """Checked before the stream starts, so a bad request is still answered as a problem."""
         key, after = job_id.lower(), _after(last_event_id)
+        seen = indexer.generation if indexer is not None else 0  # read first: what is indexed after wakes it
         found, status = _new_events(key, after)
         if status is None:
             raise Problem(404, "job-not-found", f"no job {key} has been indexed")
-        return key, after, found, status
+        return key, after, found, status, seen
 
     @app.get(
         "/v1/jobs/{job_id}/events",
@@ -665,8 +668,7 @@ def create_app(
         """The job's events as server-sent events (`id` block-position, `event` its name, `data` as
         in the timeline), from the first or after `Last-Event-ID`, as they are indexed; the stream
         ends once the job is final (or after ten minutes: reconnect with `Last-Event-ID`)."""
-        key, after, found, status = start
-        seen = indexer.generation if indexer is not None else 0
+        key, after, found, status, seen = start
         started = time.monotonic()
         current: str | None = status
         while True:

@@ -153,11 +153,14 @@ class Indexer:
                 cursor.block, cursor.block_hash = last, last_hash
         if decoded:
             self.generation += 1
+            log.info("indexed %d events from blocks %d..%d", len(decoded), first, last)
             with self._listeners_lock:
                 listeners = list(self._listeners)
             for wake in listeners:
-                wake()
-            log.info("indexed %d events from blocks %d..%d", len(decoded), first, last)
+                try:
+                    wake()
+                except Exception:  # noqa: BLE001 - a listener's failure must not stop the indexing
+                    log.exception("a listener of the indexer failed")
         return len(decoded)
 
     def catch_up(self, on_batch: Callable[[int, int], None] | None = None) -> int:

@@ -97,6 +97,10 @@ def test_a_listener_is_woken_after_each_step_that_stored_events_and_not_after_it
         with Session(engine) as s:  # the rows are there when the listener hears of them
             seen.append(s.scalar(select(func.count()).select_from(EventRow)) or 0)
 
+    def broken() -> None:
+        raise ValueError("a listener's own failure")
+
+    indexer.listen(broken)  # logged; neither the step nor the other listeners stop for it
     stop = indexer.listen(wake)
     assert indexer.catch_up() > 0 and len(seen) == 1  # the actors' deposits, in one step
     seen.clear()
