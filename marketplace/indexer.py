@@ -80,8 +80,8 @@ class Indexer:
         self._listeners_lock = threading.Lock()
 
     def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
-        """Calls ``wake`` (in the indexing thread: it must be quick and not raise) each time the
-        generation moves, until the function returned is called."""
+        """Calls ``wake`` (in the indexing thread: it must be quick; a failure is logged) each
+        time the generation moves, until the function returned is called."""
         with self._listeners_lock:
             self._listeners.add(wake)
 

@@ -212,7 +212,7 @@ class StoreClient:
                 at ``min_rate``.
         """
         segments = _get.pieces(self, cid, self._sized(cid, max_size, manifest), progress, start=start, stop=stop)
-        return (p[0] if len(p) == 1 and isinstance(p[0], bytes) else b"".join(p) for p in segments)
+        return (b"".join(pieces) for pieces in segments)  # a segment of one bytes piece is not copied
 
     def _sized(self, cid: str, max_size: int | None, manifest: Manifest | None = None) -> Manifest:
         manifest = manifest or self.readable(cid)

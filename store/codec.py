@@ -89,8 +89,7 @@ def decode(shards: dict[int, bytes], k: int, m: int, segment: int) -> bytes:
         CorruptShard: when a shard's size or header is not what the manifest implies.
         StoreError: when there are fewer than k shards, or decoding fails.
     """
-    pieces = decode_pieces(shards, k, m, segment)
-    return pieces[0] if len(pieces) == 1 and isinstance(pieces[0], bytes) else b"".join(pieces)
+    return b"".join(decode_pieces(shards, k, m, segment))  # one bytes piece is returned as it is
 
 
 def decode_pieces(shards: dict[int, bytes], k: int, m: int, segment: int) -> list[bytes | memoryview]:
