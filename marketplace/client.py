@@ -4,19 +4,25 @@ Keys never leave the client: uploads are signed here (store/auth.py's `StorePut`
 `/v1/blobs/{cid}`), requests are signed here (EIP-712, `JobRequest.sign`). Every error the API
 answers is raised as an `ApiError` carrying its problem (type, detail, and the contract error's
 name and arguments when a revert caused it).
+
+It speaks HTTP through `http.client`, one keep-alive connection per thread: `requests` cost every
+`agora job` command ~0.1 s of import before its first request (docs/toolchain.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlencode, urlsplit
 
 import orjson
-import requests
 
 from compute import DEFAULT_OUTPUT, Status, result_digest
 from ledger import JobRequest
@@ -103,7 +109,7 @@ class ApiClient:
         self, url: str = DEFAULT_URL, *, signer: Key | LocalAccount | None = None, timeout: float = 30.0
     ) -> None:
         self.url, self.signer, self.timeout = url.rstrip("/"), signer, timeout
-        self.http = requests.Session()
+        self.http = _Connections(self.url)
         self._contracts: dict[str, Any] | None = None
         self._terms: dict[str, Any] | None = None
 
@@ -117,16 +123,28 @@ class ApiClient:
         self.close()
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: bytes | _Reading | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> _Answer:
         """The answer, its body not yet read (stream it, or `_body` it); an error answer is raised
-        as an `ApiError`, its body read to at most `MAX_ERROR` bytes."""
-        kwargs.setdefault("timeout", self.timeout)
+        as an `ApiError`, its body read to at most `MAX_ERROR` bytes. ``timeout``: seconds to
+        connect and to wait for each piece of the answer (one figure, or the two)."""
+        wait = self.timeout if timeout is None else timeout
+        connect, read = wait if isinstance(wait, tuple) else (wait, wait)
+        target = path + ("?" + urlencode(params, doseq=True) if params else "")
         try:
-            answer = self.http.request(method, self.url + path, stream=True, **kwargs)
-        except requests.ConnectionError as exc:
+            answer = self.http.request(method, target, body, headers or {}, connect=connect, read=read)
+        except TimeoutError as exc:
+            raise ApiError(0, {"detail": f"the API at {self.url} did not answer within {read:g}s"}) from exc
+        except (OSError, http.client.HTTPException) as exc:
             raise ApiError(0, {"detail": f"the API at {self.url} does not answer (is `agora up` running?)"}) from exc
-        except requests.Timeout as exc:
-            raise ApiError(0, {"detail": f"the API at {self.url} did not answer within {self.timeout:g}s"}) from exc
         if answer.status_code >= 400:
             raw = _read(answer, MAX_ERROR, cut=True)
             try:
@@ -141,7 +159,7 @@ class ApiClient:
         return _json(self._send("GET", path, params=query))
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return _json(self._send("POST", path, data=orjson.dumps(body), headers=_JSON))
+        return _json(self._send("POST", path, body=orjson.dumps(body), headers=_JSON))
 
     def _need_signer(self) -> Key | LocalAccount:
         if self.signer is None:
@@ -171,11 +189,14 @@ class ApiClient:
             headers = {"Accept": "text/event-stream"} | ({"Last-Event-ID": last} if last else {})
             try:
                 answer = self._send("GET", f"/v1/jobs/{job_id}/events", headers=headers, timeout=(10, timeout))
-                for event in _sse(answer.iter_content(_PIECE_SSE)):
-                    last, dropped = event.id, 0
-                    yield event
+                try:
+                    for event in _sse(answer.chunks(_PIECE_SSE)):
+                        last, dropped = event.id, 0
+                        yield event
+                finally:  # also when the caller stops early: the connection is not left mid-answer
+                    answer.close()
                 return
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ApiError) as exc:
+            except (OSError, http.client.HTTPException, ApiError) as exc:
                 dropped += 1  # the API restarted or the connection dropped: resume after `last`
                 if isinstance(exc, BadStream) or (isinstance(exc, ApiError) and exc.status):
                     raise
@@ -239,11 +260,11 @@ class ApiClient:
         params = {"cid": cid} | ({"regions": ",".join(regions)} if regions else {})
         headers = {"Authorization": header, "Content-Type": "application/octet-stream", "Content-Length": str(size)}
         if isinstance(source, bytes):
-            answer = self._send("POST", "/v1/blobs", params=params, data=source, headers=headers, timeout=(10, 600))
+            answer = self._send("POST", "/v1/blobs", params=params, body=source, headers=headers, timeout=(10, 600))
         else:
             with open(source, "rb") as fh:
                 body = _Reading(fh, size, progress)
-                answer = self._send("POST", "/v1/blobs", params=params, data=body, headers=headers, timeout=(10, 600))
+                answer = self._send("POST", "/v1/blobs", params=params, body=body, headers=headers, timeout=(10, 600))
         return str(_json(answer)["cid"])
 
     def submit(self, request: JobRequest) -> dict[str, Any]:
@@ -262,10 +283,12 @@ _JSON = {"Content-Type": "application/json"}
 
 
 class _Reading:
-    """A file requests streams with its length known (so no chunked encoding), telling progress."""
+    """A file sent with its length known (so no chunked encoding), telling progress; it starts
+    again from where it began when a request is sent again on a fresh connection."""
 
     def __init__(self, fh: BinaryIO, size: int, progress: Callable[[int], None] | None) -> None:
         self.fh, self.len, self.progress = fh, size, progress
+        self.start = fh.tell()
 
     def read(self, n: int = -1) -> bytes:
         piece = self.fh.read(n)
@@ -273,12 +296,120 @@ class _Reading:
             self.progress(len(piece))
         return piece
 
+    def rewind(self) -> None:
+        self.fh.seek(self.start)
 
-def _read(answer: requests.Response, limit: int, *, cut: bool = False) -> bytes:
+
+class _Answer:
+    """An answer whose body is read piece by piece: its status, its headers (lower-case names)."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        self.conn, self.response = conn, response
+        self.status_code = response.status
+        self.headers = {name.lower(): value for name, value in response.getheaders()}
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The body as it arrives, at most ``size`` bytes a piece (chunked encoding undone); a
+        connection that breaks or falls silent is an `ApiError` of status 0."""
+        while True:
+            try:
+                piece = self.response.read1(size)
+            except TimeoutError as exc:
+                raise ApiError(0, {"detail": "the API stopped sending its answer"}) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                raise ApiError(0, {"detail": f"the API's answer broke off ({type(exc).__name__})"}) from exc
+            if not piece:
+                return
+            yield piece
+
+    def close(self) -> None:
+        """Done with the answer: a body not read to its end closes the connection (the next
+        request opens another); else the connection is kept for the next."""
+        if not self.response.isclosed() and self.response.length != 0:  # 0: a sized body read whole
+            self.conn.close()
+        self.response.close()
+
+
+class _Connections:
+    """A keep-alive connection to the API for each thread that asks. A request is sent once more,
+    on a fresh connection, when a kept one turns out closed (the API closes idle ones); every
+    request of this client is safe to repeat (an upload or a submit names its content)."""
+
+    _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError(0, {"detail": f"{url!r} is not an http:// or https:// URL"})
+        self.scheme, self.netloc, self.base = parts.scheme, parts.netloc, parts.path.rstrip("/")
+        self._local = threading.local()
+        self._all: set[http.client.HTTPConnection] = set()
+        self._lock = threading.Lock()
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        body: bytes | _Reading | None,
+        headers: dict[str, str],
+        *,
+        connect: float,
+        read: float,
+    ) -> _Answer:
+        for fresh in (False, True):
+            conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+            reused = conn is not None and conn.sock is not None and not fresh
+            if conn is None or fresh:
+                conn = self._open()
+            if conn.sock is None:
+                conn.timeout = connect
+                conn.connect()
+            assert conn.sock is not None
+            conn.sock.settimeout(read)
+            try:
+                conn.request(method, self.base + target, body=body, headers=_SENT | headers)
+                return _Answer(conn, conn.getresponse())
+            except self._STALE:
+                conn.close()
+                if not reused:
+                    raise
+                if isinstance(body, _Reading):
+                    body.rewind()
+            except BaseException:
+                conn.close()
+                raise
+        raise AssertionError("unreachable")
+
+    def _open(self) -> http.client.HTTPConnection:
+        old = getattr(self._local, "conn", None)
+        if old is not None:
+            old.close()
+        if self.scheme == "https":
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                self.netloc, context=ssl.create_default_context(), blocksize=_PIECE
+            )
+        else:
+            conn = http.client.HTTPConnection(self.netloc, blocksize=_PIECE)
+        self._local.conn = conn
+        with self._lock:
+            self._all.add(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = list(self._all), set()
+        for conn in conns:
+            conn.close()
+
+
+_SENT = {"User-Agent": "agora", "Accept": "*/*"}
+
+
+def _read(answer: _Answer, limit: int, *, cut: bool = False) -> bytes:
     """An answer's body, at most ``limit`` bytes: beyond, cut there (``cut``) or refused."""
     body = bytearray()
     try:
-        for piece in answer.iter_content(min(_PIECE, limit + 1)):
+        for piece in answer.chunks(min(_PIECE, limit + 1)):
             body += piece
             if len(body) > limit:
                 if cut:
@@ -289,7 +420,7 @@ def _read(answer: requests.Response, limit: int, *, cut: bool = False) -> bytes:
     return bytes(body)
 
 
-def _json(answer: requests.Response) -> Any:
+def _json(answer: _Answer) -> Any:
     try:
         return orjson.loads(_read(answer, MAX_JSON))
     except orjson.JSONDecodeError as exc:

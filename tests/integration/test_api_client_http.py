@@ -1,0 +1,111 @@
+"""marketplace.client's HTTP over real sockets: one kept connection for a client's requests, a
+kept connection the API has closed replaced (a file upload then sent whole from its start), and an
+event stream left early not blocking the next request."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import orjson
+
+from ledger import dev_account
+from marketplace.client import ApiClient, blob_cid
+
+JOB = "0x" + "ab" * 32
+
+
+class _Api(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    connections: list[str]
+    hang_up: bool
+    streams_open: threading.Event
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections.append(self.client_address[1])
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def _json(self, body: object) -> None:
+        data = orjson.dumps(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        # Like a server whose idle timeout ran out just after answering: it says nothing of it.
+        self.close_connection = self.hang_up
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/v1/blobs":
+            self._json({"id": "0x" + "00" * 32})
+        elif self.path == f"/v1/jobs/{JOB}/events":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for n in range(2):
+                event = f'id: {n}\nevent: JobPosted\ndata: {{"n": {n}}}\n\n'.encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self.wfile.flush()
+            self.streams_open.wait(30)  # the stream stays open, as a live one does
+            self.close_connection = True
+        else:
+            self._json({"job_id": JOB, "status": "open", "path": self.path})
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self._json({"cid": blob_cid(body)})
+
+
+@contextmanager
+def api(*, hang_up: bool = False) -> Iterator[tuple[str, list[str], threading.Event]]:
+    release = threading.Event()
+    handler: Callable[..., _Api] = type(
+        "Api", (_Api,), {"connections": [], "hang_up": hang_up, "streams_open": release}
+    )  # type: ignore[assignment]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.connections, release  # type: ignore[attr-defined]
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_client_keeps_one_connection_for_its_requests() -> None:
+    with api() as (url, connections, _), ApiClient(url) as client:
+        answers = [client.job(JOB) for _ in range(5)]
+    assert [a["path"] for a in answers] == [f"/v1/jobs/{JOB}"] * 5
+    assert len(connections) == 1
+
+
+def test_a_kept_connection_the_api_closed_is_replaced_and_a_file_is_sent_whole(tmp_path: Path) -> None:
+    blob = tmp_path / "blob"
+    blob.write_bytes(bytes(range(256)) * 40_000)  # ~10 MiB: more than a socket's buffers take
+    with api(hang_up=True) as (url, connections, _), ApiClient(url, signer=dev_account(1)) as client:
+        first = client.job(JOB)
+        sent: list[int] = []
+        cid = client.upload(blob, progress=sent.append)
+        again = client.job(JOB)
+    assert first["status"] == again["status"] == "open"
+    assert cid == blob_cid(blob)  # what the API received is the file, whole, from its first byte
+    assert len(connections) >= 3  # every request after the first found its connection closed
+
+
+def test_an_event_stream_left_early_does_not_hold_up_the_next_request() -> None:
+    with api() as (url, connections, _), ApiClient(url) as client:
+        for event in client.events(JOB):
+            assert event.name == "JobPosted" and event.data == {"n": 0}
+            break
+        answer = client.job(JOB)
+    assert answer["path"] == f"/v1/jobs/{JOB}"
+    assert len(connections) == 2  # the stream's connection was given up, not waited on
