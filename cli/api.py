@@ -65,9 +65,10 @@ def serve(
         typer.echo("indexing the chain…", err=True)
         indexer.catch_up()
         # (tick, interval, wake): the relayer wakes when a request is accepted, the indexer when
-        # the relayer posted; the indexer also looks often, as each look is one eth_blockNumber.
+        # the relayer posted; the indexer also looks often (20 times a second), as an idle look is one
+        # eth_getBlockByNumber.
         index_wake, relay_wake = threading.Event(), threading.Event()
-        loops = [(lambda: indexer.step() > 0, 0.1, index_wake)]
+        loops = [(lambda: indexer.step() > 0, 0.05, index_wake)]
         intake = None
         nodes = c.store_nodes(store_nodes, home)
         relayer = None if read_only else c.account(handle, sender, home)

@@ -57,6 +57,16 @@ def connect(url: str | None = None, *, chain: EmbeddedChain | None = None, timeo
     if url.startswith(("ws://", "wss://")):
         raise ValueError("websocket URLs need an async client; use the node's http endpoint")
     if url.startswith(("http://", "https://")):
-        # Caching lets web3 ask eth_chainId once, not before every eth_call.
-        return Web3(UntrustingHTTPProvider(url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True))
+        # Caching lets web3 ask eth_chainId once, not before every eth_call. Only that: web3 caches
+        # a block asked for by number only once it is an hour old, and to tell it asks the node for
+        # the block a second time on every such call (and a cached block would hide a dev chain's
+        # reorganisation from the indexer).
+        provider = UntrustingHTTPProvider(
+            url,
+            request_kwargs={"timeout": timeout},
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+            request_cache_validation_threshold=None,
+        )
+        return Web3(provider)
     return Web3(Web3.IPCProvider(url, timeout=timeout))

@@ -101,6 +101,12 @@ class Indexer:
         with mapped_errors():
             return int(self.w3.eth.block_number)
 
+    def _tip(self) -> tuple[int, str]:
+        """The head block's number and hash: one call, all an idle step asks."""
+        with mapped_errors():
+            block = self.w3.eth.get_block("latest")
+        return int(block["number"]), "0x" + bytes(block["hash"]).hex()
+
     # -- stepping ------------------------------------------------------------------------------
 
     @property
@@ -114,17 +120,18 @@ class Indexer:
         """Indexes one batch of blocks (or undoes a reorganisation); the events stored."""
         with Session(self.engine) as s, s.begin():
             cursor = s.get(Cursor, CURSOR)
-            head = self._head()
+            head, head_hash = self._tip()
             if cursor is not None and cursor.block >= 0:
                 # The chain is shorter than the index, or has another block at the cursor: it reorganised.
-                if cursor.block > head or self._hash(cursor.block) != cursor.block_hash:
+                at = head_hash if cursor.block == head else None
+                if cursor.block > head or (at or self._hash(cursor.block)) != cursor.block_hash:
                     self._unwind(s, cursor)
                     return 0
             first = (cursor.block if cursor is not None else self.start - 1) + 1
             if first > head:
                 return 0
             last = min(head, first + self.batch_blocks - 1)
-            last_hash = self._hash(last)
+            last_hash = head_hash if last == head else self._hash(last)
             with mapped_errors():
                 logs = self.w3.eth.get_logs({"fromBlock": first, "toBlock": last, "address": self.decoder.addresses})
             if self._hash(last) != last_hash:
