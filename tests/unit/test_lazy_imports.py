@@ -79,7 +79,8 @@ def test_submitting_through_the_api_loads_neither_the_engine_nor_the_codec_nor_s
 def test_a_submit_reaches_its_first_request_without_pydantic_or_requests() -> None:
     """typer 0.29 coerces every option through a pydantic TypeAdapter: ~0.09 s of import before
     any `agora` command runs its first line (typer is kept below 0.29: docs/toolchain.md); the API
-    client speaks `http.client`, as `requests` is ~0.1 s more.
+    client speaks `http.client`, as `requests` is ~0.1 s more; our CIDs are spelled without
+    multiformats (~60 ms).
     The command runs to its first request (to a port nobody answers) and fails there."""
     loaded = _loaded(
         "from cli.main import app\n"
@@ -90,7 +91,7 @@ def test_a_submit_reaches_its_first_request_without_pydantic_or_requests() -> No
         "    pass\n"
     )
     assert "cli.job" in loaded and "marketplace.client" in loaded
-    assert not loaded & {"pydantic", "pydantic_core", "rich", "requests", "urllib3"}
+    assert not loaded & {"pydantic", "pydantic_core", "rich", "requests", "urllib3", "multiformats"}
 
 
 def test_a_client_is_loaded_when_first_asked_for() -> None:
