@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import select
 import ssl
 import threading
 import time
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 
@@ -138,13 +139,13 @@ class ApiClient:
         connect and to wait for each piece of the answer (one figure, or the two)."""
         wait = self.timeout if timeout is None else timeout
         connect, read = wait if isinstance(wait, tuple) else (wait, wait)
-        target = path + ("?" + urlencode(params, doseq=True) if params else "")
-        try:
-            answer = self.http.request(method, target, body, headers or {}, connect=connect, read=read)
-        except TimeoutError as exc:
-            raise ApiError(0, {"detail": f"the API at {self.url} did not answer within {read:g}s"}) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise ApiError(0, {"detail": f"the API at {self.url} does not answer (is `agora up` running?)"}) from exc
+        target = quote(path, safe=_PATH_SAFE) + ("?" + urlencode(params, doseq=True) if params else "")
+        answer = self.http.request(method, target, body, headers or {}, connect=connect, read=read)
+        if answer.status_code < 200 or 300 <= answer.status_code < 400:
+            answer.close(drop=True)
+            where = answer.headers.get("location", "")[:200]
+            moved = f": it points to {where!r} (use that URL)" if where else ""
+            raise ApiError(answer.status_code, {"detail": f"the API answered HTTP {answer.status_code}{moved}"})
         if answer.status_code >= 400:
             raw = _read(answer, MAX_ERROR, cut=True)
             try:
@@ -221,6 +222,7 @@ class ApiClient:
             )
             status = Status(out.status)
         except (KeyError, ValueError) as exc:
+            answer.close(drop=True)
             raise ApiError(0, {"detail": f"the API's answer does not say how the run ended: {exc}"}) from exc
         data = _read(answer, DEFAULT_OUTPUT)
         if h.get("x-agora-proof") == "groth16":  # a ZK job's result block: its Pedersen commitment
@@ -284,29 +286,42 @@ _JSON = {"Content-Type": "application/json"}
 
 class _Reading:
     """A file sent with its length known (so no chunked encoding), telling progress; it starts
-    again from where it began when a request is sent again on a fresh connection."""
+    again from where it began (its progress taken back) when a request is sent once more."""
 
     def __init__(self, fh: BinaryIO, size: int, progress: Callable[[int], None] | None) -> None:
         self.fh, self.len, self.progress = fh, size, progress
         self.start = fh.tell()
+        self.sent = 0
 
     def read(self, n: int = -1) -> bytes:
         piece = self.fh.read(n)
+        self.sent += len(piece)
         if self.progress and piece:
             self.progress(len(piece))
         return piece
 
     def rewind(self) -> None:
         self.fh.seek(self.start)
+        if self.progress and self.sent:
+            self.progress(-self.sent)
+        self.sent = 0
 
 
 class _Answer:
-    """An answer whose body is read piece by piece: its status, its headers (lower-case names)."""
+    """An answer whose body is read piece by piece: its status, its headers (lower-case names; a
+    repeated one joined with commas). Closed, it gives its connection back to be used again when
+    its body was read to the end, and closes it otherwise."""
 
-    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
-        self.conn, self.response = conn, response
+    def __init__(
+        self, pool: _Connections, conn: http.client.HTTPConnection, response: http.client.HTTPResponse
+    ) -> None:
+        self.pool, self.conn, self.response = pool, conn, response
         self.status_code = response.status
-        self.headers = {name.lower(): value for name, value in response.getheaders()}
+        self.headers: dict[str, str] = {}
+        for name, value in response.getheaders():
+            key = name.lower()
+            self.headers[key] = f"{self.headers[key]}, {value}" if key in self.headers else value
+        self._done = False
 
     def chunks(self, size: int) -> Iterator[bytes]:
         """The body as it arrives, at most ``size`` bytes a piece (chunked encoding undone); a
@@ -315,34 +330,50 @@ class _Answer:
             try:
                 piece = self.response.read1(size)
             except TimeoutError as exc:
+                self.close(drop=True)
                 raise ApiError(0, {"detail": "the API stopped sending its answer"}) from exc
             except (OSError, http.client.HTTPException) as exc:
+                self.close(drop=True)
                 raise ApiError(0, {"detail": f"the API's answer broke off ({type(exc).__name__})"}) from exc
             if not piece:
                 return
             yield piece
 
-    def close(self) -> None:
-        """Done with the answer: a body not read to its end closes the connection (the next
-        request opens another); else the connection is kept for the next."""
-        if not self.response.isclosed() and self.response.length != 0:  # 0: a sized body read whole
-            self.conn.close()
+    def close(self, *, drop: bool = False) -> None:
+        """Done with the answer (again: nothing more happens)."""
+        if self._done:
+            return
+        self._done = True
+        whole = self.response.isclosed() or self.response.length == 0  # 0: a sized body read whole
         self.response.close()
+        self.pool.give_back(self.conn, reuse=whole and not drop and not self.response.will_close)
 
 
 class _Connections:
-    """A keep-alive connection to the API for each thread that asks. A request is sent once more,
-    on a fresh connection, when a kept one turns out closed (the API closes idle ones); every
-    request of this client is safe to repeat (an upload or a submit names its content)."""
+    """Keep-alive connections to the API, each serving one request at a time: a request takes an
+    idle one (or opens one) and its answer gives it back once read to the end. A kept connection
+    on which the API has closed or sent anything unasked is never used again. A request is sent
+    once more on a fresh connection when a kept one turns out closed as it was sent (the API
+    closes idle ones); every request of this client is safe to repeat (an upload or a submit
+    names its content)."""
 
     _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+    KEPT = 4
+    """Idle connections kept at most."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
             raise ApiError(0, {"detail": f"{url!r} is not an http:// or https:// URL"})
-        self.scheme, self.netloc, self.base = parts.scheme, parts.netloc, parts.path.rstrip("/")
-        self._local = threading.local()
+        if parts.username is not None or parts.password is not None:
+            raise ApiError(0, {"detail": f"{url!r}: give the API's URL without a user or password"})
+        self.url, self.scheme, self.host, self.port = url, parts.scheme, parts.hostname, port
+        self.base = parts.path.rstrip("/")
+        self._idle: list[http.client.HTTPConnection] = []
         self._all: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
 
@@ -356,53 +387,98 @@ class _Connections:
         connect: float,
         read: float,
     ) -> _Answer:
-        for fresh in (False, True):
-            conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-            reused = conn is not None and conn.sock is not None and not fresh
-            if conn is None or fresh:
-                conn = self._open()
-            if conn.sock is None:
-                conn.timeout = connect
-                conn.connect()
+        for attempt in range(2):
+            conn, reused = self._take(connect) if attempt == 0 else (self._open(connect), False)
             assert conn.sock is not None
             conn.sock.settimeout(read)
             try:
-                conn.request(method, self.base + target, body=body, headers=_SENT | headers)
-                return _Answer(conn, conn.getresponse())
-            except self._STALE:
-                conn.close()
+                try:
+                    conn.request(method, self.base + target, body=body, headers=_SENT | headers)
+                except OSError:
+                    pass  # the API may have answered before it read everything (a 413): see what it said
+                return _Answer(self, conn, conn.getresponse())
+            except self._STALE as exc:
+                self._drop(conn)
                 if not reused:
-                    raise
+                    raise self._failed(exc, read) from exc
                 if isinstance(body, _Reading):
                     body.rewind()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop(conn)
+                raise self._failed(exc, read) from exc
             except BaseException:
-                conn.close()
+                self._drop(conn)
                 raise
         raise AssertionError("unreachable")
 
-    def _open(self) -> http.client.HTTPConnection:
-        old = getattr(self._local, "conn", None)
-        if old is not None:
-            old.close()
+    def _take(self, connect: float) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle connection the API has neither closed nor written to, else a new one."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self._open(connect), False
+            if conn.sock is not None and not select.select([conn.sock], [], [], 0)[0]:
+                return conn, True
+            self._drop(conn)  # closed by the API, or bytes nobody asked for: never read them
+
+    def _open(self, connect: float) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
         if self.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                self.netloc, context=ssl.create_default_context(), blocksize=_PIECE
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=connect, context=ssl.create_default_context(), blocksize=_PIECE
             )
         else:
-            conn = http.client.HTTPConnection(self.netloc, blocksize=_PIECE)
-        self._local.conn = conn
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=connect, blocksize=_PIECE)
         with self._lock:
             self._all.add(conn)
+        try:
+            conn.connect()
+        except ssl.SSLCertVerificationError as exc:
+            self._drop(conn)
+            raise ApiError(
+                0, {"detail": f"the API at {self.url} has a TLS certificate not trusted here: {exc}"}
+            ) from exc
+        except TimeoutError as exc:
+            self._drop(conn)
+            raise ApiError(
+                0, {"detail": f"the API at {self.url} did not take a connection within {connect:g}s"}
+            ) from exc
+        except OSError as exc:
+            self._drop(conn)
+            raise ApiError(0, {"detail": f"the API at {self.url} does not answer (is `agora up` running?)"}) from exc
         return conn
 
-    def close(self) -> None:
+    def _failed(self, exc: BaseException, read: float) -> ApiError:
+        if isinstance(exc, TimeoutError):
+            return ApiError(0, {"detail": f"the API at {self.url} did not answer within {read:g}s"})
+        return ApiError(0, {"detail": f"the API at {self.url} broke off the exchange ({type(exc).__name__})"})
+
+    def give_back(self, conn: http.client.HTTPConnection, *, reuse: bool) -> None:
         with self._lock:
-            conns, self._all = list(self._all), set()
+            if reuse and conn.sock is not None and conn in self._all and len(self._idle) < self.KEPT:
+                self._idle.append(conn)
+                return
+        self._drop(conn)
+
+    def _drop(self, conn: http.client.HTTPConnection) -> None:
+        conn.close()
+        with self._lock:
+            self._all.discard(conn)
+            if conn in self._idle:
+                self._idle.remove(conn)
+
+    def close(self) -> None:
+        """Closes every connection, those of answers still being read too."""
+        with self._lock:
+            conns, self._all, self._idle = list(self._all), set(), []
         for conn in conns:
             conn.close()
 
 
 _SENT = {"User-Agent": "agora", "Accept": "*/*"}
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+"""What a path keeps as it is; anything else (a space, a non-ASCII name) is percent-encoded."""
 
 
 def _read(answer: _Answer, limit: int, *, cut: bool = False) -> bytes:
