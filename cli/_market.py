@@ -28,6 +28,8 @@ class Running:
     store_m: int
     api: str | None
     started: float
+    ready: bool = True
+    """False while it starts: its parts may not answer yet (`agora up down` stops it all the same)."""
 
 
 class HomeInUse(Exception):

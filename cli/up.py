@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -137,9 +138,12 @@ def up(
         c.fail(f"in use: {', '.join(busy)}; stop what listens there or choose other ports (see --help)")
     try:
         _run(state, rpc_port, store_nodes, store_port, workers, ray_port, api_port, node)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while it started: what had started is stopped
+        pass
     finally:
         _market.remove(state)
         held.close()
+    typer.echo("stopped")
 
 
 def _ports(rpc: int, store: int, nodes: int, api: int, ray: int) -> list[tuple[str, int]]:
@@ -175,8 +179,11 @@ def _run(
     anvil: list[str] | None = None,
 ) -> None:
     # Ctrl-C stops everything even when `agora up` was started with SIGINT ignored (as a shell
-    # script's background job is): Python would otherwise keep it ignored.
+    # script's background job is): Python would otherwise keep it ignored. SIGTERM (`agora up
+    # down`, a service manager) stops it the same way while it starts; once ready, `_supervise`
+    # takes both.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{rpc_port}"
@@ -186,6 +193,9 @@ def _run(
     try:
         urls = [f"http://127.0.0.1:{store_port + i}" for i in range(store_nodes)]
         k, m = store_coding(store_nodes)
+        api = f"http://127.0.0.1:{api_port}" if api_port else None
+        market = _market.Running(os.getpid(), url, urls, k, m, api, time.time(), ready=False)
+        _market.write(state, market)  # `agora up status` and `down` find it while it starts
         coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
         env = {**os.environ, "AGORA_RPC_URL": url, "AGORA_STORE_NODES": ",".join(urls), **coding, **LOOPBACK_RAY_ENV}
         served = anvil or [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
@@ -215,7 +225,6 @@ def _run(
             )
             for i in range(store_nodes)
         ]
-        api = f"http://127.0.0.1:{api_port}" if api_port else None
         if api is not None:
             server = spawn(
                 "api",
@@ -235,7 +244,7 @@ def _run(
             # Ray last: its processes bind ports of their own, which must not take any of ours.
             _start_workers(spawn, agora, state, env, workers, ray_port)
         typer.echo(f"logs       {logs}")
-        _market.write(state, _market.Running(os.getpid(), url, urls, k, m, api, time.time()))
+        _market.write(state, replace(market, ready=True))
         _banner(state, url, api)
         typer.echo("ready: Ctrl-C (or `agora up down`) stops everything")
         _supervise(supervisor)
@@ -243,7 +252,12 @@ def _run(
         # Workers first (they finish their transactions), then Ray, the store and the chain. A
         # second Ctrl-C must not cut this short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         supervisor.stop_all()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _deployed(url: str, state: Path) -> tuple[Deployment, bool]:
@@ -348,7 +362,8 @@ def _banner(state: Path, url: str, api: str | None) -> None:
     typer.echo(f"           dev:1 {dev_key(1).address} (free: a requester); `--from dev:N` signs as account N")
     typer.echo("try        agora account fund " + dev_key(1).address + home)
     typer.echo(f"           agora deposit 100 --from dev:1{home}")
-    typer.echo(f"           agora job run examples/programs/build/wordcount.wasm README.md --from dev:1{home}")
+    program = "examples/programs/build/wordcount.wasm"
+    typer.echo(f"           agora job submit {program} --input README.md --wait --from dev:1{home}")
     if api:
         typer.echo(f"           open {api}/        (the dashboard; the REST API's docs at {api}/docs)")
     typer.echo(f"           agora audit settlements{home}   (every payment and slash, re-checked from the chain alone)")
@@ -363,7 +378,8 @@ def status(home: HomeOpt = None) -> None:
     market = _market.running(state)
     if market is None:
         c.fail(f"no market runs from {state} (`agora up` starts one)")
-    typer.echo(f"running    pid {market.pid}, since {time.strftime('%H:%M:%S', time.localtime(market.started))}")
+    since = time.strftime("%H:%M:%S", time.localtime(market.started))
+    typer.echo(f"{'running' if market.ready else 'starting':<10} pid {market.pid}, since {since}")
     checks = [("chain", market.chain, lambda: _chain_answers(market.chain))]
     checks += [(f"store{i + 1}", n, partial(http_ok, f"{n}/info")) for i, n in enumerate(market.store_nodes)]
     if market.api:

@@ -264,6 +264,48 @@ def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_p
     assert not [pid for pid in started + survivors if psutil.pid_exists(pid) and _alive(pid)]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["agora up down", "Ctrl-C to the process group"])
+def test_up_stopped_while_it_starts_stops_what_started_and_says_so(tmp_path: Path, how: str) -> None:
+    """Stopped before `ready` (by `agora up down`, which sends SIGTERM, or by Ctrl-C, which a
+    terminal sends to the whole foreground group): every part started so far is stopped, not one
+    process of the home is left, it says `stopped` and exits 0 (make then reports no error)."""
+    _, _, args = small_up()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "up", "--home", str(tmp_path), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # a group of its own, as a terminal's foreground job
+    )
+    lines = Lines(proc)
+    try:
+        lines.wait_for("api ")  # the chain, the store nodes and the API run; Ray and the worker start
+        status = agora("up", "status", "--home", str(tmp_path))
+        assert status.stdout.startswith(f"starting   pid {proc.pid}"), status.stdout + status.stderr
+        started = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+        assert len(started) >= 5, started  # the chain, three store nodes, the API (and Ray's head)
+        if how == "agora up down":
+            stopped = agora("up", "down", "--home", str(tmp_path))
+            assert stopped.returncode == 0, stopped.stderr
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=90) == 0, "".join(lines.lines)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    time.sleep(0.5)  # the reader thread takes the last lines
+    said = "".join(lines.lines)
+    assert "ready" not in said and said.rstrip().endswith("stopped") and "Aborted" not in said, said
+    assert not [pid for pid in started if _alive(pid)]
+    home = str(tmp_path)
+    left = [p.pid for p in psutil.process_iter(["cmdline"]) if any(home in a for a in p.info["cmdline"] or [])]
+    assert not [pid for pid in left if _alive(pid)], left
+    assert not (tmp_path / "up.json").exists()
+
+
 def agora(*args: str) -> subprocess.CompletedProcess[str]:
     """An `agora` command with none of the variables that point at a market: it finds it from the home."""
     env = {k: v for k, v in os.environ.items() if k not in ("AGORA_RPC_URL", "AGORA_STORE_NODES", "AGORA_API_URL")}
