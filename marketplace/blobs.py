@@ -348,21 +348,7 @@ def blob_routes(
         against that digest); `X-Agora-Output-Cid`, `X-Agora-Result-Digest`."""
         client = _store()
         key = job_id.lower()
-        with Session(engine) as s:
-            row = s.get(JobRow, key)
-            if row is None:
-                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
-            if row.result_digest is None:
-                raise Problem(409, "no-result-yet", f"job {key} is {row.status}: no result has been agreed")
-            named = list(
-                s.scalars(
-                    select(SlotRow.result_cid)
-                    .where(SlotRow.job_id == key, SlotRow.digest == row.result_digest, SlotRow.result_cid.is_not(None))
-                    .order_by(SlotRow.slot)
-                )
-            )
-            digest = row.result_digest
-            zk_job = row.mode == "zk"
+        named, digest, zk_job = _agreed(key)
         if zk_job:
             return _zk_result(client, key, named, digest)
         found, failures = None, []
@@ -389,7 +375,107 @@ def blob_routes(
         }
         return StreamingResponse(_spooled(output), media_type="application/octet-stream", headers=headers)
 
+    @router.get("/v1/jobs/{job_id}/result/shards", tags=["jobs"], responses=problems.documented(409))
+    def result_shards(job_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> ResultShards:
+        """Where a job's agreed result is stored, and whether it can be read: for its run record
+        and its output (a ZK job: its result block), every shard fetched from its node and
+        checked against the manifest, as `agora store stat` does. An output larger than a run
+        may write is named, not fetched."""
+        client = _store()
+        key = job_id.lower()
+        named, digest, zk_job = _agreed(key)
+        stored = [n for n in named if n and int(n, 16) != 0]
+        if not stored:
+            raise Problem(404, "result-not-stored", f"no slot of job {key} named a stored result")
+        first = cid_from_digest(bytes.fromhex(stored[0][2:]))
+        if zk_job:
+            return ResultShards(job_id=key, blobs=[_shards(client, "result block", first, ZK_BLOCK)])
+        blobs = [_shards(client, "run record", first, MAX_RECORD)]
+        if blobs[0].readable:
+            try:
+                record = RunRecord.from_bytes(client.get(first, max_size=MAX_RECORD))
+            except (StoreError, ValueError) as exc:
+                raise Problem(404, "result-not-stored", f"{first} is not a run record: {str(exc)[:200]}") from exc
+            if "0x" + record.digest.hex() != digest:
+                raise Problem(404, "result-not-stored", f"{first} is not the run record of job {key}'s result")
+            blobs.append(_shards(client, "output", record.output, DEFAULT_OUTPUT))
+        return ResultShards(job_id=key, blobs=blobs)
+
+    def _agreed(key: str) -> tuple[list[str | None], str, bool]:
+        """The run record CIDs the slots that revealed the job's agreed result named, that
+        digest, and whether it is a ZK job; 404 or 409 when there is no such result."""
+        with Session(engine) as s:
+            row = s.get(JobRow, key)
+            if row is None:
+                raise Problem(404, "job-not-found", f"no job {key} has been indexed")
+            if row.result_digest is None:
+                raise Problem(409, "no-result-yet", f"job {key} is {row.status}: no result has been agreed")
+            named = list(
+                s.scalars(
+                    select(SlotRow.result_cid)
+                    .where(SlotRow.job_id == key, SlotRow.digest == row.result_digest, SlotRow.result_cid.is_not(None))
+                    .order_by(SlotRow.slot)
+                )
+            )
+            return named, row.result_digest, row.mode == "zk"
+
     return router
+
+
+class ShardState(Strict):
+    segment: int
+    index: int = Field(description="the shard's place in its segment: below k a data shard, else a parity shard")
+    node: str
+    region: str
+    ok: bool = Field(description="fetched from its node and matching the manifest")
+    reason: str = Field(description="why not, when not")
+
+
+class BlobShards(Strict):
+    what: str = Field(description="run record, output or result block")
+    cid: str = Field(description="the blob's manifest CID")
+    size: int | None = Field(description="bytes; none when no manifest could be read")
+    k: int | None
+    m: int | None
+    readable: bool = Field(description="every segment has at least k good shards")
+    checked: bool = Field(description="false when the blob is too large to be fetched for this (or has no manifest)")
+    detail: str = Field(description="what went wrong, when something did")
+    shards: list[ShardState]
+
+
+class ResultShards(Strict):
+    job_id: str
+    blobs: list[BlobShards]
+
+
+def _shards(client: StoreClient, what: str, cid: str, limit: int) -> BlobShards:
+    """One blob's shards, each fetched and checked (`StoreClient.stat`), at most ``limit`` bytes."""
+    blank: dict[str, Any] = {"what": what, "cid": cid, "size": None, "k": None, "m": None, "shards": []}
+    try:
+        report = client.stat(cid, max_size=limit)
+    except BlobTooLarge as exc:
+        why = f"{exc.size:,} bytes: more than {limit:,}, not fetched"
+        return BlobShards(**blank | {"size": exc.size}, readable=False, checked=False, detail=why)
+    except StoreError as exc:
+        return BlobShards(**blank, readable=False, checked=False, detail=str(exc)[:300])
+    mf = report.manifest
+    shards = [
+        ShardState(
+            segment=h.segment,
+            index=h.index,
+            node=h.node,
+            region=mf.segments[h.segment].shards[h.index].region,
+            ok=h.ok,
+            reason=h.reason[:200],
+        )
+        for h in report.shards
+    ]
+    return BlobShards(
+        **blank | {"size": mf.size, "k": mf.k, "m": mf.m, "shards": shards},
+        readable=report.readable,
+        checked=True,
+        detail="" if report.readable else "fewer than k good shards in some segment",
+    )
 
 
 def _zk_result(client: StoreClient, key: str, named: list[str | None], digest: str) -> StreamingResponse:

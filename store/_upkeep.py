@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import codec, merkle
 from ._http import Scope
-from .errors import NodeError, NotEnoughNodes
+from .errors import BlobTooLarge, NodeError, NotEnoughNodes
 from .manifest import Manifest, Segment, ShardRef
 
 if TYPE_CHECKING:
@@ -82,8 +82,10 @@ def check_all(client: StoreClient, manifest: Manifest) -> list[ShardHealth]:
     return [job.result() for job in jobs]
 
 
-def stat(client: StoreClient, cid: str) -> StatReport:
+def stat(client: StoreClient, cid: str, *, max_size: int | None = None) -> StatReport:
     manifest = client.readable(cid)
+    if max_size is not None and manifest.size > max_size:
+        raise BlobTooLarge(cid, manifest.size, max_size)
     return StatReport(cid, manifest, check_all(client, manifest))
 
 

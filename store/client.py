@@ -253,9 +253,10 @@ class StoreClient:
         return size
 
     # -- stat, repair, audit ------------------------------------------------------------------
-    def stat(self, cid: str) -> StatReport:
-        """The manifest and the health of every shard (fetched and checked)."""
-        return _upkeep.stat(self, cid)
+    def stat(self, cid: str, *, max_size: int | None = None) -> StatReport:
+        """The manifest and the health of every shard (fetched and checked); a blob larger than
+        ``max_size`` is refused (`BlobTooLarge`) before a shard is read."""
+        return _upkeep.stat(self, cid, max_size=max_size)
 
     def repair(self, cid: str) -> RepairReport:
         """Restores every missing or corrupt shard onto live nodes (see `_upkeep.repair`)."""

@@ -299,6 +299,16 @@ def test_a_requester_and_an_auditor_use_the_dashboard(demo: Demo, tmp_path: Path
         expect(page.locator("[data-run]")).to_have_attribute("data-run", "ok")
         download = page.locator("a[download]").get_attribute("href")
         assert page.request.get(f"{api}{download}").body() == demo.output
+        # ... and where it is stored: its run record and output, every shard checked on its node
+        stored = page.locator(".blob-shards")
+        expect(stored).to_have_count(2)
+        assert stored.evaluate_all("(bs) => bs.map((b) => [b.dataset.blob, b.dataset.readable])") == [
+            ["run record", "true"],
+            ["output", "true"],
+        ]
+        shards = page.locator(".blob-shards .shard")
+        expect(shards.first).to_be_visible()
+        assert set(shards.evaluate_all("(ss) => ss.map((s) => s.dataset.ok)")) == {"true"}
 
         # An open job says why it waits, and follows what happens to it as it happens.
         page.goto(f"{api}/ui/#/jobs/{demo.waiting}")

@@ -68,7 +68,7 @@ from marketplace.indexer import Indexer
 from marketplace.intake import Intake, Relayer
 from marketplace.models import IntakeRow, UploadRow
 from marketplace.wire import request_json
-from store import Manifest, NodeLimits, StoreClient, authorization, cid_of, digest_of
+from store import Manifest, NodeLimits, Segment, ShardRef, StoreClient, authorization, cid_of, digest_of
 from store._serve import GuardedProtocol
 
 from ..conftest import free_port
@@ -529,6 +529,58 @@ def test_a_record_naming_a_huge_output_is_not_streamed(world: dict[str, Any], ou
     with requests.get(f"{world['url']}/v1/jobs/{job}/result", timeout=30, stream=True) as answer:
         announced = int(answer.headers.get("content-length", "0"))
     assert answer.status_code != 200 or announced <= DEFAULT_OUTPUT, f"a {announced:,}-byte result is on its way"
+
+
+def _shards(world: dict[str, Any], job: str) -> dict[str, Any]:
+    answer = requests.get(f"{world['url']}/v1/jobs/{job}/result/shards", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_a_results_shards_are_each_fetched_and_checked(world: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """What the job page shows of where the result is stored: the run record and the output,
+    every shard on its node, checked against the manifest."""
+    job = _job_with_records(world, outputs["digest"], [outputs["honest"], outputs["honest"]])
+    record, output = _shards(world, job)["blobs"]
+    assert (record["what"], record["cid"]) == ("run record", outputs["honest"])
+    assert output["what"] == "output" and output["size"] == len(outputs["output"])
+    for blob in (record, output):
+        assert blob["checked"] and blob["readable"] and (blob["k"], blob["m"]) == (2, 1), blob
+        assert blob["shards"] and all(shard["ok"] for shard in blob["shards"]), blob
+        segments = {shard["segment"] for shard in blob["shards"]}
+        assert len(blob["shards"]) == 3 * len(segments)  # k + m shards in every segment
+
+
+def test_a_result_missing_shards_is_reported_not_readable(world: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """An output whose manifest names two of a segment's three shards that no node holds (k = 2):
+    those are reported missing, with why, and the output as not readable."""
+    store = world["store"]
+    real = store.manifest(store.put(os.urandom(SEGMENT + 100)))
+    lost = tuple(
+        ShardRef(hashlib.sha256(os.urandom(8)).hexdigest(), ref.node, ref.region) if i < 2 else ref
+        for i, ref in enumerate(real.segments[0].shards)
+    )
+    damaged = Manifest(
+        cid=real.cid, size=real.size, segment_size=real.segment_size, k=real.k, m=real.m,
+        segments=(Segment(real.segments[0].size, lost), *real.segments[1:]),
+    )  # fmt: skip
+    store.publish(damaged)
+    record = RunRecord(Status.OK, 0, 1, bytes(32), damaged.manifest_cid)
+    job = _job_with_records(world, record.digest, [store.put(record.to_bytes())] * 2)
+    _, output = _shards(world, job)["blobs"]
+    assert output["checked"] and not output["readable"], output
+    bad = [(x["segment"], x["index"]) for x in output["shards"] if not x["ok"]]
+    assert bad == [(0, 0), (0, 1)] and all(x["reason"] for x in output["shards"] if not x["ok"]), output
+
+
+def test_a_record_naming_a_huge_output_has_nothing_of_it_fetched_for_its_shards(
+    world: dict[str, Any], outputs: dict[str, Any]
+) -> None:
+    record = world["store"].put(outputs["lies"]["a huge output"])
+    job = _job_with_records(world, outputs["digest"], [record, record])
+    _, output = _shards(world, job)["blobs"]
+    assert not output["checked"] and not output["readable"] and output["shards"] == [], output
+    assert output["size"] > DEFAULT_OUTPUT and "not fetched" in output["detail"]
 
 
 # -- the relayer --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // A job: its terms, why it is where it is (the API's explanation, while it is not settled), its
-// result with how the run ended, its slots, the money it moved, and its timeline of on-chain events
-// (each with block, position and transaction), kept live over the API's server-sent events.
+// result with how the run ended and where it is stored (every shard checked on its node), its slots,
+// the money it moved, and its timeline of on-chain events (each with block, position and
+// transaction), kept live over the API's server-sent events.
 
 import { COURT_EVENTS, MARKET_EVENTS } from "../abi.js";
 import { ApiError, get, request, workerNames } from "../api.js";
@@ -11,6 +12,7 @@ export const NAME = "job";
 const EVENT_NAMES = [...MARKET_EVENTS, ...COURT_EVENTS].map((f) => /^event (\w+)\(/.exec(f)[1]);
 const EXPLAINED = new Set(["open", "provisional", "disputed", "unresolved", "expired", "void"]);
 const PREVIEW = 4096;
+const SEGMENTS_SHOWN = 32;
 
 function terms(job) {
   return facts([
@@ -112,6 +114,70 @@ async function result(job) {
   }
 }
 
+async function stored(job) {
+  if (!job.result_digest) return null;
+  const title = "Where the result is stored";
+  try {
+    const answer = await get(`/v1/jobs/${job.job_id}/result/shards`);
+    return section(
+      title,
+      h("p", { class: "muted" }, "Each shard fetched from its store node just now and checked against the blob's manifest; a blob is readable while every segment has k good shards."),
+      ...answer.blobs.map(blobShards),
+    );
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === "no-result-yet") return null;
+    return section(title, problem(error, { compact: true }));
+  }
+}
+
+function blobShards(blob) {
+  const good = blob.shards.filter((s) => s.ok).length;
+  const bySegment = new Map();
+  for (const s of blob.shards) bySegment.set(s.segment, [...(bySegment.get(s.segment) || []), s]);
+  const segments = [...bySegment.entries()];
+  const said = [
+    blob.size !== null ? `${blob.size.toLocaleString()} bytes` : null,
+    blob.checked ? `${good} of ${blob.shards.length} shards good, ${blob.k}+${blob.m} coding` : null,
+    blob.detail || null,
+  ].filter(Boolean);
+  return h(
+    "div",
+    { class: "blob-shards", dataset: { blob: blob.what, readable: String(blob.readable) } },
+    h(
+      "p",
+      null,
+      h("strong", null, blob.what), " ", mono(blob.cid), " ",
+      h("span", { class: `badge ${blob.readable ? "badge-settled" : "badge-failed"}` }, blob.readable ? "readable" : "not readable"),
+      " ", h("span", { class: "muted" }, said.join(" · ")),
+    ),
+    segments.length
+      ? h(
+          "div",
+          { class: "shard-grid" },
+          segments.slice(0, SEGMENTS_SHOWN).map(([segment, shards]) =>
+            h(
+              "div",
+              { class: "shard-row" },
+              h("span", { class: "muted seg" }, `segment ${segment}`),
+              shards.map((s) =>
+                h(
+                  "span",
+                  {
+                    class: `shard ${s.ok ? "ok" : "bad"}`,
+                    title: `shard ${s.index} (${s.index < blob.k ? "data" : "parity"}) on ${s.node} [${s.region || "no region"}]${s.ok ? "" : ": " + s.reason}`,
+                    dataset: { ok: String(s.ok), node: s.node },
+                  },
+                  String(s.index),
+                ),
+              ),
+            ),
+          ),
+          segments.length > SEGMENTS_SHOWN ? h("p", { class: "muted" }, `… and ${segments.length - SEGMENTS_SHOWN} more segments`) : null,
+        )
+      : null,
+  );
+}
+
 function slots(job, names) {
   return table(
     [
@@ -162,9 +228,10 @@ function timeline(job) {
 }
 
 async function content(job) {
-  const [why, out, names] = await Promise.all([
+  const [why, out, where, names] = await Promise.all([
     EXPLAINED.has(job.status) ? explanation(job.job_id) : null,
     result(job),
+    stored(job),
     workerNames(),
   ]);
   const waiting =
@@ -177,6 +244,7 @@ async function content(job) {
     section("Terms", terms(job)),
     why,
     out,
+    where,
     section("Slots", slots(job, names)),
     section("Settlements", money(job, names)),
     section("Timeline", h("p", { class: "muted" }, "Every event of this job on chain, in order: block, position in it, and its transaction."), timeline(job)),
