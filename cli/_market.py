@@ -7,7 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +30,9 @@ class Running:
     started: float
     ready: bool = True
     """False while it starts: its parts may not answer yet (`agora up down` stops it all the same)."""
+    parts: dict[str, int] = field(default_factory=dict)
+    """Each part's process id (0 while it waits to be restarted), by name: chain, store1, api, ray,
+    worker1, verifier, …"""
 
 
 class HomeInUse(Exception):

@@ -85,16 +85,23 @@ class Child:
 class Supervisor:
     """Starts children and restarts the ones that die; ``say`` reports what it does."""
 
-    def __init__(self, logs: Path, say: Callable[[str], None]) -> None:
+    def __init__(self, logs: Path, say: Callable[[str], None], on_change: Callable[[], None] | None = None) -> None:
         self.logs = logs
         self.say = say
+        self.on_change = on_change or (lambda: None)
+        """Called when a child starts, dies or is restarted (`pids` then says what runs)."""
         self.children: list[Child] = []
 
     def spawn(self, name: str, cmd: list[str], *, env: dict[str, str] | None = None, group: bool = False) -> Child:
         child = Child(name, cmd, self.logs / f"{name}.log", dict(env or os.environ), group)
+        self.children.append(child)  # before it starts: whatever happens next, it is stopped with the rest
         child.start()
-        self.children.append(child)
+        self.on_change()
         return child
+
+    def pids(self) -> dict[str, int]:
+        """Each child's process id, 0 while it is not running (waiting to be restarted)."""
+        return {c.name: c.proc.pid if c.proc is not None and c.proc.poll() is None else 0 for c in self.children}
 
     def check(self) -> None:
         """One look at every child: schedule a restart for the dead, restart the ones due."""
@@ -110,10 +117,12 @@ class Supervisor:
                 child.restart_at = now + child.pause
                 self.say(f"{child.name} exited with code {code}; restarting in {child.pause:.0f}s (log: {child.log})")
                 child.pause = min(LONGEST_PAUSE, child.pause * 2)
+                self.on_change()
             elif now >= child.restart_at:
                 child.restarts += 1
                 child.start()
                 self.say(f"{child.name} restarted (restart {child.restarts})")
+                self.on_change()
 
     def run(self, stop: Callable[[], bool], interval: float = 0.5) -> None:
         """Watches the children until ``stop()`` holds."""

@@ -187,15 +187,21 @@ def _run(
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{rpc_port}"
-    supervisor = Supervisor(logs, lambda message: typer.echo(f"{time.strftime('%H:%M:%S')} {message}"))
+    current: list[_market.Running] = []  # what up.json says: rewritten as parts start, die and restart
+
+    def record() -> None:
+        if current:
+            _market.write(state, replace(current[0], parts=supervisor.pids()))
+
+    supervisor = Supervisor(logs, lambda message: typer.echo(f"{time.strftime('%H:%M:%S')} {message}"), record)
     spawn = supervisor.spawn
     agora = [sys.executable, "-m", "cli"]
     try:
         urls = [f"http://127.0.0.1:{store_port + i}" for i in range(store_nodes)]
         k, m = store_coding(store_nodes)
         api = f"http://127.0.0.1:{api_port}" if api_port else None
-        market = _market.Running(os.getpid(), url, urls, k, m, api, time.time(), ready=False)
-        _market.write(state, market)  # `agora up status` and `down` find it while it starts
+        current.append(_market.Running(os.getpid(), url, urls, k, m, api, time.time(), ready=False))
+        record()  # `agora up status` and `down` find it while it starts
         coding = {"AGORA_STORE_K": str(k), "AGORA_STORE_M": str(m)}  # what every writer of it codes with
         env = {**os.environ, "AGORA_RPC_URL": url, "AGORA_STORE_NODES": ",".join(urls), **coding, **LOOPBACK_RAY_ENV}
         served = anvil or [*agora, "chain", "serve", "--home", str(state), "--port", str(rpc_port)]
@@ -244,7 +250,8 @@ def _run(
             # Ray last: its processes bind ports of their own, which must not take any of ours.
             _start_workers(spawn, agora, state, env, workers, ray_port)
         typer.echo(f"logs       {logs}")
-        _market.write(state, replace(market, ready=True))
+        current[0] = replace(current[0], ready=True)
+        record()
         _banner(state, url, api)
         typer.echo("ready: Ctrl-C (or `agora up down`) stops everything")
         _supervise(supervisor)
@@ -389,8 +396,25 @@ def status(home: HomeOpt = None) -> None:
         ok = check()
         down += not ok
         typer.echo(f"{name:<10} {where}  {'ok' if ok else 'NOT ANSWERING'}")
+    probed = {name for name, _, _ in checks}
+    for name, pid in market.parts.items():  # the rest answer no request: whether their process runs
+        if name in probed:
+            continue
+        alive = pid > 0 and _alive(pid)
+        down += not alive
+        typer.echo(f"{name:<10} pid {pid}  running" if alive else f"{name:<10} NOT RUNNING (restarting)")
     if down:
         raise typer.Exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @app.command()

@@ -244,6 +244,11 @@ def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_p
         # before anything starts
         status = agora("up", "status", "--home", str(tmp_path))
         assert status.returncode == 0 and f"store2     http://127.0.0.1:{store_port + 1}  ok" in status.stdout
+        parts = [line.split() for line in status.stdout.splitlines()]
+        running = {p[0]: int(p[2]) for p in parts if p[1:2] == ["pid"] and p[2].isdigit()}
+        assert running.keys() >= {"ray", "worker1", "verifier"}, status.stdout
+        assert running["worker1"] == child("--name worker1").pid  # the restarted one
+        assert all(psutil.pid_exists(pid) for pid in running.values())
         again = agora("up", "--home", str(tmp_path), *args)
         assert again.returncode == 1 and f"a market is already running from {tmp_path} (pid {proc.pid}" in again.stderr
         elsewhere = agora("up", "--home", str(tmp_path / "other"), *args)
@@ -300,6 +305,23 @@ def test_up_stopped_while_it_starts_stops_what_started_and_says_so(tmp_path: Pat
     said = "".join(lines.lines)
     assert "ready" not in said and said.rstrip().endswith("stopped") and "Aborted" not in said, said
     assert not [pid for pid in started if _alive(pid)]
+    home = str(tmp_path)
+    left = [p.pid for p in psutil.process_iter(["cmdline"]) if any(home in a for a in p.info["cmdline"] or [])]
+    assert not [pid for pid in left if _alive(pid)], left
+    assert not (tmp_path / "up.json").exists()
+
+
+@pytest.mark.slow
+def test_up_whose_part_fails_to_start_names_it_and_leaves_nothing_running(tmp_path: Path) -> None:
+    """Store node 2's directory is a file: it cannot start. `agora up` says which part failed and
+    where its log is, stops what it had started and exits 1."""
+    (tmp_path / "store").mkdir(parents=True)
+    (tmp_path / "store" / "node2").write_text("not a directory\n")
+    _, _, args = small_up()
+    failed = agora("up", "--home", str(tmp_path), *args)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "store node 2 exited with code" in failed.stderr and "store2.log" in failed.stderr, failed.stderr
+    assert "ready" not in failed.stdout
     home = str(tmp_path)
     left = [p.pid for p in psutil.process_iter(["cmdline"]) if any(home in a for a in p.info["cmdline"] or [])]
     assert not [pid for pid in left if _alive(pid)], left

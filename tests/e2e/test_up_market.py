@@ -31,6 +31,7 @@ from ledger import (
     Deployment,
     JobMarket,
     JobStatus,
+    Names,
     SlashReason,
     StakeManager,
     Token,
@@ -297,7 +298,7 @@ def test_a_zk_job_is_proven_on_ray_paid_and_audited(running: Running) -> None:
     audited(m.home, f"job {job_id}")
 
 
-def test_a_market_stopped_and_started_again_keeps_every_job_balance_and_slash(running: Running) -> None:
+def test_a_market_stopped_and_started_again_keeps_every_job_balance_stake_and_name(running: Running) -> None:
     m, w3 = running, running.w3
     market = JobMarket(w3, m.deployment)
     jobs = [
@@ -305,8 +306,16 @@ def test_a_market_stopped_and_started_again_keeps_every_job_balance_and_slash(ru
     ]
     assert jobs, "no job was posted in this market"
     statuses = {job: market.job(job).status for job in jobs}
-    stakes = StakeManager(w3, m.deployment)
-    holdings = {who: stakes.stake_of(who) for who in (dev_account(i).address for i in range(10))}
+    stakes, token, names = StakeManager(w3, m.deployment), Token(w3, m.deployment), Names(w3, m.deployment)
+    accounts = [dev_account(i).address for i in range(11)]  # the ten funded at genesis and the relayer
+
+    def books() -> dict[str, tuple[int, int, int]]:
+        """Each account's stake, deposit in the market and tokens in hand."""
+        return {who: (stakes.stake_of(who), market.balance_of(who), token.balance_of(who)) for who in accounts}
+
+    holdings = books()
+    named = {name: (names.owner(name), names.resolve(name)) for name in ("worker1.agora", "worker2.agora")}
+    assert all(owner for owner, _ in named.values()), named
     height = w3.eth.block_number
     m.extra.stop()  # the daemons beside it first (a restart with them running is issue 12's to look into)
     assert stop_up(m.proc) == 0
@@ -314,7 +323,8 @@ def test_a_market_stopped_and_started_again_keeps_every_job_balance_and_slash(ru
     assert "contracts  already deployed" in banner
     assert w3.eth.block_number >= height
     assert {job: market.job(job).status for job in jobs} == statuses
-    assert {who: stakes.stake_of(who) for who in holdings} == holdings
+    assert books() == holdings
+    assert {name: (names.owner(name), names.resolve(name)) for name in named} == named
     for job, status in statuses.items():  # the API's index, rebuilt or resumed, agrees
         answer, deadline = f"{m.api}/v1/jobs/0x{job.hex()}", time.monotonic() + 60
         while (indexed := requests.get(answer, timeout=10)).json().get("status") != status.name.lower():
