@@ -167,6 +167,7 @@ def test_up_runs_a_job_stops_and_resumes(tmp_path: Path) -> None:
         assert {"JobPosted", "JobLocked", "ResultRevealed", "JobSettled"} <= {
             e["event"] for e in job.json()["timeline"]
         }
+        audited(tmp_path, f"job 0x{job_id.hex()}")  # from the chain alone: the job, every balance, the code
         height = w3.eth.block_number
     finally:
         assert stop_up(proc) == 0
@@ -326,6 +327,17 @@ def test_up_whose_part_fails_to_start_names_it_and_leaves_nothing_running(tmp_pa
     left = [p.pid for p in psutil.process_iter(["cmdline"]) if any(home in a for a in p.info["cmdline"] or [])]
     assert not [pid for pid in left if _alive(pid)], left
     assert not (tmp_path / "up.json").exists()
+
+
+def audited(home: Path, *checks: str) -> dict[str, str]:
+    """`agora audit conservation` and `agora audit verify-code` (and any ``checks``, such as
+    ("job", ID)), each of which must pass; what each printed."""
+    said = {}
+    for check in (("conservation",), ("verify-code",), *[tuple(c.split()) for c in checks]):
+        done = agora("audit", *check, "--home", str(home))
+        assert done.returncode == 0, f"agora audit {' '.join(check)}:\n{done.stdout}\n{done.stderr}"
+        said[check[0]] = done.stdout
+    return said
 
 
 def agora(*args: str) -> subprocess.CompletedProcess[str]:

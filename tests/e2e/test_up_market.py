@@ -44,24 +44,13 @@ from store import StoreClient, digest_of
 
 from ..integration.market_helpers import chain_now
 from .marketplace import outcomes
-from .test_up import AGR, PROGRAMS, ROOT, Lines, agora, small_up, start_up, stop_up
+from .test_up import AGR, PROGRAMS, ROOT, Lines, agora, audited, small_up, start_up, stop_up
 
 pytestmark = pytest.mark.slow
 
 MALLORY, DAVE, ERIN = 5, 6, 7  # dev accounts: a dishonest worker, and two that only serve the court
 UNBONDING = 60  # the dev chain's: stake counts in the juror pool once this old
 ZK_PROGRAM = ROOT / "examples" / "programs" / "zk" / "wordcount.zok"
-
-
-def audited(home: Path, *checks: str) -> dict[str, str]:
-    """`agora audit conservation` and `agora audit verify-code` (and any ``checks``, such as
-    ("job", ID)), each of which must pass; what each printed."""
-    said = {}
-    for check in (("conservation",), ("verify-code",), *[tuple(c.split()) for c in checks]):
-        done = agora("audit", *check, "--home", str(home))
-        assert done.returncode == 0, f"agora audit {' '.join(check)}:\n{done.stdout}\n{done.stderr}"
-        said[check[0]] = done.stdout
-    return said
 
 
 class Extra:
