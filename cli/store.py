@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="The erasure-coded, content-addressed store.", no_args_is_help=True)
 log = logging.getLogger("agora.store")
 NodesOpt = Annotated[
-    str | None, typer.Option("--nodes", help="Comma-separated node URLs (default: AGORA_STORE_NODES).")
+    str | None,
+    typer.Option(
+        "--nodes", help="Comma-separated node URLs (default: AGORA_STORE_NODES, else the nodes `agora up` runs)."
+    ),
 ]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (default: AGORA_HOME or ~/.agora).")]
 FromOpt = Annotated[
@@ -221,10 +224,11 @@ def get(
             "(memory stays bounded: the blob streams to the file or stdout segment by segment).",
         ),
     ] = None,
+    home: HomeOpt = None,
 ) -> None:
     """Fetch a blob by its manifest CID."""
     limit = c.parse_size(max_size) if max_size is not None else None
-    with _client(nodes) as client:
+    with _client(nodes, home) as client:
         if output is None:
             for chunk in client.get_stream(cid, max_size=limit):
                 sys.stdout.buffer.write(chunk)
@@ -238,9 +242,11 @@ def get(
 
 @app.command()
 @c.reports_errors
-def stat(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None) -> None:
+def stat(
+    cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None, home: HomeOpt = None
+) -> None:
     """Show a blob's manifest and the health of every shard."""
-    with _client(nodes) as client:
+    with _client(nodes, home) as client:
         report = client.stat(cid)
         mf = report.manifest
         typer.echo(f"manifest  {cid}  (what `agora store get` and requests take)")
@@ -273,9 +279,11 @@ def repair(
 
 @app.command()
 @c.reports_errors
-def audit(cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None) -> None:
+def audit(
+    cid: Annotated[str, typer.Argument(help="Manifest CID.")], nodes: NodesOpt = None, home: HomeOpt = None
+) -> None:
     """Ask each node for its shards with Merkle proofs and check them against the manifest."""
-    with _client(nodes) as client:
+    with _client(nodes, home) as client:
         report = client.audit(cid)
         for r in report.results:
             typer.echo(f"  {r.segment:>4}/{r.index}  {r.node}  {'ok' if r.ok else 'FAIL: ' + r.reason}")

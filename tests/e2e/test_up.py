@@ -261,6 +261,13 @@ def test_up_restarts_what_dies_keeps_ray_on_loopback_and_files_in_the_home(tmp_p
             "store", "put", str(tmp_path / "blob"), "--home", str(tmp_path), "--from", "dev:2"
         )  # a worker: staked
         assert put.returncode == 0, put.stderr
+        cid = put.stdout.split()[0]
+        stat = agora("store", "stat", cid, "--home", str(tmp_path))  # leads with what `get` takes
+        assert stat.returncode == 0 and stat.stdout.startswith(f"manifest  {cid}"), stat.stdout + stat.stderr
+        got = agora("store", "get", cid, "--home", str(tmp_path))
+        assert got.returncode == 0 and got.stdout == "found from the home\n", got.stderr
+        listed = agora("job", "list", "--home", str(tmp_path))  # the API, found from the home too
+        assert listed.returncode == 0, listed.stderr
         stopped = agora("up", "down", "--home", str(tmp_path))
         assert stopped.returncode == 0 and "stopped the market" in stopped.stdout, stopped.stderr
         assert proc.wait(timeout=5) == 0 and not (tmp_path / "up.json").exists()
