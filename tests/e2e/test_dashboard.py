@@ -265,6 +265,26 @@ def _doctored(route: Any) -> None:
     route.fulfill(response=answer, body=json.dumps(body))
 
 
+WALLET = """window.ethereum = { request: ({ method, params }) => window.agoraWallet(method, params || []) };"""
+"""A browser wallet for the page: each EIP-1193 request goes to `_wallet`."""
+
+
+def _wallet(method: str, params: list[Any], chain_id: int) -> Any:
+    """What a wallet holding the requester's key answers, on chain ``chain_id``."""
+    from eth_account import Account
+
+    me = dev_account(REQUESTER)
+    if method == "eth_requestAccounts":
+        return [me.address]
+    if method == "eth_chainId":
+        return hex(chain_id)
+    if method == "eth_signTypedData_v4":
+        who, typed = params
+        assert who.lower() == me.address.lower(), who
+        return "0x" + Account.sign_typed_data(me.key, full_message=json.loads(typed)).signature.hex()
+    raise ValueError(f"this wallet does not do {method}")
+
+
 @pytest.mark.slow
 def test_a_requester_and_an_auditor_use_the_dashboard(demo: Demo, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -346,6 +366,35 @@ def test_a_requester_and_an_auditor_use_the_dashboard(demo: Demo, tmp_path: Path
         assert job_id is not None and TX.match(job_id)
         page.goto(f"{api}/ui/#/jobs")
         expect(page.locator(f'tr[data-job="{job_id}"]')).to_have_attribute("data-status", "open")
+
+        # ... and signed by a browser wallet where there is one (EIP-1193 `window.ethereum`): this
+        # one holds the requester's key and signs with it whatever typed data the page asks for.
+        chain_id = int(requests.get(f"{api}/v1/contracts", timeout=10).json()["chain_id"])
+        for on_chain, accepted in ((1, False), (chain_id, True)):
+            context = browser.new_context()
+            context.expose_binding(
+                "agoraWallet", lambda _source, method, params, c=on_chain: _wallet(method, params, c)
+            )
+            context.add_init_script(WALLET)
+            wallet_page = context.new_page()
+            wallet_page.set_default_timeout(15_000)
+            wallet_page.goto(f"{api}/ui/#/submit")
+            expect(wallet_page.locator("input[name=signer][value=wallet]")).to_be_checked()
+            wallet_page.set_input_files("input[name=program]", str(PROGRAM))
+            wallet_page.fill("textarea[name=inputText]", f"signed by a wallet on chain {on_chain}")
+            wallet_page.fill("input[name=k]", "1")
+            wallet_page.click("#submit-form button[type=submit]")
+            if accepted:
+                signed = wallet_page.locator("#submit-result [data-job]")
+                expect(signed).to_be_visible()
+                expect(wallet_page.locator("#submit-log")).to_contain_text("signing as wallet account")
+                wallet_job = signed.get_attribute("data-job")
+                assert wallet_job is not None and wallet_job != job_id
+                job = requests.get(f"{api}/v1/jobs/{wallet_job}", timeout=10).json()
+                assert job["requester"].lower() == dev_account(REQUESTER).address.lower(), job
+            else:  # a wallet on another chain is told to switch, and nothing is signed
+                expect(wallet_page.locator("#submit-result")).to_contain_text(f"switch it to chain {chain_id}")
+            context.close()
 
         browser.close()
     assert not errors, errors
