@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-import frontend
-from ledger import DEV_CHAIN_IDS, JobMarket, Token, Transactor, dev_account, run_until
-from marketplace.api import create_app
-from marketplace.db import database_url, make_engine, migrate
-from marketplace.indexer import Indexer, log
-from marketplace.intake import Intake, Relayer
-from store import NodeLimits, node_identity, serve_guarded
 
 from . import _common as c
 
@@ -56,6 +49,17 @@ def serve(
 ) -> None:
     """Serve the API (OpenAPI at /openapi.json, docs at /docs), indexing the chain as it goes and
     relaying the requests it accepts."""
+    # The port before anything else: a port in use fails at once, and `agora up` starts what
+    # comes after the API (Ray, whose processes take ports of their own) as soon as it is taken.
+    listening = _bind(host, port)
+    import frontend
+    from ledger import JobMarket, Transactor, run_until
+    from marketplace.api import create_app
+    from marketplace.db import database_url, make_engine, migrate
+    from marketplace.indexer import Indexer, log
+    from marketplace.intake import Intake, Relayer
+    from store import NodeLimits, node_identity, serve_guarded
+
     stop = threading.Event()
     with c.chain(home) as handle:
         deployment = c.deployment(handle, home)
@@ -119,6 +123,7 @@ def serve(
                 host=host,
                 port=port,
                 limits=NodeLimits(),
+                sock=listening,
             )
         finally:
             stop.set()
@@ -128,9 +133,26 @@ def serve(
                 thread.join(timeout=5)
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port``, not listening yet: the port is the API's (no other
+    socket is given it), and connections are refused until the API serves. Says `bound`."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        c.fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    typer.echo(f"bound {host}:{port}", err=True)
+    return sock
+
+
 def _fund(handle, deployment, relayer) -> None:  # type: ignore[no-untyped-def]
     """On a development chain, from account 0: gas for the relayer when it runs low, and 1 AGR
     for a deposit, which makes it a writer on store nodes that take accounts with one (uploads)."""
+    from ledger import DEV_CHAIN_IDS, JobMarket, Token, Transactor, dev_account
+
     if int(handle.w3.eth.chain_id) not in DEV_CHAIN_IDS or relayer.address == dev_account(0).address:
         return
     if int(handle.w3.eth.get_balance(relayer.address)) < 10**18:

@@ -58,10 +58,11 @@ def _chain_answers(url: str) -> bool:
         return False
 
 
-def _says_ready(child: Child) -> bool:
+def _says(child: Child, marker: bytes = b"ready:") -> bool:
+    """Whether this start of ``child`` has written ``marker`` to its log."""
     with child.log.open("rb") as fh:
         fh.seek(child.log_offset)
-        return b"ready:" in fh.read()
+        return marker in fh.read()
 
 
 def http_ok(url: str) -> bool:
@@ -242,13 +243,15 @@ def _run(
             _wait_for(node_url, f"store node {i + 1}", node, partial(http_ok, f"{node_url}/info"), 30)
         if urls:
             typer.echo(f"store      {store_nodes} nodes, {k}+{m} coding: export AGORA_STORE_NODES={','.join(urls)}")
+        if api is not None:  # the API binds its port first thing (and says so), then readies itself
+            _wait_for(f"port {api_port}", "the API", server, partial(_says, server, b"bound "), 60)
+        if workers:
+            # Ray once every port of ours is taken: its processes bind ports of their own.
+            _start_workers(spawn, agora, state, env, workers, ray_port)
         if api is not None:
             _wait_for(api, "the API", server, partial(http_ok, f"{api}/healthz"), 60)
             relayer = f"relayer: development account {RELAYER_ACCOUNT}"
             typer.echo(f"api        {api}  (docs at {api}/docs; jobs at {api}/v1/jobs; {relayer})")
-        if workers:
-            # Ray last: its processes bind ports of their own, which must not take any of ours.
-            _start_workers(spawn, agora, state, env, workers, ray_port)
         typer.echo(f"logs       {logs}")
         current[0] = replace(current[0], ready=True)
         record()
@@ -336,9 +339,9 @@ def _start_workers(
         env=env,
     )
     for i, (name, daemon) in enumerate(daemons):
-        _wait_for(str(daemon.log), name, daemon, partial(_says_ready, daemon), 180)
+        _wait_for(str(daemon.log), name, daemon, partial(_says, daemon), 180)
         typer.echo(f"worker     {name}.agora (development account {FIRST_WORKER_ACCOUNT + i})")
-    _wait_for(str(verifier.log), "the verifier", verifier, partial(_says_ready, verifier), 180)
+    _wait_for(str(verifier.log), "the verifier", verifier, partial(_says, verifier), 180)
     typer.echo(
         "verifier   re-executes every job in court and 10% of the rest, disputes what it finds wrong "
         f"(development account {VERIFIER_ACCOUNT}; agora verifier checks)"

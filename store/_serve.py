@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
+import socket
+import sys
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -210,8 +212,10 @@ def run(
     port: int,
     limits: NodeLimits,
     tls: tuple[str, str] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serves ``app`` until interrupted (over TLS with ``tls``: certificate and key PEM files)."""
+    """Serves ``app`` until interrupted (over TLS with ``tls``: certificate and key PEM files), on
+    ``sock`` when it is given (bound and listening already), else on ``host``:``port``."""
     import uvicorn
 
     _keep_freed_memory()
@@ -227,7 +231,7 @@ def run(
         },
     )
     max_connections, keep_alive = limits.max_connections, limits.keep_alive
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -242,3 +246,10 @@ def run(
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
     )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock] if sock is not None else None)
+    except KeyboardInterrupt:
+        pass
+    if not server.started:  # as uvicorn.run ends: the port was taken, or the app failed to start
+        sys.exit(3)
