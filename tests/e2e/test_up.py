@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -54,18 +55,23 @@ def free_ports(count: int) -> int:
     raise RuntimeError("no run of free ports")
 
 
-def start_up(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    """`agora up` until it prints ready; returns the process and what it printed. It starts with
-    SIGINT ignored, as a background job of a script does: Ctrl-C (SIGINT) must stop it anyway."""
-    proc = subprocess.Popen(
+def up_process(home: Path, *args: str, **popen: Any) -> subprocess.Popen[str]:
+    """`agora up --home HOME ARGS`, its output (stdout and stderr) on a text pipe, unbuffered."""
+    return subprocess.Popen(
         [sys.executable, "-m", "cli", "up", "--home", str(home), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        **popen,
     )
+
+
+def start_up(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`agora up` until it prints ready; returns the process and what it printed. It starts with
+    SIGINT ignored, as a background job of a script does: Ctrl-C (SIGINT) must stop it anyway."""
+    proc = up_process(home, *args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     lines = []
     deadline = time.monotonic() + 240
     assert proc.stdout is not None
@@ -284,15 +290,7 @@ def test_up_stopped_while_it_starts_stops_what_started_and_says_so(tmp_path: Pat
     terminal sends to the whole foreground group): every part started so far is stopped, not one
     process of the home is left, it says `stopped` and exits 0 (make then reports no error)."""
     _, _, args = small_up()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "up", "--home", str(tmp_path), *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        start_new_session=True,  # a group of its own, as a terminal's foreground job
-    )
+    proc = up_process(tmp_path, *args, start_new_session=True)  # a group of its own, as a terminal's job
     lines = Lines(proc)
     try:
         lines.wait_for("store ")  # the chain and the store nodes run; the API, Ray and the worker start

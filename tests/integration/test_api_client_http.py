@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import orjson
@@ -18,6 +18,8 @@ import pytest
 
 from ledger import dev_account
 from marketplace.client import ApiClient, ApiError, blob_cid
+
+from ..conftest import http_server
 
 JOB = "0x" + "ab" * 32
 
@@ -97,16 +99,11 @@ def api(*, hang_up: bool = False, mode: str = "") -> Iterator[tuple[str, list[in
     handler: Callable[..., _Api] = type(
         "Api", (_Api,), {"connections": [], "hang_up": hang_up, "streams_open": release, "mode": mode, "posts": []}
     )  # type: ignore[assignment]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.connections, handler.posts  # type: ignore[attr-defined]
-    finally:
-        release.set()
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as url:  # type: ignore[arg-type]
+        try:
+            yield url, handler.connections, handler.posts  # type: ignore[attr-defined]
+        finally:
+            release.set()  # open streams end before the server stops
 
 
 def test_a_client_keeps_one_connection_for_its_requests() -> None:

@@ -4,16 +4,17 @@ time to decide whether to cache it), and the chain id is asked once, not before 
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import orjson
 
 from ledger import connect
+
+from ..conftest import http_server
 
 
 @contextmanager
@@ -41,13 +42,8 @@ def counting(upstream: str) -> Iterator[tuple[str, Counter[str]]]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", asked
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Proxy) as url:
+        yield url, asked
 
 
 def test_a_block_read_by_number_is_one_request(served_chain: str) -> None:

@@ -3,10 +3,9 @@ a liar, an oversized answer or silence is a `LedgerError`, never a crash or a gu
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import orjson
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from ledger import ChainReader, ChainUnavailable, LedgerError, NotDeployed
 from ledger.reader import MAX_ANSWER
 
-from ..conftest import free_port
+from ..conftest import free_port, http_server
 
 GENESIS = "0x" + "ab" * 32
 
@@ -50,14 +49,8 @@ class _Peer(BaseHTTPRequestHandler):
 @pytest.fixture
 def peer() -> Iterator[tuple[str, dict[str, bytes]]]:
     answers: dict[str, bytes] = {}
-    handler = type("Peer", (_Peer,), {"answers": answers})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", answers
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(type("Peer", (_Peer,), {"answers": answers})) as url:
+        yield url, answers
 
 
 def _result(value: object) -> bytes:
