@@ -82,4 +82,17 @@ def running(home: Path) -> Running | None:
         return None
     except PermissionError:
         pass  # alive, another user's
+    if not _is_agora_up(market.pid):  # the pid of a market killed outright, since given to another
+        return None
     return market
+
+
+def _is_agora_up(pid: int) -> bool:
+    """Whether process ``pid`` runs `agora up` (where /proc tells; elsewhere, assumed)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return True
+    return b"up" in args and any(a.endswith((b"agora", b"cli")) for a in args)

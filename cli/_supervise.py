@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +44,7 @@ class Child:
     """Where this start's output begins in the log."""
 
     def start(self) -> None:
-        with self.log.open("ab") as out:
+        with self.log.open("ab") as out, _signals_held():
             self.log_offset = out.tell()
             self.proc = subprocess.Popen(
                 self.cmd,
@@ -80,6 +82,30 @@ class Child:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while a child starts, then delivered: an interruption inside
+    `Popen`, after the fork, would leave a child running that nobody knows of to stop."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    before = {s: signal.getsignal(s) for s in held}
+    if any(h is None for h in before.values()):  # a handler not set from Python: cannot be put back
+        yield
+        return
+    for s in held:
+        signal.signal(s, lambda signum, _frame: got.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        if got:
+            signal.raise_signal(got[0])
 
 
 class Supervisor:

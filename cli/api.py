@@ -134,8 +134,10 @@ def serve(
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host``:``port``, not listening yet: the port is the API's (no other
-    socket is given it), and connections are refused until the API serves. Says `bound`."""
+    """A socket bound to ``host``:``port``, not listening yet: no port-0 bind (Ray's) is given
+    the port, and connections are refused until the API serves. Says `bound`. (Another server
+    that sets SO_REUSEADDR, as this one does, could still bind it until the API listens: the API
+    then exits saying so.)"""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

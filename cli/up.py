@@ -411,13 +411,18 @@ def status(home: HomeOpt = None) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs: it exists and is not a zombie (a part that died, not yet reaped)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 @app.command()

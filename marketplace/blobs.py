@@ -39,6 +39,7 @@ from store import (
     NotFound,
     StoreClient,
     StoreError,
+    TooManyShards,
     cid_from_digest,
     digest_of,
 )
@@ -69,6 +70,9 @@ DEFAULT_MAX_BLOB = 1 << 30
 """The largest blob one upload may be (`--max-blob`)."""
 PIPE_CHUNKS = 16
 """Request chunks (~64 KiB each) buffered between the socket and the coder: the upload's memory."""
+MAX_CHECKED_SHARDS = 1024
+"""Shards one look at a result's storage fetches at most, per blob: a 16 MiB output in 64 KiB
+segments at 2 + 1 is 768; a manifest of a few bytes a segment names far more."""
 _RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})", re.ASCII)
 
 
@@ -376,29 +380,35 @@ def blob_routes(
         return StreamingResponse(_spooled(output), media_type="application/octet-stream", headers=headers)
 
     @router.get("/v1/jobs/{job_id}/result/shards", tags=["jobs"], responses=problems.documented(409))
-    def result_shards(job_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> ResultShards:
+    def result_shards(request: Request, job_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> ResultShards:
         """Where a job's agreed result is stored, and whether it can be read: for its run record
         and its output (a ZK job: its result block), every shard fetched from its node and
-        checked against the manifest, as `agora store stat` does. An output larger than a run
-        may write is named, not fetched."""
+        checked against the manifest, as `agora store stat` does. The run record is the first a
+        slot that revealed the agreed result named that reads as that result's; an output larger
+        than a run may write, or of more than `MAX_CHECKED_SHARDS` shards, is named, not fetched."""
         client = _store()
+        peer = request.client.host if request.client else "?"
+        if limit is not None and (wait := limit(peer)) > 0:
+            raise Problem(429, "rate-limited", f"too many requests from {peer}", retry_after=round(wait, 3))
         key = job_id.lower()
         named, digest, zk_job = _agreed(key)
-        stored = [n for n in named if n and int(n, 16) != 0]
+        stored = [cid_from_digest(bytes.fromhex(n[2:])) for n in named if n and int(n, 16) != 0]
         if not stored:
             raise Problem(404, "result-not-stored", f"no slot of job {key} named a stored result")
-        first = cid_from_digest(bytes.fromhex(stored[0][2:]))
         if zk_job:
-            return ResultShards(job_id=key, blobs=[_shards(client, "result block", first, ZK_BLOCK)])
-        blobs = [_shards(client, "run record", first, MAX_RECORD)]
-        if blobs[0].readable:
+            return ResultShards(job_id=key, blobs=[_shards(client, "result block", stored[0], ZK_BLOCK)])
+        blobs: list[BlobShards] = []
+        for revealed in stored:  # each slot's record until one is the agreed result's
             try:
-                record = RunRecord.from_bytes(client.get(first, max_size=MAX_RECORD))
-            except (StoreError, ValueError) as exc:
-                raise Problem(404, "result-not-stored", f"{first} is not a run record: {str(exc)[:200]}") from exc
-            if "0x" + record.digest.hex() != digest:
-                raise Problem(404, "result-not-stored", f"{first} is not the run record of job {key}'s result")
-            blobs.append(_shards(client, "output", record.output, DEFAULT_OUTPUT))
+                record = RunRecord.from_bytes(client.get(revealed, max_size=MAX_RECORD))
+            except (StoreError, ValueError):
+                continue
+            if "0x" + record.digest.hex() == digest:
+                blobs = [_shards(client, "run record", revealed, MAX_RECORD)]
+                blobs.append(_shards(client, "output", record.output, DEFAULT_OUTPUT))
+                break
+        if not blobs:  # none reads: where the first is, and why it cannot be read
+            blobs = [_shards(client, "run record", stored[0], MAX_RECORD)]
         return ResultShards(job_id=key, blobs=blobs)
 
     def _agreed(key: str) -> tuple[list[str | None], str, bool]:
@@ -452,9 +462,12 @@ def _shards(client: StoreClient, what: str, cid: str, limit: int) -> BlobShards:
     """One blob's shards, each fetched and checked (`StoreClient.stat`), at most ``limit`` bytes."""
     blank: dict[str, Any] = {"what": what, "cid": cid, "size": None, "k": None, "m": None, "shards": []}
     try:
-        report = client.stat(cid, max_size=limit)
+        report = client.stat(cid, max_size=limit, max_shards=MAX_CHECKED_SHARDS)
     except BlobTooLarge as exc:
         why = f"{exc.size:,} bytes: more than {limit:,}, not fetched"
+        return BlobShards(**blank | {"size": exc.size}, readable=False, checked=False, detail=why)
+    except TooManyShards as exc:
+        why = f"{exc.shards:,} shards: more than {exc.limit:,}, not fetched"
         return BlobShards(**blank | {"size": exc.size}, readable=False, checked=False, detail=why)
     except StoreError as exc:
         return BlobShards(**blank, readable=False, checked=False, detail=str(exc)[:300])

@@ -11,9 +11,11 @@ It speaks HTTP through `http.client`, one keep-alive connection per thread: `req
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import select
+import socket
 import ssl
 import threading
 import time
@@ -376,6 +378,7 @@ class _Connections:
         self._idle: list[http.client.HTTPConnection] = []
         self._all: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
 
     def request(
         self,
@@ -394,6 +397,8 @@ class _Connections:
             try:
                 try:
                     conn.request(method, self.base + target, body=body, headers=_SENT | headers)
+                except TimeoutError:
+                    raise  # the API stopped reading: no answer is coming either
                 except OSError:
                     pass  # the API may have answered before it read everything (a 413): see what it said
                 return _Answer(self, conn, conn.getresponse())
@@ -418,15 +423,17 @@ class _Connections:
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 return self._open(connect), False
-            if conn.sock is not None and not select.select([conn.sock], [], [], 0)[0]:
+            if conn.sock is not None and not _readable(conn.sock):
                 return conn, True
             self._drop(conn)  # closed by the API, or bytes nobody asked for: never read them
 
     def _open(self, connect: float) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection
         if self.scheme == "https":
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
             conn = http.client.HTTPSConnection(
-                self.host, self.port, timeout=connect, context=ssl.create_default_context(), blocksize=_PIECE
+                self.host, self.port, timeout=connect, context=self._tls, blocksize=_PIECE
             )
         else:
             conn = http.client.HTTPConnection(self.host, self.port, timeout=connect, blocksize=_PIECE)
@@ -469,11 +476,23 @@ class _Connections:
                 self._idle.remove(conn)
 
     def close(self) -> None:
-        """Closes every connection, those of answers still being read too."""
+        """Closes every connection, those of answers still being read too (a read waiting on one
+        returns at once). A request made after this opens a connection again."""
         with self._lock:
             conns, self._all, self._idle = list(self._all), set(), []
         for conn in conns:
+            if conn.sock is not None:
+                with contextlib.suppress(OSError):
+                    conn.sock.shutdown(socket.SHUT_RDWR)
             conn.close()
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` has something to read (or is closed) now; `poll`, not `select`, which
+    refuses descriptors above 1023."""
+    watch = select.poll()
+    watch.register(sock, select.POLLIN)
+    return bool(watch.poll(0))
 
 
 _SENT = {"User-Agent": "agora", "Accept": "*/*"}

@@ -215,7 +215,8 @@ def run(
     sock: socket.socket | None = None,
 ) -> None:
     """Serves ``app`` until interrupted (over TLS with ``tls``: certificate and key PEM files), on
-    ``sock`` when it is given (bound and listening already), else on ``host``:``port``."""
+    ``sock`` when it is given (bound already; it listens from here), else on ``host``:``port``.
+    Exits with code 3 when it cannot start serving (uvicorn's own code for that)."""
     import uvicorn
 
     _keep_freed_memory()
@@ -251,5 +252,8 @@ def run(
         server.run(sockets=[sock] if sock is not None else None)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # listening on a socket bound earlier: another took the port meanwhile
+        log.error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
+        sys.exit(3)
     if not server.started:  # as uvicorn.run ends: the port was taken, or the app failed to start
         sys.exit(3)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import codec, merkle
 from ._http import Scope
-from .errors import BlobTooLarge, NodeError, NotEnoughNodes
+from .errors import BlobTooLarge, NodeError, NotEnoughNodes, TooManyShards
 from .manifest import Manifest, Segment, ShardRef
 
 if TYPE_CHECKING:
@@ -82,10 +82,13 @@ def check_all(client: StoreClient, manifest: Manifest) -> list[ShardHealth]:
     return [job.result() for job in jobs]
 
 
-def stat(client: StoreClient, cid: str, *, max_size: int | None = None) -> StatReport:
+def stat(client: StoreClient, cid: str, *, max_size: int | None = None, max_shards: int | None = None) -> StatReport:
     manifest = client.readable(cid)
     if max_size is not None and manifest.size > max_size:
         raise BlobTooLarge(cid, manifest.size, max_size)
+    shards = sum(len(seg.shards) for seg in manifest.segments)
+    if max_shards is not None and shards > max_shards:
+        raise TooManyShards(cid, manifest.size, shards, max_shards)
     return StatReport(cid, manifest, check_all(client, manifest))
 
 

@@ -253,10 +253,11 @@ class StoreClient:
         return size
 
     # -- stat, repair, audit ------------------------------------------------------------------
-    def stat(self, cid: str, *, max_size: int | None = None) -> StatReport:
+    def stat(self, cid: str, *, max_size: int | None = None, max_shards: int | None = None) -> StatReport:
         """The manifest and the health of every shard (fetched and checked); a blob larger than
-        ``max_size`` is refused (`BlobTooLarge`) before a shard is read."""
-        return _upkeep.stat(self, cid, max_size=max_size)
+        ``max_size`` (`BlobTooLarge`), or of more than ``max_shards`` shards (`TooManyShards`),
+        is refused before a shard is read."""
+        return _upkeep.stat(self, cid, max_size=max_size, max_shards=max_shards)
 
     def repair(self, cid: str) -> RepairReport:
         """Restores every missing or corrupt shard onto live nodes (see `_upkeep.repair`)."""

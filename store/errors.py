@@ -71,6 +71,14 @@ class BlobTooLarge(StoreError):
         super().__init__(f"{cid} is {size} bytes, more than the limit of {limit} bytes")
 
 
+class TooManyShards(StoreError):
+    """Raised when a manifest names more shards than the caller will check (before any is read)."""
+
+    def __init__(self, cid: str, size: int, shards: int, limit: int) -> None:
+        self.cid, self.size, self.shards, self.limit = cid, size, shards, limit
+        super().__init__(f"{cid} has {shards:,} shards, more than the {limit:,} checked at once")
+
+
 class Unauthenticated(StoreError):
     """Raised when a write carries no valid, current, low-s signature of its path and size (HTTP 401)."""
 

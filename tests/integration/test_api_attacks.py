@@ -583,6 +583,33 @@ def test_a_record_naming_a_huge_output_has_nothing_of_it_fetched_for_its_shards(
     assert output["size"] > DEFAULT_OUTPUT and "not fetched" in output["detail"]
 
 
+def test_a_lying_first_slot_does_not_hide_where_the_honest_result_is(
+    world: dict[str, Any], outputs: dict[str, Any]
+) -> None:
+    lie = world["store"].put(outputs["lies"]["not JSON"])
+    job = _job_with_records(world, outputs["digest"], [lie, outputs["honest"]])
+    record, output = _shards(world, job)["blobs"]
+    assert record["cid"] == outputs["honest"] and record["readable"] and output["readable"], (record, output)
+
+
+def test_a_record_naming_an_output_of_countless_tiny_segments_has_none_of_it_fetched(
+    world: dict[str, Any], outputs: dict[str, Any]
+) -> None:
+    """A manifest of 1 KiB segments, 1,200 shards in all, for 400 KiB: within what a run may
+    write, but one look would fetch every shard. It is named, not fetched."""
+    small = StoreClient(world["store"].nodes, k=2, m=1, segment_size=1024, signer=dev_account(RELAYER))
+    with small:
+        one = small.manifest(small.put(os.urandom(1024)))
+    countless = Manifest(
+        cid=cid_of(b"countless"), size=400 * 1024, segment_size=1024, k=2, m=1, segments=(one.segments[0],) * 400
+    )
+    world["store"].publish(countless)
+    record = RunRecord(Status.OK, 0, 1, bytes(32), countless.manifest_cid)
+    job = _job_with_records(world, record.digest, [world["store"].put(record.to_bytes())] * 2)
+    _, output = _shards(world, job)["blobs"]
+    assert not output["checked"] and output["shards"] == [] and "1,200 shards" in output["detail"], output
+
+
 # -- the relayer --------------------------------------------------------------------------------
 
 
