@@ -267,7 +267,7 @@ class ApiClient:
             answer = self._send("POST", "/v1/blobs", params=params, body=source, headers=headers, timeout=(10, 600))
         else:
             with open(source, "rb") as fh:
-                body = _Reading(fh, size, progress)
+                body = _Reading(fh, progress)
                 answer = self._send("POST", "/v1/blobs", params=params, body=body, headers=headers, timeout=(10, 600))
         return str(_json(answer)["cid"])
 
@@ -287,11 +287,11 @@ _JSON = {"Content-Type": "application/json"}
 
 
 class _Reading:
-    """A file sent with its length known (so no chunked encoding), telling progress; it starts
-    again from where it began (its progress taken back) when a request is sent once more."""
+    """A file sent as a body (its length in the request's Content-Length), telling progress; it
+    starts again from where it began (its progress taken back) when a request is sent once more."""
 
-    def __init__(self, fh: BinaryIO, size: int, progress: Callable[[int], None] | None) -> None:
-        self.fh, self.len, self.progress = fh, size, progress
+    def __init__(self, fh: BinaryIO, progress: Callable[[int], None] | None) -> None:
+        self.fh, self.progress = fh, progress
         self.start = fh.tell()
         self.sent = 0
 
