@@ -28,6 +28,10 @@ GAS_MARGIN = 1.2
 _NO_FUNDS = ("insufficient funds", "not have enough balance", "cannot afford txn gas")
 """How nodes word a refusal for want of ether (geth and anvil; eth-tester, estimating and sending)."""
 PRIORITY_FEE = 10**9
+BASE_FEE_AGE = 2.0
+"""Seconds a known base fee (read from the head block, or learnt from one of the account's own
+receipts) sets the next transaction's fee cap: twice it plus the tip, room for six full blocks
+of growth. Sends that follow one another learn it from each receipt and read no block."""
 
 
 @contextmanager
@@ -69,6 +73,7 @@ class Transactor:
         self._nonce: int | None = None
         self._lock = threading.Lock()
         self._chain_id: int | None = None
+        self._base_fee: tuple[int, float] | None = None  # (wei, when it was known: time.monotonic())
 
     @property
     def address(self) -> str:
@@ -104,17 +109,17 @@ class Transactor:
                     gas = int(self.w3.eth.estimate_gas(tx) * GAS_MARGIN) + 10_000  # type: ignore[arg-type]
                 elif preflight:
                     self.w3.eth.call({**tx, "gas": gas})  # type: ignore[arg-type,typeddict-item]
-                base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
                 tx.update(
                     gas=gas,
                     maxPriorityFeePerGas=PRIORITY_FEE,
-                    maxFeePerGas=2 * base_fee + PRIORITY_FEE,
+                    maxFeePerGas=2 * self._base_fee_now() + PRIORITY_FEE,
                     chainId=self.chain_id(),
                     nonce=self._next_nonce(),
                     type=2,
                 )
                 tx_hash = self._send_signed(tx)
             receipt = self.wait(tx_hash)
+            self._learn_base_fee(receipt, int(tx["maxFeePerGas"]))
         if receipt["status"] != 1:
             self._raise_revert(tx, receipt)
         return receipt
@@ -130,6 +135,23 @@ class Transactor:
             with mapped_errors():
                 balance = int(self.w3.eth.get_balance(self.address))  # type: ignore[arg-type]
             raise InsufficientFunds(self.address, balance) from None
+
+    def _base_fee_now(self) -> int:
+        """The base fee known within `BASE_FEE_AGE` seconds, else the head block's."""
+        known = self._base_fee
+        if known is None or time.monotonic() - known[1] > BASE_FEE_AGE:
+            known = (int(self.w3.eth.get_block("latest")["baseFeePerGas"]), time.monotonic())
+            self._base_fee = known
+        return known[0]
+
+    def _learn_base_fee(self, receipt: dict[str, Any], fee_cap: int) -> None:
+        """The base fee of the receipt's block: its effective gas price less the whole tip, when
+        the tip was paid whole (a price at the cap may have cut the tip: then nothing is learnt)."""
+        price = receipt.get("effectiveGasPrice")
+        if isinstance(price, int) and PRIORITY_FEE <= price < fee_cap:
+            self._base_fee = (price - PRIORITY_FEE, time.monotonic())
+        else:
+            self._base_fee = None
 
     def _next_nonce(self) -> int:
         if self._nonce is None:

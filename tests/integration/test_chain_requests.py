@@ -1,6 +1,7 @@
 """What `ledger.connect` asks a node, counted between it and a served chain: a block read by
 number is one request (web3's request cache, on for eth_chainId, would ask for the block a second
-time to decide whether to cache it), and the chain id is asked once, not before every call."""
+time to decide whether to cache it), the chain id is asked once, not before every call, and a
+`Transactor` whose sends follow one another reads the base fee from its receipts, not a block."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 
 import orjson
+import pytest
 
-from ledger import connect
+from ledger import Transactor, _tx, connect, dev_account
 
 from ..conftest import http_server
 
@@ -63,3 +65,31 @@ def test_the_chain_id_is_asked_once(served_chain: str) -> None:
         assert w3.eth.chain_id == w3.eth.chain_id
     assert asked["eth_call"] == 5
     assert asked["eth_chainId"] <= 1, asked
+
+
+def _transfers(url: str, count: int) -> list[dict[str, object]]:
+    sender = Transactor(connect(url), dev_account(6))
+    return [sender.send(to=dev_account(7).address, value=1, gas=21_000) for _ in range(count)]
+
+
+def test_sends_that_follow_one_another_read_no_block(served_chain: str) -> None:
+    with counting(served_chain) as (url, asked):
+        receipts = _transfers(url, 4)
+    assert asked["eth_getBlockByNumber"] == 1, asked  # the first send's; then each receipt's price
+    w3 = connect(served_chain)
+    for before, after in zip(receipts, receipts[1:], strict=False):
+        base = int(w3.eth.get_block(before["blockNumber"])["baseFeePerGas"])  # type: ignore[call-overload]
+        cap = int(w3.eth.get_transaction(after["transactionHash"])["maxFeePerGas"])  # type: ignore[arg-type]
+        assert cap == 2 * base + _tx.PRIORITY_FEE
+
+
+def test_a_base_fee_too_old_or_not_learnt_is_read_again(served_chain: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_tx, "BASE_FEE_AGE", -1.0)  # every known fee is too old
+    with counting(served_chain) as (url, asked):
+        _transfers(url, 3)
+    assert asked["eth_getBlockByNumber"] == 3, asked
+    sender = Transactor(connect(served_chain), dev_account(6))
+    sender._learn_base_fee({"effectiveGasPrice": 5 * 10**9}, 5 * 10**9)  # at the cap: the tip may be cut
+    assert sender._base_fee is None
+    sender._learn_base_fee({"effectiveGasPrice": 5 * 10**9}, 6 * 10**9)
+    assert sender._base_fee is not None and sender._base_fee[0] == 5 * 10**9 - _tx.PRIORITY_FEE
