@@ -4,9 +4,9 @@ The embedded chain's writer mines whatever transactions are waiting when it is f
 `EmbeddedChain.send_raw_transaction`): a lone sender gets a block per transaction as before,
 concurrent senders share blocks. Within a group every transaction is applied in a state
 snapshot of its own, so one that is refused (bad nonce, too little to pay for its gas, over the
-block's gas, past its time) is reverted and fails with the error it would get alone; the others
-are sealed without it. A transaction that would only overflow a block others already filled
-waits for the next block instead.
+block's gas, past its time, or a checked one whose execution reverts) is reverted and fails with
+the error it would get alone; the others are sealed without it. A transaction that would only
+overflow a block others already filled waits for the next block instead.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from eth.db.trie import _make_trie_root_and_nodes
 from trie import HexaryTrie
 
 from ._evm import AgoraDevChain, EVMTimeout, deadline
+from ._view import reverted
 
 
 class TransactionTimeout(EVMTimeout):
@@ -29,12 +30,14 @@ class TransactionTimeout(EVMTimeout):
 
 
 class Sent:
-    """A transaction waiting for its block: `done` once it is mined and committed, or refused."""
+    """A transaction waiting for its block: `done` once it is mined and committed, or refused.
+    A ``checked`` one is refused when its execution reverts (`Reverted`), instead of mined."""
 
-    __slots__ = ("done", "error", "transaction")
+    __slots__ = ("checked", "done", "error", "transaction")
 
-    def __init__(self, transaction: SignedTransactionAPI) -> None:
+    def __init__(self, transaction: SignedTransactionAPI, *, checked: bool = False) -> None:
         self.transaction = transaction
+        self.checked = checked
         self.done = threading.Event()
         self.error: BaseException | None = None
 
@@ -104,6 +107,10 @@ def _apply(vm: VirtualMachineAPI, header: BlockHeaderAPI, sent: Sent, tx_timeout
         with deadline(tx_timeout):
             vm.validate_transaction_against_header(header, sent.transaction)
             computation = state.apply_transaction(sent.transaction)
+        if sent.checked and computation.is_error:
+            state.revert(snapshot)  # as if never sent: its nonce and its gas untouched
+            sent.error = reverted(computation.error)
+            return None
         receipt = vm.make_receipt(header, sent.transaction, computation, state)
         vm.validate_receipt(receipt)
     except EVMTimeout:

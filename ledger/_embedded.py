@@ -366,25 +366,32 @@ class EmbeddedChain(DevControls):
         log.debug("transaction %s from %s", transaction.hash.hex(), sender.hex())
         return transaction
 
-    def send_raw_transaction(self, raw: bytes) -> bytes:
+    def send_raw_transaction(self, raw: bytes, *, checked: bool = False, max_gas: int | None = None) -> bytes:
         """Decodes, applies and mines a signed transaction; returns its hash once durable.
 
         Transactions sent while the writer is busy are mined together in its next block; each
         call returns when its own block is committed, or raises its own refusal (a refused
-        transaction changes nothing and leaves the others of its block be).
+        transaction changes nothing and leaves the others of its block be). A ``checked`` one
+        whose execution reverts is refused too, raising `Reverted` with its revert data (what
+        an `eth_call` before it would say, but of the state it is mined on, in one execution).
+        A transaction whose gas limit is over ``max_gas`` raises `GasCapExceeded` instead.
         """
-        sent = Sent(self.decode_transaction(raw))
+        transaction = self.decode_transaction(raw)
+        if max_gas is not None and transaction.gas > max_gas:
+            raise GasCapExceeded(transaction.gas, max_gas)
+        sent = Sent(transaction, checked=checked)
         self._wait_or_mine([sent])
         return sent.outcome()
 
-    def send_raw_transactions(self, raws: list[bytes]) -> list[bytes | Exception]:
+    def send_raw_transactions(self, raws: list[bytes], *, checked: bool = False) -> list[bytes | Exception]:
         """Sends several signed transactions at once, as concurrent senders would: they share
-        blocks (in this order). Each entry is its transaction's hash once durable, or its refusal."""
+        blocks (in this order). Each entry is its transaction's hash once durable, or its
+        refusal (``checked``: as for `send_raw_transaction`)."""
         out: list[bytes | Exception] = []
         waiting: list[tuple[int, Sent]] = []
         for raw in raws:
             try:
-                sent = Sent(self.decode_transaction(raw))
+                sent = Sent(self.decode_transaction(raw), checked=checked)
             except InvalidTransaction as exc:
                 out.append(exc)
                 continue

@@ -224,6 +224,14 @@ class ChainMethods:
     def rpc_eth_sendRawTransaction(self, raw: str) -> str:
         return fmt.data(self.chain.send_raw_transaction(hex_bytes(raw, "raw transaction")))
 
+    def rpc_agora_sendRawTransactionChecked(self, raw: str) -> str:
+        """`eth_sendRawTransaction`, except that a transaction whose execution reverts is refused
+        with the revert (as `eth_call` answers it) instead of mined: nothing of it is kept, its
+        nonce stays unused. One execution where a check by `eth_call` and the send take two.
+        Its gas limit is held to the calls' cap: a refusal is paid by nobody, as a call is not."""
+        transaction = hex_bytes(raw, "raw transaction")
+        return fmt.data(self.chain.send_raw_transaction(transaction, checked=True, max_gas=self.limits.gas_cap))
+
     def rpc_eth_sendTransaction(self, tx: Any) -> str:
         parsed = call_object(tx)
         if "from" not in parsed:

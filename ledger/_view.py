@@ -191,7 +191,7 @@ class ChainView:
         with deadline(timeout):
             computation = self._run(tx, header)
         if computation.is_error:
-            raise _reverted(computation.error)
+            raise reverted(computation.error)
         return bytes(computation.output)
 
     def estimate_gas(
@@ -206,7 +206,7 @@ class ChainView:
         with deadline(timeout):
             first = self._run({**tx, "gas": cap}, header)
             if first.is_error:
-                raise _reverted(first.error)
+                raise reverted(first.error)
             guess = min(cap, (cap - first.get_gas_remaining()) * 64 // 63 + 2_300)
             if not self._run({**tx, "gas": guess}, header).is_error:
                 return guess
@@ -265,7 +265,8 @@ def context_header(pending: BlockHeaderAPI, block: BlockHeaderAPI | None, tx: di
     return header
 
 
-def _reverted(error: BaseException | None) -> Reverted:
+def reverted(error: BaseException | None) -> Reverted:
+    """The `Reverted` of a computation's error: its revert data, or the error named."""
     if isinstance(error, Revert):
         data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
         return Reverted(data)

@@ -68,7 +68,16 @@ __all__ = [
 
 EVM_METHODS = frozenset({"eth_call", "eth_estimateGas", "eth_sendTransaction"})
 """Methods that run the EVM for as long as their time limit allows."""
-WRITE_METHODS = frozenset({"eth_sendRawTransaction", "evm_snapshot", "evm_revert", "evm_increaseTime", "evm_mine"})
+WRITE_METHODS = frozenset(
+    {
+        "eth_sendRawTransaction",
+        "agora_sendRawTransactionChecked",
+        "evm_snapshot",
+        "evm_revert",
+        "evm_increaseTime",
+        "evm_mine",
+    }
+)
 """Methods that wait for the chain's one writer."""
 
 

@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger import CHAIN_ID, EmbeddedChain, dev_account
 from ledger._embedded import TransactionTimeout
-from ledger.rpc import Dispatcher
+from ledger._view import Reverted
+from ledger.rpc import Dispatcher, workload
 
-from ..conftest import free_port, start_chain_server
+from ..conftest import free_port, start_chain_server, stop
 from .test_evm import asm, push
 
 FEES = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": CHAIN_ID}
@@ -248,3 +250,59 @@ def test_sigkill_loses_no_acknowledged_transaction_of_a_shared_block(tmp_path: P
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_checked_transaction_that_reverts_leaves_its_block_to_the_others() -> None:
+    """Sent checked (`agora_sendRawTransactionChecked`), a transaction whose execution reverts is
+    refused with its revert data as it is mined: not in the block, its nonce unused, its sender
+    charged nothing; the others sent with it share the block as before."""
+    chain = EmbeddedChain()
+    rpc = Dispatcher(chain)
+    always_reverts = bytes.fromhex("6460006000fd6000526005601bf3")  # deploys code that reverts with no data
+    created = chain.send_raw_transaction(_raw(dev_account(0), 0, to=None, data=always_reverts, gas=100_000, value=0))
+    reverter = Web3.to_checksum_address(
+        rpc.call("eth_getTransactionReceipt", ["0x" + created.hex()])["contractAddress"]
+    )
+    sender = dev_account(2).address
+    balance = rpc.call("eth_getBalance", [sender, "latest"])
+    raws = [_raw(dev_account(1), 0), _raw(dev_account(2), 0, to=reverter, value=0, gas=50_000), _raw(dev_account(3), 0)]
+    out = chain.send_raw_transactions(raws, checked=True)
+    assert isinstance(out[1], Reverted), out
+    assert isinstance(out[0], bytes) and isinstance(out[2], bytes)
+    assert _block_of(chain, out[0]) == _block_of(chain, out[2]) == chain.head().block_number == 2
+    assert rpc.call("eth_getTransactionCount", [sender, "latest"]) == "0x0"
+    assert rpc.call("eth_getBalance", [sender, "latest"]) == balance
+    # sent plainly, the same transaction is mined, reverted (status 0), and paid for
+    plain = chain.send_raw_transaction(raws[1])
+    assert rpc.call("eth_getTransactionReceipt", ["0x" + plain.hex()])["status"] == "0x0"
+    assert rpc.call("eth_getTransactionCount", [sender, "latest"]) == "0x1"
+
+
+def test_a_checked_transaction_over_the_calls_gas_cap_is_refused_unsent(tmp_path: Path) -> None:
+    """A refused checked transaction is paid by nobody, as a call is not: its gas is held to the
+    calls' cap (`AGORA_RPC_GAS_CAP`), over which it is refused before it is executed."""
+    port = free_port()
+    proc = start_chain_server(tmp_path, port, env={"AGORA_RPC_GAS_CAP": "100000"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        raw = _raw(dev_account(1), 0, gas=200_000)
+        answer = requests.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "agora_sendRawTransactionChecked", "params": ["0x" + raw.hex()]},
+            timeout=30,
+        ).json()
+        assert "gas" in answer["error"]["message"] and "100000" in answer["error"]["message"], answer
+        count = requests.post(
+            url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "eth_getTransactionCount",
+                "params": [dev_account(1).address, "latest"],
+            },
+            timeout=30,
+        ).json()
+        assert count["result"] == "0x0"
+    finally:
+        stop(proc)
+    assert workload({"method": "agora_sendRawTransactionChecked"}) == "write"  # waits for the writer, not a reader

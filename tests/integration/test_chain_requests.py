@@ -1,7 +1,9 @@
 """What `ledger.connect` asks a node, counted between it and a served chain: a block read by
 number is one request (web3's request cache, on for eth_chainId, would ask for the block a second
-time to decide whether to cache it), the chain id is asked once, not before every call, and a
-`Transactor` whose sends follow one another reads the base fee from its receipts, not a block."""
+time to decide whether to cache it), the chain id is asked once, not before every call, a
+`Transactor` whose sends follow one another reads the base fee from its receipts, not a block,
+and a send checked against reverting is one request to the embedded chain (which refuses it as
+it mines it, keeping nothing), an `eth_call` and a send to any other."""
 
 from __future__ import annotations
 
@@ -10,13 +12,20 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
-from ledger import Transactor, _tx, connect, dev_account
+from ledger import ContractRevert, Token, Transactor, _tx, connect, deploy, dev_account
+from ledger._tx import CHECKED_SEND
 
 from ..conftest import http_server
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @contextmanager
@@ -67,14 +76,22 @@ def test_the_chain_id_is_asked_once(served_chain: str) -> None:
     assert asked["eth_chainId"] <= 1, asked
 
 
-def _transfers(url: str, count: int) -> list[dict[str, object]]:
-    sender = Transactor(connect(url), dev_account(6))
-    return [sender.send(to=dev_account(7).address, value=1, gas=21_000) for _ in range(count)]
+def _funded(url: str) -> LocalAccount:
+    """A new account with ether of its own (no other test sends from it)."""
+    account: LocalAccount = Account.create()
+    Transactor(connect(url), dev_account(0)).send(to=account.address, value=10**18, gas=21_000)
+    return account
+
+
+def _transfers(url: str, count: int, sender: LocalAccount) -> list[dict[str, object]]:
+    transactor = Transactor(connect(url), sender)
+    return [transactor.send(to=dev_account(7).address, value=1, gas=21_000) for _ in range(count)]
 
 
 def test_sends_that_follow_one_another_read_no_block(served_chain: str) -> None:
+    sender = _funded(served_chain)
     with counting(served_chain) as (url, asked):
-        receipts = _transfers(url, 4)
+        receipts = _transfers(url, 4, sender)
     assert asked["eth_getBlockByNumber"] == 1, asked  # the first send's; then each receipt's price
     w3 = connect(served_chain)
     for before, after in zip(receipts, receipts[1:], strict=False):
@@ -85,11 +102,52 @@ def test_sends_that_follow_one_another_read_no_block(served_chain: str) -> None:
 
 def test_a_base_fee_too_old_or_not_learnt_is_read_again(served_chain: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_tx, "BASE_FEE_AGE", -1.0)  # every known fee is too old
+    sender = _funded(served_chain)
     with counting(served_chain) as (url, asked):
-        _transfers(url, 3)
+        _transfers(url, 3, sender)
     assert asked["eth_getBlockByNumber"] == 3, asked
     sender = Transactor(connect(served_chain), dev_account(6))
     sender._learn_base_fee({"effectiveGasPrice": 5 * 10**9}, 5 * 10**9)  # at the cap: the tip may be cut
     assert sender._base_fee is None
     sender._learn_base_fee({"effectiveGasPrice": 5 * 10**9}, 6 * 10**9)
     assert sender._base_fee is not None and sender._base_fee[0] == 5 * 10**9 - _tx.PRIORITY_FEE
+
+
+def _token(url: str, home: Path) -> str:
+    """The address of a token deployed (with the rest) on the chain at ``url``."""
+    w3 = connect(url)
+    deployment, _ = deploy(w3, Transactor(w3, dev_account(0)), home, audit_bps=0)
+    return str(Token(w3, deployment).contract.address)
+
+
+def _checked_sends(url: str, token: str, sender: LocalAccount) -> ContractRevert:
+    """A checked transfer of 1 token (the sender holds none: it reverts), then two checked ether
+    sends; returns the refusal, checked to have left the nonce and the chain's head as they were."""
+    w3, transactor = connect(url), Transactor(connect(url), sender)
+    data = "0xa9059cbb" + dev_account(1).address[2:].lower().rjust(64, "0") + f"{1:064x}"  # transfer(dev 1, 1)
+    nonce, block = w3.eth.get_transaction_count(sender.address), w3.eth.block_number
+    with pytest.raises(ContractRevert) as refused:
+        transactor.send(to=token, data=data, gas=80_000, preflight=True)
+    assert (w3.eth.get_transaction_count(sender.address), w3.eth.block_number) == (nonce, block)
+    first = transactor.send(to=dev_account(1).address, value=1, gas=21_000, preflight=True)
+    assert w3.eth.get_transaction(first["transactionHash"])["nonce"] == nonce  # the refused one's nonce
+    assert transactor.send(to=dev_account(1).address, value=1, gas=21_000, preflight=True)["status"] == 1
+    return refused.value
+
+
+def test_a_checked_send_is_one_request_to_the_embedded_chain(served_chain: str, tmp_path: Path) -> None:
+    token, sender = _token(served_chain, tmp_path), _funded(served_chain)
+    with counting(served_chain) as (url, asked):
+        refused = _checked_sends(url, token, sender)
+    assert refused.name == "ERC20InsufficientBalance" and refused.args_by_name["needed"] == 1
+    assert asked[CHECKED_SEND] == 3, asked
+    assert asked["eth_call"] == 0 and asked["eth_sendRawTransaction"] == 0, asked
+
+
+def test_other_chains_are_checked_by_a_call_first(anvil_url: str, tmp_path: Path) -> None:
+    token, sender = _token(anvil_url, tmp_path), _funded(anvil_url)
+    with counting(anvil_url) as (url, asked):
+        refused = _checked_sends(url, token, sender)
+    assert refused.name == "ERC20InsufficientBalance" and refused.args_by_name["needed"] == 1
+    assert asked[CHECKED_SEND] == 1, asked  # asked once: anvil does not know it
+    assert asked["eth_call"] == 3 and asked["eth_sendRawTransaction"] == 2, asked
