@@ -32,7 +32,9 @@ PRIORITY_FEE = 10**9
 CHECKED_SEND = "agora_sendRawTransactionChecked"
 """The embedded chain's `eth_sendRawTransaction` that refuses a transaction whose execution
 reverts (docs/chain.md): a checked send in one execution instead of an `eth_call` and a send."""
-_METHOD_NOT_FOUND = -32601
+_UNKNOWN_METHOD = frozenset({-32601, -32004, -32600})
+"""How nodes answer a method they do not have: -32601 (JSON-RPC, geth, anvil), -32004 (Hardhat 3),
+-32600 (Hardhat 2)."""
 _EXECUTION_REVERTED = 3
 BASE_FEE_AGE = 2.0
 """Seconds a known base fee (read from the head block, or learnt from one of the account's own
@@ -169,45 +171,69 @@ class Transactor:
 
     def _send_signed(self, tx: dict[str, Any], call: dict[str, Any] | None) -> bytes:
         """Signs and sends ``tx``; with ``call``, refused if it would revert (checked by the chain
-        as it mines it, or by that `eth_call` first)."""
-        signed = self.account.sign_transaction(tx)
-        try:
-            tx_hash = self._checked_send(signed.raw_transaction) if call is not None else None
-            if tx_hash is None:
-                if call is not None:
-                    self.w3.eth.call(call)  # type: ignore[arg-type]
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except Web3RPCError as exc:
-            if "nonce" not in str(exc).lower():
-                raise
-            # Another client used this account: resynchronise once.
-            self._nonce = None
-            tx["nonce"] = self._next_nonce()
-            tx_hash = self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
+        as it mines it, or by that `eth_call` first). A nonce another client used is taken again
+        once, unless the transaction refused for it was mined after all."""
+        for attempt in range(2):
+            signed = self.account.sign_transaction(tx)
+            try:
+                tx_hash = self._submit(signed.raw_transaction, bytes(signed.hash), call)
+                break
+            except Web3RPCError as exc:
+                if attempt or "nonce" not in str(exc).lower():
+                    raise
+                if self._mined(bytes(signed.hash)):  # answered with an error, yet mined
+                    tx_hash = bytes(signed.hash)
+                    break
+                self._nonce = None
+                tx["nonce"] = self._next_nonce()
         self._nonce = int(tx["nonce"]) + 1
         return bytes(tx_hash)
 
-    def _checked_send(self, raw: bytes) -> bytes | None:
-        """Sends ``raw`` by `CHECKED_SEND`: its hash once mined; raises the revert when the chain
-        refused it for reverting. None when the chain does not take that method (then never asked
-        again) or refused it otherwise: the plain way, check then send, says why."""
+    def _submit(self, raw: bytes, tx_hash: bytes, call: dict[str, Any] | None) -> bytes:
+        if call is not None:
+            if self._checked_send(raw, tx_hash):
+                return tx_hash
+            self.w3.eth.call(call)  # type: ignore[arg-type]
+        return bytes(self.w3.eth.send_raw_transaction(raw))
+
+    def _mined(self, tx_hash: bytes) -> bool:
+        try:
+            self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return True
+
+    def _checked_send(self, raw: bytes, tx_hash: bytes) -> bool:
+        """Sends ``raw`` (whose hash is ``tx_hash``) by `CHECKED_SEND`: True once it is mined;
+        raises the revert when the chain refused it for reverting, and any other refusal as
+        `eth_sendRawTransaction`'s would be raised. False when the chain does not take the method
+        (then it is never asked again): the caller checks by `eth_call` and sends plainly."""
         if self._checked is False:
-            return None
-        response = self.w3.provider.make_request(RPCEndpoint(CHECKED_SEND), [HexBytes(raw).to_0x_hex()])
+            return False
+        try:
+            response = self.w3.provider.make_request(RPCEndpoint(CHECKED_SEND), [HexBytes(raw).to_0x_hex()])
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if 400 <= status < 500:  # a gateway refusing a method it does not know
+                self._checked = False
+                return False
+            raise ChainUnavailable(f"the chain answered HTTP {status}") from None
         error = response.get("error")
         if error is None:
             result = response.get("result")
-            if not (isinstance(result, str) and len(result) == 66 and result.startswith("0x")):
-                raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(result)[:80]!r}, not a transaction hash")
+            if result != "0x" + tx_hash.hex():
+                raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(result)[:80]!r}, not the transaction's hash")
             self._checked = True
-            return bytes.fromhex(result[2:])
+            return True
         code = error.get("code") if isinstance(error, dict) else None
-        if code == _METHOD_NOT_FOUND:
+        if code in _UNKNOWN_METHOD:
             self._checked = False
-        elif code == _EXECUTION_REVERTED:
+            return False
+        if code == _EXECUTION_REVERTED:
             self._checked = True
             raise decode_revert(_revert_bytes(error.get("data")))
-        return None
+        message = error.get("message") if isinstance(error, dict) else None
+        raise Web3RPCError(str(message or error)[:500], rpc_response=response)  # as a plain send's refusal
 
     def wait(self, tx_hash: bytes) -> dict[str, Any]:
         """Polls every 10 ms for the receipt (anvil mines asynchronously)."""

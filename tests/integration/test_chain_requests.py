@@ -12,14 +12,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ledger import ContractRevert, Token, Transactor, _tx, connect, deploy, dev_account
+from ledger import ContractRevert, Token, TransactionRejected, Transactor, _tx, connect, deploy, dev_account
 from ledger._tx import CHECKED_SEND
 
 from ..conftest import http_server
@@ -28,9 +28,14 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+Errors = dict[str, tuple[bool, dict[str, Any]]]
+"""Methods answered with an error by the proxy: (forwarded first?, the error object)."""
+
+
 @contextmanager
-def counting(upstream: str) -> Iterator[tuple[str, Counter[str]]]:
-    """A proxy to ``upstream`` counting the JSON-RPC methods it forwards."""
+def counting(upstream: str, errors: Errors | None = None) -> Iterator[tuple[str, Counter[str]]]:
+    """A proxy to ``upstream`` counting the JSON-RPC methods it forwards; a method in ``errors``
+    is answered with its error instead (after being forwarded, or not at all)."""
     asked: Counter[str] = Counter()
 
     class Proxy(BaseHTTPRequestHandler):
@@ -44,9 +49,13 @@ def counting(upstream: str) -> Iterator[tuple[str, Counter[str]]]:
             calls = orjson.loads(body)
             for call in calls if isinstance(calls, list) else [calls]:
                 asked[call["method"]] += 1
-            forward = urllib.request.Request(upstream, body, {"Content-Type": "application/json"})
-            with urllib.request.urlopen(forward, timeout=30) as answer:  # noqa: S310 - a loopback URL
-                data = answer.read()
+            forwarded, error = (errors or {}).get(calls.get("method") if isinstance(calls, dict) else "", (True, {}))
+            if forwarded:
+                forward = urllib.request.Request(upstream, body, {"Content-Type": "application/json"})
+                with urllib.request.urlopen(forward, timeout=30) as answer:  # noqa: S310 - a loopback URL
+                    data = answer.read()
+            if error:
+                data = orjson.dumps({"jsonrpc": "2.0", "id": calls["id"], "error": error})
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -151,3 +160,34 @@ def test_other_chains_are_checked_by_a_call_first(anvil_url: str, tmp_path: Path
     assert refused.name == "ERC20InsufficientBalance" and refused.args_by_name["needed"] == 1
     assert asked[CHECKED_SEND] == 1, asked  # asked once: anvil does not know it
     assert asked["eth_call"] == 3 and asked["eth_sendRawTransaction"] == 2, asked
+
+
+def test_a_checked_send_answered_with_an_error_after_it_was_mined_is_not_sent_again(served_chain: str) -> None:
+    """A server may answer a write it has mined with an error (busy: too many answers unread).
+    The send is then refused as a plain one would be, not checked and sent a second time."""
+    sender, recipient = _funded(served_chain), Account.create().address
+    busy = {"code": -32005, "message": "server busy: too many answers unsent"}
+    with counting(served_chain, {CHECKED_SEND: (True, busy)}) as (url, asked):
+        transactor = Transactor(connect(url), sender)
+        with pytest.raises(TransactionRejected, match="busy"):
+            transactor.send(to=recipient, value=5, gas=21_000, preflight=True)
+    assert asked[CHECKED_SEND] == 1 and asked["eth_sendRawTransaction"] == 0, asked
+    w3 = connect(served_chain)
+    assert w3.eth.get_balance(recipient) == 5 and w3.eth.get_transaction_count(sender.address) == 1
+    # the next send takes the next nonce (the refused one was mined: its nonce is used)
+    again = Transactor(connect(served_chain), sender)
+    assert again.send(to=recipient, value=5, gas=21_000, preflight=True)["status"] == 1
+    assert w3.eth.get_balance(recipient) == 10
+
+
+@pytest.mark.parametrize("code", [-32601, -32004, -32600])
+def test_a_chain_that_does_not_know_the_checked_send_is_asked_once(served_chain: str, code: int) -> None:
+    """How nodes say they lack a method (JSON-RPC and anvil, Hardhat 3, Hardhat 2): each makes
+    the `Transactor` check by `eth_call` before each send from then on."""
+    sender = _funded(served_chain)
+    unknown = {"code": code, "message": "method not found"}
+    with counting(served_chain, {CHECKED_SEND: (False, unknown)}) as (url, asked):
+        transactor = Transactor(connect(url), sender)
+        for _ in range(3):
+            assert transactor.send(to=dev_account(1).address, value=1, gas=21_000, preflight=True)["status"] == 1
+    assert asked[CHECKED_SEND] == 1 and asked["eth_call"] == 3 and asked["eth_sendRawTransaction"] == 3, asked
