@@ -165,7 +165,9 @@ class RPCApp:
         finally:
             self._waiting[kind] -= 1
         answer = answer or b""
-        if self._unsent + len(answer) > self.unsent_max:  # clients that do not read hold their answers
+        # Clients that do not read hold their answers. A write's answer is kept whatever: it is
+        # what was done (a transaction mined), small, and a client told "busy" would send again.
+        if kind != "write" and self._unsent + len(answer) > self.unsent_max:
             unread = f"server busy: {self.unsent_max} bytes of answers are not read yet (AGORA_RPC_UNSENT_MAX)"
             answer = orjson.dumps(error_response(None, RPCError(LIMIT_EXCEEDED, unread)))
         self._unsent += len(answer)

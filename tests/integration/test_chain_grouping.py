@@ -306,3 +306,31 @@ def test_a_checked_transaction_over_the_calls_gas_cap_is_refused_unsent(tmp_path
     finally:
         stop(proc)
     assert workload({"method": "agora_sendRawTransactionChecked"}) == "write"  # waits for the writer, not a reader
+
+
+def test_a_mined_transaction_is_answered_even_when_answers_pile_up(tmp_path: Path) -> None:
+    """Answers held by clients that do not read them are bounded (`AGORA_RPC_UNSENT_MAX`): past
+    it a read is answered "busy". A write's answer is what was done: always sent, or its sender
+    would take a mined transaction for a refused one and send it again."""
+    port = free_port()
+    proc = start_chain_server(tmp_path, port, env={"AGORA_RPC_UNSENT_MAX": "1"})  # every answer is over it
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def ask(method: str, *params: Any) -> dict[str, Any]:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+            answer: dict[str, Any] = requests.post(url, json=body, timeout=30).json()
+            return answer
+
+        assert "AGORA_RPC_UNSENT_MAX" in ask("eth_blockNumber")["error"]["message"]
+        raw = _raw(dev_account(1), 0)
+        for method in ("eth_sendRawTransaction", "agora_sendRawTransactionChecked"):
+            answer = ask(method, "0x" + raw.hex())
+            assert answer.get("result") == "0x" + Web3.keccak(raw).hex(), answer
+            raw = _raw(dev_account(1), 1)
+        assert (
+            "AGORA_RPC_UNSENT_MAX"
+            in ask("eth_getTransactionCount", dev_account(1).address, "latest")["error"]["message"]
+        )
+    finally:
+        stop(proc)
