@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_abi.codec import ABICodec
+from eth_abi.exceptions import EncodingError
+from eth_utils import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
@@ -20,6 +22,68 @@ from .names import namehash, reverse_name, split_agora_name
 ZERO_ADDRESS = "0x" + "00" * 20
 REGISTER_GAS = 400_000
 REGISTER_PATIENCE = 60.0
+
+
+class _View:
+    """A view function's selector and ABI types, for `_Client._call`."""
+
+    def __init__(self, abi: dict[str, Any]) -> None:
+        self.selector = function_abi_to_4byte_selector(abi)  # type: ignore[arg-type]
+        self.inputs = get_abi_input_types(abi)  # type: ignore[arg-type]
+        self.outputs = get_abi_output_types(abi)  # type: ignore[arg-type]
+
+    def encode(self, codec: ABICodec, args: tuple[Any, ...]) -> bytes | None:
+        """The call's data, or None when eth-abi does not take the arguments as they are."""
+        try:
+            return self.selector + codec.encode(self.inputs, args)
+        except (EncodingError, TypeError, ValueError, OverflowError):
+            return None
+
+    def decode(self, codec: ABICodec, answer: bytes) -> Any:
+        """As web3 decodes it: with its codec (strict: padding and ranges checked)."""
+        decoded = codec.decode(self.outputs, answer)
+        values = [_as_web3(kind, value) for kind, value in zip(self.outputs, decoded, strict=True)]
+        return values[0] if len(values) == 1 else values
+
+
+def _view(contract: Contract, fn: str) -> _View | None:
+    """The (cached) `_View` of ``contract``'s function ``fn``, or None when the name is overloaded."""
+    key = (id(contract.abi), fn)
+    if key not in _VIEWS:
+        found = [e for e in contract.abi if e.get("type") == "function" and e.get("name") == fn]
+        view = _View(dict(found[0])) if len(found) == 1 else None
+        _VIEWS[key] = (contract.abi, view)  # the ABI kept with it: its id is no other ABI's meanwhile
+    return _VIEWS[key][1]
+
+
+_VIEWS: dict[tuple[int, str], tuple[object, _View | None]] = {}
+
+
+def _as_web3(kind: str, value: Any) -> Any:
+    """A decoded value as web3 returns it: addresses checksummed, arrays as lists, tuples kept."""
+    if kind.endswith("]"):
+        item = kind[: kind.rindex("[")]
+        return [_as_web3(item, v) for v in value]
+    if kind.startswith("("):
+        return tuple(_as_web3(k, v) for k, v in zip(_components(kind), value, strict=True))
+    if kind == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def _components(kind: str) -> list[str]:
+    """The component types of a tuple type ``(a,(b,c),d[])``, split at its top-level commas."""
+    parts, depth, start = [], 0, 1
+    for i, ch in enumerate(kind[1:-1], start=1):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(kind[start:i])
+            start = i + 1
+    parts.append(kind[start:-1])
+    return [p for p in parts if p]
 
 
 class _Client:
@@ -42,8 +106,19 @@ class _Client:
         return self._contracts[key]
 
     def _call(self, contract: Contract, fn: str, *args: Any) -> Any:
+        """The view's result as web3's contract call gives it (one output unwrapped, several as a
+        list, addresses checksummed), by one `eth_call` with the arguments encoded and the answer
+        decoded here: web3's own path took ~6 ms more a read (`JobMarket.job`: 12.8 against
+        7.0 ms in-process). Arguments only web3 would convert (a hex string for bytes) and
+        overloaded names take web3's path."""
+        tx = {} if self.call_gas is None else {"gas": self.call_gas}
+        view = _view(contract, fn)
+        data = view.encode(self.w3.codec, args) if view is not None else None
         with mapped_errors():
-            return contract.functions[fn](*args).call(None if self.call_gas is None else {"gas": self.call_gas})
+            if view is None or data is None:
+                return contract.functions[fn](*args).call(tx or None)  # type: ignore[arg-type]
+            answer = self.w3.eth.call({"to": contract.address, "data": data, **tx})  # type: ignore[typeddict-item]
+            return view.decode(self.w3.codec, bytes(answer))
 
     def _send(
         self, contract: Contract, fn: str, *args: Any, gas: int | None = None, preflight: bool = False
