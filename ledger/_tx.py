@@ -36,6 +36,8 @@ _UNKNOWN_METHOD = frozenset({-32601, -32004, -32600})
 """How nodes answer a method they do not have: -32601 (JSON-RPC, geth, anvil), -32004 (Hardhat 3),
 -32600 (Hardhat 2)."""
 _EXECUTION_REVERTED = 3
+_NO_SUCH_PATH = frozenset({404, 405, 501})
+"""HTTP answers of a gateway that has no route for a method (others are the chain's refusals)."""
 BASE_FEE_AGE = 2.0
 """Seconds a known base fee (read from the head block, or learnt from one of the account's own
 receipts) sets the next transaction's fee cap: twice it plus the tip, room for six full blocks
@@ -206,23 +208,26 @@ class Transactor:
     def _checked_send(self, raw: bytes, tx_hash: bytes) -> bool:
         """Sends ``raw`` (whose hash is ``tx_hash``) by `CHECKED_SEND`: True once it is mined;
         raises the revert when the chain refused it for reverting, and any other refusal as
-        `eth_sendRawTransaction`'s would be raised. False when the chain does not take the method
-        (then it is never asked again): the caller checks by `eth_call` and sends plainly."""
+        `eth_sendRawTransaction`'s would be raised (unless the transaction was mined all the
+        same: a server may answer a write it did with an error). False when the chain does not
+        take the method (then it is never asked again): the caller checks by `eth_call` and
+        sends plainly."""
         if self._checked is False:
             return False
         try:
             response = self.w3.provider.make_request(RPCEndpoint(CHECKED_SEND), [HexBytes(raw).to_0x_hex()])
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
-            if 400 <= status < 500:  # a gateway refusing a method it does not know
+            if status in _NO_SUCH_PATH:  # a gateway that routes only the methods it knows
                 self._checked = False
                 return False
-            raise ChainUnavailable(f"the chain answered HTTP {status}") from None
-        error = response.get("error")
+            if self._mined(tx_hash):
+                return True
+            raise ChainUnavailable(f"the chain answered HTTP {status} to a transaction") from None
+        error = response.get("error") if isinstance(response, dict) else "not a JSON-RPC answer"
         if error is None:
-            result = response.get("result")
-            if result != "0x" + tx_hash.hex():
-                raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(result)[:80]!r}, not the transaction's hash")
+            if response.get("result") != "0x" + tx_hash.hex() and not self._mined(tx_hash):
+                raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(response.get('result'))[:80]!r}, not the hash")
             self._checked = True
             return True
         code = error.get("code") if isinstance(error, dict) else None
@@ -231,7 +236,9 @@ class Transactor:
             return False
         if code == _EXECUTION_REVERTED:
             self._checked = True
-            raise decode_revert(_revert_bytes(error.get("data")))
+            raise decode_revert(_revert_bytes(error.get("data") if isinstance(error, dict) else None))
+        if self._mined(tx_hash):
+            return True
         message = error.get("message") if isinstance(error, dict) else None
         raise Web3RPCError(str(message or error)[:500], rpc_response=response)  # as a plain send's refusal
 

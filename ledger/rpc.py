@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from eth.exceptions import VMError
@@ -79,6 +79,10 @@ WRITE_METHODS = frozenset(
     }
 )
 """Methods that wait for the chain's one writer."""
+ACTING_METHODS = WRITE_METHODS | {"eth_sendTransaction"}
+"""Methods whose answer says what was done (a transaction mined, the clock moved): it is always
+sent, never swapped for a limit's error after the fact, or its sender would take the deed for
+a refusal and do it again."""
 
 
 def parse(body: bytes) -> Any:
@@ -87,6 +91,15 @@ def parse(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise RPCError(PARSE_ERROR, f"parse error: {exc}") from None
+
+
+class Room(Protocol):
+    """How many bytes of answers a server can still hold for clients that have not read them."""
+
+    error: RPCError
+    """What an answer that does not fit is replaced by."""
+
+    def left(self) -> int: ...
 
 
 def workload(payload: Any) -> str:
@@ -123,19 +136,21 @@ class Dispatcher(ChainMethods):
             return dump(error_response(None, exc))
         return self.answer(payload)
 
-    def answer(self, payload: Any) -> bytes | None:
-        """Answers a parsed body (see `parse`), as the bytes to send back."""
+    def answer(self, payload: Any, room: Room | None = None) -> bytes | None:
+        """Answers a parsed body (see `parse`), as the bytes to send back. An answer larger than
+        `RPCLimits.response_max`, or than ``room`` (the server's room for answers not yet read),
+        is replaced by that limit's error, except the answer of an `ACTING_METHODS` request."""
         if not isinstance(payload, list):
             answer = self.handle_one(payload)
-            return None if answer is None else self._bounded(answer)
+            return None if answer is None else self._bounded(payload, answer, 0, room)
         if not payload:
             return dump(error_response(None, RPCError(INVALID_REQUEST, "empty batch")))
         if len(payload) > self.limits.batch_items:
             err = limit_error(f"batch too large: at most {self.limits.batch_items} requests", "rpc_batch_items")
             return dump(error_response(None, RPCError(INVALID_REQUEST, err.message)))
-        return self._batch(payload, Budget(self.limits.batch_timeout))
+        return self._batch(payload, Budget(self.limits.batch_timeout), room)
 
-    def _batch(self, payload: list[Any], budget: Budget) -> bytes | None:
+    def _batch(self, payload: list[Any], budget: Budget, room: Room | None) -> bytes | None:
         parts: list[bytes] = []
         size = 2
         for item in payload:
@@ -148,17 +163,22 @@ class Dispatcher(ChainMethods):
                 answer = error_response(id_of(item), self._batch_timeout())
             if answer is None:
                 continue
-            encoded = dump(answer)
-            if size + len(encoded) + 1 > self.limits.response_max:
-                encoded = dump(error_response(id_of(item), self._too_large("batch response")))
+            encoded = self._bounded(item, answer, size + 1, room)
             size += len(encoded) + 1
             parts.append(encoded)
         return b"[" + b",".join(parts) + b"]" if parts else None
 
-    def _bounded(self, answer: dict[str, Any]) -> bytes:
+    def _bounded(self, request: Any, answer: dict[str, Any], before: int, room: Room | None) -> bytes:
+        """``answer`` encoded, or the error of the limit it would pass with ``before`` bytes of
+        its batch ahead of it. An acting request's answer is kept whatever its size."""
         encoded = dump(answer)
-        if len(encoded) > self.limits.response_max:
-            return dump(error_response(answer.get("id"), self._too_large("response")))
+        method = request.get("method") if isinstance(request, dict) else None
+        if isinstance(method, str) and method in ACTING_METHODS:
+            return encoded
+        if before + len(encoded) > self.limits.response_max:
+            return dump(error_response(answer.get("id"), self._too_large("batch response" if before else "response")))
+        if room is not None and before + len(encoded) > room.left():
+            return dump(error_response(answer.get("id"), room.error))
         return encoded
 
     def handle_one(self, request: Any, budget: Budget | None = None) -> dict[str, Any] | None:

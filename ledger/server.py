@@ -82,6 +82,18 @@ class _Disconnected(Exception):
     pass
 
 
+class _Unsent:
+    """The `Room` a server has for answers not read yet (`AGORA_RPC_UNSENT_MAX` less those held)."""
+
+    def __init__(self, app: RPCApp) -> None:
+        self.app = app
+        unread = f"server busy: {app.unsent_max} bytes of answers are not read yet (AGORA_RPC_UNSENT_MAX)"
+        self.error = RPCError(LIMIT_EXCEEDED, unread)
+
+    def left(self) -> int:
+        return self.app.unsent_max - self.app._unsent  # read from a dispatcher's thread: an int, whole
+
+
 class RPCApp:
     """A small ASGI app: POST / with a JSON-RPC body; CORS so browser wallets can talk to it."""
 
@@ -93,6 +105,7 @@ class RPCApp:
         self.body_timeout = s.rpc_body_timeout
         self.unsent_max = s.rpc_unsent_max
         self._unsent = 0
+        self._room = _Unsent(self)
         self.gate = Gate(s.rpc_hosts, s.rpc_cors_origins)
         self.queue = s.rpc_queue
         self._waiting = {"evm": 0, "write": 0, "read": 0}
@@ -159,17 +172,14 @@ class RPCApp:
             return
         self._waiting[kind] += 1
         try:
+            # Clients that do not read hold their answers: each answer (each of a batch) that
+            # would pass the room left is replaced by "busy", except what says what was done.
             answer = await asyncio.get_running_loop().run_in_executor(
-                self._pools[kind], self.dispatcher.answer, payload
+                self._pools[kind], self.dispatcher.answer, payload, self._room
             )
         finally:
             self._waiting[kind] -= 1
         answer = answer or b""
-        # Clients that do not read hold their answers. A write's answer is kept whatever: it is
-        # what was done (a transaction mined), small, and a client told "busy" would send again.
-        if kind != "write" and self._unsent + len(answer) > self.unsent_max:
-            unread = f"server busy: {self.unsent_max} bytes of answers are not read yet (AGORA_RPC_UNSENT_MAX)"
-            answer = orjson.dumps(error_response(None, RPCError(LIMIT_EXCEEDED, unread)))
         self._unsent += len(answer)
         try:
             await _respond(send, 200, answer, cors)

@@ -328,9 +328,24 @@ def test_a_mined_transaction_is_answered_even_when_answers_pile_up(tmp_path: Pat
             answer = ask(method, "0x" + raw.hex())
             assert answer.get("result") == "0x" + Web3.keccak(raw).hex(), answer
             raw = _raw(dev_account(1), 1)
-        assert (
-            "AGORA_RPC_UNSENT_MAX"
-            in ask("eth_getTransactionCount", dev_account(1).address, "latest")["error"]["message"]
-        )
+        count = ask("eth_getTransactionCount", dev_account(1).address, "latest")
+        assert "AGORA_RPC_UNSENT_MAX" in count["error"]["message"]
+        # in a batch, each answer is bounded on its own: the transaction's is kept, the read's not
+        raw = _raw(dev_account(1), 2)
+        batch = [
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0x" + raw.hex()]},
+            {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
+        ]
+        sent, read = sorted(requests.post(url, json=batch, timeout=30).json(), key=lambda a: a["id"])
+        assert sent["result"] == "0x" + Web3.keccak(raw).hex(), sent
+        assert "AGORA_RPC_UNSENT_MAX" in read["error"]["message"], read
+        # a checked transaction refused for reverting says so, with at most 4 KiB of its data
+        loud = bytes.fromhex("65612800600" + "0fd600052" + "6006601af3")  # deploys code reverting with 10 KiB
+        deployer = dev_account(2)
+        assert "result" in ask("eth_sendRawTransaction", "0x" + _raw(deployer, 0, to=None, data=loud, gas=99_000).hex())
+        created = Web3.keccak(b"\xd6\x94" + bytes.fromhex(deployer.address[2:]) + b"\x80")[12:]  # its nonce 0
+        checked = _raw(deployer, 1, to=Web3.to_checksum_address(created), value=0, gas=99_000)
+        refused = ask("agora_sendRawTransactionChecked", "0x" + checked.hex())["error"]
+        assert refused["code"] == 3 and len(refused["data"]) == 2 + 2 * 4096, refused["message"]
     finally:
         stop(proc)

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-Errors = dict[str, tuple[bool, dict[str, Any]]]
-"""Methods answered with an error by the proxy: (forwarded first?, the error object)."""
+Errors = dict[str, tuple[bool, dict[str, Any] | int]]
+"""Methods answered with an error by the proxy: (forwarded first?, the JSON-RPC error object or
+an HTTP status to answer with)."""
 
 
 @contextmanager
@@ -54,9 +55,12 @@ def counting(upstream: str, errors: Errors | None = None) -> Iterator[tuple[str,
                 forward = urllib.request.Request(upstream, body, {"Content-Type": "application/json"})
                 with urllib.request.urlopen(forward, timeout=30) as answer:  # noqa: S310 - a loopback URL
                     data = answer.read()
-            if error:
+            status = 200
+            if isinstance(error, int):
+                status, data = error, b"{}"
+            elif error or not forwarded:
                 data = orjson.dumps({"jsonrpc": "2.0", "id": calls["id"], "error": error})
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -162,30 +166,43 @@ def test_other_chains_are_checked_by_a_call_first(anvil_url: str, tmp_path: Path
     assert asked["eth_call"] == 3 and asked["eth_sendRawTransaction"] == 2, asked
 
 
-def test_a_checked_send_answered_with_an_error_after_it_was_mined_is_not_sent_again(served_chain: str) -> None:
-    """A server may answer a write it has mined with an error (busy: too many answers unread).
-    The send is then refused as a plain one would be, not checked and sent a second time."""
+@pytest.mark.parametrize("answer", [{"code": -32005, "message": "server busy: answers unread"}, 502])
+def test_a_checked_send_answered_with_an_error_after_it_was_mined_counts_as_sent_once(
+    served_chain: str, answer: dict[str, Any] | int
+) -> None:
+    """A server (or a proxy before it) may answer a write it has mined with an error: a JSON-RPC
+    one (busy: too many answers unread) or an HTTP one. The transaction was mined, so the send
+    succeeds, and is neither checked by eth_call nor sent a second time."""
     sender, recipient = _funded(served_chain), Account.create().address
-    busy = {"code": -32005, "message": "server busy: too many answers unsent"}
-    with counting(served_chain, {CHECKED_SEND: (True, busy)}) as (url, asked):
+    with counting(served_chain, {CHECKED_SEND: (True, answer)}) as (url, asked):
         transactor = Transactor(connect(url), sender)
-        with pytest.raises(TransactionRejected, match="busy"):
-            transactor.send(to=recipient, value=5, gas=21_000, preflight=True)
-    assert asked[CHECKED_SEND] == 1 and asked["eth_sendRawTransaction"] == 0, asked
+        assert transactor.send(to=recipient, value=5, gas=21_000, preflight=True)["status"] == 1
+        assert transactor.send(to=recipient, value=5, gas=21_000, preflight=True)["status"] == 1  # the next nonce
+    assert asked[CHECKED_SEND] == 2 and asked["eth_sendRawTransaction"] == 0 and asked["eth_call"] == 0, asked
     w3 = connect(served_chain)
-    assert w3.eth.get_balance(recipient) == 5 and w3.eth.get_transaction_count(sender.address) == 1
-    # the next send takes the next nonce (the refused one was mined: its nonce is used)
-    again = Transactor(connect(served_chain), sender)
-    assert again.send(to=recipient, value=5, gas=21_000, preflight=True)["status"] == 1
-    assert w3.eth.get_balance(recipient) == 10
+    assert w3.eth.get_balance(recipient) == 10 and w3.eth.get_transaction_count(sender.address) == 2
 
 
-@pytest.mark.parametrize("code", [-32601, -32004, -32600])
-def test_a_chain_that_does_not_know_the_checked_send_is_asked_once(served_chain: str, code: int) -> None:
-    """How nodes say they lack a method (JSON-RPC and anvil, Hardhat 3, Hardhat 2): each makes
-    the `Transactor` check by `eth_call` before each send from then on."""
+def test_a_checked_send_refused_unmined_is_refused_as_a_plain_send(served_chain: str) -> None:
+    """An error for a transaction that was not mined (a proxy refusing it, say) is the send's
+    refusal, raised as `eth_sendRawTransaction`'s would be; nothing is sent another way."""
     sender = _funded(served_chain)
-    unknown = {"code": code, "message": "method not found"}
+    refused = {"code": -32000, "message": "refused by the gateway's policy"}
+    with counting(served_chain, {CHECKED_SEND: (False, refused)}) as (url, asked):
+        transactor = Transactor(connect(url), sender)
+        with pytest.raises(TransactionRejected, match="gateway"):
+            transactor.send(to=dev_account(1).address, value=5, gas=21_000, preflight=True)
+    assert asked["eth_sendRawTransaction"] == 0 and asked["eth_call"] == 0, asked
+    assert connect(served_chain).eth.get_transaction_count(sender.address) == 0
+
+
+@pytest.mark.parametrize("code", [-32601, -32004, -32600, 404, 405])
+def test_a_chain_that_does_not_know_the_checked_send_is_asked_once(served_chain: str, code: int) -> None:
+    """How nodes say they lack a method (JSON-RPC and anvil, Hardhat 3, Hardhat 2, a gateway that
+    routes only the methods it knows): each makes the `Transactor` check by `eth_call` before
+    each send from then on."""
+    sender = _funded(served_chain)
+    unknown: dict[str, Any] | int = code if code > 0 else {"code": code, "message": "method not found"}
     with counting(served_chain, {CHECKED_SEND: (False, unknown)}) as (url, asked):
         transactor = Transactor(connect(url), sender)
         for _ in range(3):
