@@ -31,17 +31,13 @@ from ._jsonrpc import (
     topic_filter,
 )
 from ._rpc_limits import Budget, ReadClock, RPCLimits
-from ._view import ChainView, GasCapExceeded, Reverted, context_header
+from ._view import ChainView, GasCapExceeded, context_header
 
 
 def reads(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Marks a method that reads through a chain view (passed as its first argument)."""
     fn._reads = True  # type: ignore[attr-defined]
     return fn
-
-
-CHECKED_REVERT_MAX = 4096
-"""Bytes of revert data a refused checked send answers with."""
 
 
 class ChainMethods:
@@ -233,12 +229,9 @@ class ChainMethods:
         with the revert (as `eth_call` answers it) instead of mined: nothing of it is kept, its
         nonce stays unused. One execution where a check by `eth_call` and the send take two.
         Its gas limit is held to the calls' cap: a refusal is paid by nobody, as a call is not;
-        its revert data is cut at `CHECKED_REVERT_MAX` bytes (a contract's error is far less)."""
+        its revert data is cut at `rpc.ACTED_REVERT_MAX` bytes (a contract's error is far less)."""
         transaction = hex_bytes(raw, "raw transaction")
-        try:
-            return fmt.data(self.chain.send_raw_transaction(transaction, checked=True, max_gas=self.limits.gas_cap))
-        except Reverted as exc:  # its answer is always sent (ACTING_METHODS): a refusal's data is kept small
-            raise Reverted(exc.data[:CHECKED_REVERT_MAX], exc.message) from None
+        return fmt.data(self.chain.send_raw_transaction(transaction, checked=True, max_gas=self.limits.gas_cap))
 
     def rpc_eth_sendTransaction(self, tx: Any) -> str:
         parsed = call_object(tx)

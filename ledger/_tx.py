@@ -54,7 +54,8 @@ def mapped_errors() -> Iterator[None]:
     except (BadFunctionCallOutput, DecodingError) as exc:
         raise UndecodableAnswer(str(exc)[:300]) from None
     except Web3RPCError as exc:
-        message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else None
+        error = exc.rpc_response.get("error") if isinstance(exc.rpc_response, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
         raise TransactionRejected(message or str(exc)) from None
     except (requests.ConnectionError, ConnectionError) as exc:
         raise ChainUnavailable(f"cannot reach the chain: {exc}") from None
@@ -221,26 +222,33 @@ class Transactor:
             if status in _NO_SUCH_PATH:  # a gateway that routes only the methods it knows
                 self._checked = False
                 return False
-            if self._mined(tx_hash):
+            try:
+                mined = self._mined(tx_hash)
+            except requests.RequestException:
+                mined = False
+            if mined:
                 return True
             raise ChainUnavailable(f"the chain answered HTTP {status} to a transaction") from None
-        error = response.get("error") if isinstance(response, dict) else "not a JSON-RPC answer"
+        if not isinstance(response, dict):
+            raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(response)[:80]!r}, not a JSON-RPC answer")
+        error = response.get("error")
         if error is None:
             if response.get("result") != "0x" + tx_hash.hex() and not self._mined(tx_hash):
                 raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(response.get('result'))[:80]!r}, not the hash")
             self._checked = True
             return True
-        code = error.get("code") if isinstance(error, dict) else None
+        if not isinstance(error, dict):
+            raise UndecodableAnswer(f"{CHECKED_SEND} answered the error {str(error)[:80]!r}")
+        code = error.get("code")
         if code in _UNKNOWN_METHOD:
             self._checked = False
             return False
         if code == _EXECUTION_REVERTED:
             self._checked = True
-            raise decode_revert(_revert_bytes(error.get("data") if isinstance(error, dict) else None))
+            raise decode_revert(_revert_bytes(error.get("data")))
         if self._mined(tx_hash):
             return True
-        message = error.get("message") if isinstance(error, dict) else None
-        raise Web3RPCError(str(message or error)[:500], rpc_response=response)  # as a plain send's refusal
+        raise Web3RPCError(str(error.get("message") or error)[:500], rpc_response=response)  # as a plain send's
 
     def wait(self, tx_hash: bytes) -> dict[str, Any]:
         """Polls every 10 ms for the receipt (anvil mines asynchronously)."""

@@ -8,15 +8,20 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from eth_abi.codec import ABICodec
-from eth_abi.exceptions import EncodingError
-from eth_utils import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types, to_checksum_address
+from eth_utils import (
+    function_abi_to_4byte_selector,
+    get_abi_input_types,
+    get_abi_output_types,
+    is_checksum_address,
+    to_checksum_address,
+)
 from web3 import Web3
 from web3.contract import Contract
 
 from ._tx import Transactor, mapped_errors
 from .artifacts import artifact
 from .deployment import Deployment
-from .errors import CommitmentTooNew, ContractRevert, LedgerError, NameNotFound
+from .errors import CommitmentTooNew, ContractRevert, LedgerError, NameNotFound, UndecodableAnswer
 from .names import namehash, reverse_name, split_agora_name
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -33,17 +38,34 @@ class _View:
         self.outputs = get_abi_output_types(abi)  # type: ignore[arg-type]
 
     def encode(self, codec: ABICodec, args: tuple[Any, ...]) -> bytes | None:
-        """The call's data, or None when eth-abi does not take the arguments as they are."""
+        """The call's data, or None for web3's path: arguments that are not plain values (tuples,
+        arrays), an address that is not a checksum address (web3 refuses it), or values eth-abi
+        does not take as they are."""
+        if len(args) != len(self.inputs):
+            return None
+        if not all(_plain(kind, arg) for kind, arg in zip(self.inputs, args, strict=True)):
+            return None
         try:
             return self.selector + codec.encode(self.inputs, args)
-        except (EncodingError, TypeError, ValueError, OverflowError):
+        except Exception:  # noqa: BLE001 - web3's path says what is wrong with them
             return None
 
     def decode(self, codec: ABICodec, answer: bytes) -> Any:
         """As web3 decodes it: with its codec (strict: padding and ranges checked)."""
-        decoded = codec.decode(self.outputs, answer)
+        try:
+            decoded = codec.decode(self.outputs, answer)
+        except UnicodeDecodeError:  # a string that is not UTF-8 (a resolver of someone's choosing)
+            raise UndecodableAnswer("the answer holds a string that is not UTF-8") from None
         values = [_as_web3(kind, value) for kind, value in zip(self.outputs, decoded, strict=True)]
         return values[0] if len(values) == 1 else values
+
+
+def _plain(kind: str, value: Any) -> bool:
+    if "(" in kind or "[" in kind:
+        return False
+    if kind == "address":
+        return isinstance(value, str) and is_checksum_address(value)
+    return True
 
 
 def _view(contract: Contract, fn: str) -> _View | None:

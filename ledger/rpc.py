@@ -80,6 +80,10 @@ WRITE_METHODS = frozenset(
 )
 """Methods that wait for the chain's one writer."""
 ACTING_METHODS = WRITE_METHODS | {"eth_sendTransaction"}
+ACTED_REVERT_MAX = 4096
+"""Bytes of revert data an acting method's refusal answers with (a contract's error is far less)."""
+REASON_MAX = 256
+"""Characters of a revert's reason string an answer's message quotes."""
 """Methods whose answer says what was done (a transaction mined, the clock moved): it is always
 sent, never swapped for a limit's error after the fact, or its sender would take the deed for
 a refusal and do it again."""
@@ -94,12 +98,14 @@ def parse(body: bytes) -> Any:
 
 
 class Room(Protocol):
-    """How many bytes of answers a server can still hold for clients that have not read them."""
+    """A server's room for answers its clients have not read yet, taken answer by answer."""
 
     error: RPCError
     """What an answer that does not fit is replaced by."""
 
-    def left(self) -> int: ...
+    def take(self, size: int, *, force: bool = False) -> bool:
+        """Holds ``size`` bytes when they fit (``force``: whatever); whether it did."""
+        ...
 
 
 def workload(payload: Any) -> str:
@@ -170,15 +176,24 @@ class Dispatcher(ChainMethods):
 
     def _bounded(self, request: Any, answer: dict[str, Any], before: int, room: Room | None) -> bytes:
         """``answer`` encoded, or the error of the limit it would pass with ``before`` bytes of
-        its batch ahead of it. An acting request's answer is kept whatever its size."""
+        its batch ahead of it (``room`` takes what it holds). An acting request's result (a
+        transaction's hash: what was done) is kept whatever its size; its refusal is bounded
+        as any answer (nothing was done)."""
         encoded = dump(answer)
         method = request.get("method") if isinstance(request, dict) else None
-        if isinstance(method, str) and method in ACTING_METHODS:
+        if isinstance(method, str) and method in ACTING_METHODS and "result" in answer:
+            if room is not None:
+                room.take(len(encoded), force=True)
             return encoded
         if before + len(encoded) > self.limits.response_max:
-            return dump(error_response(answer.get("id"), self._too_large("batch response" if before else "response")))
-        if room is not None and before + len(encoded) > room.left():
-            return dump(error_response(answer.get("id"), room.error))
+            what = "batch response" if before else "response"
+            encoded = dump(error_response(answer.get("id"), self._too_large(what)))
+        elif room is not None and not room.take(len(encoded)):
+            encoded = dump(error_response(answer.get("id"), room.error))
+        else:
+            return encoded
+        if room is not None:
+            room.take(len(encoded), force=True)  # an error's few bytes: held like the rest
         return encoded
 
     def handle_one(self, request: Any, budget: Budget | None = None) -> dict[str, Any] | None:
@@ -229,7 +244,8 @@ class Dispatcher(ChainMethods):
         except RPCError:
             raise
         except Reverted as exc:
-            raise RPCError(EXECUTION_REVERTED, _revert_message(exc), fmt.data(exc.data)) from None
+            data = exc.data[:ACTED_REVERT_MAX] if method in ACTING_METHODS else exc.data
+            raise RPCError(EXECUTION_REVERTED, _revert_message(exc), fmt.data(data)) from None
         except TransactionTimeout as exc:
             raise limit_error(
                 f"transaction refused: its execution took longer than {exc.seconds:g}s", "rpc_tx_timeout"
@@ -252,7 +268,8 @@ def _revert_message(exc: Reverted) -> str:
         try:
             from eth_abi import decode
 
-            return f"execution reverted: {decode(['string'], exc.data[4:])[0]}"
+            reason = str(decode(["string"], exc.data[4:])[0])
+            return f"execution reverted: {reason[:REASON_MAX]}{'…' if len(reason) > REASON_MAX else ''}"
         except Exception:  # malformed Error(string): keep the plain message
             return exc.message
     if exc.data:

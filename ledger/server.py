@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,15 +84,27 @@ class _Disconnected(Exception):
 
 
 class _Unsent:
-    """The `Room` a server has for answers not read yet (`AGORA_RPC_UNSENT_MAX` less those held)."""
+    """One request's hold on its server's room for answers not read yet (`AGORA_RPC_UNSENT_MAX`):
+    each answer is held before it is kept, under the server's lock, so that requests answered at
+    once cannot each see the same room; the server lets go of it all once the answer is sent."""
 
     def __init__(self, app: RPCApp) -> None:
         self.app = app
-        unread = f"server busy: {app.unsent_max} bytes of answers are not read yet (AGORA_RPC_UNSENT_MAX)"
-        self.error = RPCError(LIMIT_EXCEEDED, unread)
+        self.error = app.unread_error
+        self.held = 0
 
-    def left(self) -> int:
-        return self.app.unsent_max - self.app._unsent  # read from a dispatcher's thread: an int, whole
+    def take(self, size: int, *, force: bool = False) -> bool:
+        with self.app.unsent_lock:
+            if not force and self.app.unsent + size > self.app.unsent_max:
+                return False
+            self.app.unsent += size
+            self.held += size
+            return True
+
+    def release(self) -> None:
+        with self.app.unsent_lock:
+            self.app.unsent -= self.held
+            self.held = 0
 
 
 class RPCApp:
@@ -104,8 +117,10 @@ class RPCApp:
         self.body_idle = s.rpc_body_idle
         self.body_timeout = s.rpc_body_timeout
         self.unsent_max = s.rpc_unsent_max
-        self._unsent = 0
-        self._room = _Unsent(self)
+        self.unsent = 0
+        self.unsent_lock = threading.Lock()
+        unread = f"server busy: {self.unsent_max} bytes of answers are not read yet (AGORA_RPC_UNSENT_MAX)"
+        self.unread_error = RPCError(LIMIT_EXCEEDED, unread)
         self.gate = Gate(s.rpc_hosts, s.rpc_cors_origins)
         self.queue = s.rpc_queue
         self._waiting = {"evm": 0, "write": 0, "read": 0}
@@ -171,20 +186,17 @@ class RPCApp:
             await _respond(send, 200, orjson.dumps(error_response(None, busy)), cors)
             return
         self._waiting[kind] += 1
+        room = _Unsent(self)  # clients that do not read hold their answers: bounded answer by answer
         try:
-            # Clients that do not read hold their answers: each answer (each of a batch) that
-            # would pass the room left is replaced by "busy", except what says what was done.
-            answer = await asyncio.get_running_loop().run_in_executor(
-                self._pools[kind], self.dispatcher.answer, payload, self._room
-            )
+            try:
+                answer = await asyncio.get_running_loop().run_in_executor(
+                    self._pools[kind], self.dispatcher.answer, payload, room
+                )
+            finally:
+                self._waiting[kind] -= 1
+            await _respond(send, 200, answer or b"", cors)
         finally:
-            self._waiting[kind] -= 1
-        answer = answer or b""
-        self._unsent += len(answer)
-        try:
-            await _respond(send, 200, answer, cors)
-        finally:
-            self._unsent -= len(answer)
+            room.release()
 
     async def _read_body(self, receive: Any) -> bytes:
         chunks, size = [], 0

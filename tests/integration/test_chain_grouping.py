@@ -19,7 +19,7 @@ from web3 import Web3
 from ledger import CHAIN_ID, EmbeddedChain, dev_account
 from ledger._embedded import TransactionTimeout
 from ledger._view import Reverted
-from ledger.rpc import Dispatcher, workload
+from ledger.rpc import ACTED_REVERT_MAX, Dispatcher, RPCError, workload
 
 from ..conftest import free_port, start_chain_server, stop
 from .test_evm import asm, push
@@ -339,13 +339,23 @@ def test_a_mined_transaction_is_answered_even_when_answers_pile_up(tmp_path: Pat
         sent, read = sorted(requests.post(url, json=batch, timeout=30).json(), key=lambda a: a["id"])
         assert sent["result"] == "0x" + Web3.keccak(raw).hex(), sent
         assert "AGORA_RPC_UNSENT_MAX" in read["error"]["message"], read
-        # a checked transaction refused for reverting says so, with at most 4 KiB of its data
-        loud = bytes.fromhex("65612800600" + "0fd600052" + "6006601af3")  # deploys code reverting with 10 KiB
-        deployer = dev_account(2)
-        assert "result" in ask("eth_sendRawTransaction", "0x" + _raw(deployer, 0, to=None, data=loud, gas=99_000).hex())
-        created = Web3.keccak(b"\xd6\x94" + bytes.fromhex(deployer.address[2:]) + b"\x80")[12:]  # its nonce 0
-        checked = _raw(deployer, 1, to=Web3.to_checksum_address(created), value=0, gas=99_000)
-        refused = ask("agora_sendRawTransactionChecked", "0x" + checked.hex())["error"]
-        assert refused["code"] == 3 and len(refused["data"]) == 2 + 2 * 4096, refused["message"]
+        # a refusal (nothing done) is bounded as any answer
+        refused = ask("agora_sendRawTransactionChecked", "0x" + _raw(dev_account(3), 5).hex())  # a nonce ahead
+        assert "AGORA_RPC_UNSENT_MAX" in refused["error"]["message"], refused
     finally:
         stop(proc)
+
+
+def test_a_checked_refusal_carries_at_most_4_kib_of_revert_data() -> None:
+    """A refused checked transaction costs its sender nothing: the revert data it is answered
+    with is cut at `ACTED_REVERT_MAX`."""
+    chain = EmbeddedChain()
+    rpc = Dispatcher(chain)
+    loud = bytes.fromhex("6561280060" + "00fd600052" + "6006601af3")  # deploys code reverting with 10 KiB
+    created = chain.send_raw_transaction(_raw(dev_account(2), 0, to=None, data=loud, gas=99_000, value=0))
+    reverter = rpc.call("eth_getTransactionReceipt", ["0x" + created.hex()])["contractAddress"]
+    checked = _raw(dev_account(2), 1, to=Web3.to_checksum_address(reverter), value=0, gas=99_000)
+    with pytest.raises(RPCError) as refused:
+        rpc.call("agora_sendRawTransactionChecked", ["0x" + checked.hex()])
+    assert refused.value.code == 3 and len(refused.value.data) == 2 + 2 * ACTED_REVERT_MAX
+    assert rpc.call("eth_getTransactionCount", [dev_account(2).address, "latest"]) == "0x1"  # the refused one's unused

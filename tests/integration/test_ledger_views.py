@@ -80,13 +80,21 @@ def test_every_view_answers_as_through_web3(market: tuple[Web3, Deployment, byte
     assert compared > 100  # every contract's views, not a handful
 
 
-def test_a_request_tuple_and_a_hex_string_argument_answer_as_through_web3(
+def test_a_tuple_a_hex_string_and_a_lower_case_address_answer_as_through_web3(
     market: tuple[Web3, Deployment, bytes],
 ) -> None:
+    """A request tuple takes web3's path; a hex string for bytes32 is taken by the codec as web3
+    takes it; an address not in checksum form is refused as web3 refuses it."""
     w3, deployment, job_id = market
     client = _Client(w3, deployment)
     contract = client._contract("JobMarket")
     request = make_request(w3, k=1, q=1).as_tuple()
     assert client._call(contract, "hashRequest", request) == contract.functions.hashRequest(request).call()
-    hexed = "0x" + job_id.hex()  # web3 takes a hex string for bytes32; eth-abi does not: web3's path
+    hexed = "0x" + job_id.hex()
     assert client._call(contract, "job", hexed) == contract.functions.job(job_id).call()
+    lower = dev_account(1).address.lower()
+    with pytest.raises(Exception) as ours:  # noqa: PT011 - web3's own error, whichever it is
+        client._call(contract, "nonceUsed", lower, 0)
+    with pytest.raises(Exception) as theirs:  # noqa: PT011
+        contract.functions.nonceUsed(lower, 0).call()
+    assert type(ours.value) is type(theirs.value)
