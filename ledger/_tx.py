@@ -40,7 +40,7 @@ _NO_SUCH_PATH = frozenset({404, 405, 501})
 """HTTP answers of a gateway that has no route for a method (others are the chain's refusals)."""
 BASE_FEE_AGE = 2.0
 """Seconds a known base fee (read from the head block, or learnt from one of the account's own
-receipts) sets the next transaction's fee cap: twice it plus the tip, room for six full blocks
+receipts) sets the next transaction's fee cap: twice it plus the tip, room for five full blocks
 of growth. Sends that follow one another learn it from each receipt and read no block."""
 
 
@@ -230,6 +230,8 @@ class Transactor:
                 return True
             raise ChainUnavailable(f"the chain answered HTTP {status} to a transaction") from None
         if not isinstance(response, dict):
+            if self._mined(tx_hash):
+                return True
             raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(response)[:80]!r}, not a JSON-RPC answer")
         error = response.get("error")
         if error is None:
@@ -238,6 +240,8 @@ class Transactor:
             self._checked = True
             return True
         if not isinstance(error, dict):
+            if self._mined(tx_hash):
+                return True
             raise UndecodableAnswer(f"{CHECKED_SEND} answered the error {str(error)[:80]!r}")
         code = error.get("code")
         if code in _UNKNOWN_METHOD:

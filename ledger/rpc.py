@@ -80,13 +80,13 @@ WRITE_METHODS = frozenset(
 )
 """Methods that wait for the chain's one writer."""
 ACTING_METHODS = WRITE_METHODS | {"eth_sendTransaction"}
+"""Methods whose answer says what was done (a transaction mined, the clock moved): it is always
+sent, never swapped for a limit's error after the fact, or its sender would take the deed for
+a refusal and do it again."""
 ACTED_REVERT_MAX = 4096
 """Bytes of revert data an acting method's refusal answers with (a contract's error is far less)."""
 REASON_MAX = 256
 """Characters of a revert's reason string an answer's message quotes."""
-"""Methods whose answer says what was done (a transaction mined, the clock moved): it is always
-sent, never swapped for a limit's error after the fact, or its sender would take the deed for
-a refusal and do it again."""
 
 
 def parse(body: bytes) -> Any:

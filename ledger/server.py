@@ -92,19 +92,22 @@ class _Unsent:
         self.app = app
         self.error = app.unread_error
         self.held = 0
+        self.released = False
 
     def take(self, size: int, *, force: bool = False) -> bool:
         with self.app.unsent_lock:
             if not force and self.app.unsent + size > self.app.unsent_max:
                 return False
-            self.app.unsent += size
-            self.held += size
+            if not self.released:  # a request given up on (cancelled) while its thread ran holds nothing
+                self.app.unsent += size
+                self.held += size
             return True
 
     def release(self) -> None:
         with self.app.unsent_lock:
             self.app.unsent -= self.held
             self.held = 0
+            self.released = True
 
 
 class RPCApp:

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-Errors = dict[str, tuple[bool, dict[str, Any] | int]]
-"""Methods answered with an error by the proxy: (forwarded first?, the JSON-RPC error object or
-an HTTP status to answer with)."""
+Errors = dict[str, tuple[bool, dict[str, Any] | int | str]]
+"""Methods answered with an error by the proxy: (forwarded first?, the JSON-RPC error object, an
+HTTP status to answer with, or junk to put where the error object goes)."""
 
 
 @contextmanager
@@ -166,9 +166,9 @@ def test_other_chains_are_checked_by_a_call_first(anvil_url: str, tmp_path: Path
     assert asked["eth_call"] == 3 and asked["eth_sendRawTransaction"] == 2, asked
 
 
-@pytest.mark.parametrize("answer", [{"code": -32005, "message": "server busy: answers unread"}, 502])
+@pytest.mark.parametrize("answer", [{"code": -32005, "message": "server busy: answers unread"}, 502, "junk"])
 def test_a_checked_send_answered_with_an_error_after_it_was_mined_counts_as_sent_once(
-    served_chain: str, answer: dict[str, Any] | int
+    served_chain: str, answer: dict[str, Any] | int | str
 ) -> None:
     """A server (or a proxy before it) may answer a write it has mined with an error: a JSON-RPC
     one (busy: too many answers unread) or an HTTP one. The transaction was mined, so the send
