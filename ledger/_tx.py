@@ -222,27 +222,16 @@ class Transactor:
             if status in _NO_SUCH_PATH:  # a gateway that routes only the methods it knows
                 self._checked = False
                 return False
-            try:
-                mined = self._mined(tx_hash)
-            except requests.RequestException:
-                mined = False
-            if mined:
-                return True
-            raise ChainUnavailable(f"the chain answered HTTP {status} to a transaction") from None
-        if not isinstance(response, dict):
-            if self._mined(tx_hash):
-                return True
-            raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(response)[:80]!r}, not a JSON-RPC answer")
-        error = response.get("error")
+            return self._mined_or_raise(tx_hash, ChainUnavailable(f"the chain answered HTTP {status} to a transaction"))
+        error = response.get("error") if isinstance(response, dict) else f"not a JSON-RPC answer: {response}"
         if error is None:
-            if response.get("result") != "0x" + tx_hash.hex() and not self._mined(tx_hash):
-                raise UndecodableAnswer(f"{CHECKED_SEND} answered {str(response.get('result'))[:80]!r}, not the hash")
-            self._checked = True
-            return True
-        if not isinstance(error, dict):
-            if self._mined(tx_hash):
+            if response.get("result") == "0x" + tx_hash.hex():
+                self._checked = True
                 return True
-            raise UndecodableAnswer(f"{CHECKED_SEND} answered the error {str(error)[:80]!r}")
+            answered = f"{CHECKED_SEND} answered {str(response.get('result'))[:80]!r}, not the hash"
+            return self._mined_or_raise(tx_hash, UndecodableAnswer(answered))
+        if not isinstance(error, dict):
+            return self._mined_or_raise(tx_hash, UndecodableAnswer(f"{CHECKED_SEND} answered {str(error)[:80]!r}"))
         code = error.get("code")
         if code in _UNKNOWN_METHOD:
             self._checked = False
@@ -250,9 +239,19 @@ class Transactor:
         if code == _EXECUTION_REVERTED:
             self._checked = True
             raise decode_revert(_revert_bytes(error.get("data")))
-        if self._mined(tx_hash):
+        refusal = Web3RPCError(str(error.get("message") or error)[:500], rpc_response=response)  # as a plain send's
+        return self._mined_or_raise(tx_hash, refusal)
+
+    def _mined_or_raise(self, tx_hash: bytes, refusal: Exception) -> bool:
+        """True when the transaction was mined all the same (a server may answer a write it did
+        with an error), else ``refusal`` raised; a receipt that cannot be asked for counts as none."""
+        try:
+            mined = self._mined(tx_hash)
+        except requests.RequestException:
+            mined = False
+        if mined:
             return True
-        raise Web3RPCError(str(error.get("message") or error)[:500], rpc_response=response)  # as a plain send's
+        raise refusal
 
     def wait(self, tx_hash: bytes) -> dict[str, Any]:
         """Polls every 10 ms for the receipt (anvil mines asynchronously)."""

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from eth_abi.codec import ABICodec
+from eth_abi.grammar import ABIType, BasicType, TupleType
+from eth_abi.grammar import parse as parse_abi_type
 from eth_utils import (
     function_abi_to_4byte_selector,
     get_abi_input_types,
@@ -36,6 +38,7 @@ class _View:
         self.selector = function_abi_to_4byte_selector(abi)  # type: ignore[arg-type]
         self.inputs = get_abi_input_types(abi)  # type: ignore[arg-type]
         self.outputs = get_abi_output_types(abi)  # type: ignore[arg-type]
+        self.parsed = [parse_abi_type(kind) for kind in self.outputs]
 
     def encode(self, codec: ABICodec, args: tuple[Any, ...]) -> bytes | None:
         """The call's data, or None for web3's path: arguments that are not plain values (tuples,
@@ -56,7 +59,7 @@ class _View:
             decoded = codec.decode(self.outputs, answer)
         except UnicodeDecodeError:  # a string that is not UTF-8 (a resolver of someone's choosing)
             raise UndecodableAnswer("the answer holds a string that is not UTF-8") from None
-        values = [_as_web3(kind, value) for kind, value in zip(self.outputs, decoded, strict=True)]
+        values = [_as_web3(kind, value) for kind, value in zip(self.parsed, decoded, strict=True)]
         return values[0] if len(values) == 1 else values
 
 
@@ -81,31 +84,15 @@ def _view(contract: Contract, fn: str) -> _View | None:
 _VIEWS: dict[tuple[int, str], tuple[object, _View | None]] = {}
 
 
-def _as_web3(kind: str, value: Any) -> Any:
+def _as_web3(kind: ABIType, value: Any) -> Any:
     """A decoded value as web3 returns it: addresses checksummed, arrays as lists, tuples kept."""
-    if kind.endswith("]"):
-        item = kind[: kind.rindex("[")]
-        return [_as_web3(item, v) for v in value]
-    if kind.startswith("("):
-        return tuple(_as_web3(k, v) for k, v in zip(_components(kind), value, strict=True))
-    if kind == "address":
+    if kind.is_array:
+        return [_as_web3(kind.item_type, v) for v in value]
+    if isinstance(kind, TupleType):
+        return tuple(_as_web3(k, v) for k, v in zip(kind.components, value, strict=True))
+    if isinstance(kind, BasicType) and kind.base == "address":
         return to_checksum_address(value)
     return value
-
-
-def _components(kind: str) -> list[str]:
-    """The component types of a tuple type ``(a,(b,c),d[])``, split at its top-level commas."""
-    parts, depth, start = [], 0, 1
-    for i, ch in enumerate(kind[1:-1], start=1):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(kind[start:i])
-            start = i + 1
-    parts.append(kind[start:-1])
-    return [p for p in parts if p]
 
 
 class _Client:

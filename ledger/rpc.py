@@ -181,19 +181,16 @@ class Dispatcher(ChainMethods):
         as any answer (nothing was done)."""
         encoded = dump(answer)
         method = request.get("method") if isinstance(request, dict) else None
-        if isinstance(method, str) and method in ACTING_METHODS and "result" in answer:
-            if room is not None:
-                room.take(len(encoded), force=True)
-            return encoded
-        if before + len(encoded) > self.limits.response_max:
-            what = "batch response" if before else "response"
-            encoded = dump(error_response(answer.get("id"), self._too_large(what)))
-        elif room is not None and not room.take(len(encoded)):
-            encoded = dump(error_response(answer.get("id"), room.error))
-        else:
-            return encoded
+        if not (isinstance(method, str) and method in ACTING_METHODS and "result" in answer):
+            if before + len(encoded) > self.limits.response_max:
+                what = "batch response" if before else "response"
+                encoded = dump(error_response(answer.get("id"), self._too_large(what)))
+            elif room is not None and room.take(len(encoded)):
+                return encoded
+            elif room is not None:
+                encoded = dump(error_response(answer.get("id"), room.error))
         if room is not None:
-            room.take(len(encoded), force=True)  # an error's few bytes: held like the rest
+            room.take(len(encoded), force=True)  # what is kept whatever, and the errors' few bytes
         return encoded
 
     def handle_one(self, request: Any, budget: Budget | None = None) -> dict[str, Any] | None:
